@@ -1,0 +1,249 @@
+// GEMM: C = op(A) · op(B) in the three forms training a dense layer needs, f32, row-major.
+//
+// Legend: M rows of C, N columns of C, K the inner dimension. Pointers are byte addresses.
+//   gemm_nn_f32: C[M,N] = A[M,K] · B[K,N]      forward      Y  = X · W
+//   gemm_nt_f32: C[M,N] = A[M,K] · B[N,K]ᵀ     backward     dX = dY · Wᵀ
+//   gemm_tn_f32: C[M,N] = A[K,M]ᵀ · B[K,N]     backward     dW = Xᵀ · dY
+//
+// Contract
+// - Any M, N, K >= 0. C must not alias A or B. `accumulate` != 0 computes C += op(A)·op(B), else C = ...
+// - Every element of C is the f32 fold  acc = (accumulate ? C : 0); for k = 0..K-1: acc = acc + a_k * b_k,
+//   each product and each sum rounded to f32 (baseline SIMD has no fused multiply-add). The order over k is
+//   fixed, so the bits never depend on tiling, on the cache blocking below, or on which worker computes
+//   which block of C; the scalar twins in assembly/ref/gemm.ts compute the same fold and tests demand
+//   bit-identity.
+// - `scratch` points to gemm_scratch_bytes(M, K, N) bytes (see shared/abi.ts), 16-byte aligned, owned by
+//   the caller (the planner's scratch block). Nothing is allocated here.
+//
+// Structure (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", 2008): for each
+// NC-wide column block and KC-deep slice, op(B) is packed into NR-wide panels (k-major, zero padded), then
+// for each MC-tall row block op(A) is packed into MR-tall panels (k-major, zero padded), and an MR x NR
+// register tile (MR * NR / 4 f32x4 accumulators) sweeps the panels. Packing turns every access pattern
+// (plain, transposed) into the same unit-stride stream, so one micro-kernel serves all three forms.
+// Edge tiles run the same micro-kernel on a staging tile and copy the valid part back.
+import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
+
+// @ts-ignore: decorator
+@inline const MR: i32 = GEMM_MR;
+// @ts-ignore: decorator
+@inline const NR: i32 = GEMM_NR;
+// @ts-ignore: decorator
+@inline const KC: i32 = GEMM_KC;
+// @ts-ignore: decorator
+@inline const MC: i32 = GEMM_MC;
+// @ts-ignore: decorator
+@inline const NC: i32 = GEMM_NC;
+
+// @ts-ignore: decorator
+@inline function min_i32(a: i32, b: i32): i32 { return a < b ? a : b; }
+// @ts-ignore: decorator
+@inline function round_up(x: i32, m: i32): i32 { return (x + m - 1) / m * m; }
+
+/** Bytes of scratch a GEMM of this shape needs: packed B block, packed A block, one staging tile. */
+export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
+  const kc = min_i32(K, KC);
+  const nc = round_up(min_i32(N, NC), NR);
+  const mc = round_up(min_i32(M, MC), MR);
+  return (kc * nc + mc * kc + MR * NR) << 2;
+}
+
+// Packs op(B)[pc .. pc+kc, jc .. jc+nc] into NR-wide panels: panel p holds, for each k, NR consecutive
+// columns. Element (k, j) of op(B) lives at b + k * rsb + j * csb (bytes). Columns past nc are zero.
+function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const w = min_i32(NR, nc - j0);
+    const src = b + <usize>j0 * csb;
+    if (w == NR && csb == 4) {
+      // Plain rows of B: two vector copies per k.
+      for (let k = 0; k < kc; k++) {
+        const s = src + <usize>k * rsb;
+        v128.store(dst, v128.load(s));
+        v128.store(dst, v128.load(s, 16), 16);
+        dst += NR << 2;
+      }
+    } else if (w == NR) {
+      // Transposed B (csb = row length): gather NR rows, k-major.
+      for (let k = 0; k < kc; k++) {
+        const s = src + <usize>k * rsb;
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), load<f32>(s + <usize>j * csb));
+        dst += NR << 2;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const s = src + <usize>k * rsb;
+        let j = 0;
+        for (; j < w; j++) store<f32>(dst + (<usize>j << 2), load<f32>(s + <usize>j * csb));
+        for (; j < NR; j++) store<f32>(dst + (<usize>j << 2), 0);
+        dst += NR << 2;
+      }
+    }
+  }
+}
+
+// Packs op(A)[ic .. ic+mc, pc .. pc+kc] into MR-tall panels: panel p holds, for each k, MR consecutive
+// rows. Element (i, k) of op(A) lives at a + i * rsa + k * csa (bytes). Rows past mc are zero.
+function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const h = min_i32(MR, mc - i0);
+    const src = a + <usize>i0 * rsa;
+    if (h == MR && rsa == 4) {
+      // Transposed A (rows of op(A) are adjacent floats): one vector per k.
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst, v128.load(src + <usize>k * csa));
+        dst += MR << 2;
+      }
+    } else if (h == MR) {
+      for (let k = 0; k < kc; k++) {
+        const s = src + <usize>k * csa;
+        store<f32>(dst, load<f32>(s));
+        store<f32>(dst, load<f32>(s + rsa), 4);
+        store<f32>(dst, load<f32>(s + 2 * rsa), 8);
+        store<f32>(dst, load<f32>(s + 3 * rsa), 12);
+        dst += MR << 2;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const s = src + <usize>k * csa;
+        let i = 0;
+        for (; i < h; i++) store<f32>(dst + (<usize>i << 2), load<f32>(s + <usize>i * rsa));
+        for (; i < MR; i++) store<f32>(dst + (<usize>i << 2), 0);
+        dst += MR << 2;
+      }
+    }
+  }
+}
+
+// The register tile: C[0..4, 0..8] (row stride ldc bytes) = (load ? C : 0) + Ap · Bp over kc steps.
+// 8 accumulators + 2 B vectors + 1 broadcast = 11 of the 16 xmm registers (V8 keeps one as scratch).
+// @ts-ignore: decorator
+@inline function tile_4x8(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, load_c: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  if (load_c) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
+    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+  }
+  let k = 0;
+  for (; k + 2 <= kc; k += 2) {
+    let b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
+    a = v128.load32_splat(ap, 16);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 20);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 24);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 28);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    ap += MR << 3;
+    bp += NR << 3;
+  }
+  if (k < kc) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
+}
+
+// Runs the macro-kernel over one packed A block (mc x kc) and one packed B block (kc x nc).
+function macro(c: usize, ldc: usize, ap: usize, bp: usize, mc: i32, nc: i32, kc: i32,
+               load_c: bool, stage: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const w = min_i32(NR, nc - j0);
+    const bpanel = bp + (<usize>(j0 * kc) << 2);
+    for (let i0 = 0; i0 < mc; i0 += MR) {
+      const h = min_i32(MR, mc - i0);
+      const apanel = ap + (<usize>(i0 * kc) << 2);
+      const ct = c + <usize>i0 * ldc + (<usize>j0 << 2);
+      if (h == MR && w == NR) {
+        tile_4x8(ct, ldc, apanel, bpanel, kc, load_c);
+      } else {
+        // Edge tile: stage the valid part of C, run the full tile on the stage, copy the valid part back.
+        if (load_c) {
+          for (let i = 0; i < h; i++) {
+            for (let j = 0; j < w; j++) {
+              store<f32>(stage + (<usize>(i * NR + j) << 2), load<f32>(ct + <usize>i * ldc + (<usize>j << 2)));
+            }
+          }
+        }
+        tile_4x8(stage, <usize>(NR << 2), apanel, bpanel, kc, load_c);
+        for (let i = 0; i < h; i++) {
+          for (let j = 0; j < w; j++) {
+            store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// The shared driver: element (i, k) of op(A) at a + i*rsa + k*csa, element (k, j) of op(B) at
+// b + k*rsb + j*csb, C row-major with N columns.
+function gemm_strided(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb: usize, csb: usize,
+                      M: i32, K: i32, N: i32, accumulate: bool, scratch: usize): void {
+  if (M <= 0 || N <= 0) return;
+  const ldc = <usize>N << 2;
+  if (K <= 0) {
+    if (!accumulate) memory.fill(c, 0, <usize>M * ldc);
+    return;
+  }
+  const kcMax = min_i32(K, KC);
+  const ncMax = round_up(min_i32(N, NC), NR);
+  const mcMax = round_up(min_i32(M, MC), MR);
+  const bpack = scratch;
+  const apack = bpack + (<usize>(kcMax * ncMax) << 2);
+  const stage = apack + (<usize>(mcMax * kcMax) << 2);
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min_i32(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min_i32(KC, K - pc);
+      const load_c = accumulate || pc > 0;
+      pack_b(bpack, b + <usize>pc * rsb + <usize>jc * csb, rsb, csb, kc, nc);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min_i32(MC, M - ic);
+        pack_a(apack, a + <usize>ic * rsa + <usize>pc * csa, rsa, csa, mc, kc);
+        macro(c + <usize>ic * ldc + (<usize>jc << 2), ldc, apack, bpack, mc, nc, kc, load_c, stage);
+      }
+    }
+  }
+}
+
+/** C[M,N] (+)= A[M,K] · B[K,N]. */
+export function gemm_nn_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
+                            accumulate: i32, scratch: usize): void {
+  gemm_strided(c, a, <usize>K << 2, 4, b, <usize>N << 2, 4, M, K, N, accumulate != 0, scratch);
+}
+
+/** C[M,N] (+)= A[M,K] · B[N,K]ᵀ. */
+export function gemm_nt_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
+                            accumulate: i32, scratch: usize): void {
+  gemm_strided(c, a, <usize>K << 2, 4, b, 4, <usize>K << 2, M, K, N, accumulate != 0, scratch);
+}
+
+/** C[M,N] (+)= A[K,M]ᵀ · B[K,N]. */
+export function gemm_tn_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
+                            accumulate: i32, scratch: usize): void {
+  gemm_strided(c, a, 4, <usize>M << 2, b, <usize>N << 2, 4, M, K, N, accumulate != 0, scratch);
+}

@@ -1,0 +1,84 @@
+// GEMM kernels against their scalar twins, bit for bit, at tail sizes and blocking boundaries, in all
+// three forms, writing and accumulating.
+import { gemm_nn_f32, gemm_nt_f32, gemm_tn_f32, gemm_scratch_bytes } from "../../assembly/kernels/gemm";
+import { gemm_nn_f32_ref, gemm_nt_f32_ref, gemm_tn_f32_ref } from "../../assembly/ref/gemm";
+
+let seed: u32 = 12345;
+function rnd(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(<i32>(seed >> 8) - (1 << 23)) / <f32>(1 << 22); // [-2, 2)
+}
+
+function fill(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), rnd());
+}
+
+// Returns the number of elements whose bits differ.
+function compare(form: i32, M: i32, K: i32, N: i32, accumulate: i32): i32 {
+  const a = heap.alloc(<usize>(M * K * 4 + 16));
+  const b = heap.alloc(<usize>(K * N * 4 + 16));
+  const c1 = heap.alloc(<usize>(M * N * 4 + 16));
+  const c2 = heap.alloc(<usize>(M * N * 4 + 16));
+  const s = heap.alloc(<usize>gemm_scratch_bytes(M, K, N) + 16);
+  fill(a, M * K); fill(b, K * N); fill(c1, M * N);
+  memory.copy(c2, c1, <usize>(M * N * 4));
+  if (form == 0) { gemm_nn_f32(c1, a, b, M, K, N, accumulate, s); gemm_nn_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
+  if (form == 1) { gemm_nt_f32(c1, a, b, M, K, N, accumulate, s); gemm_nt_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
+  if (form == 2) { gemm_tn_f32(c1, a, b, M, K, N, accumulate, s); gemm_tn_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
+  let bad = 0;
+  for (let i = 0; i < M * N; i++) {
+    if (load<u32>(c1 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) bad++;
+  }
+  heap.free(a); heap.free(b); heap.free(c1); heap.free(c2); heap.free(s);
+  return bad;
+}
+
+const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];
+
+describe("gemm equals its scalar twin bit for bit", () => {
+  it("at every combination of tail sizes, all forms, write and accumulate", () => {
+    for (let form = 0; form < 3; form++) {
+      for (let mi = 0; mi < SIZES.length; mi++) for (let ki = 0; ki < SIZES.length; ki++) for (let ni = 0; ni < SIZES.length; ni++) {
+        for (let acc = 0; acc < 2; acc++) {
+          expect(compare(form, SIZES[mi], SIZES[ki], SIZES[ni], acc)).toBe(0);
+        }
+      }
+    }
+  });
+  it("across the cache-blocking boundaries (K > KC, M > MC, N > NC)", () => {
+    for (let form = 0; form < 3; form++) {
+      expect(compare(form, 70, 300, 30, 0)).toBe(0);
+      expect(compare(form, 9, 520, 11, 1)).toBe(0);
+      expect(compare(form, 3, 7, 530, 0)).toBe(0);
+      expect(compare(form, 100, 50, 50, 0)).toBe(0);
+    }
+  });
+  it("writes zeros for K = 0 unless accumulating", () => {
+    const c = heap.alloc(64);
+    store<f32>(c, 5);
+    gemm_nn_f32(c, 0, 0, 1, 0, 1, 0, 0);
+    expect(load<f32>(c)).toBe(0);
+    store<f32>(c, 5);
+    gemm_nn_f32(c, 0, 0, 1, 0, 1, 1, 0);
+    expect(load<f32>(c)).toBe(5);
+    heap.free(c);
+  });
+  it("computes a known product", () => {
+    // [1 2; 3 4] x [5 6; 7 8] = [19 22; 43 50]
+    const a = heap.alloc(16), b = heap.alloc(16), c = heap.alloc(16), s = heap.alloc(<usize>gemm_scratch_bytes(2, 2, 2));
+    store<f32>(a, 1); store<f32>(a, 2, 4); store<f32>(a, 3, 8); store<f32>(a, 4, 12);
+    store<f32>(b, 5); store<f32>(b, 6, 4); store<f32>(b, 7, 8); store<f32>(b, 8, 12);
+    gemm_nn_f32(c, a, b, 2, 2, 2, 0, s);
+    expect(load<f32>(c)).toBe(19); expect(load<f32>(c, 4)).toBe(22);
+    expect(load<f32>(c, 8)).toBe(43); expect(load<f32>(c, 12)).toBe(50);
+    // Aᵀ·B with A read as [K=2, M=2]: [1 3; 2 4] x B = [26 30; 38 44]
+    gemm_tn_f32(c, a, b, 2, 2, 2, 0, s);
+    expect(load<f32>(c)).toBe(26); expect(load<f32>(c, 4)).toBe(30);
+    expect(load<f32>(c, 8)).toBe(38); expect(load<f32>(c, 12)).toBe(44);
+    // A·Bᵀ: [1 2; 3 4] x [5 7; 6 8] = [17 23; 39 53]
+    gemm_nt_f32(c, a, b, 2, 2, 2, 0, s);
+    expect(load<f32>(c)).toBe(17); expect(load<f32>(c, 4)).toBe(23);
+    expect(load<f32>(c, 8)).toBe(39); expect(load<f32>(c, 12)).toBe(53);
+    heap.free(a); heap.free(b); heap.free(c); heap.free(s);
+  });
+});
