@@ -39,8 +39,17 @@ import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
 // @ts-ignore: decorator
 @inline function round_up(x: i32, m: i32): i32 { return (x + m - 1) / m * m; }
 
+// The small-problem path: K and N fit one panel block, and A (M x K floats) fits in L2 (256 KiB).
+// @ts-ignore: decorator
+@inline const SMALL_K: i32 = KC;
+// @ts-ignore: decorator
+@inline const SMALL_N: i32 = 256;
+// @ts-ignore: decorator
+@inline const SMALL_MK: i32 = 65536;
+
 /** Bytes of scratch a GEMM of this shape needs: packed B block, packed A block, one staging tile. */
 export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
+  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) return (K * NR + K * MR + MR * NR) << 2;
   const kc = min_i32(K, KC);
   const nc = round_up(min_i32(N, NC), NR);
   const mc = round_up(min_i32(M, MC), MR);
@@ -113,10 +122,14 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   }
 }
 
-// The register tile: C[0..4, 0..8] (row stride ldc bytes) = (load ? C : 0) + Ap · Bp over kc steps.
-// 8 accumulators + 2 B vectors + 1 broadcast = 11 of the 16 xmm registers (V8 keeps one as scratch).
+// The register tiles. Element (r, k) of the A panel is at a + r * ars + k * aks and row k of the B panel
+// (8 consecutive columns) at b + k * bks, so the same tile reads packed panels (ars = 4, aks = 16, bks = 32)
+// and, on the small-problem path, the operands where they lie. C[0..4, 0..8] (row stride ldc bytes) =
+// (load_c ? C : 0) + A · B over kc steps, k in order.
+// 8 accumulators + 2 B vectors + 1 broadcast + 1 product = 12 of the 16 xmm registers (V8 keeps one).
 // @ts-ignore: decorator
-@inline function tile_4x8(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, load_c: bool): void {
+@inline function tile_4x8(c: usize, ldc: usize, a: usize, ars: usize, aks: usize, b: usize, bks: usize,
+                          kc: i32, load_c: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -127,44 +140,71 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
     c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
     c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
   }
-  let k = 0;
-  for (; k + 2 <= kc; k += 2) {
-    let b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    a = v128.load32_splat(ap, 16);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 20);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 24);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 28);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    ap += MR << 3;
-    bp += NR << 3;
-  }
-  if (k < kc) {
-    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+  const a1 = ars, a2 = ars << 1, a3 = ars * <usize>3;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(a + a1);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(a + a2);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(a + a3);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    a += aks;
+    b += bks;
   }
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
   v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
   v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
+}
+
+// The same for C[0..4, 0..4]: edge panels of at most four columns cost half a full tile.
+// @ts-ignore: decorator
+@inline function tile_4x4(c: usize, ldc: usize, a: usize, ars: usize, aks: usize, b: usize, bks: usize,
+                          kc: i32, load_c: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  if (load_c) {
+    c0 = v128.load(c); c1 = v128.load(c + ldc); c2 = v128.load(c + 2 * ldc); c3 = v128.load(c + 3 * ldc);
+  }
+  const a1 = ars, a2 = ars << 1, a3 = ars * <usize>3;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + a1), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + a2), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + a3), b0));
+    a += aks;
+    b += bks;
+  }
+  v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
+}
+
+// One MR x NR block of C at ct (h valid rows, w valid columns). Full blocks run in place; edge blocks run
+// the tile on a staging tile and copy the valid part back (the padded rows and columns of the panels are
+// zero, and whatever they produce is discarded).
+// @ts-ignore: decorator
+@inline function block(ct: usize, ldc: usize, h: i32, w: i32, a: usize, ars: usize, aks: usize,
+                       b: usize, bks: usize, kc: i32, load_c: bool, stage: usize): void {
+  if (h == MR && w == NR) {
+    tile_4x8(ct, ldc, a, ars, aks, b, bks, kc, load_c);
+    return;
+  }
+  if (load_c) {
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        store<f32>(stage + (<usize>(i * NR + j) << 2), load<f32>(ct + <usize>i * ldc + (<usize>j << 2)));
+      }
+    }
+  }
+  if (w <= 4) tile_4x4(stage, <usize>(NR << 2), a, ars, aks, b, bks, kc, load_c);
+  else tile_4x8(stage, <usize>(NR << 2), a, ars, aks, b, bks, kc, load_c);
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
+    }
+  }
 }
 
 // Runs the macro-kernel over one packed A block (mc x kc) and one packed B block (kc x nc).
@@ -174,27 +214,41 @@ function macro(c: usize, ldc: usize, ap: usize, bp: usize, mc: i32, nc: i32, kc:
     const w = min_i32(NR, nc - j0);
     const bpanel = bp + (<usize>(j0 * kc) << 2);
     for (let i0 = 0; i0 < mc; i0 += MR) {
-      const h = min_i32(MR, mc - i0);
       const apanel = ap + (<usize>(i0 * kc) << 2);
-      const ct = c + <usize>i0 * ldc + (<usize>j0 << 2);
-      if (h == MR && w == NR) {
-        tile_4x8(ct, ldc, apanel, bpanel, kc, load_c);
-      } else {
-        // Edge tile: stage the valid part of C, run the full tile on the stage, copy the valid part back.
-        if (load_c) {
-          for (let i = 0; i < h; i++) {
-            for (let j = 0; j < w; j++) {
-              store<f32>(stage + (<usize>(i * NR + j) << 2), load<f32>(ct + <usize>i * ldc + (<usize>j << 2)));
-            }
-          }
-        }
-        tile_4x8(stage, <usize>(NR << 2), apanel, bpanel, kc, load_c);
-        for (let i = 0; i < h; i++) {
-          for (let j = 0; j < w; j++) {
-            store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
-          }
-        }
-      }
+      block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, min_i32(MR, mc - i0), w,
+            apanel, 4, MR << 2, bpanel, NR << 2, kc, load_c, stage);
+    }
+  }
+}
+
+// Small problems (the paper net's layers: K and N within one panel block, A within L2) skip the packing
+// of interior panels: the tile reads A and B where they lie, when their element strides allow it (A: one
+// of its strides is a float, so rows or k-steps are contiguous; B: rows of 8 contiguous columns). Only
+// edge panels (fewer than MR rows or NR columns) are packed, into zero-padded panels, so every tile reads
+// real or zero data and the fold over k is exactly the packed path's.
+function gemm_small(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb: usize, csb: usize,
+                    M: i32, K: i32, N: i32, load_c: bool, scratch: usize): void {
+  const ldc = <usize>N << 2;
+  const bedge = scratch;                           // one packed B panel: K x NR
+  const aedge = bedge + (<usize>(K * NR) << 2);    // one packed A panel: MR x K
+  const stage = aedge + (<usize>(K * MR) << 2);
+  const Mfull = M - M % MR;
+  const directB = csb == 4;
+  for (let j0 = 0; j0 < N; j0 += NR) {
+    const w = min_i32(NR, N - j0);
+    let bp = b + <usize>j0 * csb, bks = rsb;
+    if (w < NR || !directB) {
+      pack_b(bedge, bp, rsb, csb, K, w);
+      bp = bedge;
+      bks = NR << 2;
+    }
+    for (let i0 = 0; i0 < Mfull; i0 += MR) {
+      block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, MR, w, a + <usize>i0 * rsa, rsa, csa, bp, bks, K, load_c, stage);
+    }
+    if (Mfull < M) {
+      // The edge row panel is packed once per column panel: it is at most MR x K floats.
+      pack_a(aedge, a + <usize>Mfull * rsa, rsa, csa, M - Mfull, K);
+      block(c + <usize>Mfull * ldc + (<usize>j0 << 2), ldc, M - Mfull, w, aedge, 4, MR << 2, bp, bks, K, load_c, stage);
     }
   }
 }
@@ -207,6 +261,10 @@ function gemm_strided(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb:
   const ldc = <usize>N << 2;
   if (K <= 0) {
     if (!accumulate) memory.fill(c, 0, <usize>M * ldc);
+    return;
+  }
+  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) {
+    gemm_small(c, a, rsa, csa, b, rsb, csb, M, K, N, accumulate, scratch);
     return;
   }
   const kcMax = min_i32(K, KC);
