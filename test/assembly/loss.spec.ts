@@ -1,0 +1,298 @@
+// test/assembly/loss.spec.ts
+// assembly/kernels/loss.ts against its scalar twins (assembly/ref/loss.ts) bit for bit (returned loss and
+// every written word, guard zones untouched) over odd rows x cols, with the aliasing the contract allows;
+// the losses against an f64 computation; the gradients against central differences of the scalar
+// forward; argmax / correct_count on ties, signed zeros and NaN.
+
+import { argmax_f32, correct_count_f32, mse_f32, softmax_xent_f32 } from "../../assembly/kernels/loss";
+import { argmax_f32_ref, correct_count_f32_ref, mse_f32_ref, softmax_xent_f32_ref } from "../../assembly/ref/loss";
+
+const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];
+const GUARD = 8;
+const SENTINEL: u32 = 0x7fa5a5a5;
+
+let seed: u32 = 4242;
+function nextU32(): u32 {
+  seed = seed * 1664525 + 1013904223;
+  return seed;
+}
+function uniform(): f32 {
+  return <f32>(nextU32() >>> 8) * <f32>(1.0 / 16777216.0);
+}
+function nextValue(): f32 {
+  const kind = nextU32() >>> 29;
+  if (kind == 0) return (nextU32() & 1) ? <f32>-0.0 : <f32>0.0;
+  if (kind <= 4) return uniform() * 8 - 4;
+  if (kind == 5) return uniform() * 60 - 30;
+  if (kind == 6) return uniform() * 2000 - 1000;
+  return (uniform() * 2 - 1) * <f32>1e-4;
+}
+
+function alloc(n: i32): usize {
+  const p = heap.alloc(<usize>(n + GUARD) << 2);
+  for (let i = 0; i < n + GUARD; i++) store<u32>(p + (<usize>i << 2), SENTINEL);
+  return p;
+}
+function fill(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), nextValue());
+}
+function fillUniform(p: usize, n: i32, lo: f32, hi: f32): void {
+  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), lo + (hi - lo) * uniform());
+}
+function fillLabels(p: usize, rows: i32, classes: i32): void {
+  for (let r = 0; r < rows; r++) store<i32>(p + (<usize>r << 2), <i32>(nextU32() % <u32>classes));
+}
+function expectSameBits(a: usize, b: usize, n: i32, label: string): void {
+  let bad = 0;
+  for (let i = 0; i < n + GUARD; i++) {
+    if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
+  }
+  expect(bad).toBe(0, label + ": words differing from the _ref twin (incl. guard zone)");
+  let guard = 0;
+  for (let i = n; i < n + GUARD; i++) if (load<u32>(a + (<usize>i << 2)) != SENTINEL) guard++;
+  expect(guard).toBe(0, label + ": wrote past the end");
+}
+function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+// ------------------------------------------------------------------ softmax cross-entropy
+function checkSoftmax(rows: i32, classes: i32): void {
+  const label = "softmax_xent " + rows.toString() + "x" + classes.toString();
+  const n = rows * classes;
+  const x = alloc(n), labels = alloc(rows), d = alloc(n), dRef = alloc(n), xIn = alloc(n);
+  fill(x, n);
+  if (classes > 0) fillLabels(labels, rows, classes);
+  const l = softmax_xent_f32(d, x, labels, rows, classes);
+  const lRef = softmax_xent_f32_ref(dRef, x, labels, rows, classes);
+  expect(reinterpret<u32>(l)).toBe(reinterpret<u32>(lRef), label + " loss bits");
+  expectSameBits(d, dRef, n, label + " dlogits");
+  // dlogits aliasing logits
+  memory.copy(xIn, x, <usize>n << 2);
+  const lIn = softmax_xent_f32(xIn, xIn, labels, rows, classes);
+  expect(reinterpret<u32>(lIn)).toBe(reinterpret<u32>(lRef), label + " loss bits in place");
+  expectSameBits(xIn, dRef, n, label + " dlogits in place");
+  heap.free(x); heap.free(labels); heap.free(d); heap.free(dRef); heap.free(xIn);
+}
+
+// ------------------------------------------------------------------ mse
+function checkMse(rows: i32, cols: i32): void {
+  const label = "mse " + rows.toString() + "x" + cols.toString();
+  const n = rows * cols;
+  const y = alloc(n), t = alloc(n), g = alloc(n), gRef = alloc(n), buf = alloc(n);
+  fill(y, n);
+  fill(t, n);
+  fill(g, n); // stale: must be overwritten
+  const l = mse_f32(g, y, t, rows, cols);
+  const lRef = mse_f32_ref(gRef, y, t, rows, cols);
+  expect(reinterpret<u32>(l)).toBe(reinterpret<u32>(lRef), label + " loss bits");
+  expectSameBits(g, gRef, n, label + " dy");
+  memory.copy(buf, y, <usize>n << 2);
+  const lA = mse_f32(buf, buf, t, rows, cols);
+  expect(reinterpret<u32>(lA)).toBe(reinterpret<u32>(lRef), label + " loss bits, dy = y");
+  expectSameBits(buf, gRef, n, label + " dy = y");
+  memory.copy(buf, t, <usize>n << 2);
+  const lB = mse_f32(buf, y, buf, rows, cols);
+  expect(reinterpret<u32>(lB)).toBe(reinterpret<u32>(lRef), label + " loss bits, dy = target");
+  expectSameBits(buf, gRef, n, label + " dy = target");
+  heap.free(y); heap.free(t); heap.free(g); heap.free(gRef); heap.free(buf);
+}
+
+// ------------------------------------------------------------------ argmax / correct_count
+// mode 0: random mixed values; mode 1: values from {-1, 0, 1} (ties everywhere, signed zeros)
+function checkArgmax(rows: i32, cols: i32, mode: i32): void {
+  const label = "argmax " + rows.toString() + "x" + cols.toString() + " mode " + mode.toString();
+  const n = rows * cols;
+  const x = alloc(n), out = alloc(rows), outRef = alloc(rows), labels = alloc(rows);
+  if (mode == 0) fill(x, n);
+  else {
+    for (let i = 0; i < n; i++) {
+      const v = <i32>(nextU32() % 4) - 2;
+      store<f32>(at(x, i), v == -2 ? <f32>-0.0 : <f32>v);
+    }
+  }
+  argmax_f32(out, x, rows, cols);
+  argmax_f32_ref(outRef, x, rows, cols);
+  expectSameBits(out, outRef, rows, label);
+  // labels: half the rows get their argmax, the rest a random class
+  for (let r = 0; r < rows; r++) {
+    const want = load<i32>(at(outRef, r));
+    store<i32>(at(labels, r), (nextU32() & 1) || cols == 0 ? want : <i32>(nextU32() % <u32>cols));
+  }
+  let expected = 0;
+  for (let r = 0; r < rows; r++) if (load<i32>(at(outRef, r)) == load<i32>(at(labels, r))) expected++;
+  const got = correct_count_f32(x, labels, rows, cols);
+  expect(got).toBe(correct_count_f32_ref(x, labels, rows, cols), label + " correct_count vs _ref");
+  expect(got).toBe(cols > 0 ? expected : 0, label + " correct_count vs argmax");
+  heap.free(x); heap.free(out); heap.free(outRef); heap.free(labels);
+}
+
+function forShapes(kind: i32): void {
+  for (let i = 0; i < SIZES.length; i++) {
+    for (let j = 0; j < SIZES.length; j++) {
+      if (kind == 0) checkSoftmax(SIZES[i], SIZES[j]);
+      else if (kind == 1) checkMse(SIZES[i], SIZES[j]);
+      else { checkArgmax(SIZES[i], SIZES[j], 0); checkArgmax(SIZES[i], SIZES[j], 1); }
+    }
+  }
+  const named: i32[] = [1, 1, 3, 5, 17, 43, 43, 10, 64, 10, 2, 1000];
+  for (let k = 0; k < named.length; k += 2) {
+    if (kind == 0) checkSoftmax(named[k], named[k + 1]);
+    else if (kind == 1) checkMse(named[k], named[k + 1]);
+    else { checkArgmax(named[k], named[k + 1], 0); checkArgmax(named[k], named[k + 1], 1); }
+  }
+}
+
+describe("loss kernels = _ref twins, bit for bit", () => {
+  it("softmax_xent_f32 (also dlogits = logits)", () => { forShapes(0); });
+  it("mse_f32 (also dy = y, dy = target)", () => { forShapes(1); });
+  it("argmax_f32 and correct_count_f32", () => { forShapes(2); });
+});
+
+describe("softmax_xent values", () => {
+  it("loss matches an f64 log-sum-exp and each dlogits row sums to ~0", () => {
+    const rows = 17, classes = 43, n = rows * classes;
+    const x = alloc(n), labels = alloc(rows), d = alloc(n);
+    fillUniform(x, n, -20, 20);
+    store<f32>(at(x, 5), 80); // one row with a big logit: the max subtraction keeps it finite
+    fillLabels(labels, rows, classes);
+    const l = softmax_xent_f32(d, x, labels, rows, classes);
+    let want: f64 = 0;
+    for (let r = 0; r < rows; r++) {
+      let m: f64 = -Infinity;
+      for (let c = 0; c < classes; c++) m = Math.max(m, <f64>load<f32>(at(x, r * classes + c)));
+      let s: f64 = 0;
+      for (let c = 0; c < classes; c++) s += Math.exp(<f64>load<f32>(at(x, r * classes + c)) - m);
+      want += Math.log(s) + m - <f64>load<f32>(at(x, r * classes + load<i32>(at(labels, r))));
+      let rowSum: f64 = 0;
+      for (let c = 0; c < classes; c++) rowSum += <f64>load<f32>(at(d, r * classes + c));
+      expect(Math.abs(rowSum)).toBeLessThanOrEqual(1e-6, "dlogits row sum");
+    }
+    expect(Math.abs(<f64>l - want) / want).toBeLessThanOrEqual(1e-6, "loss vs f64");
+    heap.free(x); heap.free(labels); heap.free(d);
+  });
+  it("uniform logits give log(K) per row and softmax 1/K", () => {
+    const x = alloc(20), labels = alloc(2), d = alloc(20);
+    for (let i = 0; i < 20; i++) store<f32>(at(x, i), 3);
+    store<i32>(labels, 7); store<i32>(labels, 0, 4);
+    const l = softmax_xent_f32(d, x, labels, 2, 10);
+    expect(Math.abs(<f64>l - 2 * Math.log(10))).toBeLessThanOrEqual(2e-6);
+    expect(load<f32>(at(d, 0))).toBe(<f32>0.1);
+    expect(load<f32>(at(d, 7))).toBe(<f32>0.1 - 1);
+    expect(load<f32>(at(d, 10))).toBe(<f32>0.1 - 1);
+    heap.free(x); heap.free(labels); heap.free(d);
+  });
+});
+
+// Central differences of the scalar forward, one row at a time (loss of a single row, so the rounding
+// of the row-order sum does not add noise): d loss / d logit[r][c] must equal dlogits[r][c] (not divided
+// by rows). Loss rounding ~ 1e-6, h = 0.01 -> noise ~ 1e-4; truncation ~ h^2/6 ~ 2e-5. Tolerance 1e-3:
+// a gradient divided by rows, or without the one-hot, is off by >= 0.1.
+describe("loss gradients = central difference of the forward", () => {
+  it("softmax_xent_f32, 5 x 7 and 3 x 12", () => {
+    gradSoftmax(5, 7);
+    gradSoftmax(3, 12);
+  });
+  it("mse_f32, 5 x 7 and 3 x 12", () => {
+    gradMse(5, 7);
+    gradMse(3, 12);
+  });
+});
+
+function gradSoftmax(rows: i32, classes: i32): void {
+  const n = rows * classes;
+  const x = alloc(n), labels = alloc(rows), d = alloc(n), scratch = alloc(classes);
+  fillUniform(x, n, -3, 3);
+  fillLabels(labels, rows, classes);
+  softmax_xent_f32(d, x, labels, rows, classes);
+  const h: f32 = 0.01;
+  let worst: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * classes), lr = at(labels, r);
+    for (let c = 0; c < classes; c++) {
+      const v = load<f32>(at(xr, c));
+      const vp = v + h, vm = v - h;
+      store<f32>(at(xr, c), vp);
+      const lp = softmax_xent_f32_ref(scratch, xr, lr, 1, classes);
+      store<f32>(at(xr, c), vm);
+      const lm = softmax_xent_f32_ref(scratch, xr, lr, 1, classes);
+      store<f32>(at(xr, c), v);
+      const fd = (<f64>lp - <f64>lm) / (<f64>vp - <f64>vm);
+      worst = Math.max(worst, Math.abs(<f64>load<f32>(at(d, r * classes + c)) - fd));
+    }
+  }
+  expect(worst).toBeLessThanOrEqual(1e-3, "softmax_xent dlogits vs central difference");
+  heap.free(x); heap.free(labels); heap.free(d); heap.free(scratch);
+}
+
+function gradMse(rows: i32, cols: i32): void {
+  const n = rows * cols;
+  const y = alloc(n), t = alloc(n), g = alloc(n), scratch = alloc(cols);
+  fillUniform(y, n, -3, 3);
+  fillUniform(t, n, -3, 3);
+  mse_f32(g, y, t, rows, cols);
+  const h: f32 = 0.01;
+  let worst: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const yr = at(y, r * cols), tr = at(t, r * cols);
+    for (let c = 0; c < cols; c++) {
+      const v = load<f32>(at(yr, c));
+      const vp = v + h, vm = v - h;
+      store<f32>(at(yr, c), vp);
+      const lp = mse_f32_ref(scratch, yr, tr, 1, cols);
+      store<f32>(at(yr, c), vm);
+      const lm = mse_f32_ref(scratch, yr, tr, 1, cols);
+      store<f32>(at(yr, c), v);
+      const fd = (<f64>lp - <f64>lm) / (<f64>vp - <f64>vm);
+      worst = Math.max(worst, Math.abs(<f64>load<f32>(at(g, r * cols + c)) - fd));
+    }
+  }
+  expect(worst).toBeLessThanOrEqual(1e-3, "mse dy vs central difference");
+  heap.free(y); heap.free(t); heap.free(g); heap.free(scratch);
+}
+
+describe("mse values", () => {
+  it("known answer: rows sum of mean squared error, dy = 2 (y - t) / C", () => {
+    const y = alloc(6), t = alloc(6), g = alloc(6);
+    for (let i = 0; i < 6; i++) { store<f32>(at(y, i), <f32>i); store<f32>(at(t, i), 0); }
+    const l = mse_f32(g, y, t, 2, 3); // (0 + 1 + 4) / 3 + (9 + 16 + 25) / 3 = 55 / 3
+    expect(l).toBe(<f32>5 / <f32>3 + <f32>50 / <f32>3);
+    expect(load<f32>(at(g, 4))).toBe(<f32>8 / <f32>3);
+    expect(mse_f32(g, y, t, 2, 0)).toBe(0);
+    heap.free(y); heap.free(t); heap.free(g);
+  });
+});
+
+describe("argmax values", () => {
+  it("first maximum, ties, signed zeros, NaN, max in the tail or in any lane", () => {
+    const x = alloc(11), out = alloc(1);
+    // ties: the first index wins, also across lanes and into the tail
+    for (let i = 0; i < 11; i++) store<f32>(at(x, i), 5);
+    argmax_f32(out, x, 1, 11);
+    expect(load<i32>(out)).toBe(0, "all equal -> 0");
+    // every position of a unique max, and a tie with a later copy
+    for (let p = 0; p < 11; p++) {
+      for (let i = 0; i < 11; i++) store<f32>(at(x, i), <f32>(i % 3) - 10);
+      store<f32>(at(x, p), 7);
+      if (p + 4 < 11) store<f32>(at(x, p + 4), 7);
+      argmax_f32(out, x, 1, 11);
+      expect(load<i32>(out)).toBe(p, "max at " + p.toString());
+    }
+    // -0 and +0 are equal: the first wins
+    for (let i = 0; i < 11; i++) store<f32>(at(x, i), -1);
+    store<f32>(at(x, 6), -0.0); store<f32>(at(x, 2), 0);
+    argmax_f32(out, x, 1, 11);
+    expect(load<i32>(out)).toBe(2, "+0 at 2 before -0 at 6");
+    // NaN: skipped unless it is x[0]
+    store<u32>(at(x, 1), 0x7fc00000);
+    argmax_f32(out, x, 1, 11);
+    expect(load<i32>(out)).toBe(2, "NaN at 1 skipped");
+    store<u32>(at(x, 0), 0x7fc00000);
+    argmax_f32(out, x, 1, 11);
+    expect(load<i32>(out)).toBe(0, "NaN at 0 wins");
+    // cols = 0 writes -1
+    argmax_f32(out, x, 1, 0);
+    expect(load<i32>(out)).toBe(-1);
+    heap.free(x); heap.free(out);
+  });
+});
