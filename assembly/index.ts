@@ -1,0 +1,16 @@
+// The whole ABI of the gradnoise core: the only file that exports to JS. Sorted re-exports; every name
+// here is declared in src/core/abi.ts and test/ts/core/abi.test.ts compares the two lists.
+// The scalar `_ref` twins of the GEMMs and of SGD are exported for the facade-level tests and bench/;
+// the other twins are exercised by the as-pect suites in test/assembly.
+export { arena_base } from "./arena";
+export { relu_backward_f32, relu_forward_f32, leaky_relu_backward_f32, leaky_relu_forward_f32 } from "./kernels/activation";
+export { sigmoid_backward_f32, sigmoid_forward_f32, tanh_backward_f32, tanh_forward_f32 } from "./kernels/activation";
+export { bias_backward_f32, bias_forward_f32 } from "./kernels/bias";
+export { gemm_nn_f32, gemm_nt_f32, gemm_scratch_bytes, gemm_tn_f32 } from "./kernels/gemm";
+export { fill_f32, init_normal_f32, init_uniform_f32 } from "./kernels/init";
+export { argmax_f32, correct_count_f32, mse_f32, softmax_xent_f32 } from "./kernels/loss";
+export { roofline_f32 } from "./kernels/roofline";
+export { sgd_step_f32 } from "./optim/sgd";
+export { gemm_nn_f32_ref, gemm_nt_f32_ref, gemm_tn_f32_ref } from "./ref/gemm";
+export { sgd_step_f32_ref } from "./ref/sgd";
+export { philox4x32_10 } from "./rng";

@@ -1,0 +1,97 @@
+// gradnoise benchmarks: prints, from one run on this machine, the wasm SIMD roofline, GEMM GFLOP/s (512^3
+// and the paper net's shapes, every form, SIMD beside the scalar twin) and the paper net's training
+// throughput. `npm run bench -- --json` prints the same figures as one JSON object on the last line.
+// Every figure is the median of several timed repetitions (min and max beside it); machines here are
+// shared and noisy, so compare figures from one run, not across runs.
+import os from 'node:os';
+import { createMemory, instantiateCore, loadCoreModule } from '../dist/src/core/wasm.js';
+import { createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
+
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
+const log = (...a) => { if (!json) console.log(...a); };
+
+function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { median: s[s.length >> 1], min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+// Times fn (which does `work` units per call) `reps` times after a warm-up; returns units/second stats.
+function rate(fn, work, reps) {
+  fn();
+  const r = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    fn();
+    r.push(work / ((performance.now() - t) / 1000));
+  }
+  return stats(r);
+}
+
+const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const fmt = (s, scale = 1e9, d = 1) => `${round(s.median / scale, d)} (min ${round(s.min / scale, d)}, max ${round(s.max / scale, d)})`;
+
+const mod = await loadCoreModule('threads');
+const memory = createMemory(mod, 2048); // 128 MiB is plenty for 512^3 with scratch
+const core = instantiateCore(mod, memory);
+const k = core.exports;
+const result = {
+  machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, build: mod.build },
+  roofline: null, gemm: [], training: null,
+};
+
+// 1. Roofline: 12 independent f32x4 mul+add chains, register resident.
+{
+  const iters = quick ? 2e6 : 2e7;
+  result.roofline = rate(() => k.roofline_f32(iters, 1), 96 * iters, 7);
+  log(`roofline (f32x4 mul+add, register resident): ${fmt(result.roofline)} GFLOP/s`);
+}
+
+// 2. GEMM: C[M,N] = op(A) op(B), SIMD kernels and (for the small shapes) their scalar twins.
+function gemmCase(label, M, K, N, form, withRef) {
+  const base = mod.arenaBase;
+  const a = base, b = a + M * K * 4 + 64, c = b + K * N * 4 + 64, s = c + M * N * 4 + 64;
+  const f = new Float32Array(memory.buffer);
+  let x = 1;
+  for (let i = (a >> 2); i < (c >> 2); i++) { x = (x * 1103515245 + 12345) >>> 0; f[i] = (x >>> 9) / 2 ** 23 - 1; }
+  const fn = k[`gemm_${form}_f32`], ref = k[`gemm_${form}_f32_ref`];
+  const flops = 2 * M * K * N;
+  const inner = Math.max(1, Math.round(2e8 / flops));
+  const reps = quick ? 3 : 9;
+  const simd = rate(() => { for (let i = 0; i < inner; i++) fn(c, a, b, M, K, N, 0, s); }, flops * inner, reps);
+  const row = { label, M, K, N, form, gflops: simd };
+  if (withRef) {
+    const refInner = Math.max(1, Math.round(inner / 20));
+    row.refGflops = rate(() => { for (let i = 0; i < refInner; i++) ref(c, a, b, M, K, N, 0, s); }, flops * refInner, 3);
+  }
+  result.gemm.push(row);
+  log(`gemm ${form} ${M}x${K}x${N} (${label}): ${fmt(simd)} GFLOP/s` +
+    (row.refGflops ? `, scalar twin ${round(row.refGflops.median / 1e9, 2)}, speedup ${round(simd.median / row.refGflops.median)}x` : ''));
+}
+gemmCase('512^3', 512, 512, 512, 'nn', true);
+gemmCase('512^3', 512, 512, 512, 'nt', false);
+gemmCase('512^3', 512, 512, 512, 'tn', false);
+gemmCase('paper fwd layer 1: X·W', 100, 784, 50, 'nn', true);
+gemmCase('paper fwd hidden: X·W', 100, 50, 50, 'nn', true);
+gemmCase('paper fwd output: X·W', 100, 50, 10, 'nn', false);
+gemmCase('paper bwd hidden: dY·Wᵀ', 100, 50, 50, 'nt', false);
+gemmCase('paper bwd hidden: Xᵀ·dY', 50, 100, 50, 'tn', false);
+gemmCase('paper bwd layer 1: Xᵀ·dY', 784, 100, 50, 'tn', false);
+const g512 = result.gemm.find((g) => g.M === 512 && g.form === 'nn');
+result.gemm512OfRoofline = g512.gflops.median / result.roofline.median;
+log(`gemm 512^3 nn / roofline: ${round(100 * result.gemm512OfRoofline)}% (goal >= 75%)`);
+
+// 3. Training throughput of the paper's net: 784 -> 20 x 50 ReLU -> 10, He init, plain SGD, batch 100,
+// shuffled, on the first 10,000 MNIST training images; median over epochs after the first (warm-up).
+{
+  const data = mnist({ limit: { train: 10000, test: 1 } }).train;
+  const model = await createModel(paperNet('he'), { batchSize: 100, seed: 1, optimizer: sgd({ lr: 0.1 }) });
+  const epochs = quick ? 3 : 8;
+  const h = await model.fit(data.x, data.y, { epochs });
+  const eps = stats(h.epochs.slice(1).map((e) => e.examplesPerSecond));
+  result.training = { model: '784-20x50-10 relu', batch: 100, examplesPerSecond: eps, build: model.build };
+  log(`paper net training (batch 100, 1 core): ${fmt(eps, 1, 0)} examples/s (goal >= 50,000)`);
+  model.dispose();
+}
+
+if (json) console.log(JSON.stringify(result));

@@ -1,0 +1,53 @@
+// The facade's view of the core's ABI: the constants shared with AssemblyScript, and the exact list of
+// functions the wasm module exports with their TypeScript signatures. test/ts/core/abi.test.ts checks the
+// list against the built module (the ABI drift test).
+export * from '../../assembly/shared/abi.js';
+
+/** A byte address in the core's linear memory. */
+type Ptr = number;
+type GemmFn = (c: Ptr, a: Ptr, b: Ptr, M: number, K: number, N: number, accumulate: number, scratch: Ptr) => void;
+type UnaryFn = (y: Ptr, x: Ptr, n: number) => void;
+type UnaryBackFn = (dx: Ptr, y: Ptr, dy: Ptr, n: number) => void;
+type InitNormalFn = (p: Ptr, n: number, mean: number, std: number, k0: number, k1: number, w2: number, domain: number) => void;
+
+/** Every function exported by assembly/index.ts, as the facade calls it (`_ref`: scalar twins for tests). */
+export interface CoreExports {
+  arena_base(): Ptr;
+  roofline_f32(iters: number, seed: number): number;
+
+  gemm_scratch_bytes(M: number, K: number, N: number): number;
+  gemm_nn_f32: GemmFn; gemm_nt_f32: GemmFn; gemm_tn_f32: GemmFn;
+  gemm_nn_f32_ref: GemmFn; gemm_nt_f32_ref: GemmFn; gemm_tn_f32_ref: GemmFn;
+
+  bias_forward_f32(y: Ptr, b: Ptr, rows: number, cols: number): void;
+  bias_backward_f32(db: Ptr, dy: Ptr, rows: number, cols: number): void;
+
+  relu_forward_f32: UnaryFn; relu_backward_f32: UnaryBackFn;
+  leaky_relu_forward_f32(y: Ptr, x: Ptr, n: number, alpha: number): void;
+  leaky_relu_backward_f32(dx: Ptr, y: Ptr, dy: Ptr, n: number, alpha: number): void;
+  tanh_forward_f32: UnaryFn; tanh_backward_f32: UnaryBackFn;
+  sigmoid_forward_f32: UnaryFn; sigmoid_backward_f32: UnaryBackFn;
+
+  softmax_xent_f32(dlogits: Ptr, logits: Ptr, labels: Ptr, rows: number, classes: number): number;
+  mse_f32(dy: Ptr, y: Ptr, target: Ptr, rows: number, cols: number): number;
+  argmax_f32(out: Ptr, x: Ptr, rows: number, cols: number): void;
+  correct_count_f32(x: Ptr, labels: Ptr, rows: number, cols: number): number;
+
+  fill_f32(p: Ptr, n: number, value: number): void;
+  init_normal_f32: InitNormalFn;
+  init_uniform_f32: InitNormalFn;
+  philox4x32_10(out: Ptr, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void;
+
+  sgd_step_f32(w: Ptr, g: Ptr, n: number, gscale: number, lr: number): void;
+  sgd_step_f32_ref(w: Ptr, g: Ptr, n: number, gscale: number, lr: number): void;
+}
+
+/** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
+export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
+  'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32', 'correct_count_f32', 'fill_f32',
+  'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes',
+  'gemm_tn_f32', 'gemm_tn_f32_ref', 'init_normal_f32', 'init_uniform_f32',
+  'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32', 'philox4x32_10',
+  'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'sgd_step_f32', 'sgd_step_f32_ref',
+  'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_xent_f32', 'tanh_backward_f32', 'tanh_forward_f32',
+];

@@ -1,0 +1,113 @@
+// Loading and instantiating the core: picks the build, compiles it once, instantiates it on a planned memory.
+//
+// Two builds of the same AssemblyScript sources exist (asconfig.json): `threads` (simd + threads, shared
+// memory) and `single` (simd only, plain memory), because a module that imports shared memory cannot even
+// instantiate where SharedArrayBuffer is missing. Both import their memory from env.memory, so the facade
+// sizes it from the layout plan and nothing inside wasm ever grows it.
+//
+// Instantiation goes through @assemblyscript/loader (see docs/kernels.md, "Why the loader"): its env.abort
+// decodes AssemblyScript's assertion messages (file, line, column) into a JS Error, which is what turns a
+// failed `assert` in the core into an error with context instead of a bare "unreachable".
+import { instantiateSync } from '@assemblyscript/loader';
+import type { CoreExports } from './abi.js';
+
+export type BuildName = 'threads' | 'single';
+
+/** An instantiated core: typed exports over one memory. */
+export interface Core {
+  readonly build: BuildName;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: CoreExports;
+}
+
+/** A compiled core module and the one fact the planner needs from it before any memory exists. */
+export interface CoreModule {
+  readonly build: BuildName;
+  readonly module: WebAssembly.Module;
+  /** First byte past the module's static data, 64-byte aligned: where the arena starts. */
+  readonly arenaBase: number;
+}
+
+/** Whether this runtime can run the threads build: SharedArrayBuffer exists and shared wasm memory works. */
+export function threadsAvailable(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  // A page without cross-origin isolation may still define SharedArrayBuffer in some engines; it cannot
+  // share it with workers, so treat it as unavailable.
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+async function readBuild(build: BuildName): Promise<Uint8Array> {
+  const url = new URL(`../../build/gradnoise.${build}.wasm`, import.meta.url);
+  if (isNode) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return await readFile(url);
+    } catch (e) {
+      throw new Error(`gradnoise: cannot read the ${build} core at ${url.pathname} (run \`npm run build:wasm\`)`, { cause: e });
+    }
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`gradnoise: cannot fetch the ${build} core from ${url} (HTTP ${res.status})`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+function makeMemory(build: BuildName, pages: number): WebAssembly.Memory {
+  return build === 'threads'
+    ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+    : new WebAssembly.Memory({ initial: pages, maximum: pages });
+}
+
+function imports(memory: WebAssembly.Memory): Record<string, Record<string, unknown>> {
+  return { env: { memory } };
+}
+
+const modules = new Map<BuildName, Promise<CoreModule>>();
+
+/**
+ * Compiles (once per build and process) the core. `auto` picks `threads` where shared memory works and
+ * `single` elsewhere. `bytes` supplies the module directly, for runtimes that cannot read files or fetch.
+ */
+export function loadCoreModule(build: BuildName | 'auto' = 'auto', bytes?: Uint8Array): Promise<CoreModule> {
+  const name: BuildName = build === 'auto' ? (threadsAvailable() ? 'threads' : 'single') : build;
+  if (name === 'threads' && !threadsAvailable()) {
+    return Promise.reject(new Error('gradnoise: the threads build needs SharedArrayBuffer and shared WebAssembly memory, which this runtime lacks; use build "single" or "auto"'));
+  }
+  if (bytes) return compile(name, bytes);
+  let p = modules.get(name);
+  if (!p) {
+    p = readBuild(name).then((b) => compile(name, b));
+    p.catch(() => modules.delete(name));
+    modules.set(name, p);
+  }
+  return p;
+}
+
+async function compile(build: BuildName, bytes: Uint8Array): Promise<CoreModule> {
+  const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  // The arena base is a property of the module (its static data size), the same for every instance:
+  // read it once from a throwaway instance on a one-page memory.
+  const probe = instantiateSync(module, imports(makeMemory(build, 1)));
+  return { build, module, arenaBase: (probe.exports as unknown as CoreExports).arena_base() };
+}
+
+/** A memory of exactly `pages` pages (never grown: its maximum equals its size), shared for `threads`. */
+export function createMemory(mod: CoreModule, pages: number): WebAssembly.Memory {
+  if (!Number.isInteger(pages) || pages < 1 || pages > 65536) {
+    throw new Error(`gradnoise: the planned arena needs ${pages} pages of 64 KiB; the limit is 65536 (4 GiB)`);
+  }
+  return makeMemory(mod.build, pages);
+}
+
+/** Instantiates the core on an existing memory (synchronous: used in workers and on the main thread). */
+export function instantiateCore(mod: CoreModule, memory: WebAssembly.Memory): Core {
+  const { exports } = instantiateSync(mod.module, imports(memory));
+  return { build: mod.build, memory, exports: exports as unknown as CoreExports };
+}

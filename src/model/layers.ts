@@ -1,0 +1,138 @@
+// Layers: what each layer kind declares to the planner and which kernels run its forward and backward.
+//
+// A layer declares its parameters (with initialisers), the activation buffers it owns and their grads, all
+// per batch of `rows` examples; after planning it is bound to absolute pointers and runs as a fixed list of
+// kernel calls. Layers own their output buffer and read their input from the previous layer's (or the
+// model's input buffer), so a recurrent layer can later own a [rows x T x H] buffer and its own state
+// buffers through the same interface, with the planner unchanged.
+import type { CoreExports } from '../core/abi.js';
+import type { LayoutPlan, TensorRequest } from '../core/layout.js';
+import { resolveInit, type Fill } from './init.js';
+import type { Activation, DenseSpec } from './spec.js';
+
+export interface ParamDecl extends TensorRequest {
+  readonly fill: Fill;
+}
+
+/** Pointers a bound layer needs from outside: its input, and where the gradient of its input goes (0: none). */
+export interface LayerIO {
+  readonly input: number;
+  readonly dinput: number;
+}
+
+export interface Layer {
+  readonly name: string;
+  readonly inputs: number;
+  readonly outputs: number;
+  params(): ParamDecl[];
+  /** Buffers for a batch of up to maxRows examples; the first is the layer's output. */
+  activations(maxRows: number): TensorRequest[];
+  activationGrads(maxRows: number): TensorRequest[];
+  /** Bytes of scratch the kernels need for up to maxRows examples. */
+  scratchBytes(k: CoreExports, maxRows: number): number;
+  bind(plan: LayoutPlan, io: LayerIO): BoundLayer;
+}
+
+export interface BoundLayer {
+  readonly name: string;
+  readonly output: number;
+  readonly doutput: number;
+  forward(k: CoreExports, rows: number, scratch: number): void;
+  /** Turns doutput (dL/dy, overwritten) into parameter grads and, when bound with one, dinput. */
+  backward(k: CoreExports, rows: number, scratch: number): void;
+}
+
+function ptr(plan: LayoutPlan, map: 'paramTensors' | 'activationTensors' | 'activationGradTensors', name: string): number {
+  const p = plan[map].get(name);
+  if (!p) throw new Error(`internal: tensor "${name}" is not in the layout`);
+  return p.offset;
+}
+
+export class DenseLayer implements Layer {
+  readonly name: string;
+  readonly outputs: number;
+  constructor(readonly spec: Required<DenseSpec>, readonly inputs: number) {
+    this.name = spec.name;
+    this.outputs = spec.units;
+  }
+
+  params(): ParamDecl[] {
+    const { inputs: fanIn, outputs: fanOut } = this;
+    return [
+      { name: `${this.name}/kernel`, elements: fanIn * fanOut, fill: resolveInit(this.spec.kernelInit, fanIn, fanOut, this.spec.activation) },
+      { name: `${this.name}/bias`, elements: fanOut, fill: resolveInit(this.spec.biasInit, fanIn, fanOut, this.spec.activation) },
+    ];
+  }
+
+  activations(maxRows: number): TensorRequest[] {
+    return [{ name: `${this.name}/out`, elements: maxRows * this.outputs }];
+  }
+
+  activationGrads(maxRows: number): TensorRequest[] {
+    return [{ name: `${this.name}/dout`, elements: maxRows * this.outputs }];
+  }
+
+  scratchBytes(k: CoreExports, maxRows: number): number {
+    const { inputs: IN, outputs: OUT } = this;
+    return Math.max(
+      k.gemm_scratch_bytes(maxRows, IN, OUT), //  forward  Y  = X · W
+      k.gemm_scratch_bytes(IN, maxRows, OUT), //  backward dW = Xᵀ · dY
+      k.gemm_scratch_bytes(maxRows, OUT, IN), //  backward dX = dY · Wᵀ
+    );
+  }
+
+  bind(plan: LayoutPlan, io: LayerIO): BoundLayer {
+    const IN = this.inputs, OUT = this.outputs, name = this.name;
+    const w = ptr(plan, 'paramTensors', `${name}/kernel`);
+    const b = ptr(plan, 'paramTensors', `${name}/bias`);
+    const gradShift = plan.grads[0]!.offset - plan.params.offset;
+    const dw = w + gradShift, db = b + gradShift;
+    const out = ptr(plan, 'activationTensors', `${name}/out`);
+    const dout = ptr(plan, 'activationGradTensors', `${name}/dout`);
+    const { input, dinput } = io;
+    const act = activationKernels(this.spec.activation, this.spec.alpha);
+    return {
+      name, output: out, doutput: dout,
+      forward(k, rows, scratch) {
+        k.gemm_nn_f32(out, input, w, rows, IN, OUT, 0, scratch);
+        k.bias_forward_f32(out, b, rows, OUT);
+        act.forward(k, out, rows * OUT);
+      },
+      backward(k, rows, scratch) {
+        act.backward(k, dout, out, rows * OUT);
+        k.bias_backward_f32(db, dout, rows, OUT);
+        k.gemm_tn_f32(dw, input, dout, IN, rows, OUT, 0, scratch);
+        if (dinput !== 0) k.gemm_nt_f32(dinput, dout, w, rows, OUT, IN, 0, scratch);
+      },
+    };
+  }
+}
+
+interface ActivationKernels {
+  /** y = f(y) in place. */
+  forward(k: CoreExports, y: number, n: number): void;
+  /** dy = dy * f'(.) in place, from the forward output y. */
+  backward(k: CoreExports, dy: number, y: number, n: number): void;
+}
+
+function activationKernels(a: Activation, alpha: number): ActivationKernels {
+  switch (a) {
+    case 'linear': return { forward() {}, backward() {} };
+    case 'relu': return {
+      forward: (k, y, n) => k.relu_forward_f32(y, y, n),
+      backward: (k, dy, y, n) => k.relu_backward_f32(dy, y, dy, n),
+    };
+    case 'leakyRelu': return {
+      forward: (k, y, n) => k.leaky_relu_forward_f32(y, y, n, alpha),
+      backward: (k, dy, y, n) => k.leaky_relu_backward_f32(dy, y, dy, n, alpha),
+    };
+    case 'tanh': return {
+      forward: (k, y, n) => k.tanh_forward_f32(y, y, n),
+      backward: (k, dy, y, n) => k.tanh_backward_f32(dy, y, dy, n),
+    };
+    case 'sigmoid': return {
+      forward: (k, y, n) => k.sigmoid_forward_f32(y, y, n),
+      backward: (k, dy, y, n) => k.sigmoid_backward_f32(dy, y, dy, n),
+    };
+  }
+}

@@ -1,0 +1,140 @@
+// Model specs: plain, serialisable data (they cross into workers and into checkpoints), their validation,
+// and small builders. A spec says what to build; model/layers.ts says which kernels run it.
+
+export type Activation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
+
+/**
+ * Weight initialisers. Fan-in/fan-out are the layer's input and output sizes.
+ * - zeros; constant; normal (mean, std: the paper's "simple" init is normal std 0.1); uniform [low, high)
+ * - glorotUniform U(-a, a), a = sqrt(6 / (fanIn + fanOut)); glorotNormal N(0, 2 / (fanIn + fanOut))
+ * - heNormal N(0, 2 / fanIn); heUniform U(-a, a), a = sqrt(6 / fanIn)   (He et al. 2015)
+ * - sussilloAbbott: N(0, g^2 / fanIn), Sussillo & Abbott 2014 (model/init.ts has the formula for g)
+ */
+export type Initializer =
+  | 'zeros' | 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'sussilloAbbott'
+  | { readonly kind: 'constant'; readonly value: number }
+  | { readonly kind: 'normal'; readonly mean?: number; readonly std: number }
+  | { readonly kind: 'uniform'; readonly low: number; readonly high: number };
+
+export interface DenseSpec {
+  readonly kind: 'dense';
+  readonly units: number;
+  readonly activation?: Activation;
+  /** Negative slope of leakyRelu (default 0.01, must be > 0). */
+  readonly alpha?: number;
+  readonly kernelInit?: Initializer;
+  readonly biasInit?: Initializer;
+  /** Unique layer name; default `dense_<index>`. Parameters are `<name>/kernel` and `<name>/bias`. */
+  readonly name?: string;
+}
+
+export type LayerSpec = DenseSpec;
+
+export type Loss = 'softmaxCrossEntropy' | 'meanSquaredError';
+
+export interface ModelSpec {
+  /** Features per example. */
+  readonly inputs: number;
+  readonly layers: readonly LayerSpec[];
+  /** softmaxCrossEntropy takes integer class labels; meanSquaredError takes float targets. */
+  readonly loss: Loss;
+}
+
+const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'];
+const NAMED_INITS = ['zeros', 'glorotUniform', 'glorotNormal', 'heNormal', 'heUniform', 'sussilloAbbott'];
+const LOSSES: readonly Loss[] = ['softmaxCrossEntropy', 'meanSquaredError'];
+/** Widest layer and input the planner accepts: keeps every GEMM dimension far inside i32 byte offsets. */
+export const MAX_UNITS = 1 << 20;
+
+const isPosInt = (v: unknown, max = MAX_UNITS): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function checkInit(where: string, init: unknown): void {
+  if (init === undefined) return;
+  if (typeof init === 'string') {
+    if (!NAMED_INITS.includes(init)) {
+      throw new Error(`${where}: unknown initializer "${init}" (allowed: ${NAMED_INITS.join(', ')}, or { kind: 'normal' | 'uniform' | 'constant', ... })`);
+    }
+    return;
+  }
+  const o = init as { kind?: unknown; [k: string]: unknown };
+  if (typeof o !== 'object' || o === null) throw new Error(`${where}: initializer must be a name or an object, got ${String(init)}`);
+  if (o.kind === 'constant') {
+    if (!isFiniteNum(o.value)) throw new Error(`${where}: constant initializer value is ${String(o.value)} (need a finite number)`);
+  } else if (o.kind === 'normal') {
+    if (o.mean !== undefined && !isFiniteNum(o.mean)) throw new Error(`${where}: normal initializer mean is ${String(o.mean)} (need a finite number)`);
+    if (!isFiniteNum(o.std) || o.std < 0) throw new Error(`${where}: normal initializer std is ${String(o.std)} (need a finite number >= 0)`);
+  } else if (o.kind === 'uniform') {
+    if (!isFiniteNum(o.low) || !isFiniteNum(o.high) || !(o.low <= o.high)) {
+      throw new Error(`${where}: uniform initializer needs finite low <= high, got low=${String(o.low)} high=${String(o.high)}`);
+    }
+  } else {
+    throw new Error(`${where}: unknown initializer kind "${String(o.kind)}" (allowed: normal, uniform, constant)`);
+  }
+}
+
+/** Throws an Error naming the first problem in the spec; returns the spec with every default filled in. */
+export function normalizeSpec(spec: ModelSpec): Required<Pick<ModelSpec, 'inputs' | 'loss'>> & { layers: Required<DenseSpec>[] } {
+  if (typeof spec !== 'object' || spec === null) throw new Error('model spec must be an object');
+  if (!isPosInt(spec.inputs)) throw new Error(`model spec: inputs is ${String(spec.inputs)} (need an integer from 1 to ${MAX_UNITS})`);
+  if (!LOSSES.includes(spec.loss)) throw new Error(`model spec: unknown loss "${String(spec.loss)}" (allowed: ${LOSSES.join(', ')})`);
+  if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('model spec: layers must be a non-empty array');
+  const names = new Set<string>();
+  const layers = spec.layers.map((l, i): Required<DenseSpec> => {
+    const where = `model spec: layers[${i}]`;
+    if (typeof l !== 'object' || l === null || l.kind !== 'dense') {
+      throw new Error(`${where}: unknown layer kind "${String((l as { kind?: unknown })?.kind)}" (allowed: dense)`);
+    }
+    if (!isPosInt(l.units)) throw new Error(`${where}: units is ${String(l.units)} (need an integer from 1 to ${MAX_UNITS})`);
+    const activation = l.activation ?? 'linear';
+    if (!ACTIVATIONS.includes(activation)) throw new Error(`${where}: unknown activation "${String(activation)}" (allowed: ${ACTIVATIONS.join(', ')})`);
+    const alpha = l.alpha ?? 0.01;
+    if (!isFiniteNum(alpha) || alpha <= 0) throw new Error(`${where}: alpha is ${String(alpha)} (need a finite number > 0)`);
+    checkInit(`${where}.kernelInit`, l.kernelInit);
+    checkInit(`${where}.biasInit`, l.biasInit);
+    const name = l.name ?? `dense_${i}`;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`${where}: name "${String(name)}" must be non-empty and use only letters, digits, _ . -`);
+    if (names.has(name)) throw new Error(`${where}: layer name "${name}" is used twice`);
+    names.add(name);
+    return { kind: 'dense', units: l.units, activation, alpha, kernelInit: l.kernelInit ?? 'glorotUniform', biasInit: l.biasInit ?? 'zeros', name };
+  });
+  const last = layers[layers.length - 1]!;
+  if (spec.loss === 'softmaxCrossEntropy') {
+    if (last.activation !== 'linear') throw new Error(`model spec: softmaxCrossEntropy applies the softmax itself, so the last layer's activation must be linear (got ${last.activation})`);
+    if (last.units < 2) throw new Error(`model spec: softmaxCrossEntropy needs at least 2 output units (got ${last.units})`);
+  }
+  return { inputs: spec.inputs, loss: spec.loss, layers };
+}
+
+/** A dense (fully connected) layer: y = activation(x W + b). */
+export function dense(units: number, options: Omit<DenseSpec, 'kind' | 'units'> = {}): DenseSpec {
+  return { kind: 'dense', units, ...options };
+}
+
+export interface MlpOptions {
+  readonly inputs: number;
+  readonly hidden: readonly number[];
+  readonly outputs: number;
+  readonly activation?: Activation;
+  readonly init?: Initializer;
+  readonly biasInit?: Initializer;
+  readonly loss?: Loss;
+}
+
+/** A multilayer perceptron: hidden layers with one activation, a linear output layer. */
+export function mlp(o: MlpOptions): ModelSpec {
+  const layers: DenseSpec[] = o.hidden.map((units) =>
+    dense(units, { activation: o.activation ?? 'relu', kernelInit: o.init, biasInit: o.biasInit }));
+  layers.push(dense(o.outputs, { kernelInit: o.init, biasInit: o.biasInit }));
+  return { inputs: o.inputs, layers, loss: o.loss ?? 'softmaxCrossEntropy' };
+}
+
+/**
+ * The network of the paper's MNIST experiment (Table 1): 784 inputs, 20 hidden layers of 50 ReLU units,
+ * 10 softmax outputs. `init` picks the paper's settings: simple N(0, 0.1^2), sussilloAbbott, he, zero.
+ */
+export function paperNet(init: 'simple' | 'sussilloAbbott' | 'he' | 'zero' = 'he', depth = 20, width = 50): ModelSpec {
+  const kernelInit: Initializer =
+    init === 'simple' ? { kind: 'normal', std: 0.1 } : init === 'he' ? 'heNormal' : init === 'zero' ? 'zeros' : 'sussilloAbbott';
+  return mlp({ inputs: 784, hidden: Array<number>(depth).fill(width), outputs: 10, activation: 'relu', init: kernelInit, biasInit: 'zeros' });
+}

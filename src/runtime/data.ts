@@ -1,0 +1,85 @@
+// Checking and staging training data: every check runs in TypeScript before anything runs in wasm, and every
+// error names the argument, the index and the offending value. Then the seeded example order per epoch.
+import { philox4x32_10 } from '../core/philox.js';
+import { RNG_DOMAIN_SHUFFLE } from '../core/abi.js';
+import { validateDataset } from '../data/dataset.js';
+
+/** Inputs: rows x features, row-major. Uint8Array values are converted as they are (0..255, not scaled). */
+export type Inputs = Float32Array | Uint8Array;
+/** Class labels (softmaxCrossEntropy) or float targets, rows x outputs (meanSquaredError). */
+export type Targets = Uint8Array | Int32Array | Float32Array;
+
+export interface Staged {
+  readonly count: number;
+  readonly x: Float32Array;
+  /** Integer labels (softmaxCrossEntropy) ... */
+  readonly labels: Int32Array | null;
+  /** ... or float targets (meanSquaredError). */
+  readonly targets: Float32Array | null;
+}
+
+export interface Shape {
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly loss: 'softmaxCrossEntropy' | 'meanSquaredError';
+}
+
+const kind = (v: unknown): string =>
+  v === null || typeof v !== 'object' ? String(v) : ((v as object).constructor?.name ?? 'object');
+
+/** Checks x (and y when given) against the model's shape; returns float inputs and int labels / targets. */
+export function stage(where: string, shape: Shape, x: Inputs, y?: Targets): Staged {
+  if (!(x instanceof Float32Array || x instanceof Uint8Array)) {
+    throw new Error(`${where}: x must be a Float32Array or Uint8Array, got ${kind(x)}`);
+  }
+  if (x.length === 0) throw new Error(`${where}: x is empty: there is nothing to train or evaluate on`);
+  if (x.length % shape.inputs !== 0) {
+    throw new Error(`${where}: x.length is ${x.length}, not a multiple of the model's ${shape.inputs} inputs per example`);
+  }
+  const count = x.length / shape.inputs;
+  const xf = x instanceof Float32Array ? x : Float32Array.from(x);
+  if (y === undefined) {
+    validateDataset({ x: xf, y: new Uint8Array(count), count, features: shape.inputs }, { name: where });
+    return { count, x: xf, labels: null, targets: null };
+  }
+  if (shape.loss === 'softmaxCrossEntropy') {
+    if (!(y instanceof Uint8Array || y instanceof Int32Array)) {
+      throw new Error(`${where}: y must hold integer class labels (Uint8Array or Int32Array) for softmaxCrossEntropy, got ${kind(y)}`);
+    }
+    validateDataset({ x: xf, y, count, features: shape.inputs }, { name: where, classes: shape.outputs });
+    return { count, x: xf, labels: y instanceof Int32Array ? y : Int32Array.from(y), targets: null };
+  }
+  if (!(y instanceof Float32Array)) {
+    throw new Error(`${where}: y must hold float targets (Float32Array, examples x ${shape.outputs}) for meanSquaredError, got ${kind(y)}`);
+  }
+  if (y.length !== count * shape.outputs) {
+    throw new Error(`${where}: y.length is ${y.length}, expected ${count} examples x ${shape.outputs} outputs = ${count * shape.outputs}`);
+  }
+  validateDataset({ x: xf, y: new Uint8Array(count), count, features: shape.inputs }, { name: where });
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (v - v !== 0) throw new Error(`${where}: y[${i}] is ${v} (example ${Math.floor(i / shape.outputs)}, output ${i % shape.outputs}): targets must be finite`);
+  }
+  return { count, x: xf, labels: null, targets: y };
+}
+
+/**
+ * The order of examples in epoch `epoch`: a Fisher-Yates shuffle driven by the counter-based RNG, word i
+ * from Philox counter (i / 4, 0, epoch, SHUFFLE) under the seed. A pure function of (seed, epoch, count):
+ * the same order in every runtime and for any number of workers. Index draws use floor(u * (i + 1) / 2^32),
+ * whose bias is below (i + 1) / 2^32.
+ */
+export function epochOrder(seed: number, epoch: number, count: number): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  const key = [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
+  let words: Uint32Array = new Uint32Array(4);
+  for (let i = count - 1; i > 0; i--) {
+    if (i === count - 1 || (i & 3) === 3) words = philox4x32_10([i >>> 2, 0, epoch >>> 0, RNG_DOMAIN_SHUFFLE], key);
+    const j = Math.min(i, Math.floor((words[i & 3]! * (i + 1)) / 2 ** 32));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}

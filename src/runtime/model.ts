@@ -1,0 +1,311 @@
+// The public Model: create a network on the core, train it (fit), measure it (evaluate), use it (predict),
+// and read its parameters and gradients by name. Everything a caller passes is checked here, before any
+// kernel runs; a trap inside wasm comes back as an Error that says which step and which kernel call.
+//
+// Training runs inline on the calling thread for now (the worker-threads runtime of issue #4 replaces the
+// loop in fit() without changing this API): fit() yields to the event loop between steps every few
+// milliseconds so progress callbacks and timers keep running.
+import { loadCoreModule, type BuildName } from '../core/wasm.js';
+import { Network } from '../model/network.js';
+import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
+import { applyUpdate, sgd, stateSlots, validateOptimizer, type Optimizer } from '../optim/sgd.js';
+import { epochOrder, stage, type Inputs, type Staged, type Targets } from './data.js';
+
+export interface ModelOptions {
+  /** Largest batch: sizes the planned memory. Default 32. */
+  readonly batchSize?: number;
+  /** Seed of initialisation and, unless fit() gets its own, of the data order. Integer in [0, 2^53). Default 0. */
+  readonly seed?: number;
+  /** Default sgd({ lr: 0.01 }). */
+  readonly optimizer?: Optimizer;
+  /** Which core build to run: `auto` (threads where shared memory works, else single). */
+  readonly build?: BuildName | 'auto';
+  /** The core's wasm bytes, for runtimes that cannot read the packaged file. */
+  readonly wasm?: Uint8Array;
+}
+
+export interface StepInfo {
+  readonly step: number;
+  readonly epoch: number;
+  /** Mean loss over the batch. */
+  readonly loss: number;
+  /** Share of the batch classified correctly (softmaxCrossEntropy; NaN otherwise). */
+  readonly accuracy: number;
+  readonly examples: number;
+}
+
+export interface EpochInfo {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly examplesPerSecond: number;
+  readonly validation?: Evaluation;
+}
+
+export interface FitOptions {
+  readonly epochs?: number;
+  /** Examples per step, at most the model's batchSize. Default the model's batchSize. */
+  readonly batchSize?: number;
+  /** Shuffle each epoch (seeded). Default true. */
+  readonly shuffle?: boolean;
+  /** Seed of the data order. Default the model's seed. */
+  readonly seed?: number;
+  /** Drop the last partial batch of an epoch. Default false (it trains on fewer examples). */
+  readonly dropLast?: boolean;
+  /** Evaluated after each epoch. */
+  readonly validation?: { readonly x: Inputs; readonly y: Targets };
+  readonly onStep?: (info: StepInfo) => void;
+  readonly onEpoch?: (info: EpochInfo) => void;
+  /** Stop at the next step boundary. */
+  readonly signal?: AbortSignal;
+}
+
+export interface FitHistory {
+  readonly steps: number;
+  readonly epochs: readonly EpochInfo[];
+}
+
+export interface Evaluation {
+  /** Mean loss per example. */
+  readonly loss: number;
+  /** Share classified correctly (softmaxCrossEntropy; NaN otherwise). */
+  readonly accuracy: number;
+  readonly count: number;
+}
+
+const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
+
+function checkBatchSize(where: string, b: unknown, max: number): number {
+  if (!Number.isInteger(b) || (b as number) < 1 || (b as number) > max) {
+    throw new Error(`${where}: batchSize is ${String(b)} (need an integer from 1 to ${max})`);
+  }
+  return b as number;
+}
+
+/** Compiles the spec onto the core and initialises the parameters from the seed. */
+export async function createModel(spec: ModelSpec, options: ModelOptions = {}): Promise<Model> {
+  const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
+  const seed = options.seed ?? 0;
+  if (!isSeed(seed)) throw new Error(`createModel: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
+  const optimizer = options.optimizer === undefined ? sgd({ lr: 0.01 }) : validateOptimizer(options.optimizer);
+  const mod = await loadCoreModule(options.build ?? 'auto', options.wasm);
+  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: stateSlots(optimizer) });
+  return new Model(net, batchSize, optimizer);
+}
+
+export class Model {
+  private lastRows = 0;
+  private disposed = false;
+
+  /** @internal use createModel() */
+  constructor(private readonly net: Network, readonly batchSize: number, readonly optimizer: Optimizer) {}
+
+  get spec(): ModelSpec { return this.net.spec; }
+  get seed(): number { return this.net.seed; }
+  /** Which core build runs this model. */
+  get build(): BuildName { return this.net.core.build; }
+  /** Optimizer steps taken so far. */
+  get step(): number { return this.net.step; }
+  /** Parameter names in layout order: `<layer>/kernel` ([inputs x units], row-major) and `<layer>/bias`. */
+  get paramNames(): string[] { return [...this.net.plan.paramTensors.keys()]; }
+  /** Bytes of the planned memory (the whole arena, sized once at creation). */
+  get memoryBytes(): number { return this.net.core.memory.buffer.byteLength; }
+  /** The layout plan (offsets of every block and tensor), for tools and docs. */
+  get layout() { return this.net.plan; }
+
+  private live(where: string): Network {
+    if (this.disposed) throw new Error(`${where}: the model has been disposed`);
+    return this.net;
+  }
+
+  private tensor(where: string, name: string) {
+    const p = this.live(where).plan.paramTensors.get(name);
+    if (!p) throw new Error(`${where}: no parameter "${name}" (have: ${this.paramNames.join(', ')})`);
+    return p;
+  }
+
+  /** A copy of a parameter tensor. */
+  getParam(name: string): Float32Array {
+    const p = this.tensor('getParam', name);
+    return this.net.f32(p.offset, p.elements).slice();
+  }
+
+  /** Overwrites a parameter tensor (same length, finite values). */
+  setParam(name: string, values: Float32Array): void {
+    const p = this.tensor('setParam', name);
+    if (!(values instanceof Float32Array) || values.length !== p.elements) {
+      throw new Error(`setParam: "${name}" needs a Float32Array of ${p.elements} values, got ${values?.constructor?.name ?? String(values)} of length ${(values as { length?: number })?.length}`);
+    }
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) throw new Error(`setParam: "${name}"[${i}] is ${values[i]}: values must be finite`);
+    }
+    this.net.f32(p.offset, p.elements).set(values);
+  }
+
+  /** Every parameter, copied, by name in layout order. */
+  getWeights(): Map<string, Float32Array> {
+    return new Map(this.paramNames.map((n) => [n, this.getParam(n)]));
+  }
+
+  /**
+   * The gradient of the MEAN loss of the last batch seen by computeGradients() or a training step, with
+   * respect to a parameter (what PyTorch leaves in .grad after loss.mean().backward()).
+   */
+  getGrad(name: string): Float32Array {
+    const p = this.tensor('getGrad', name);
+    if (this.lastRows === 0) throw new Error('getGrad: no gradient yet (call computeGradients() or train first)');
+    const g = this.net.f32(p.offset + this.net.plan.grads[0]!.offset - this.net.plan.params.offset, p.elements).slice();
+    const scale = Math.fround(1 / this.lastRows);
+    for (let i = 0; i < g.length; i++) g[i] = Math.fround(g[i]! * scale);
+    return g;
+  }
+
+  private load(s: Staged, order: Uint32Array | null, from: number, rows: number): void {
+    const net = this.net, F = net.inputs, O = net.outputs;
+    const xin = net.f32(net.input, rows * F);
+    const lab = s.labels ? net.i32(net.labels, rows) : null;
+    const tgt = s.targets ? net.f32(net.targets, rows * O) : null;
+    for (let r = 0; r < rows; r++) {
+      const e = order ? order[from + r]! : from + r;
+      xin.set(s.x.subarray(e * F, e * F + F), r * F);
+      if (lab) lab[r] = s.labels![e]!;
+      if (tgt) tgt.set(s.targets!.subarray(e * O, e * O + O), r * O);
+    }
+  }
+
+  // Runs kernels, turning a wasm trap into an Error that says what was running.
+  private guard<T>(where: string, body: () => T): T {
+    try {
+      return body();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        throw new Error(`${where}: the core trapped during ${this.net.phase.what} at step ${this.net.step}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    } finally {
+      this.net.phase.what = 'idle';
+    }
+  }
+
+  // One forward + backward on the loaded rows; optionally the optimizer update. Returns (loss sum, correct).
+  private runBatch(where: string, rows: number, update: boolean): [number, number] {
+    const net = this.net;
+    return this.guard(where, () => {
+      net.forward(rows);
+      const loss = net.lossForward(rows);
+      const correct = net.correct(rows);
+      if (!Number.isFinite(loss)) {
+        throw new Error(`${where}: the loss is ${loss} at step ${net.step}: training diverged (try a smaller learning rate)`);
+      }
+      net.backward(rows);
+      this.lastRows = rows;
+      if (update) {
+        applyUpdate(net, this.optimizer, rows);
+        net.step = net.step + 1;
+      }
+      return [loss, correct];
+    });
+  }
+
+  /** Forward and backward on one batch (at most batchSize examples), no update; returns the mean loss. */
+  computeGradients(x: Inputs, y: Targets): number {
+    const s = stage('computeGradients', this.live('computeGradients'), x, y);
+    if (s.count > this.batchSize) throw new Error(`computeGradients: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
+    this.load(s, null, 0, s.count);
+    return this.runBatch('computeGradients', s.count, false)[0] / s.count;
+  }
+
+  /** One optimizer step on one batch (at most batchSize examples). */
+  trainOnBatch(x: Inputs, y: Targets): { loss: number; accuracy: number } {
+    const s = stage('trainOnBatch', this.live('trainOnBatch'), x, y);
+    if (s.count > this.batchSize) throw new Error(`trainOnBatch: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
+    this.load(s, null, 0, s.count);
+    const [loss, correct] = this.runBatch('trainOnBatch', s.count, true);
+    return { loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count) };
+  }
+
+  private accuracyOf(correct: number, rows: number): number {
+    return this.net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
+  }
+
+  /** Trains for `epochs` passes over (x, y) with seeded shuffling. */
+  async fit(x: Inputs, y: Targets, options: FitOptions = {}): Promise<FitHistory> {
+    const net = this.live('fit');
+    const epochs = options.epochs ?? 1;
+    if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs is ${String(epochs)} (need an integer >= 0)`);
+    const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
+    const seed = options.seed ?? net.seed;
+    if (!isSeed(seed)) throw new Error(`fit: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
+    const s = stage('fit', net, x, y);
+    if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
+    const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y) : null;
+    const shuffle = options.shuffle ?? true;
+    const steps = options.dropLast ? Math.floor(s.count / batch) : Math.ceil(s.count / batch);
+    const history: EpochInfo[] = [];
+    let yieldAt = performance.now() + 20;
+    for (let epoch = 0; epoch < epochs && !options.signal?.aborted; epoch++) {
+      const order = shuffle ? epochOrder(seed, epoch, s.count) : null;
+      const t0 = performance.now();
+      let lossSum = 0, correct = 0, seen = 0;
+      for (let i = 0; i < steps; i++) {
+        if (options.signal?.aborted) break;
+        const rows = Math.min(batch, s.count - i * batch);
+        this.load(s, order, i * batch, rows);
+        const [loss, c] = this.runBatch('fit', rows, true);
+        lossSum += loss; correct += c; seen += rows;
+        options.onStep?.({ step: net.step, epoch, loss: loss / rows, accuracy: this.accuracyOf(c, rows), examples: rows });
+        if (performance.now() >= yieldAt) {
+          await new Promise<void>((r) => setTimeout(r, 0));
+          yieldAt = performance.now() + 20;
+        }
+      }
+      if (seen === 0) break;
+      const seconds = (performance.now() - t0) / 1000;
+      const info: EpochInfo = {
+        epoch, loss: lossSum / seen, accuracy: this.accuracyOf(correct, seen), examplesPerSecond: seen / seconds,
+        ...(val ? { validation: this.evaluateStaged(val) } : {}),
+      };
+      history.push(info);
+      options.onEpoch?.(info);
+    }
+    return { steps: net.step, epochs: history };
+  }
+
+  private evaluateStaged(s: Staged): Evaluation {
+    let loss = 0, correct = 0;
+    for (let from = 0; from < s.count; from += this.batchSize) {
+      const rows = Math.min(this.batchSize, s.count - from);
+      this.load(s, null, from, rows);
+      this.guard('evaluate', () => {
+        this.net.forward(rows);
+        loss += this.net.lossForward(rows);
+        correct += this.net.correct(rows);
+      });
+    }
+    return { loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count), count: s.count };
+  }
+
+  /** Mean loss and accuracy over (x, y), in batches of batchSize, without touching the parameters. */
+  evaluate(x: Inputs, y: Targets): Evaluation {
+    return this.evaluateStaged(stage('evaluate', this.live('evaluate'), x, y));
+  }
+
+  /** The network's outputs for x (logits for softmaxCrossEntropy), examples x outputs, row-major. */
+  predict(x: Inputs): Float32Array {
+    const s = stage('predict', this.live('predict'), x);
+    const O = this.net.outputs;
+    const out = new Float32Array(s.count * O);
+    for (let from = 0; from < s.count; from += this.batchSize) {
+      const rows = Math.min(this.batchSize, s.count - from);
+      this.load(s, null, from, rows);
+      this.guard('predict', () => this.net.forward(rows));
+      out.set(this.net.f32(this.net.outputPtr, rows * O), from * O);
+    }
+    return out;
+  }
+
+  /** Releases the memory. The model cannot be used afterwards. */
+  dispose(): void {
+    this.disposed = true;
+  }
+}

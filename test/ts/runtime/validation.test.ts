@@ -1,0 +1,109 @@
+// Bad input gets an error that names the problem, thrown before anything runs in wasm.
+import { describe, expect, it } from 'vitest';
+import { createModel, dense, mlp, sgd, type ModelSpec } from '../../../src/index.js';
+
+const spec = mlp({ inputs: 4, hidden: [5], outputs: 3 });
+const x = new Float32Array(4 * 6).map((_, i) => i / 24);
+const y = new Uint8Array([0, 1, 2, 0, 1, 2]);
+
+describe('model specs and options', () => {
+  const bad: [string, ModelSpec, RegExp][] = [
+    ['zero inputs', { ...spec, inputs: 0 }, /inputs is 0/],
+    ['fractional units', { ...spec, layers: [dense(2.5), dense(3)] }, /layers\[0\]: units is 2.5/],
+    ['unknown activation', { ...spec, layers: [dense(5, { activation: 'gelu' as never }), dense(3)] }, /unknown activation "gelu".*allowed: linear, relu/],
+    ['unknown loss', { ...spec, loss: 'hinge' as never }, /unknown loss "hinge"/],
+    ['no layers', { ...spec, layers: [] }, /layers must be a non-empty array/],
+    ['duplicate names', { ...spec, layers: [dense(5, { name: 'a' }), dense(3, { name: 'a' })] }, /layer name "a" is used twice/],
+    ['softmax after relu', { ...spec, layers: [dense(3, { activation: 'relu' })] }, /last layer's activation must be linear \(got relu\)/],
+    ['unknown init', { ...spec, layers: [dense(3, { kernelInit: 'orthogonal' as never })] }, /kernelInit: unknown initializer "orthogonal"/],
+    ['negative std', { ...spec, layers: [dense(3, { kernelInit: { kind: 'normal', std: -1 } })] }, /normal initializer std is -1/],
+    ['low > high', { ...spec, layers: [dense(3, { biasInit: { kind: 'uniform', low: 1, high: 0 } })] }, /biasInit: uniform initializer needs finite low <= high, got low=1 high=0/],
+    ['zero alpha', { ...spec, layers: [dense(5, { activation: 'leakyRelu', alpha: 0 }), dense(3)] }, /alpha is 0/],
+  ];
+  for (const [what, s, re] of bad) it(`rejects ${what}`, async () => { await expect(createModel(s)).rejects.toThrow(re); });
+
+  it('rejects bad options, naming the field', async () => {
+    await expect(createModel(spec, { seed: -1 })).rejects.toThrow(/seed is -1/);
+    await expect(createModel(spec, { seed: 1.5 })).rejects.toThrow(/seed is 1.5/);
+    await expect(createModel(spec, { batchSize: 0 })).rejects.toThrow(/batchSize is 0/);
+    expect(() => sgd({ lr: NaN })).toThrow(/sgd: lr is NaN/);
+    expect(() => sgd({ lr: -0.1 })).toThrow(/sgd: lr is -0.1/);
+    await expect(createModel(spec, { optimizer: { kind: 'adam' } as never })).rejects.toThrow(/unknown kind "adam".*allowed: sgd/);
+    await expect(createModel(spec, { optimizer: { kind: 'sgd', lr: Infinity } as never })).rejects.toThrow(/lr is Infinity/);
+  });
+});
+
+describe('data given to fit, evaluate, predict', async () => {
+  const model = await createModel(spec, { batchSize: 4, seed: 1, optimizer: sgd({ lr: 0.1 }) });
+  const before = model.getWeights();
+
+  it('names the shape problem', async () => {
+    await expect(model.fit(x.subarray(0, 10), y)).rejects.toThrow(/fit: x.length is 10, not a multiple of the model's 4 inputs/);
+    await expect(model.fit(x, y.subarray(0, 5))).rejects.toThrow(/fit: y.length is 5, expected count = 6/);
+    await expect(model.fit(new Float32Array(0), new Uint8Array(0))).rejects.toThrow(/fit: x is empty/);
+    await expect(model.fit([1, 2, 3, 4] as never, y)).rejects.toThrow(/x must be a Float32Array or Uint8Array, got Array/);
+    await expect(model.fit(x, new Float32Array(6))).rejects.toThrow(/integer class labels \(Uint8Array or Int32Array\).*got Float32Array/);
+  });
+
+  it('names the NaN or Infinity, with its example and feature', async () => {
+    const bad = x.slice(); bad[9] = NaN;
+    await expect(model.fit(bad, y)).rejects.toThrow(/x\[9\] is NaN \(example 2, feature 1\)/);
+    bad[9] = -Infinity;
+    expect(() => model.evaluate(bad, y)).toThrow(/evaluate: x\[9\] is -Infinity \(example 2, feature 1\)/);
+    expect(() => model.predict(bad)).toThrow(/predict: x\[9\] is -Infinity/);
+  });
+
+  it('names the label out of range', async () => {
+    await expect(model.fit(x, new Uint8Array([0, 1, 2, 3, 0, 1]))).rejects.toThrow(/y\[3\] is 3, labels must be 0..2/);
+    expect(() => model.evaluate(x, new Int32Array([0, -1, 2, 0, 1, 2]))).toThrow(/y\[1\] is -1/);
+  });
+
+  it('rejects a batch larger than the data and than the planned batch', async () => {
+    await expect(model.fit(x.subarray(0, 8), y.subarray(0, 2), { batchSize: 3 })).rejects.toThrow(/batchSize 3 is larger than the 2 examples given/);
+    await expect(model.fit(x, y, { batchSize: 5 })).rejects.toThrow(/fit: batchSize is 5 \(need an integer from 1 to 4\)/);
+    expect(() => model.trainOnBatch(x, y)).toThrow(/6 examples exceed the model's batchSize 4/);
+    await expect(model.fit(x, y, { epochs: -1 })).rejects.toThrow(/epochs is -1/);
+  });
+
+  it('checks meanSquaredError targets', async () => {
+    const m = await createModel({ inputs: 4, layers: [dense(2)], loss: 'meanSquaredError' }, { batchSize: 8 });
+    await expect(m.fit(x, y)).rejects.toThrow(/float targets \(Float32Array, examples x 2\)/);
+    await expect(m.fit(x, new Float32Array(11))).rejects.toThrow(/y.length is 11, expected 6 examples x 2 outputs = 12/);
+    const t = new Float32Array(12); t[5] = NaN;
+    await expect(m.fit(x, t)).rejects.toThrow(/y\[5\] is NaN \(example 2, output 1\)/);
+  });
+
+  it('left the parameters untouched through all of the above', () => {
+    expect(model.step).toBe(0);
+    for (const [n, w] of model.getWeights()) expect(w).toEqual(before.get(n));
+  });
+
+  it('names unknown parameters and bad setParam values', () => {
+    expect(() => model.getParam('dense_9/kernel')).toThrow(/no parameter "dense_9\/kernel" \(have: dense_0\/kernel, dense_0\/bias/);
+    expect(() => model.setParam('dense_0/bias', new Float32Array(4))).toThrow(/needs a Float32Array of 5 values/);
+    expect(() => model.setParam('dense_0/bias', new Float32Array([0, 0, NaN, 0, 0]))).toThrow(/"dense_0\/bias"\[2\] is NaN/);
+    expect(() => model.getGrad('dense_0/bias')).toThrow(/no gradient yet/);
+  });
+});
+
+describe('failures inside training', () => {
+  it('a diverging run stops with an error naming the step instead of training on NaN', async () => {
+    // A linear model with an absurd learning rate: the weights oscillate with growing amplitude until f32 overflows.
+    const m = await createModel({ inputs: 4, layers: [dense(3, { kernelInit: 'heNormal' })], loss: 'meanSquaredError' }, { batchSize: 2, seed: 1, optimizer: sgd({ lr: 1e3 }) });
+    await expect(m.fit(x, new Float32Array(18).fill(1), { epochs: 50 })).rejects.toThrow(/fit: the loss is (NaN|Infinity) at step \d+: training diverged/);
+  });
+
+  it('a wasm trap surfaces as an error that says what was running', async () => {
+    const m = await createModel(spec, { batchSize: 8 });
+    // Sabotage one layer's forward so it writes out of bounds: the core traps mid-step.
+    const net = (m as unknown as { net: { bound: { forward: unknown }[]; k: { fill_f32(p: number, n: number, v: number): void } } }).net;
+    net.bound[1]!.forward = () => net.k.fill_f32(0x7ffffff0, 64, 0);
+    expect(() => m.evaluate(x, y)).toThrow(/evaluate: the core trapped during forward of layer dense_1 at step 0: .*out of bounds/);
+  });
+
+  it('a disposed model says so', async () => {
+    const m = await createModel(spec);
+    m.dispose();
+    expect(() => m.predict(x)).toThrow(/predict: the model has been disposed/);
+  });
+});
