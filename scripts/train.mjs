@@ -5,45 +5,52 @@
 import { parseArgs } from 'node:util';
 import { createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
 
-const { values } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '1' },
-    lr: { type: 'string', default: '0.1' },
-    init: { type: 'string', default: 'he' },
-    seed: { type: 'string', default: '1' },
-  },
-});
-const inits = ['simple', 'sussilloAbbott', 'he', 'zero'];
-if (!inits.includes(values.init)) throw new Error(`--init is "${values.init}" (allowed: ${inits.join(', ')})`);
-const epochs = Number(values.epochs), lr = Number(values.lr), seed = Number(values.seed);
-for (const [flag, v] of [['--epochs', epochs], ['--lr', lr], ['--seed', seed]]) {
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${flag} is "${values[flag.slice(2)]}" (need a number >= 0)`);
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '1' },
+      lr: { type: 'string', default: '0.1' },
+      init: { type: 'string', default: 'he' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  const inits = ['simple', 'sussilloAbbott', 'he', 'zero'];
+  if (!inits.includes(values.init)) throw new Error(`--init is "${values.init}" (allowed: ${inits.join(', ')})`);
+  const epochs = Number(values.epochs), lr = Number(values.lr), seed = Number(values.seed);
+  for (const [flag, v] of [['--epochs', epochs], ['--lr', lr], ['--seed', seed]]) {
+    if (!Number.isFinite(v) || v < 0) throw new Error(`${flag} is "${values[flag.slice(2)]}" (need a number >= 0)`);
+  }
+
+  const t0 = performance.now();
+  const { train, test } = mnist();
+  console.log(`MNIST: ${train.count} training and ${test.count} test images (${Math.round(performance.now() - t0)} ms to load)`);
+  const model = await createModel(paperNet(values.init), { batchSize: 100, seed, optimizer: sgd({ lr }) });
+  console.log(`model: 784 -> 20 x 50 ReLU -> 10, ${values.init} init, SGD lr ${lr}, batch 100, seed ${seed}, ` +
+    `${model.build} core build, ${(model.memoryBytes / 2 ** 20).toFixed(1)} MiB planned memory`);
+
+  const steps = Math.ceil(train.count / 100);
+  let last = performance.now(), lossAcc = 0, accAcc = 0, n = 0;
+  await model.fit(train.x, train.y, {
+    epochs,
+    onStep: (s) => {
+      lossAcc += s.loss; accAcc += s.accuracy; n++;
+      const now = performance.now();
+      if (now - last > 1000 || (s.step % steps) === 0) {
+        console.log(`epoch ${s.epoch + 1}/${epochs}  step ${((s.step - 1) % steps) + 1}/${steps}  ` +
+          `loss ${(lossAcc / n).toFixed(4)}  train acc ${(100 * accAcc / n).toFixed(2)}%`);
+        last = now; lossAcc = 0; accAcc = 0; n = 0;
+      }
+    },
+    onEpoch: (e) => {
+      const ev = model.evaluate(test.x, test.y);
+      console.log(`epoch ${e.epoch + 1}: train loss ${e.loss.toFixed(4)}, train acc ${(100 * e.accuracy).toFixed(2)}%, ` +
+        `${Math.round(e.examplesPerSecond)} examples/s; test loss ${ev.loss.toFixed(4)}, test accuracy ${(100 * ev.accuracy).toFixed(2)}%`);
+    },
+  });
+  model.dispose();
 }
 
-const t0 = performance.now();
-const { train, test } = mnist();
-console.log(`MNIST: ${train.count} training and ${test.count} test images (${Math.round(performance.now() - t0)} ms to load)`);
-const model = await createModel(paperNet(values.init), { batchSize: 100, seed, optimizer: sgd({ lr }) });
-console.log(`model: 784 -> 20 x 50 ReLU -> 10, ${values.init} init, SGD lr ${lr}, batch 100, seed ${seed}, ` +
-  `${model.build} core build, ${(model.memoryBytes / 2 ** 20).toFixed(1)} MiB planned memory`);
-
-const steps = Math.ceil(train.count / 100);
-let last = performance.now(), lossAcc = 0, accAcc = 0, n = 0;
-await model.fit(train.x, train.y, {
-  epochs,
-  onStep: (s) => {
-    lossAcc += s.loss; accAcc += s.accuracy; n++;
-    const now = performance.now();
-    if (now - last > 1000 || (s.step % steps) === 0) {
-      console.log(`epoch ${s.epoch + 1}/${epochs}  step ${((s.step - 1) % steps) + 1}/${steps}  ` +
-        `loss ${(lossAcc / n).toFixed(4)}  train acc ${(100 * accAcc / n).toFixed(2)}%`);
-      last = now; lossAcc = 0; accAcc = 0; n = 0;
-    }
-  },
-  onEpoch: (e) => {
-    const ev = model.evaluate(test.x, test.y);
-    console.log(`epoch ${e.epoch + 1}: train loss ${e.loss.toFixed(4)}, train acc ${(100 * e.accuracy).toFixed(2)}%, ` +
-      `${Math.round(e.examplesPerSecond)} examples/s; test loss ${ev.loss.toFixed(4)}, test accuracy ${(100 * ev.accuracy).toFixed(2)}%`);
-  },
+main().catch((e) => {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
 });
-model.dispose();
