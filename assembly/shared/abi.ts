@@ -13,8 +13,45 @@ export const H_SEED_LO = 16; //       u32, low half of the 64-bit seed
 export const H_SEED_HI = 20; //       u32, high half
 export const H_STEP_LO = 24; //       u32, completed optimizer steps t (low half)
 export const H_STEP_HI = 28; //       u32, high half
-export const H_HYPER = 64; //         64 bytes reserved for the optimizer's hyperparameter struct
-export const H_METRICS = 128; //      per-step metrics written by kernels (loss sum, correct count, ...)
+export const H_HYPER = 64; //         the update's hyperparameter struct (U_* below), 96 bytes
+export const H_METRICS = 160; //      per-step metrics written by kernels (loss sum, correct count, ...)
+
+// ---- The fused update's hyperparameter struct (docs/update.md), at header + H_HYPER ----
+// Every float is an f32 the facade computed (in f64, rounded once) for this step; the kernel only reads.
+export const U_GSCALE = 0; //     f32  1 / rows of the batch (gradients are batch sums)
+export const U_CLIP_VALUE = 4; // f32  c of clip-by-value (used when U_F_CLIP_VALUE is set)
+export const U_CLIP_SCALE = 8; // f32  global-norm clip factor max / norm (used when U_F_CLIP_NORM is set)
+export const U_SIGMA = 12; //     f32  noise standard deviation sqrt(eta / (1 + t)^gamma)
+export const U_LR = 16; //        f32  learning rate of this step (after the schedule)
+export const U_WD = 20; //        f32  weight decay (L2 for sgd/adam/adagrad/rmsprop; decoupled for adamw)
+export const U_A = 24; //         f32  momentum (sgd, rmsprop) | beta1 (adam) | alpha (rmsprop)
+export const U_B = 28; //         f32  1 - dampening (sgd) | 1 - beta1 (adam) | 1 - alpha (rmsprop)
+export const U_C = 32; //         f32  beta2 (adam) | rmsprop momentum
+export const U_D = 36; //         f32  1 - beta2 (adam)
+export const U_EPS = 40; //       f32  epsilon
+export const U_E = 44; //         f32  lr / (1 - beta1^t) (adam, adamw) | lr / (1 + (t - 1) lr_decay) (adagrad)
+export const U_F = 48; //         f32  sqrt(1 - beta2^t) (adam)
+export const U_FLAGS = 52; //     u32  optimizer kind (low 4 bits) | U_F_* flags
+export const U_STEP = 56; //      u32  step t (0 at the first update): word 2 of the noise counter
+export const U_SEED_LO = 60; //   u32  noise key, low half of the 64-bit seed
+export const U_SEED_HI = 64; //   u32  noise key, high half
+export const U_G = 68; //         f32  1 - lr * wd (adamw's decoupled decay)
+export const U_BYTES = 96; //     size of the struct (the rest is reserved)
+
+export const OPT_SGD = 0;
+export const OPT_ADAM = 1;
+export const OPT_ADAMW = 2;
+export const OPT_ADAGRAD = 3;
+export const OPT_RMSPROP = 4;
+export const U_F_CLIP_VALUE = 16; //   clip each coordinate to [-c, c]
+export const U_F_CLIP_NORM = 32; //    multiply by U_CLIP_SCALE (set only when the norm exceeds the threshold)
+export const U_F_NOISE = 64; //        add sigma * z
+export const U_F_PRESCALED = 128; //   gradients already hold g * gscale (+ noise): noise-before-clip pass 2
+export const U_F_MOMENTUM = 256; //    sgd / rmsprop: use the momentum buffer
+export const U_F_NESTEROV = 512; //    sgd: Nesterov momentum
+export const U_F_FIRST = 1024; //      sgd momentum: first step, buffer = gradient
+export const U_F_CENTERED = 2048; //   rmsprop: centered
+export const U_F_WD = 4096; //         apply weight decay
 
 // ---- Alignment of every planned tensor, in bytes ----
 export const ALIGN = 16;
