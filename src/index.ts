@@ -3,8 +3,8 @@
 export { createModel, Model } from './runtime/model.js';
 export type { EpochInfo, Evaluation, FitHistory, FitOptions, ModelOptions, StepInfo } from './runtime/model.js';
 export type { Inputs, Targets } from './runtime/data.js';
-export { dense, mlp, paperNet } from './model/spec.js';
-export type { Activation, DenseSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';
+export { dense, dropout, mlp, paperNet } from './model/spec.js';
+export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';
 export { sgd } from './optim/sgd.js';
 export type { Optimizer, Sgd } from './optim/sgd.js';
 export { planLayout } from './core/layout.js';

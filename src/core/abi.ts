@@ -34,6 +34,9 @@ export interface CoreExports {
   correct_count_f32(x: Ptr, labels: Ptr, rows: number, cols: number): number;
 
   fill_f32(p: Ptr, n: number, value: number): void;
+  copy_f32(dst: Ptr, src: Ptr, n: number): void;
+  dropout_forward_f32(y: Ptr, x: Ptr, n: number, rate: number, k0: number, k1: number, step: number, layer: number, start: number): void;
+  dropout_backward_f32(dx: Ptr, dy: Ptr, n: number, rate: number, k0: number, k1: number, step: number, layer: number, start: number): void;
   init_normal_f32: InitNormalFn;
   init_uniform_f32: InitNormalFn;
   philox4x32_10(out: Ptr, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void;
@@ -44,7 +47,8 @@ export interface CoreExports {
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
-  'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32', 'correct_count_f32', 'fill_f32',
+  'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32', 'copy_f32', 'correct_count_f32',
+  'dropout_backward_f32', 'dropout_forward_f32', 'fill_f32',
   'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes',
   'gemm_tn_f32', 'gemm_tn_f32_ref', 'init_normal_f32', 'init_uniform_f32',
   'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32', 'philox4x32_10',

@@ -8,16 +8,30 @@
 import type { CoreExports } from '../core/abi.js';
 import type { LayoutPlan, TensorRequest } from '../core/layout.js';
 import { resolveInit, type Fill } from './init.js';
-import type { Activation, DenseSpec } from './spec.js';
+import { RNG_DOMAIN_DROPOUT } from '../core/abi.js';
+import type { Activation, DenseSpec, DropoutSpec } from './spec.js';
 
 export interface ParamDecl extends TensorRequest {
   readonly fill: Fill;
 }
 
-/** Pointers a bound layer needs from outside: its input, and where the gradient of its input goes (0: none). */
+/** What a bound layer needs from outside: its input, where the gradient of its input goes (0: none),
+ *  its position in the model and the model seed (for layers that draw random numbers). */
 export interface LayerIO {
   readonly input: number;
   readonly dinput: number;
+  readonly index: number;
+  readonly seed: number;
+}
+
+/** One forward or backward over a batch. */
+export interface Pass {
+  readonly rows: number;
+  readonly scratch: number;
+  /** Training (dropout active) or inference. */
+  readonly training: boolean;
+  /** The optimizer step t this pass belongs to. */
+  readonly step: number;
 }
 
 export interface Layer {
@@ -37,9 +51,9 @@ export interface BoundLayer {
   readonly name: string;
   readonly output: number;
   readonly doutput: number;
-  forward(k: CoreExports, rows: number, scratch: number): void;
+  forward(k: CoreExports, pass: Pass): void;
   /** Turns doutput (dL/dy, overwritten) into parameter grads and, when bound with one, dinput. */
-  backward(k: CoreExports, rows: number, scratch: number): void;
+  backward(k: CoreExports, pass: Pass): void;
 }
 
 function ptr(plan: LayoutPlan, map: 'paramTensors' | 'activationTensors' | 'activationGradTensors', name: string): number {
@@ -93,16 +107,50 @@ export class DenseLayer implements Layer {
     const act = activationKernels(this.spec.activation, this.spec.alpha);
     return {
       name, output: out, doutput: dout,
-      forward(k, rows, scratch) {
+      forward(k, { rows, scratch }) {
         k.gemm_nn_f32(out, input, w, rows, IN, OUT, 0, scratch);
         k.bias_forward_f32(out, b, rows, OUT);
         act.forward(k, out, rows * OUT);
       },
-      backward(k, rows, scratch) {
+      backward(k, { rows, scratch }) {
         act.backward(k, dout, out, rows * OUT);
         k.bias_backward_f32(db, dout, rows, OUT);
         k.gemm_tn_f32(dw, input, dout, IN, rows, OUT, 0, scratch);
         if (dinput !== 0) k.gemm_nt_f32(dinput, dout, w, rows, OUT, IN, 0, scratch);
+      },
+    };
+  }
+}
+
+export class DropoutLayer implements Layer {
+  readonly name: string;
+  constructor(readonly spec: Required<DropoutSpec>, readonly inputs: number) {
+    this.name = spec.name;
+  }
+  get outputs(): number { return this.inputs; }
+  params(): ParamDecl[] { return []; }
+  activations(maxRows: number): TensorRequest[] { return [{ name: `${this.name}/out`, elements: maxRows * this.inputs }]; }
+  activationGrads(maxRows: number): TensorRequest[] { return [{ name: `${this.name}/dout`, elements: maxRows * this.inputs }]; }
+  scratchBytes(): number { return 0; }
+
+  // The mask of element e at step t is Philox(seed; e / 4, layer index, t, DROPOUT) (assembly/kernels/
+  // dropout.ts): backward regenerates it instead of storing it.
+  bind(plan: LayoutPlan, io: LayerIO): BoundLayer {
+    const F = this.inputs, rate = this.spec.rate, name = this.name;
+    const out = ptr(plan, 'activationTensors', `${name}/out`);
+    const dout = ptr(plan, 'activationGradTensors', `${name}/dout`);
+    const { input, dinput, index } = io;
+    const k0 = io.seed >>> 0, k1 = Math.floor(io.seed / 2 ** 32) >>> 0;
+    return {
+      name, output: out, doutput: dout,
+      forward(k, { rows, training, step }) {
+        if (training && rate > 0) k.dropout_forward_f32(out, input, rows * F, rate, k0, k1, step, index, 0);
+        else k.copy_f32(out, input, rows * F);
+      },
+      backward(k, { rows, step }) {
+        if (dinput === 0) return;
+        if (rate > 0) k.dropout_backward_f32(dinput, dout, rows * F, rate, k0, k1, step, index, 0);
+        else k.copy_f32(dinput, dout, rows * F);
       },
     };
   }

@@ -10,7 +10,7 @@ import {
 } from '../core/abi.js';
 import { planLayout, type LayoutPlan, type TensorRequest } from '../core/layout.js';
 import { createMemory, instantiateCore, type Core, type CoreModule } from '../core/wasm.js';
-import { DenseLayer, type BoundLayer, type Layer, type ParamDecl } from './layers.js';
+import { DenseLayer, DropoutLayer, type BoundLayer, type Layer, type ParamDecl, type Pass } from './layers.js';
 import { normalizeSpec, type Loss, type ModelSpec } from './spec.js';
 
 export interface NetworkOptions {
@@ -54,7 +54,7 @@ export class Network {
     this.inputs = this.spec.inputs;
     let width = this.spec.inputs;
     this.layers = this.spec.layers.map((l) => {
-      const layer = new DenseLayer(l, width);
+      const layer = l.kind === 'dense' ? new DenseLayer(l, width) : new DropoutLayer(l, width);
       width = layer.outputs;
       return layer;
     });
@@ -89,8 +89,8 @@ export class Network {
 
     let input = this.input, dinput = 0;
     const bound: BoundLayer[] = [];
-    for (const layer of this.layers) {
-      const b = layer.bind(this.plan, { input, dinput });
+    for (const [index, layer] of this.layers.entries()) {
+      const b = layer.bind(this.plan, { input, dinput, index, seed: this.seed });
       bound.push(b);
       input = b.output;
       dinput = b.doutput;
@@ -141,11 +141,16 @@ export class Network {
     return this.bound[this.bound.length - 1]!.output;
   }
 
-  forward(rows: number): void {
-    const { k, scratch, phase } = this;
+  private pass(rows: number, training: boolean): Pass {
+    return { rows, scratch: this.scratch, training, step: this.step };
+  }
+
+  forward(rows: number, training: boolean): void {
+    const { k, phase } = this;
+    const pass = this.pass(rows, training);
     for (const l of this.bound) {
       phase.what = `forward of layer ${l.name}`;
-      l.forward(k, rows, scratch);
+      l.forward(k, pass);
     }
   }
 
@@ -163,11 +168,12 @@ export class Network {
   }
 
   backward(rows: number): void {
-    const { k, scratch, phase } = this;
+    const { k, phase } = this;
+    const pass = this.pass(rows, true);
     for (let i = this.bound.length - 1; i >= 0; i--) {
       const l = this.bound[i]!;
       phase.what = `backward of layer ${l.name}`;
-      l.backward(k, rows, scratch);
+      l.backward(k, pass);
     }
   }
 

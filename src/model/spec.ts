@@ -28,7 +28,23 @@ export interface DenseSpec {
   readonly name?: string;
 }
 
-export type LayerSpec = DenseSpec;
+/**
+ * Inverted dropout (Srivastava et al. 2014): while training, each activation is zeroed with probability
+ * `rate` and the survivors are scaled by 1 / (1 - rate); evaluate() and predict() pass activations
+ * through. Masks come from the counter-based RNG, a pure function of (seed, step, layer, element).
+ */
+export interface DropoutSpec {
+  readonly kind: 'dropout';
+  /** Probability of dropping an activation, in [0, 1). */
+  readonly rate: number;
+  /** Unique layer name; default `dropout_<index>`. */
+  readonly name?: string;
+}
+
+export type LayerSpec = DenseSpec | DropoutSpec;
+
+/** A layer spec with every default filled in (normalizeSpec's output). */
+export type NormalizedLayer = Required<DenseSpec> | Required<DropoutSpec>;
 
 export type Loss = 'softmaxCrossEntropy' | 'meanSquaredError';
 
@@ -74,16 +90,33 @@ function checkInit(where: string, init: unknown): void {
 }
 
 /** Throws an Error naming the first problem in the spec; returns the spec with every default filled in. */
-export function normalizeSpec(spec: ModelSpec): Required<Pick<ModelSpec, 'inputs' | 'loss'>> & { layers: Required<DenseSpec>[] } {
+export interface NormalizedSpec {
+  readonly inputs: number;
+  readonly loss: Loss;
+  readonly layers: readonly NormalizedLayer[];
+}
+
+function checkName(where: string, name: unknown, names: Set<string>): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`${where}: name "${String(name)}" must be non-empty and use only letters, digits, _ . -`);
+  if (names.has(name)) throw new Error(`${where}: layer name "${name}" is used twice`);
+  names.add(name);
+  return name;
+}
+
+export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   if (typeof spec !== 'object' || spec === null) throw new Error('model spec must be an object');
   if (!isPosInt(spec.inputs)) throw new Error(`model spec: inputs is ${String(spec.inputs)} (need an integer from 1 to ${MAX_UNITS})`);
   if (!LOSSES.includes(spec.loss)) throw new Error(`model spec: unknown loss "${String(spec.loss)}" (allowed: ${LOSSES.join(', ')})`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('model spec: layers must be a non-empty array');
   const names = new Set<string>();
-  const layers = spec.layers.map((l, i): Required<DenseSpec> => {
+  const layers = spec.layers.map((l, i): NormalizedLayer => {
     const where = `model spec: layers[${i}]`;
+    if (typeof l === 'object' && l !== null && l.kind === 'dropout') {
+      if (typeof l.rate !== 'number' || !(l.rate >= 0 && l.rate < 1)) throw new Error(`${where}: dropout rate is ${String(l.rate)} (need a number in [0, 1))`);
+      return { kind: 'dropout', rate: l.rate, name: checkName(where, l.name ?? `dropout_${i}`, names) };
+    }
     if (typeof l !== 'object' || l === null || l.kind !== 'dense') {
-      throw new Error(`${where}: unknown layer kind "${String((l as { kind?: unknown })?.kind)}" (allowed: dense)`);
+      throw new Error(`${where}: unknown layer kind "${String((l as { kind?: unknown })?.kind)}" (allowed: dense, dropout)`);
     }
     if (!isPosInt(l.units)) throw new Error(`${where}: units is ${String(l.units)} (need an integer from 1 to ${MAX_UNITS})`);
     const activation = l.activation ?? 'linear';
@@ -92,18 +125,21 @@ export function normalizeSpec(spec: ModelSpec): Required<Pick<ModelSpec, 'inputs
     if (!isFiniteNum(alpha) || alpha <= 0) throw new Error(`${where}: alpha is ${String(alpha)} (need a finite number > 0)`);
     checkInit(`${where}.kernelInit`, l.kernelInit);
     checkInit(`${where}.biasInit`, l.biasInit);
-    const name = l.name ?? `dense_${i}`;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`${where}: name "${String(name)}" must be non-empty and use only letters, digits, _ . -`);
-    if (names.has(name)) throw new Error(`${where}: layer name "${name}" is used twice`);
-    names.add(name);
+    const name = checkName(where, l.name ?? `dense_${i}`, names);
     return { kind: 'dense', units: l.units, activation, alpha, kernelInit: l.kernelInit ?? 'glorotUniform', biasInit: l.biasInit ?? 'zeros', name };
   });
   const last = layers[layers.length - 1]!;
+  if (last.kind !== 'dense') throw new Error(`model spec: the last layer must be dense (got ${last.kind})`);
   if (spec.loss === 'softmaxCrossEntropy') {
     if (last.activation !== 'linear') throw new Error(`model spec: softmaxCrossEntropy applies the softmax itself, so the last layer's activation must be linear (got ${last.activation})`);
     if (last.units < 2) throw new Error(`model spec: softmaxCrossEntropy needs at least 2 output units (got ${last.units})`);
   }
   return { inputs: spec.inputs, loss: spec.loss, layers };
+}
+
+/** Inverted dropout with drop probability `rate`. */
+export function dropout(rate: number, options: { name?: string } = {}): DropoutSpec {
+  return { kind: 'dropout', rate, ...options };
 }
 
 /** A dense (fully connected) layer: y = activation(x W + b). */
@@ -119,22 +155,29 @@ export interface MlpOptions {
   readonly init?: Initializer;
   readonly biasInit?: Initializer;
   readonly loss?: Loss;
+  /** Dropout rate after every hidden layer (none when 0 or absent). */
+  readonly dropout?: number;
 }
 
 /** A multilayer perceptron: hidden layers with one activation, a linear output layer. */
 export function mlp(o: MlpOptions): ModelSpec {
-  const layers: DenseSpec[] = o.hidden.map((units) =>
-    dense(units, { activation: o.activation ?? 'relu', kernelInit: o.init, biasInit: o.biasInit }));
+  const layers: LayerSpec[] = o.hidden.flatMap((units): LayerSpec[] => {
+    const d = dense(units, { activation: o.activation ?? 'relu', kernelInit: o.init, biasInit: o.biasInit });
+    return o.dropout ? [d, dropout(o.dropout)] : [d];
+  });
   layers.push(dense(o.outputs, { kernelInit: o.init, biasInit: o.biasInit }));
   return { inputs: o.inputs, layers, loss: o.loss ?? 'softmaxCrossEntropy' };
 }
 
 /**
  * The network of the paper's MNIST experiment (Table 1): 784 inputs, 20 hidden layers of 50 ReLU units,
- * 10 softmax outputs. `init` picks the paper's settings: simple N(0, 0.1^2), sussilloAbbott, he, zero.
+ * 10 softmax outputs. `init` picks the paper's settings: simple N(0, 0.1^2), sussilloAbbott, he, zero;
+ * `dropout` adds a dropout layer after every hidden layer (Table 1, row 1b).
  */
-export function paperNet(init: 'simple' | 'sussilloAbbott' | 'he' | 'zero' = 'he', depth = 20, width = 50): ModelSpec {
+export function paperNet(init: 'simple' | 'sussilloAbbott' | 'he' | 'zero' = 'he',
+                         options: { depth?: number; width?: number; dropout?: number } = {}): ModelSpec {
+  const { depth = 20, width = 50, dropout: rate } = options;
   const kernelInit: Initializer =
     init === 'simple' ? { kind: 'normal', std: 0.1 } : init === 'he' ? 'heNormal' : init === 'zero' ? 'zeros' : 'sussilloAbbott';
-  return mlp({ inputs: 784, hidden: Array<number>(depth).fill(width), outputs: 10, activation: 'relu', init: kernelInit, biasInit: 'zeros' });
+  return mlp({ inputs: 784, hidden: Array<number>(depth).fill(width), outputs: 10, activation: 'relu', init: kernelInit, biasInit: 'zeros', dropout: rate });
 }

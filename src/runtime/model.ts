@@ -191,7 +191,7 @@ export class Model {
   private runBatch(where: string, rows: number, update: boolean): [number, number] {
     const net = this.net;
     return this.guard(where, () => {
-      net.forward(rows);
+      net.forward(rows, true);
       const loss = net.lossForward(rows);
       const correct = net.correct(rows);
       if (!Number.isFinite(loss)) {
@@ -277,7 +277,7 @@ export class Model {
       const rows = Math.min(this.batchSize, s.count - from);
       this.load(s, null, from, rows);
       this.guard('evaluate', () => {
-        this.net.forward(rows);
+        this.net.forward(rows, false);
         loss += this.net.lossForward(rows);
         correct += this.net.correct(rows);
       });
@@ -298,7 +298,7 @@ export class Model {
     for (let from = 0; from < s.count; from += this.batchSize) {
       const rows = Math.min(this.batchSize, s.count - from);
       this.load(s, null, from, rows);
-      this.guard('predict', () => this.net.forward(rows));
+      this.guard('predict', () => this.net.forward(rows, false));
       out.set(this.net.f32(this.net.outputPtr, rows * O), from * O);
     }
     return out;

@@ -4,7 +4,7 @@
 // truncation error ~h^2 and rounding error ~1e-7 / h both stay well under the tolerance, and a wrong
 // backward (a missing factor, a transposed GEMM, a wrong bias sum) misses it by orders of magnitude.
 import { describe, expect, it } from 'vitest';
-import { createModel, dense, type Activation, type Loss, type Model } from '../../../src/index.js';
+import { createModel, dense, dropout, type Activation, type Loss, type Model } from '../../../src/index.js';
 
 function lcg(seed: number) {
   let s = seed >>> 0;
@@ -83,6 +83,19 @@ describe('finite-difference gradient check of whole networks', () => {
     const { checked, kinks } = check(model, x, y, picks, true, 2e-3);
     expect(checked + kinks).toBe(18 * 4);
     expect(checked).toBeGreaterThan(0.8 * 18 * 4);
+  });
+
+  it('a network with dropout: the mask is fixed within a step, so the check applies', async () => {
+    const r = lcg(21);
+    const model = await createModel({
+      inputs: 6, loss: 'softmaxCrossEntropy',
+      layers: [dense(12, { activation: 'tanh', kernelInit: 'glorotNormal' }), dropout(0.4), dense(3, { kernelInit: 'glorotNormal' })],
+    }, { batchSize: 8, seed: 4 });
+    const x = Float32Array.from({ length: 8 * 6 }, r), y = Uint8Array.from({ length: 8 }, (_, i) => i % 3);
+    const { checked } = check(model, x, y, all, false);
+    expect(checked).toBe(6 * 12 + 12 + 12 * 3 + 3);
+    // Dropout really is active in the checked loss: it differs from the inference loss.
+    expect(model.computeGradients(x, y)).not.toBe(model.evaluate(x, y).loss);
   });
 
   it('getGrad is the gradient of the mean loss and equals the summed gradient / batch', async () => {

@@ -1,6 +1,6 @@
 // End-to-end: small networks learn synthetic tasks to a stated accuracy, and seeded runs are bit-identical.
 import { describe, expect, it } from 'vitest';
-import { createModel, dense, mlp, sgd, type Model } from '../../../src/index.js';
+import { createModel, dense, dropout, mlp, sgd, type Model } from '../../../src/index.js';
 
 // Four Gaussian clusters in 8 dimensions, labels 0..3; deterministic (LCG + Box-Muller in f64).
 function blobs(count: number, seed: number): { x: Float32Array; y: Uint8Array } {
@@ -46,6 +46,26 @@ describe('training end to end', () => {
       expect(after.loss, activation).toBeLessThan(before * 0.5);
       expect(after.accuracy, activation).toBeGreaterThan(0.9);
     }
+  });
+
+  it('dropout trains, is active only while training, and evaluates deterministically', async () => {
+    const train = blobs(2000, 1), test = blobs(500, 2);
+    const model = await createModel(mlp({ inputs: 8, hidden: [64, 64], outputs: 4, init: 'heNormal', dropout: 0.5 }),
+      { batchSize: 32, seed: 7, optimizer: sgd({ lr: 0.05 }) });
+    expect(model.spec.layers.map((l) => l.kind)).toEqual(['dense', 'dropout', 'dense', 'dropout', 'dense']);
+    await model.fit(train.x, train.y, { epochs: 5 });
+    const a = model.evaluate(test.x, test.y), b = model.evaluate(test.x, test.y);
+    expect(a).toEqual(b);
+    expect(a.accuracy).toBeGreaterThan(0.95);
+    // Inference = a network without the dropout layers (inverted dropout needs no rescaling at test time).
+    const plain = await createModel(mlp({ inputs: 8, hidden: [64, 64], outputs: 4 }), { batchSize: 32 });
+    plain.setParam('dense_0/kernel', model.getParam('dense_0/kernel')); plain.setParam('dense_0/bias', model.getParam('dense_0/bias'));
+    plain.setParam('dense_1/kernel', model.getParam('dense_2/kernel')); plain.setParam('dense_1/bias', model.getParam('dense_2/bias'));
+    plain.setParam('dense_2/kernel', model.getParam('dense_4/kernel')); plain.setParam('dense_2/bias', model.getParam('dense_4/bias'));
+    expect(plain.predict(test.x)).toEqual(model.predict(test.x));
+    // While training, the loss on the same batch differs from the inference loss (units are dropped).
+    const x = test.x.subarray(0, 32 * 8), y = test.y.subarray(0, 32);
+    expect(model.computeGradients(x, y)).not.toBeCloseTo(plain.evaluate(x, y).loss, 3);
   });
 
   it('meanSquaredError regression fits a linear map', async () => {

@@ -1,6 +1,6 @@
 // Bad input gets an error that names the problem, thrown before anything runs in wasm.
 import { describe, expect, it } from 'vitest';
-import { createModel, dense, mlp, sgd, type ModelSpec } from '../../../src/index.js';
+import { createModel, dense, dropout, mlp, sgd, type ModelSpec } from '../../../src/index.js';
 
 const spec = mlp({ inputs: 4, hidden: [5], outputs: 3 });
 const x = new Float32Array(4 * 6).map((_, i) => i / 24);
@@ -18,6 +18,8 @@ describe('model specs and options', () => {
     ['unknown init', { ...spec, layers: [dense(3, { kernelInit: 'orthogonal' as never })] }, /kernelInit: unknown initializer "orthogonal"/],
     ['negative std', { ...spec, layers: [dense(3, { kernelInit: { kind: 'normal', std: -1 } })] }, /normal initializer std is -1/],
     ['low > high', { ...spec, layers: [dense(3, { biasInit: { kind: 'uniform', low: 1, high: 0 } })] }, /biasInit: uniform initializer needs finite low <= high, got low=1 high=0/],
+    ['dropout rate 1', { ...spec, layers: [dense(5), dropout(1), dense(3)] }, /layers\[1\]: dropout rate is 1 \(need a number in \[0, 1\)\)/],
+    ['dropout last', { ...spec, layers: [dense(3), dropout(0.5)] }, /the last layer must be dense \(got dropout\)/],
     ['zero alpha', { ...spec, layers: [dense(5, { activation: 'leakyRelu', alpha: 0 }), dense(3)] }, /alpha is 0/],
   ];
   for (const [what, s, re] of bad) it(`rejects ${what}`, async () => { await expect(createModel(s)).rejects.toThrow(re); });
