@@ -16,25 +16,27 @@
 //
 // Approximations (range reduction + polynomial; coefficients are those of the Cephes single-precision
 // library, S. L. Moshier, "Methods and Programs for Mathematical Functions", 1989: expf.c, logf.c,
-// tanhf.c). Max errors measured against f64 Math over dense sweeps (see test/assembly/math.spec.ts,
-// which asserts these bounds), in ulps of the correctly rounded f32 result:
-//   exp_f32      x in [-103.9, 88.72]: <= 1.0 ulp (subnormal results included); x > 88.73 -> +Inf;
-//                x < -103.98 -> +0; exp(+-0) = 1.
-//                n = nearest(x log2 e), r = x - n ln2 (Cody-Waite, 2 constants), e^r by a degree-5
-//                polynomial on |r| <= ln2/2, times 2^n applied as two exact powers of two 2^n1 2^n2
-//                (n1 = n >> 1) so that subnormal results are rounded once and n = 128 overflows to Inf.
-//   log_f32      x in (0, 1]: <= 1.0 ulp, all positive finite x (subnormals too): <= 1.0 ulp
-//                (error relative to the result is tiny but the ulp error near x = 1 is larger:
-//                see the test for the bound used there). log(+-0) = -Inf, log(x < 0) = NaN (0x7fc00000),
-//                log(+Inf) = +Inf. x = m 2^e with m in [sqrt(1/2), sqrt 2), log(1+t) = t - t^2/2 +
-//                t^3 P(t) with a degree-8 P; subnormals are first scaled by 2^23.
-//   tanh_f32     |x| < 0.625: x + x^3 P(x^2) (degree 4); |x| >= 0.625: 1 - 2 / (exp(2|x|) + 1);
-//                <= 2.0 ulp over [-10, 10]; exactly +-1 for |x| >= 9.1 (the argument is clamped to 10, so
-//                +-Inf -> +-1); tanh(-0) = -0; odd by construction (sign copied from x).
-//   sigmoid_f32  t = exp(-|x|), sigma = (x >= 0 ? 1 : t) / (1 + t): one rounding after exp, no
-//                cancellation on either side; <= 2.0 ulp over [-103, 30] (subnormal results included);
-//                exactly 1 for x >= 16.7, +0 for x <= -104, sigma(+-Inf) = 1 / +0.
-// The exact measured maxima are printed in the test file header and in docs/kernels.md.
+// tanhf.c; the branch-free form, clamps and subnormal handling are ours). Max errors measured against
+// f64 Math at EVERY f32 in the range (-O3 build, scalar and v128 agreeing on all of them), in ulps of
+// the exact result's f32 binade (subnormal spacing below 2^-126):
+//   exp_f32      0.99 ulp on [-103.9, 88.72], subnormal results included. +Inf for x >= 88.722839
+//                (first f32 above ln FLT_MAX), +0 for x <= -103.972 (below 2^-150), exp(+-0) = 1.
+//                n = nearest(x log2 e), r = x - n ln2 (Cody-Waite, 2 constants), e^r = 1 + r + r^2 P(r)
+//                with a degree-5 P on |r| <= ln2/2, times 2^n applied as two exact powers of two
+//                2^(n >> 1) 2^(n - (n >> 1)), so subnormal results are rounded once and n = 128 gives Inf.
+//   log_f32      0.83 ulp on (0, 1] (subnormals included) and on [1, FLT_MAX]. log(+-0) = -Inf,
+//                log(x < 0) = NaN (0x7fc00000), log(+Inf) = +Inf, log(1) = +0. x = m 2^e with m in
+//                [sqrt(1/2), sqrt 2), t = m - 1 exactly, log(1+t) = t - t^2/2 + t^3 P(t) with a
+//                degree-8 P, plus e ln2 in two parts; subnormal x is first scaled by 2^23.
+//   tanh_f32     1.33 ulp on [-10, 10]. |x| < 0.625: x + x^3 P(x^2) (degree 4; tiny x returns x);
+//                |x| >= 0.625: 1 - 2 / (exp(2|x|) + 1) with |x| clamped to 10. Exactly +-1 for
+//                |x| > 9.011 (the correctly rounded tanh saturates there too) and for +-Inf;
+//                tanh(-0) = -0; odd by construction (the sign of x is OR-ed into |result|).
+//   sigmoid_f32  1.50 ulp on [0, 30], 2.40 ulp on [-103, 0] (subnormal results included).
+//                t = exp(-|x|) (never overflows), sigma = (x >= 0 ? 1 : t) / (1 + t): no cancellation on
+//                either side. Exactly 1 for x >= 16.64 (1 + t rounds to 1; the correctly rounded value
+//                reaches 1 at 17.33), +0 for x <= -103.98, sigma(+-0) = 0.5, sigma(+-Inf) = 1 / +0.
+// test/assembly/math.spec.ts asserts these bounds (1.0, 1.0, 1.5, 2.5 ulp) on strided sweeps.
 
 // ---- shared constants (f32; typed explicitly so no literal is ever evaluated in f64) ----
 const INF: f32 = Infinity;
