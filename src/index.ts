@@ -5,8 +5,12 @@ export type { EpochInfo, Evaluation, FitHistory, FitOptions, ModelOptions, StepI
 export type { Inputs, Targets } from './runtime/data.js';
 export { dense, dropout, mlp, paperNet } from './model/spec.js';
 export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';
-export { sgd } from './optim/sgd.js';
-export type { Optimizer, Sgd } from './optim/sgd.js';
+export {
+  adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, describeTransform, fromDescription, rmsprop, sgd,
+} from './optim/transforms.js';
+export type { Chain, GradientTransformation, StepMetrics, TransformDescription } from './optim/transforms.js';
+export { constant, cosineDecay, exponentialDecay, linearWarmup, stepDecay } from './optim/schedules.js';
+export type { LearningRate, Schedule } from './optim/schedules.js';
 export { planLayout } from './core/layout.js';
 export type { Block, BlockKind, LayoutPlan, LayoutRequest, Placement, TensorRequest } from './core/layout.js';
 export { threadsAvailable } from './core/wasm.js';

@@ -77,7 +77,8 @@ export class Network {
       stateSlots: opts.stateSlots,
       activations,
       activationGrads: this.layers.flatMap((l) => l.activationGrads(rows)),
-      scratchBytes: Math.max(0, ...this.layers.map((l) => l.scratchBytes(probe, rows))),
+      // Kernels run one after another, so they share one scratch block: the largest need wins.
+      scratchBytes: Math.max(probe.step_scratch_bytes(), ...this.layers.map((l) => l.scratchBytes(probe, rows))),
     });
     this.core = instantiateCore(mod, createMemory(mod, this.plan.pages));
     this.k = this.core.exports;

@@ -8,7 +8,12 @@
 import { loadCoreModule, type BuildName } from '../core/wasm.js';
 import { Network } from '../model/network.js';
 import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
-import { applyUpdate, sgd, stateSlots, validateOptimizer, type Optimizer } from '../optim/sgd.js';
+import { lowerChain, type FusedPlan } from '../optim/fuse.js';
+import { fusedUpdate, initState, stateSlotsOf } from '../optim/fused.js';
+import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
+import {
+  NonFiniteGradientError, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics,
+} from '../optim/transforms.js';
 import { epochOrder, stage, type Inputs, type Staged, type Targets } from './data.js';
 
 export interface ModelOptions {
@@ -16,15 +21,27 @@ export interface ModelOptions {
   readonly batchSize?: number;
   /** Seed of initialisation and, unless fit() gets its own, of the data order. Integer in [0, 2^53). Default 0. */
   readonly seed?: number;
-  /** Default sgd({ lr: 0.01 }). */
-  readonly optimizer?: Optimizer;
+  /**
+   * The update, optax-style: an optimizer or a chain ending in one, for example
+   * `chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 }))`.
+   * Default sgd({ lr: 0.01 }).
+   */
+  readonly optimizer?: GradientTransformation;
+  /** Where warnings go (a chain that cannot be fused). Default console.warn. */
+  readonly onWarning?: (message: string) => void;
+  /**
+   * false: run every update through the chain's TypeScript reference implementation even when it could be
+   * fused (for checking the fused kernel; the results are the same bits, only slower). Default true.
+   */
+  readonly fuse?: boolean;
   /** Which core build to run: `auto` (threads where shared memory works, else single). */
   readonly build?: BuildName | 'auto';
   /** The core's wasm bytes, for runtimes that cannot read the packaged file. */
   readonly wasm?: Uint8Array;
 }
 
-export interface StepInfo {
+export interface StepInfo extends StepMetrics {
+  /** Optimizer steps completed (t + 1 after the update of step t). */
   readonly step: number;
   readonly epoch: number;
   /** Mean loss over the batch. */
@@ -58,10 +75,18 @@ export interface FitOptions {
   readonly onEpoch?: (info: EpochInfo) => void;
   /** Stop at the next step boundary. */
   readonly signal?: AbortSignal;
+  /**
+   * A step whose loss or gradient holds NaN or Infinity: `throw` (default) stops with an error naming the
+   * step and the first offending tensor; `skip` leaves the parameters untouched, counts it, and goes on.
+   */
+  readonly nonFinite?: 'throw' | 'skip';
 }
 
 export interface FitHistory {
+  /** Optimizer steps completed by the model (over all fit calls). */
   readonly steps: number;
+  /** Steps refused for a non-finite loss or gradient in this fit (nonFinite: 'skip'). */
+  readonly skippedSteps: number;
   readonly epochs: readonly EpochInfo[];
 }
 
@@ -87,18 +112,34 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
   const seed = options.seed ?? 0;
   if (!isSeed(seed)) throw new Error(`createModel: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
-  const optimizer = options.optimizer === undefined ? sgd({ lr: 0.01 }) : validateOptimizer(options.optimizer);
+  const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
+  const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
+  if (!lowered.fused && options.fuse !== false) {
+    (options.onWarning ?? console.warn)(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
+      `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path`);
+  }
   const mod = await loadCoreModule(options.build ?? 'auto', options.wasm);
-  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: stateSlots(optimizer) });
-  return new Model(net, batchSize, optimizer);
+  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: lowered.fused ? stateSlotsOf(lowered.fused) : 0 });
+  if (lowered.fused) initState(net, lowered.fused);
+  const reference = lowered.fused ? null : { chain: optimizer, state: [] };
+  return new Model(net, batchSize, optimizer, lowered.fused, reference);
 }
+
+/** A step refused because its loss or a gradient is NaN or Infinity. */
+class NonFiniteStep extends Error {}
 
 export class Model {
   private lastRows = 0;
   private disposed = false;
 
   /** @internal use createModel() */
-  constructor(private readonly net: Network, readonly batchSize: number, readonly optimizer: Optimizer) {}
+  constructor(private readonly net: Network, readonly batchSize: number, readonly optimizer: Chain,
+              private readonly fused: FusedPlan | null, private readonly reference: ReferenceRun | null) {
+    if (reference) reference.state = optimizer.init(this.paramNames.map((n) => this.getParam(n))); // the chain's own state
+  }
+
+  /** Whether updates run in the fused wasm pass (true) or through the chain's TypeScript reference path. */
+  get isFused(): boolean { return this.fused !== null; }
 
   get spec(): ModelSpec { return this.net.spec; }
   get seed(): number { return this.net.seed; }
@@ -187,24 +228,45 @@ export class Model {
     }
   }
 
-  // One forward + backward on the loaded rows; optionally the optimizer update. Returns (loss sum, correct).
-  private runBatch(where: string, rows: number, update: boolean): [number, number] {
+  // One forward + backward on the loaded rows. Returns (loss sum, correct). Throws NonFiniteStep for a
+  // non-finite loss, before the backward.
+  private runBatch(where: string, rows: number): [number, number] {
     const net = this.net;
     return this.guard(where, () => {
       net.forward(rows, true);
       const loss = net.lossForward(rows);
       const correct = net.correct(rows);
       if (!Number.isFinite(loss)) {
-        throw new Error(`${where}: the loss is ${loss} at step ${net.step}: training diverged (try a smaller learning rate)`);
+        throw new NonFiniteStep(`${where}: the loss is ${loss} at step ${net.step}: training diverged (try a smaller learning rate, or clipping)`);
       }
       net.backward(rows);
       this.lastRows = rows;
-      if (update) {
-        applyUpdate(net, this.optimizer, rows);
-        net.step = net.step + 1;
-      }
       return [loss, correct];
     });
+  }
+
+  // The update from the gradients of the last batch; advances the step. Throws NonFiniteStep (with the step
+  // and the first offending tensor) when a gradient is not finite, leaving parameters and state untouched.
+  private update(where: string, rows: number): StepMetrics {
+    const net = this.net;
+    return this.guard(where, () => {
+      let m: StepMetrics;
+      try {
+        m = this.fused ? fusedUpdate(net, this.fused, rows) : referenceUpdate(net, this.reference!, rows);
+      } catch (e) {
+        if (!(e instanceof NonFiniteGradientError)) throw e;
+        const name = e.tensor >= 0 ? this.paramNames[e.tensor] : undefined;
+        throw new NonFiniteStep(`${where}: step ${e.step}: the gradient of ${name ?? e.tensorName} is ${e.value} at index ${e.index}; the update is refused`, { cause: e });
+      }
+      net.step = net.step + 1;
+      return m;
+    });
+  }
+
+  // After a refused step: the gradients are dropped, so the next batch starts from zero.
+  private dropGradients(): void {
+    const { plan, k } = this.net;
+    k.fill_f32(plan.grads[0]!.offset, plan.grads[0]!.bytes >> 2, 0);
   }
 
   /** Forward and backward on one batch (at most batchSize examples), no update; returns the mean loss. */
@@ -212,16 +274,22 @@ export class Model {
     const s = stage('computeGradients', this.live('computeGradients'), x, y);
     if (s.count > this.batchSize) throw new Error(`computeGradients: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
     this.load(s, null, 0, s.count);
-    return this.runBatch('computeGradients', s.count, false)[0] / s.count;
+    return this.runBatch('computeGradients', s.count)[0] / s.count;
   }
 
   /** One optimizer step on one batch (at most batchSize examples). */
-  trainOnBatch(x: Inputs, y: Targets): { loss: number; accuracy: number } {
+  trainOnBatch(x: Inputs, y: Targets): StepMetrics & { loss: number; accuracy: number } {
     const s = stage('trainOnBatch', this.live('trainOnBatch'), x, y);
     if (s.count > this.batchSize) throw new Error(`trainOnBatch: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
     this.load(s, null, 0, s.count);
-    const [loss, correct] = this.runBatch('trainOnBatch', s.count, true);
-    return { loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count) };
+    try {
+      const [loss, correct] = this.runBatch('trainOnBatch', s.count);
+      const m = this.update('trainOnBatch', s.count);
+      return { ...m, loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count) };
+    } catch (e) {
+      if (e instanceof NonFiniteStep) this.dropGradients();
+      throw e;
+    }
   }
 
   private accuracyOf(correct: number, rows: number): number {
@@ -240,6 +308,9 @@ export class Model {
     if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
     const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y) : null;
     const shuffle = options.shuffle ?? true;
+    const nonFinite = options.nonFinite ?? 'throw';
+    if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is "${String(nonFinite)}" (allowed: throw, skip)`);
+    let skipped = 0;
     const steps = options.dropLast ? Math.floor(s.count / batch) : Math.ceil(s.count / batch);
     const history: EpochInfo[] = [];
     let yieldAt = performance.now() + 20;
@@ -251,9 +322,19 @@ export class Model {
         if (options.signal?.aborted) break;
         const rows = Math.min(batch, s.count - i * batch);
         this.load(s, order, i * batch, rows);
-        const [loss, c] = this.runBatch('fit', rows, true);
+        let loss: number, c: number, m: StepMetrics;
+        try {
+          [loss, c] = this.runBatch('fit', rows);
+          m = this.update('fit', rows);
+        } catch (e) {
+          if (!(e instanceof NonFiniteStep)) throw e;
+          this.dropGradients();
+          if (nonFinite === 'throw') throw new Error(e.message, { cause: e.cause });
+          skipped++;
+          continue;
+        }
         lossSum += loss; correct += c; seen += rows;
-        options.onStep?.({ step: net.step, epoch, loss: loss / rows, accuracy: this.accuracyOf(c, rows), examples: rows });
+        options.onStep?.({ ...m, step: net.step, epoch, loss: loss / rows, accuracy: this.accuracyOf(c, rows), examples: rows });
         if (performance.now() >= yieldAt) {
           await new Promise<void>((r) => setTimeout(r, 0));
           yieldAt = performance.now() + 20;
@@ -268,7 +349,7 @@ export class Model {
       history.push(info);
       options.onEpoch?.(info);
     }
-    return { steps: net.step, epochs: history };
+    return { steps: net.step, skippedSteps: skipped, epochs: history };
   }
 
   private evaluateStaged(s: Staged): Evaluation {

@@ -30,8 +30,9 @@ describe('model specs and options', () => {
     await expect(createModel(spec, { batchSize: 0 })).rejects.toThrow(/batchSize is 0/);
     expect(() => sgd({ lr: NaN })).toThrow(/sgd: lr is NaN/);
     expect(() => sgd({ lr: -0.1 })).toThrow(/sgd: lr is -0.1/);
-    await expect(createModel(spec, { optimizer: { kind: 'adam' } as never })).rejects.toThrow(/unknown kind "adam".*allowed: sgd/);
-    await expect(createModel(spec, { optimizer: { kind: 'sgd', lr: Infinity } as never })).rejects.toThrow(/lr is Infinity/);
+    await expect(createModel(spec, { optimizer: { name: 'lamb', config: {} } as never })).rejects.toThrow(/unknown transform "lamb" \(allowed: clipByValue, .*sgd, adam/);
+    await expect(createModel(spec, { optimizer: { name: 'sgd', config: { lr: Infinity } } as never })).rejects.toThrow(/sgd: lr is Infinity/);
+    await expect(createModel(spec, { optimizer: 42 as never })).rejects.toThrow(/transform is 42/);
   });
 });
 
