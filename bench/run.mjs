@@ -5,7 +5,7 @@
 // shared and noisy, so compare figures from one run, not across runs.
 import os from 'node:os';
 import { createMemory, instantiateCore, loadCoreModule } from '../dist/src/core/wasm.js';
-import { createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
+import { addNoise, adam, chain, clipByGlobalNorm, createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -37,7 +37,7 @@ const core = instantiateCore(mod, memory);
 const k = core.exports;
 const result = {
   machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, build: mod.build },
-  roofline: null, gemm: [], training: null,
+  roofline: null, gemm: [], training: null, update: null, noiseOverhead: null,
 };
 
 // 1. Roofline: 12 independent f32x4 mul+add chains, register resident.
@@ -83,8 +83,8 @@ log(`gemm 512^3 nn / roofline: ${round(100 * result.gemm512OfRoofline)}% (goal >
 
 // 3. Training throughput of the paper's net: 784 -> 20 x 50 ReLU -> 10, He init, plain SGD, batch 100,
 // shuffled, on the first 10,000 MNIST training images; median over epochs after the first (warm-up).
+const data = mnist({ limit: { train: 10000, test: 1 } }).train;
 {
-  const data = mnist({ limit: { train: 10000, test: 1 } }).train;
   const model = await createModel(paperNet('he'), { batchSize: 100, seed: 1, optimizer: sgd({ lr: 0.1 }) });
   const epochs = quick ? 3 : 8;
   const h = await model.fit(data.x, data.y, { epochs });
@@ -92,6 +92,54 @@ log(`gemm 512^3 nn / roofline: ${round(100 * result.gemm512OfRoofline)}% (goal >
   result.training = { model: '784-20x50-10 relu', batch: 100, examplesPerSecond: eps, build: model.build };
   log(`paper net training (batch 100, 1 core): ${fmt(eps, 1, 0)} examples/s (goal >= 50,000)`);
   model.dispose();
+}
+
+// 4. The fused update alone (pass 1 + pass 2 over the paper net's 88,210 parameters), ns per parameter.
+{
+  const cases = {
+    'sgd': sgd({ lr: 0.01 }),
+    'clip 10 + sgd': chain(clipByGlobalNorm(10), sgd({ lr: 0.01 })),
+    'clip 10 + noise + sgd (the paper)': chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 })),
+    'clip 10 + noise + adam': chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), adam({ lr: 1e-3 })),
+  };
+  result.update = {};
+  for (const [label, opt] of Object.entries(cases)) {
+    const model = await createModel(paperNet('he'), { batchSize: 100, seed: 1, optimizer: opt });
+    // The model's own updater (a private field: the bench measures exactly what a training step runs).
+    const net = model.net, updater = model.fused;
+    const n = [...net.plan.paramTensors.values()].reduce((a, p) => a + p.elements, 0);
+    const reps = quick ? 50 : 400;
+    // Gradients stay zero after the first update (it zeroes them): the cost does not depend on the values.
+    const r = stats(Array.from({ length: 9 }, () => {
+      const t = performance.now();
+      for (let i = 0; i < reps; i++) updater.run(100);
+      return ((performance.now() - t) * 1e6) / (reps * n);
+    }));
+    result.update[label] = { nsPerParameter: r, parameters: n };
+    log(`fused update, ${label}: ${round(r.median, 2)} ns/parameter (min ${round(r.min, 2)}, max ${round(r.max, 2)}), ${round(r.median * n / 1000, 1)} µs per step`);
+    model.dispose();
+  }
+}
+
+// 5. What the paper's technique costs in a training step: the paper net with clip 10 + SGD, with and
+// without annealed noise, interleaved epoch by epoch; the overhead is the ratio of the median step times.
+{
+  const mk = (noise) => createModel(paperNet('he'), {
+    batchSize: 100, seed: 1,
+    optimizer: noise ? chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 })) : chain(clipByGlobalNorm(10), sgd({ lr: 0.01 })),
+  });
+  const plain = await mk(false), noisy = await mk(true);
+  const a = [], b = [];
+  for (let e = 0; e < (quick ? 3 : 8); e++) {
+    a.push((await plain.fit(data.x, data.y, { epochs: 1 })).epochs[0].examplesPerSecond);
+    b.push((await noisy.fit(data.x, data.y, { epochs: 1 })).epochs[0].examplesPerSecond);
+  }
+  const sa = stats(a.slice(1)), sb = stats(b.slice(1));
+  const overhead = sa.median / sb.median - 1;
+  result.noiseOverhead = { withoutNoise: sa, withNoise: sb, overhead };
+  log(`paper net step, clip 10 + SGD: ${fmt(sa, 1, 0)} examples/s without noise, ${fmt(sb, 1, 0)} with: ` +
+    `noise adds ${round(100 * overhead)}% to the step (goal < 3%)`);
+  plain.dispose(); noisy.dispose();
 }
 
 if (json) console.log(JSON.stringify(result));

@@ -33,72 +33,105 @@ export function initState(net: Network, plan: FusedPlan): void {
   }
 }
 
+/** One tensor's pointers for the two passes (state pointers are 0 where the optimizer has no slot). */
+interface TensorPtrs {
+  readonly name: string;
+  readonly p: number;
+  readonly g: number;
+  readonly s0: number;
+  readonly s1: number;
+  readonly s2: number;
+  readonly n: number;
+}
+
 /**
- * One update from the batch-summed gradients of `rows` examples. Returns the step's metrics, or throws
- * NonFiniteGradientError without touching parameters or state (the gradients are left as they are).
+ * The fused update of one model: every pointer resolved once, so a step is two loops of kernel calls
+ * (pass 1 and pass 2, one call per parameter tensor) around a handful of header writes.
  */
-export function fusedUpdate(net: Network, plan: FusedPlan, rows: number): StepMetrics {
-  const { k, plan: layout } = net;
-  const t = net.step;
-  const h = new DataView(net.core.memory.buffer, layout.header.offset + H_HYPER, U_BYTES);
-  const f32 = (at: number, v: number) => h.setFloat32(at, v, true);
-  const o = plan.opt;
-  const sc = optimizerScalars(o, t);
-  const sigma = plan.noise ? Math.fround(noiseSigma(plan.noise.eta, plan.noise.gamma, t)) : 0;
-  let flags = OPTIMIZER_CODES[o.name];
-  f32(U_GSCALE, 1 / rows);
-  f32(U_SIGMA, sigma);
-  f32(U_LR, sc.lr); f32(U_WD, sc.wd); f32(U_EPS, sc.eps);
-  f32(U_A, sc.a); f32(U_B, sc.b); f32(U_C, sc.c); f32(U_D, sc.d); f32(U_E, sc.e); f32(U_F, sc.f); f32(U_G, sc.g);
-  h.setUint32(U_STEP, t >>> 0, true);
-  h.setUint32(U_SEED_LO, net.seed >>> 0, true);
-  h.setUint32(U_SEED_HI, Math.floor(net.seed / 2 ** 32) >>> 0, true);
-  if (o.config.weightDecay !== 0) flags |= U_F_WD;
-  if (o.name === 'sgd' && o.config.momentum > 0) {
-    flags |= U_F_MOMENTUM | (t === 0 ? U_F_FIRST : 0) | (o.config.nesterov ? U_F_NESTEROV : 0);
-  }
-  if (o.name === 'rmsprop') {
-    if (o.config.momentum > 0) flags |= U_F_MOMENTUM;
-    if (o.config.centered) flags |= U_F_CENTERED;
+export class FusedUpdater {
+  private readonly tensors: readonly TensorPtrs[];
+  private readonly hyper: number;
+  private readonly h: DataView;
+
+  constructor(private readonly net: Network, readonly plan: FusedPlan) {
+    const layout = net.plan;
+    const gshift = layout.grads[0]!.offset - layout.params.offset;
+    const st = layout.optState.map((b) => b.offset - layout.params.offset);
+    const s = (p: number, j: number) => (j < st.length ? p + st[j]! : 0);
+    this.tensors = [...layout.paramTensors.values()].map((t) => ({
+      name: t.name, p: t.offset, g: t.offset + gshift, s0: s(t.offset, 0), s1: s(t.offset, 1), s2: s(t.offset, 2), n: t.elements,
+    }));
+    this.hyper = layout.header.offset + H_HYPER;
+    this.h = new DataView(net.core.memory.buffer, this.hyper, U_BYTES);
   }
 
-  // Pass 1: the global norm, which is also the non-finite check (an f64 sum of f32 squares is finite
-  // exactly when every term is). With noise before clipping it adds the noise and writes it back.
-  const noiseFirst = plan.noise !== null && plan.noise.beforeClip;
-  h.setUint32(U_FLAGS, noiseFirst ? flags | U_F_NOISE : flags, true);
-  const tensors = [...layout.paramTensors.values()];
-  const gshift = layout.grads[0]!.offset - layout.params.offset;
-  const tmp = net.scratch;
-  let total = 0;
-  net.phase.what = 'gradient norm';
-  tensors.forEach((p, i) => { total += k.grad_sumsq_f64(layout.header.offset + H_HYPER, p.offset + gshift, p.elements, i, 0, tmp, noiseFirst ? 1 : 0); });
-  if (!Number.isFinite(total)) {
-    for (const [i, p] of tensors.entries()) {
-      const at = k.first_nonfinite_f32(p.offset + gshift, p.elements);
-      if (at >= 0) throw new NonFiniteGradientError(t, i, at, net.f32(p.offset + gshift, p.elements)[at]!, p.name);
+  /**
+   * One update from the batch-summed gradients of `rows` examples. Returns the step's metrics, or throws
+   * NonFiniteGradientError without touching parameters or state.
+   */
+  run(rows: number): StepMetrics {
+    const { net, plan, h, hyper, tensors } = this;
+    const k = net.k;
+    const t = net.step;
+    const f32 = (at: number, v: number) => h.setFloat32(at, v, true);
+    const o = plan.opt;
+    const sc = optimizerScalars(o, t);
+    const sigma = plan.noise ? Math.fround(noiseSigma(plan.noise.eta, plan.noise.gamma, t)) : 0;
+    let flags = OPTIMIZER_CODES[o.name];
+    f32(U_GSCALE, 1 / rows);
+    f32(U_SIGMA, sigma);
+    f32(U_LR, sc.lr); f32(U_WD, sc.wd); f32(U_EPS, sc.eps);
+    f32(U_A, sc.a); f32(U_B, sc.b); f32(U_C, sc.c); f32(U_D, sc.d); f32(U_E, sc.e); f32(U_F, sc.f); f32(U_G, sc.g);
+    h.setUint32(U_STEP, t >>> 0, true);
+    h.setUint32(U_SEED_LO, net.seed >>> 0, true);
+    h.setUint32(U_SEED_HI, Math.floor(net.seed / 2 ** 32) >>> 0, true);
+    if (o.config.weightDecay !== 0) flags |= U_F_WD;
+    if (o.name === 'sgd' && o.config.momentum > 0) {
+      flags |= U_F_MOMENTUM | (t === 0 ? U_F_FIRST : 0) | (o.config.nesterov ? U_F_NESTEROV : 0);
     }
-    throw new NonFiniteGradientError(t, -1, -1, total, '(sum of squares)');
-  }
-  const gradNorm = Math.sqrt(total);
+    if (o.name === 'rmsprop') {
+      if (o.config.momentum > 0) flags |= U_F_MOMENTUM;
+      if (o.config.centered) flags |= U_F_CENTERED;
+    }
 
-  // Pass 2: clip -> noise -> optimizer, parameter tensor by tensor; zeroes the gradients.
-  let clipScale = 1;
-  if (plan.clip.kind === 'value') {
-    flags |= U_F_CLIP_VALUE;
-    f32(U_CLIP_VALUE, plan.clip.max);
-  } else if (plan.clip.kind === 'norm' && gradNorm > plan.clip.max) {
-    clipScale = Math.fround(plan.clip.max / gradNorm);
-    flags |= U_F_CLIP_NORM;
-    f32(U_CLIP_SCALE, clipScale);
+    // Pass 1: the global norm, which is also the non-finite check (an f64 sum of f32 squares is finite
+    // exactly when every term is). With noise before clipping it adds the noise and writes it back.
+    const noiseFirst = plan.noise !== null && plan.noise.beforeClip;
+    h.setUint32(U_FLAGS, noiseFirst ? flags | U_F_NOISE : flags, true);
+    const tmp = net.scratch;
+    let total = 0;
+    net.phase.what = 'gradient norm';
+    for (let i = 0; i < tensors.length; i++) {
+      const x = tensors[i]!;
+      total += k.grad_sumsq_f64(hyper, x.g, x.n, i, 0, tmp, noiseFirst ? 1 : 0);
+    }
+    if (!Number.isFinite(total)) {
+      for (const [i, x] of tensors.entries()) {
+        const at = k.first_nonfinite_f32(x.g, x.n);
+        if (at >= 0) throw new NonFiniteGradientError(t, i, at, net.f32(x.g, x.n)[at]!, x.name);
+      }
+      throw new NonFiniteGradientError(t, -1, -1, total, '(sum of squares)');
+    }
+    const gradNorm = Math.sqrt(total);
+
+    // Pass 2: clip -> noise -> optimizer, parameter tensor by tensor; zeroes the gradients.
+    let clipScale = 1;
+    if (plan.clip.kind === 'value') {
+      flags |= U_F_CLIP_VALUE;
+      f32(U_CLIP_VALUE, plan.clip.max);
+    } else if (plan.clip.kind === 'norm' && gradNorm > plan.clip.max) {
+      clipScale = Math.fround(plan.clip.max / gradNorm);
+      flags |= U_F_CLIP_NORM;
+      f32(U_CLIP_SCALE, clipScale);
+    }
+    if (noiseFirst) flags |= U_F_PRESCALED;
+    else if (plan.noise) flags |= U_F_NOISE;
+    h.setUint32(U_FLAGS, flags, true);
+    net.phase.what = 'optimizer update';
+    for (let i = 0; i < tensors.length; i++) {
+      const x = tensors[i]!;
+      k.fused_update_f32(hyper, x.p, x.g, x.s0, x.s1, x.s2, x.n, i, 0, tmp);
+    }
+    return { gradNorm, clipScale, sigma, lr: sc.lrValue };
   }
-  if (noiseFirst) flags |= U_F_PRESCALED;
-  else if (plan.noise) flags |= U_F_NOISE;
-  h.setUint32(U_FLAGS, flags, true);
-  const st = layout.optState.map((b) => b.offset - layout.params.offset);
-  net.phase.what = 'optimizer update';
-  tensors.forEach((p, i) => {
-    const s = (j: number) => (j < st.length ? p.offset + st[j]! : 0);
-    k.fused_update_f32(layout.header.offset + H_HYPER, p.offset, p.offset + gshift, s(0), s(1), s(2), p.elements, i, 0, tmp);
-  });
-  return { gradNorm, clipScale: Math.fround(clipScale), sigma, lr: sc.lrValue };
 }

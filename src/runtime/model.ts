@@ -8,8 +8,8 @@
 import { loadCoreModule, type BuildName } from '../core/wasm.js';
 import { Network } from '../model/network.js';
 import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
-import { lowerChain, type FusedPlan } from '../optim/fuse.js';
-import { fusedUpdate, initState, stateSlotsOf } from '../optim/fused.js';
+import { lowerChain } from '../optim/fuse.js';
+import { FusedUpdater, initState, stateSlotsOf } from '../optim/fused.js';
 import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
 import {
   NonFiniteGradientError, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics,
@@ -122,7 +122,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: lowered.fused ? stateSlotsOf(lowered.fused) : 0 });
   if (lowered.fused) initState(net, lowered.fused);
   const reference = lowered.fused ? null : { chain: optimizer, state: [] };
-  return new Model(net, batchSize, optimizer, lowered.fused, reference);
+  return new Model(net, batchSize, optimizer, lowered.fused ? new FusedUpdater(net, lowered.fused) : null, reference);
 }
 
 /** A step refused because its loss or a gradient is NaN or Infinity. */
@@ -134,7 +134,7 @@ export class Model {
 
   /** @internal use createModel() */
   constructor(private readonly net: Network, readonly batchSize: number, readonly optimizer: Chain,
-              private readonly fused: FusedPlan | null, private readonly reference: ReferenceRun | null) {
+              private readonly fused: FusedUpdater | null, private readonly reference: ReferenceRun | null) {
     if (reference) reference.state = optimizer.init(this.paramNames.map((n) => this.getParam(n))); // the chain's own state
   }
 
@@ -252,7 +252,7 @@ export class Model {
     return this.guard(where, () => {
       let m: StepMetrics;
       try {
-        m = this.fused ? fusedUpdate(net, this.fused, rows) : referenceUpdate(net, this.reference!, rows);
+        m = this.fused ? this.fused.run(rows) : referenceUpdate(net, this.reference!, rows);
       } catch (e) {
         if (!(e instanceof NonFiniteGradientError)) throw e;
         const name = e.tensor >= 0 ? this.paramNames[e.tensor] : undefined;
