@@ -1,6 +1,6 @@
 // The whole ABI of the gradnoise core: the only file that exports to JS. Sorted re-exports; every name
 // here is declared in src/core/abi.ts and test/ts/core/abi.test.ts compares the two lists.
-// The scalar `_ref` twins of the GEMMs and of SGD are exported for the facade-level tests and bench/;
+// The scalar `_ref` twins of the GEMMs and of the fused update are exported for the facade-level tests and bench/;
 // the other twins are exercised by the as-pect suites in test/assembly.
 export { arena_base } from "./arena";
 export { relu_backward_f32, relu_forward_f32, leaky_relu_backward_f32, leaky_relu_forward_f32 } from "./kernels/activation";
@@ -12,9 +12,7 @@ export { gemm_nn_f32, gemm_nt_f32, gemm_scratch_bytes, gemm_tn_f32 } from "./ker
 export { fill_f32, init_normal_f32, init_uniform_f32 } from "./kernels/init";
 export { argmax_f32, correct_count_f32, mse_f32, softmax_xent_f32 } from "./kernels/loss";
 export { roofline_f32 } from "./kernels/roofline";
-export { sgd_step_f32 } from "./optim/sgd";
 export { first_nonfinite_f32, fused_update_f32, grad_sumsq_f64, step_scratch_bytes } from "./optim/step";
 export { gemm_nn_f32_ref, gemm_nt_f32_ref, gemm_tn_f32_ref } from "./ref/gemm";
-export { sgd_step_f32_ref } from "./ref/sgd";
 export { fused_update_f32_ref, grad_sumsq_f64_ref } from "./ref/step";
 export { philox4x32_10 } from "./rng";

