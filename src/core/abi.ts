@@ -42,7 +42,6 @@ export interface CoreExports {
   init_uniform_f32: InitNormalFn;
   philox4x32_10(out: Ptr, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void;
 
-
   step_scratch_bytes(): number;
   grad_sumsq_f64(hyper: Ptr, g: Ptr, n: number, tensor: number, start: number, tmp: Ptr, noiseFirst: number): number;
   grad_sumsq_f64_ref(hyper: Ptr, g: Ptr, n: number, tensor: number, start: number, tmp: Ptr, noiseFirst: number): number;
