@@ -157,14 +157,11 @@ export function log_f32(x: f32): f32 {
   return select<f32>(reinterpret<f32>(QNAN_BITS), r, x < 0);
 }
 
-@inline
-export function log_v128(x: v128): v128 {
-  const sub = f32x4.lt(x, f32x4.splat(MIN_NORMAL));
-  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(TWO23)), x, sub);
-  const e = i32x4.add(
-    i32x4.sub(i32x4.shr_s(xs, 23), i32x4.splat(126)),
-    v128.and(i32x4.splat(-23), sub),
-  );
+// The core of log_v128 for normal, positive, finite lanes xs whose exponent field is off by `eadj`
+// (-23 for lanes lifted from subnormals, else 0): range reduction and the polynomial, no special values.
+// @ts-ignore: decorator
+@inline function log_core_v128(xs: v128, eadj: v128): v128 {
+  const e = i32x4.add(i32x4.sub(i32x4.shr_s(xs, 23), i32x4.splat(126)), eadj);
   const m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
   const lo = f32x4.lt(m, f32x4.splat(SQRTHF));
   const one = f32x4.splat(<f32>1.0);
@@ -182,11 +179,27 @@ export function log_v128(x: v128): v128 {
   let y = f32x4.mul(f32x4.mul(p, t), z);
   y = f32x4.add(y, f32x4.mul(fe, f32x4.splat(LN2_LO)));
   y = f32x4.add(y, f32x4.mul(f32x4.splat(MHALF), z));
-  let r = f32x4.add(t, y);
-  r = f32x4.add(r, f32x4.mul(fe, f32x4.splat(LN2_HI)));
+  const r = f32x4.add(t, y);
+  return f32x4.add(r, f32x4.mul(fe, f32x4.splat(LN2_HI)));
+}
+
+@inline
+export function log_v128(x: v128): v128 {
+  const sub = f32x4.lt(x, f32x4.splat(MIN_NORMAL));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(TWO23)), x, sub);
+  let r = log_core_v128(xs, v128.and(i32x4.splat(-23), sub));
   r = v128.bitselect(r, x, f32x4.lt(x, f32x4.splat(INF)));
   r = v128.bitselect(f32x4.splat(-INF), r, f32x4.eq(x, f32x4.splat(<f32>0.0)));
   return v128.bitselect(i32x4.splat(QNAN_BITS), r, f32x4.lt(x, f32x4.splat(<f32>0.0)));
+}
+
+/**
+ * log_v128 for lanes in [MIN_NORMAL, 1] (Box-Muller's uniforms, 2^-24 .. 1): the same bits, without the
+ * subnormal lift and the special-value selects, which never change such a lane.
+ */
+@inline
+export function log_unit_v128(x: v128): v128 {
+  return log_core_v128(x, i32x4.splat(0));
 }
 
 // ================================================================ tanh

@@ -21,7 +21,7 @@
 // Gaussians: Box-Muller within a block, words (u0, u1) -> lanes (z0, z1), (u2, u3) -> (z2, z3):
 //   r = sqrt(-2 ln a), a = (u_even in (0, 1]),  theta = 2 pi b, b = (u_odd in [0, 1)),
 //   z_even = r cos theta,  z_odd = r sin theta.
-//   ln from math.ts (log_f32; the f32x4 path uses log_unit_v128 below, log_v128 restricted to (0, 1]),
+//   ln from math.ts (log_f32; the f32x4 path uses math.ts's log_unit_v128, log_v128 restricted to (0, 1]),
 //   sin/cos from trig.ts; both are bit-identical scalar vs f32x4.
 // Range: a >= 2^-24, so |z| <= sqrt(48 ln 2) = 5.7681 (5.768124 in f32): the tails beyond ~5.77 sigma
 // (probability 8e-9 per sample) are absent, and beyond ~4.5 sigma the radius takes few distinct values
@@ -42,7 +42,7 @@
 // value before staging. Measured (Node 20, x86-64 AMD EPYC, n = 2^20): 3.8-4 ns per normal (4.5-5 before
 // the domain-specialised Box-Muller blocks below) and 1.8-2 ns per uniform, against ~49 ns per normal for
 // the scalar per-block path.
-import { log_f32 } from "./math";
+import { log_f32, log_unit_v128 } from "./math";
 import {
   trig_quadrant_f32, trig_reduce_f32, trig_sin_poly_f32, trig_cos_poly_f32, trig_sin_fix_f32,
   trig_cos_fix_f32, trig_quadrant_v128, trig_reduce_v128, trig_sin_poly_v128, trig_cos_poly_v128,
@@ -253,59 +253,6 @@ export function uniform_at_f32(i: u64, k0: u32, k1: u32, w2: u32, w3: u32): f32 
 // costs ~8 instructions on x86 without AVX-512) they make the normals 15-20% faster.
 
 // Cephes logf coefficients and ln 2 split, as in math.ts (log_f32 / log_v128): change them together.
-// @ts-ignore: decorator
-@inline const LOG_SQRTHF: f32 = 0.707106781186547524;
-// @ts-ignore: decorator
-@inline const LOG_P0: f32 = 7.0376836292e-2;
-// @ts-ignore: decorator
-@inline const LOG_P1: f32 = -1.1514610310e-1;
-// @ts-ignore: decorator
-@inline const LOG_P2: f32 = 1.1676998740e-1;
-// @ts-ignore: decorator
-@inline const LOG_P3: f32 = -1.2420140846e-1;
-// @ts-ignore: decorator
-@inline const LOG_P4: f32 = 1.4249322787e-1;
-// @ts-ignore: decorator
-@inline const LOG_P5: f32 = -1.6668057665e-1;
-// @ts-ignore: decorator
-@inline const LOG_P6: f32 = 2.0000714765e-1;
-// @ts-ignore: decorator
-@inline const LOG_P7: f32 = -2.4999993993e-1;
-// @ts-ignore: decorator
-@inline const LOG_P8: f32 = 3.3333331174e-1;
-// @ts-ignore: decorator
-@inline const LOG_LN2_HI: f32 = 0.693359375;
-// @ts-ignore: decorator
-@inline const LOG_LN2_LO: f32 = -2.12194440e-4;
-
-/**
- * log_v128 (math.ts) for x in [2^-24, 1]: normal, positive and finite, so its subnormal lift and its
- * special-value selects (0, negative, Inf, NaN) never change a lane there and are left out.
- */
-// @ts-ignore: decorator
-@inline function log_unit_v128(x: v128): v128 {
-  const e = i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(126));
-  const m = v128.or(v128.and(x, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
-  const lo = f32x4.lt(m, f32x4.splat(LOG_SQRTHF));
-  const one = f32x4.splat(<f32>1.0);
-  const fe = f32x4.sub(f32x4.convert_i32x4_s(e), v128.and(one, lo));
-  const t = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, lo), one);
-  const z = f32x4.mul(t, t);
-  let p = f32x4.add(f32x4.mul(f32x4.splat(LOG_P0), t), f32x4.splat(LOG_P1));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LOG_P2));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LOG_P3));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LOG_P4));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LOG_P5));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LOG_P6));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LOG_P7));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LOG_P8));
-  let y = f32x4.mul(f32x4.mul(p, t), z);
-  y = f32x4.add(y, f32x4.mul(fe, f32x4.splat(LOG_LN2_LO)));
-  y = f32x4.add(y, f32x4.mul(f32x4.splat(<f32>-0.5), z));
-  const r = f32x4.add(t, y);
-  return f32x4.add(r, f32x4.mul(fe, f32x4.splat(LOG_LN2_HI)));
-}
-
 /**
  * trig_q_v128 (k & 3 of the quadrant k, an exact integer with |k| < 2^22) without the float->int
  * conversion: k + 1.5 * 2^23 is exact and holds k, two's complement, in its low mantissa bits.
