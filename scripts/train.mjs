@@ -34,8 +34,9 @@ async function main() {
   const t0 = performance.now();
   const { train, test } = mnist();
   console.log(`MNIST: ${train.count} training and ${test.count} test images (${Math.round(performance.now() - t0)} ms to load)`);
-  const model = await createModel(paperNet(values.init), { batchSize: 100, seed, optimizer: sgd({ lr }) });
-  console.log(`model: 784 -> 20 x 50 ReLU -> 10, ${values.init} init, SGD lr ${lr}, batch 100, seed ${seed}, ` +
+  const model = await createModel(paperNet(values.init), { batchSize: 100, seed, optimizer });
+  const update = [values.clip !== undefined ? `clip ${values.clip}` : '', values.eta !== undefined ? `noise eta ${values.eta} gamma ${values.gamma}` : ''].filter(Boolean).join(', ');
+  console.log(`model: 784 -> 20 x 50 ReLU -> 10, ${values.init} init, SGD lr ${lr}${update ? `, ${update}` : ''}, batch 100, seed ${seed}, ` +
     `${model.build} core build, ${(model.memoryBytes / 2 ** 20).toFixed(1)} MiB planned memory`);
 
   const perEpoch = Math.ceil(train.count / 100);

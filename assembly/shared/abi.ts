@@ -13,8 +13,9 @@ export const H_SEED_LO = 16; //       u32, low half of the 64-bit seed
 export const H_SEED_HI = 20; //       u32, high half
 export const H_STEP_LO = 24; //       u32, completed optimizer steps t (low half)
 export const H_STEP_HI = 28; //       u32, high half
+export const H_EPOCH = 32; //         u32, completed passes over the training data (the data order's epoch)
 export const H_HYPER = 64; //         the update's hyperparameter struct (U_* below), 96 bytes
-export const H_METRICS = 160; //      per-step metrics written by kernels (loss sum, correct count, ...)
+export const H_METRICS = 160; //      reserved for per-step metrics kept with the state (unused so far)
 
 // ---- The fused update's hyperparameter struct (docs/update.md), at header + H_HYPER ----
 // Every float is an f32 the facade computed (in f64, rounded once) for this step; the kernel only reads.
@@ -24,13 +25,13 @@ export const U_CLIP_SCALE = 8; // f32  global-norm clip factor max / norm (used 
 export const U_SIGMA = 12; //     f32  noise standard deviation sqrt(eta / (1 + t)^gamma)
 export const U_LR = 16; //        f32  learning rate of this step (after the schedule)
 export const U_WD = 20; //        f32  weight decay (L2 for sgd/adam/adagrad/rmsprop; decoupled for adamw)
-export const U_A = 24; //         f32  momentum (sgd, rmsprop) | beta1 (adam) | alpha (rmsprop)
+export const U_A = 24; //         f32  momentum (sgd) | beta1 (adam) | alpha (rmsprop)
 export const U_B = 28; //         f32  1 - dampening (sgd) | 1 - beta1 (adam) | 1 - alpha (rmsprop)
 export const U_C = 32; //         f32  beta2 (adam) | rmsprop momentum
 export const U_D = 36; //         f32  1 - beta2 (adam)
 export const U_EPS = 40; //       f32  epsilon
-export const U_E = 44; //         f32  lr / (1 - beta1^t) (adam, adamw) | lr / (1 + (t - 1) lr_decay) (adagrad)
-export const U_F = 48; //         f32  sqrt(1 - beta2^t) (adam)
+export const U_E = 44; //         f32  lr / (1 - beta1^(t+1)) (adam, adamw) | lr / (1 + t lr_decay) (adagrad); t from 0
+export const U_F = 48; //         f32  sqrt(1 - beta2^(t+1)) (adam, adamw)
 export const U_FLAGS = 52; //     u32  optimizer kind (low 4 bits) | U_F_* flags
 export const U_STEP = 56; //      u32  step t (0 at the first update): word 2 of the noise counter
 export const U_SEED_LO = 60; //   u32  noise key, low half of the 64-bit seed
@@ -65,8 +66,8 @@ export const ACT_SIGMOID = 4;
 
 // ---- Counter-based RNG domains: word 3 of the Philox counter says what a random number is for ----
 export const RNG_DOMAIN_INIT = 1; //     parameter initialisation: word 2 = tensor index
-export const RNG_DOMAIN_NOISE = 2; //    gradient noise: word 2 = step t
-export const RNG_DOMAIN_DROPOUT = 3; //  dropout masks: word 2 = step t, high bits of word 1 = layer
+export const RNG_DOMAIN_NOISE = 2; //    gradient noise: word 2 = step t, word 1 = parameter tensor index
+export const RNG_DOMAIN_DROPOUT = 3; //  dropout masks: word 2 = step t, word 1 = layer index
 export const RNG_DOMAIN_SHUFFLE = 4; //  data order: word 2 = epoch
 
 // ---- GEMM blocking (kernels/gemm.ts); the planner sizes the scratch block from these ----

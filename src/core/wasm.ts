@@ -26,6 +26,8 @@ export interface CoreModule {
   readonly module: WebAssembly.Module;
   /** First byte past the module's static data, 64-byte aligned: where the arena starts. */
   readonly arenaBase: number;
+  /** An instance on a one-page memory, for the pure questions asked before planning (scratch sizes). */
+  readonly probe: CoreExports;
 }
 
 /** Whether this runtime can run the threads build: SharedArrayBuffer exists and shared wasm memory works. */
@@ -95,7 +97,8 @@ async function compile(build: BuildName, bytes: Uint8Array): Promise<CoreModule>
   // The arena base is a property of the module (its static data size), the same for every instance:
   // read it once from a throwaway instance on a one-page memory.
   const probe = instantiateSync(module, imports(makeMemory(build, 1)));
-  return { build, module, arenaBase: (probe.exports as unknown as CoreExports).arena_base() };
+  const exports = probe.exports as unknown as CoreExports;
+  return { build, module, arenaBase: exports.arena_base(), probe: exports };
 }
 
 /** A memory of exactly `pages` pages (never grown: its maximum equals its size), shared for `threads`. */

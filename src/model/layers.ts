@@ -8,7 +8,7 @@
 import type { CoreExports } from '../core/abi.js';
 import type { LayoutPlan, TensorRequest } from '../core/layout.js';
 import { resolveInit, type Fill } from './init.js';
-import { RNG_DOMAIN_DROPOUT } from '../core/abi.js';
+import { seedHalves } from '../core/seed.js';
 import type { Activation, DenseSpec, DropoutSpec } from './spec.js';
 
 export interface ParamDecl extends TensorRequest {
@@ -140,7 +140,7 @@ export class DropoutLayer implements Layer {
     const out = ptr(plan, 'activationTensors', `${name}/out`);
     const dout = ptr(plan, 'activationGradTensors', `${name}/dout`);
     const { input, dinput, index } = io;
-    const k0 = io.seed >>> 0, k1 = Math.floor(io.seed / 2 ** 32) >>> 0;
+    const [k0, k1] = seedHalves(io.seed);
     return {
       name, output: out, doutput: dout,
       forward(k, { rows, training, step }) {

@@ -5,9 +5,10 @@
 // Gradients are SUMS over the batch: the loss kernels write dL_i/dlogits per example without the 1/rows,
 // and the optimizer applies 1/rows (so that gradient shards of a batch add up exactly, see issue #4).
 import {
-  ABI_VERSION, H_LAYOUT_HASH, H_MAGIC, H_SEED_HI, H_SEED_LO, H_STEP_HI, H_STEP_LO, H_VERSION, HEADER_MAGIC,
+  ABI_VERSION, H_EPOCH, H_LAYOUT_HASH, H_MAGIC, H_SEED_HI, H_SEED_LO, H_STEP_HI, H_STEP_LO, H_VERSION, HEADER_MAGIC,
   RNG_DOMAIN_INIT, type CoreExports,
 } from '../core/abi.js';
+import { seedHalves } from '../core/seed.js';
 import { planLayout, type LayoutPlan, type TensorRequest } from '../core/layout.js';
 import { createMemory, instantiateCore, type Core, type CoreModule } from '../core/wasm.js';
 import { DenseLayer, DropoutLayer, type BoundLayer, type Layer, type ParamDecl, type Pass } from './layers.js';
@@ -45,6 +46,7 @@ export class Network {
   readonly maxRows: number;
   readonly seed: number;
   readonly phase: Phase = { what: 'idle' };
+  private readonly header: DataView;
 
   constructor(mod: CoreModule, spec: ModelSpec, opts: NetworkOptions) {
     this.spec = normalizeSpec(spec);
@@ -61,8 +63,8 @@ export class Network {
     this.outputs = width;
     this.paramDecls = this.layers.flatMap((l) => l.params());
 
-    // The probe instance of the module answers how much scratch the kernels want; the planner does the rest.
-    const probe = instantiateCore(mod, createMemory(mod, 1)).exports;
+    // The module's probe instance answers how much scratch the kernels want; the planner does the rest.
+    const probe = mod.probe;
     const rows = opts.maxRows;
     const activations: TensorRequest[] = [
       { name: 'input', elements: rows * this.inputs },
@@ -97,35 +99,45 @@ export class Network {
       dinput = b.doutput;
     }
     this.bound = bound;
+    this.header = new DataView(this.core.memory.buffer, this.plan.header.offset, this.plan.header.bytes);
     this.writeHeader();
     this.initParams();
   }
 
   private writeHeader(): void {
-    const h = new DataView(this.core.memory.buffer, this.plan.header.offset, this.plan.header.bytes);
+    const h = this.header;
+    const [lo, hi] = seedHalves(this.seed);
     h.setUint32(H_MAGIC, HEADER_MAGIC, true);
     h.setUint32(H_VERSION, ABI_VERSION, true);
     h.setUint32(H_LAYOUT_HASH, this.plan.hash, true);
-    h.setUint32(H_SEED_LO, this.seed >>> 0, true);
-    h.setUint32(H_SEED_HI, Math.floor(this.seed / 2 ** 32) >>> 0, true);
+    h.setUint32(H_SEED_LO, lo, true);
+    h.setUint32(H_SEED_HI, hi, true);
     this.step = 0;
+    this.epoch = 0;
   }
 
   /** Completed optimizer steps t, kept in the header so a checkpoint carries it. */
   get step(): number {
-    const h = new DataView(this.core.memory.buffer, this.plan.header.offset, this.plan.header.bytes);
-    return h.getUint32(H_STEP_LO, true) + h.getUint32(H_STEP_HI, true) * 2 ** 32;
+    return this.header.getUint32(H_STEP_LO, true) + this.header.getUint32(H_STEP_HI, true) * 2 ** 32;
   }
 
   set step(t: number) {
-    const h = new DataView(this.core.memory.buffer, this.plan.header.offset, this.plan.header.bytes);
-    h.setUint32(H_STEP_LO, t >>> 0, true);
-    h.setUint32(H_STEP_HI, Math.floor(t / 2 ** 32) >>> 0, true);
+    this.header.setUint32(H_STEP_LO, t >>> 0, true);
+    this.header.setUint32(H_STEP_HI, Math.floor(t / 2 ** 32) >>> 0, true);
+  }
+
+  /** Completed passes over the training data: the epoch index of the data order (runtime/data.ts). */
+  get epoch(): number {
+    return this.header.getUint32(H_EPOCH, true);
+  }
+
+  set epoch(e: number) {
+    this.header.setUint32(H_EPOCH, e >>> 0, true);
   }
 
   /** Parameter tensor i of the layout draws from Philox counter (block, 0, i, INIT) under the seed. */
   initParams(): void {
-    const k0 = this.seed >>> 0, k1 = Math.floor(this.seed / 2 ** 32) >>> 0;
+    const [k0, k1] = seedHalves(this.seed);
     this.paramDecls.forEach((d, i) => {
       const p = this.plan.paramTensors.get(d.name)!.offset;
       const f = d.fill;

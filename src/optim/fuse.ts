@@ -5,7 +5,9 @@
 // Fusable: at most one clip (clipByValue or clipByGlobalNorm), at most one addNoise (before or after the
 // clip), then one optimizer. The order of the clip and the noise is kept: noise after clipping is the
 // paper's setting; noise before clipping makes pass 1 add the noise and include it in the norm.
-import type { Chain, OptimizerDescription } from './transforms.js';
+import {
+  describeTransform, type AddNoiseConfig, type Chain, type ClipByGlobalNormConfig, type ClipByValueConfig, type OptimizerDescription,
+} from './transforms.js';
 
 export type ClipPlan =
   | { readonly kind: 'none' }
@@ -22,48 +24,26 @@ export type Lowering =
   | { readonly fused: FusedPlan; readonly reasons: readonly [] }
   | { readonly fused: null; readonly reasons: readonly string[] };
 
+const FUSABLE = ['clipByValue', 'clipByGlobalNorm', 'addNoise'];
+
+/** The chain comes from validateChain(): its last transform, and only that one, is the optimizer. */
 export function lowerChain(chain: Chain): Lowering {
-  const reasons: string[] = [];
-  let clip: ClipPlan = { kind: 'none' };
-  let noise: FusedPlan['noise'] = null;
-  let opt: OptimizerDescription | null = null;
-  chain.transforms.forEach((t, i) => {
-    const at = `transform ${i} (${t.name})`;
-    if (opt) {
-      reasons.push(`${at} comes after the optimizer`);
-      return;
-    }
-    switch (t.name) {
-      case 'clipByValue':
-      case 'clipByGlobalNorm':
-        if (clip.kind !== 'none') {
-          reasons.push(`${at}: the fused pass applies one clip per step, and this chain already clips`);
-          return;
-        }
-        clip = t.name === 'clipByValue'
-          ? { kind: 'value', max: (t.config as { maxAbs: number }).maxAbs }
-          : { kind: 'norm', max: (t.config as { maxNorm: number }).maxNorm };
-        return;
-      case 'addNoise': {
-        if (noise) {
-          reasons.push(`${at}: the fused pass adds noise once per step, and this chain already does`);
-          return;
-        }
-        const c = t.config as { eta: number; gamma: number };
-        noise = { eta: c.eta, gamma: c.gamma, beforeClip: clip.kind === 'none' };
-        return;
-      }
-      case 'sgd': case 'adam': case 'adamw': case 'adagrad': case 'rmsprop':
-        opt = { name: t.name, config: t.config } as OptimizerDescription;
-        return;
-      default:
-        reasons.push(`${at} has no fused implementation`);
-    }
-  });
-  if (!opt) reasons.push('the chain does not end in an optimizer');
-  // Noise seen before any clip counts as "before clipping" only if a clip follows it.
-  const n = noise as FusedPlan['noise'];
-  const finalNoise = n && clip.kind === 'none' ? { ...n, beforeClip: false } : n;
-  if (reasons.length > 0 || !opt) return { fused: null, reasons };
-  return { fused: { clip, noise: finalNoise, opt }, reasons: [] };
+  const grads = chain.transforms.slice(0, -1);
+  const opt = chain.transforms[chain.transforms.length - 1]!;
+  const clips = grads.filter((t) => t.name === 'clipByValue' || t.name === 'clipByGlobalNorm');
+  const noises = grads.filter((t) => t.name === 'addNoise');
+  const reasons: string[] = grads.filter((t) => !FUSABLE.includes(t.name)).map((t) => `${t.name} has no fused implementation`);
+  if (clips.length > 1) reasons.push(`${clips.map((t) => t.name).join(' then ')}: the fused pass applies one clip per step`);
+  if (noises.length > 1) reasons.push(`addNoise ${noises.length} times: the fused pass adds noise once per step`);
+  if (reasons.length > 0) return { fused: null, reasons };
+
+  const c = clips[0], n = noises[0];
+  const clip: ClipPlan = !c ? { kind: 'none' }
+    : c.name === 'clipByValue' ? { kind: 'value', max: (c.config as ClipByValueConfig).maxAbs }
+    : { kind: 'norm', max: (c.config as ClipByGlobalNormConfig).maxNorm };
+  const noise = n && {
+    ...(n.config as AddNoiseConfig),
+    beforeClip: c !== undefined && grads.indexOf(n) < grads.indexOf(c),
+  };
+  return { fused: { clip, noise: noise ?? null, opt: describeTransform(opt) as OptimizerDescription }, reasons: [] };
 }

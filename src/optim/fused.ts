@@ -7,6 +7,7 @@ import {
   U_F_FIRST, U_F_MOMENTUM, U_F_NESTEROV, U_F_NOISE, U_F_PRESCALED, U_F_WD, U_FLAGS, U_G, U_GSCALE, U_LR,
   U_SEED_HI, U_SEED_LO, U_SIGMA, U_STEP, U_WD, H_HYPER, U_BYTES,
 } from '../core/abi.js';
+import { seedHalves } from '../core/seed.js';
 import type { Network } from '../model/network.js';
 import type { FusedPlan } from './fuse.js';
 import { NonFiniteGradientError, noiseSigma, optimizerScalars, OPTIMIZER_CODES, type StepMetrics } from './transforms.js';
@@ -63,6 +64,9 @@ export class FusedUpdater {
     }));
     this.hyper = layout.header.offset + H_HYPER;
     this.h = new DataView(net.core.memory.buffer, this.hyper, U_BYTES);
+    const [lo, hi] = seedHalves(net.seed);
+    this.h.setUint32(U_SEED_LO, lo, true);
+    this.h.setUint32(U_SEED_HI, hi, true);
   }
 
   /**
@@ -83,8 +87,6 @@ export class FusedUpdater {
     f32(U_LR, sc.lr); f32(U_WD, sc.wd); f32(U_EPS, sc.eps);
     f32(U_A, sc.a); f32(U_B, sc.b); f32(U_C, sc.c); f32(U_D, sc.d); f32(U_E, sc.e); f32(U_F, sc.f); f32(U_G, sc.g);
     h.setUint32(U_STEP, t >>> 0, true);
-    h.setUint32(U_SEED_LO, net.seed >>> 0, true);
-    h.setUint32(U_SEED_HI, Math.floor(net.seed / 2 ** 32) >>> 0, true);
     if (o.config.weightDecay !== 0) flags |= U_F_WD;
     if (o.name === 'sgd' && o.config.momentum > 0) {
       flags |= U_F_MOMENTUM | (t === 0 ? U_F_FIRST : 0) | (o.config.nesterov ? U_F_NESTEROV : 0);

@@ -2,6 +2,7 @@
 // error names the argument, the index and the offending value. Then the seeded example order per epoch.
 import { philox4x32_10 } from '../core/philox.js';
 import { RNG_DOMAIN_SHUFFLE } from '../core/abi.js';
+import { seedHalves } from '../core/seed.js';
 import { validateDataset } from '../data/dataset.js';
 
 /** Inputs: rows x features, row-major. Uint8Array values are converted as they are (0..255, not scaled). */
@@ -27,8 +28,12 @@ export interface Shape {
 const kind = (v: unknown): string =>
   v === null || typeof v !== 'object' ? String(v) : ((v as object).constructor?.name ?? 'object');
 
-/** Checks x (and y when given) against the model's shape; returns float inputs and int labels / targets. */
-export function stage(where: string, shape: Shape, x: Inputs, y?: Targets): Staged {
+/**
+ * Checks x (and y, required when `needY`) against the model's shape; returns float inputs and int labels /
+ * targets.
+ */
+export function stage(where: string, shape: Shape, x: Inputs, y: Targets | undefined, needY: boolean): Staged {
+  if (needY && y === undefined) throw new Error(`${where}: y is missing (labels or targets for every example of x)`);
   if (!(x instanceof Float32Array || x instanceof Uint8Array)) {
     throw new Error(`${where}: x must be a Float32Array or Uint8Array, got ${kind(x)}`);
   }
@@ -72,7 +77,7 @@ export function stage(where: string, shape: Shape, x: Inputs, y?: Targets): Stag
 export function epochOrder(seed: number, epoch: number, count: number): Uint32Array {
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
-  const key = [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
+  const key = seedHalves(seed);
   let words: Uint32Array = new Uint32Array(4);
   for (let i = count - 1; i > 0; i--) {
     if (i === count - 1 || (i & 3) === 3) words = philox4x32_10([i >>> 2, 0, epoch >>> 0, RNG_DOMAIN_SHUFFLE], key);

@@ -11,6 +11,7 @@ import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
 import { lowerChain } from '../optim/fuse.js';
 import { FusedUpdater, initState, stateSlotsOf } from '../optim/fused.js';
 import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
+import { checkOptions } from '../optim/schedules.js';
 import {
   NonFiniteGradientError, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics,
 } from '../optim/transforms.js';
@@ -52,7 +53,10 @@ export interface StepInfo extends StepMetrics {
 }
 
 export interface EpochInfo {
+  /** The model's epoch counter (it continues across fit() calls, and drives the data order). */
   readonly epoch: number;
+  /** False for an epoch cut short by the abort signal. */
+  readonly complete: boolean;
   readonly loss: number;
   readonly accuracy: number;
   readonly examplesPerSecond: number;
@@ -87,7 +91,27 @@ export interface FitHistory {
   readonly steps: number;
   /** Steps refused for a non-finite loss or gradient in this fit (nonFinite: 'skip'). */
   readonly skippedSteps: number;
+  /** Whether the abort signal stopped the run early. */
+  readonly aborted: boolean;
   readonly epochs: readonly EpochInfo[];
+}
+
+/**
+ * A step refused because its loss or a gradient is NaN or Infinity; the parameters and optimizer state
+ * are as they were before the step. `tensor` names the first offending parameter tensor ('' for a loss).
+ */
+export class NonFiniteError extends Error {
+  constructor(message: string, readonly step: number, readonly tensor: string, readonly index: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NonFiniteError';
+  }
+}
+
+const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse'];
+const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
+
+function checkType(where: string, field: string, v: unknown, type: 'boolean' | 'function'): void {
+  if (v !== undefined && typeof v !== type) throw new Error(`${where}: ${field} is ${String(v)} (need a ${type})`);
 }
 
 export interface Evaluation {
@@ -109,6 +133,9 @@ function checkBatchSize(where: string, b: unknown, max: number): number {
 
 /** Compiles the spec onto the core and initialises the parameters from the seed. */
 export async function createModel(spec: ModelSpec, options: ModelOptions = {}): Promise<Model> {
+  checkOptions('createModel', options, MODEL_OPTIONS);
+  checkType('createModel', 'fuse', options.fuse, 'boolean');
+  checkType('createModel', 'onWarning', options.onWarning, 'function');
   const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
   const seed = options.seed ?? 0;
   if (!isSeed(seed)) throw new Error(`createModel: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
@@ -121,12 +148,10 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const mod = await loadCoreModule(options.build ?? 'auto', options.wasm);
   const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: lowered.fused ? stateSlotsOf(lowered.fused) : 0 });
   if (lowered.fused) initState(net, lowered.fused);
-  const reference = lowered.fused ? null : { chain: optimizer, state: [] };
+  // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
+  const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };
   return new Model(net, batchSize, optimizer, lowered.fused ? new FusedUpdater(net, lowered.fused) : null, reference);
 }
-
-/** A step refused because its loss or a gradient is NaN or Infinity. */
-class NonFiniteStep extends Error {}
 
 export class Model {
   private lastRows = 0;
@@ -134,9 +159,7 @@ export class Model {
 
   /** @internal use createModel() */
   constructor(private readonly net: Network, readonly batchSize: number, readonly optimizer: Chain,
-              private readonly fused: FusedUpdater | null, private readonly reference: ReferenceRun | null) {
-    if (reference) reference.state = optimizer.init(this.paramNames.map((n) => this.getParam(n))); // the chain's own state
-  }
+              private readonly fused: FusedUpdater | null, private readonly reference: ReferenceRun | null) {}
 
   /** Whether updates run in the fused wasm pass (true) or through the chain's TypeScript reference path. */
   get isFused(): boolean { return this.fused !== null; }
@@ -189,12 +212,13 @@ export class Model {
   }
 
   /**
-   * The gradient of the MEAN loss of the last batch seen by computeGradients() or a training step, with
-   * respect to a parameter (what PyTorch leaves in .grad after loss.mean().backward()).
+   * The gradient of the MEAN loss of the batch given to the last computeGradients() call, with respect to
+   * a parameter (what PyTorch leaves in .grad after loss.mean().backward()). A training step consumes its
+   * gradients (the fused update zeroes them), so after one there is none until computeGradients().
    */
   getGrad(name: string): Float32Array {
     const p = this.tensor('getGrad', name);
-    if (this.lastRows === 0) throw new Error('getGrad: no gradient yet (call computeGradients() or train first)');
+    if (this.lastRows === 0) throw new Error('getGrad: no gradient (call computeGradients() first; a training step consumes its gradients)');
     const g = this.net.f32(p.offset + this.net.plan.grads[0]!.offset - this.net.plan.params.offset, p.elements).slice();
     const scale = Math.fround(1 / this.lastRows);
     for (let i = 0; i < g.length; i++) g[i] = Math.fround(g[i]! * scale);
@@ -228,16 +252,17 @@ export class Model {
     }
   }
 
-  // One forward + backward on the loaded rows. Returns (loss sum, correct). Throws NonFiniteStep for a
+  // One forward + backward on the loaded rows. Returns (loss sum, correct). Throws NonFiniteError for a
   // non-finite loss, before the backward.
   private runBatch(where: string, rows: number): [number, number] {
     const net = this.net;
+    this.lastRows = 0;
     return this.guard(where, () => {
       net.forward(rows, true);
       const loss = net.lossForward(rows);
       const correct = net.correct(rows);
       if (!Number.isFinite(loss)) {
-        throw new NonFiniteStep(`${where}: the loss is ${loss} at step ${net.step}: training diverged (try a smaller learning rate, or clipping)`);
+        throw new NonFiniteError(`${where}: the loss is ${loss} at step ${net.step}: training diverged (try a smaller learning rate, or clipping)`, net.step, '', -1);
       }
       net.backward(rows);
       this.lastRows = rows;
@@ -245,18 +270,21 @@ export class Model {
     });
   }
 
-  // The update from the gradients of the last batch; advances the step. Throws NonFiniteStep (with the step
-  // and the first offending tensor) when a gradient is not finite, leaving parameters and state untouched.
+  // The update from the gradients of the last batch; advances the step and consumes the gradients.
+  // Throws NonFiniteError (with the step and the first offending tensor) when a gradient is not finite,
+  // leaving parameters and state untouched.
   private update(where: string, rows: number): StepMetrics {
     const net = this.net;
+    this.lastRows = 0;
     return this.guard(where, () => {
       let m: StepMetrics;
       try {
         m = this.fused ? this.fused.run(rows) : referenceUpdate(net, this.reference!, rows);
       } catch (e) {
         if (!(e instanceof NonFiniteGradientError)) throw e;
-        const name = e.tensor >= 0 ? this.paramNames[e.tensor] : undefined;
-        throw new NonFiniteStep(`${where}: step ${e.step}: the gradient of ${name ?? e.tensorName} is ${e.value} at index ${e.index}; the update is refused`, { cause: e });
+        const name = (e.tensor >= 0 ? this.paramNames[e.tensor] : undefined) ?? e.tensorName;
+        throw new NonFiniteError(`${where}: step ${e.step}: the gradient of ${name} is ${e.value} at index ${e.index}; the update is refused`,
+          e.step, name, e.index, { cause: e });
       }
       net.step = net.step + 1;
       return m;
@@ -271,7 +299,7 @@ export class Model {
 
   /** Forward and backward on one batch (at most batchSize examples), no update; returns the mean loss. */
   computeGradients(x: Inputs, y: Targets): number {
-    const s = stage('computeGradients', this.live('computeGradients'), x, y);
+    const s = stage('computeGradients', this.live('computeGradients'), x, y, true);
     if (s.count > this.batchSize) throw new Error(`computeGradients: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
     this.load(s, null, 0, s.count);
     return this.runBatch('computeGradients', s.count)[0] / s.count;
@@ -279,7 +307,7 @@ export class Model {
 
   /** One optimizer step on one batch (at most batchSize examples). */
   trainOnBatch(x: Inputs, y: Targets): StepMetrics & { loss: number; accuracy: number } {
-    const s = stage('trainOnBatch', this.live('trainOnBatch'), x, y);
+    const s = stage('trainOnBatch', this.live('trainOnBatch'), x, y, true);
     if (s.count > this.batchSize) throw new Error(`trainOnBatch: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
     this.load(s, null, 0, s.count);
     try {
@@ -287,7 +315,7 @@ export class Model {
       const m = this.update('trainOnBatch', s.count);
       return { ...m, loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count) };
     } catch (e) {
-      if (e instanceof NonFiniteStep) this.dropGradients();
+      if (e instanceof NonFiniteError) this.dropGradients();
       throw e;
     }
   }
@@ -299,14 +327,21 @@ export class Model {
   /** Trains for `epochs` passes over (x, y) with seeded shuffling. */
   async fit(x: Inputs, y: Targets, options: FitOptions = {}): Promise<FitHistory> {
     const net = this.live('fit');
+    checkOptions('fit', options, FIT_OPTIONS);
+    for (const f of ['shuffle', 'dropLast'] as const) checkType('fit', f, options[f], 'boolean');
+    for (const f of ['onStep', 'onEpoch'] as const) checkType('fit', f, options[f], 'function');
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new Error(`fit: signal is ${String(options.signal)} (need an AbortSignal)`);
+    if (options.validation !== undefined && (typeof options.validation !== 'object' || options.validation === null)) {
+      throw new Error(`fit: validation is ${String(options.validation)} (need { x, y })`);
+    }
     const epochs = options.epochs ?? 1;
     if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs is ${String(epochs)} (need an integer >= 0)`);
     const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
     const seed = options.seed ?? net.seed;
     if (!isSeed(seed)) throw new Error(`fit: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
-    const s = stage('fit', net, x, y);
+    const s = stage('fit', net, x, y, true);
     if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
-    const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y) : null;
+    const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y, true) : null;
     const shuffle = options.shuffle ?? true;
     const nonFinite = options.nonFinite ?? 'throw';
     if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is "${String(nonFinite)}" (allowed: throw, skip)`);
@@ -314,22 +349,24 @@ export class Model {
     const steps = options.dropLast ? Math.floor(s.count / batch) : Math.ceil(s.count / batch);
     const history: EpochInfo[] = [];
     let yieldAt = performance.now() + 20;
-    for (let epoch = 0; epoch < epochs && !options.signal?.aborted; epoch++) {
+    for (let e = 0; e < epochs && !options.signal?.aborted; e++) {
+      // The model's epoch counter, not this call's: repeated fit() calls continue the data order.
+      const epoch = net.epoch;
       const order = shuffle ? epochOrder(seed, epoch, s.count) : null;
       const t0 = performance.now();
-      let lossSum = 0, correct = 0, seen = 0;
+      let lossSum = 0, correct = 0, seen = 0, complete = true;
       for (let i = 0; i < steps; i++) {
-        if (options.signal?.aborted) break;
+        if (options.signal?.aborted) { complete = false; break; }
         const rows = Math.min(batch, s.count - i * batch);
         this.load(s, order, i * batch, rows);
         let loss: number, c: number, m: StepMetrics;
         try {
           [loss, c] = this.runBatch('fit', rows);
           m = this.update('fit', rows);
-        } catch (e) {
-          if (!(e instanceof NonFiniteStep)) throw e;
+        } catch (err) {
+          if (!(err instanceof NonFiniteError)) throw err;
           this.dropGradients();
-          if (nonFinite === 'throw') throw new Error(e.message, { cause: e.cause });
+          if (nonFinite === 'throw') throw err;
           skipped++;
           continue;
         }
@@ -337,19 +374,20 @@ export class Model {
         options.onStep?.({ ...m, step: net.step, epoch, loss: loss / rows, accuracy: this.accuracyOf(c, rows), examples: rows });
         if (performance.now() >= yieldAt) {
           await new Promise<void>((r) => setTimeout(r, 0));
+          this.live('fit');
           yieldAt = performance.now() + 20;
         }
       }
-      if (seen === 0) break;
+      if (complete) net.epoch = epoch + 1;
       const seconds = (performance.now() - t0) / 1000;
       const info: EpochInfo = {
-        epoch, loss: lossSum / seen, accuracy: this.accuracyOf(correct, seen), examplesPerSecond: seen / seconds,
+        epoch, complete, loss: lossSum / seen, accuracy: this.accuracyOf(correct, seen), examplesPerSecond: seen / seconds,
         ...(val ? { validation: this.evaluateStaged(val) } : {}),
       };
       history.push(info);
       options.onEpoch?.(info);
     }
-    return { steps: net.step, skippedSteps: skipped, epochs: history };
+    return { steps: net.step, skippedSteps: skipped, aborted: options.signal?.aborted ?? false, epochs: history };
   }
 
   private evaluateStaged(s: Staged): Evaluation {
@@ -368,12 +406,12 @@ export class Model {
 
   /** Mean loss and accuracy over (x, y), in batches of batchSize, without touching the parameters. */
   evaluate(x: Inputs, y: Targets): Evaluation {
-    return this.evaluateStaged(stage('evaluate', this.live('evaluate'), x, y));
+    return this.evaluateStaged(stage('evaluate', this.live('evaluate'), x, y, true));
   }
 
   /** The network's outputs for x (logits for softmaxCrossEntropy), examples x outputs, row-major. */
   predict(x: Inputs): Float32Array {
-    const s = stage('predict', this.live('predict'), x);
+    const s = stage('predict', this.live('predict'), x, undefined, false);
     const O = this.net.outputs;
     const out = new Float32Array(s.count * O);
     for (let from = 0; from < s.count; from += this.batchSize) {
@@ -385,7 +423,10 @@ export class Model {
     return out;
   }
 
-  /** Releases the memory. The model cannot be used afterwards. */
+  /**
+   * Ends the model: every later call throws, and a fit() in progress stops at its next yield with an
+   * error. The planned memory is freed when the model is no longer referenced.
+   */
   dispose(): void {
     this.disposed = true;
   }

@@ -87,6 +87,35 @@ describe('training end to end', () => {
   });
 });
 
+describe('fit across calls', () => {
+  it('fit twice for one epoch equals fit once for two: the data order continues', async () => {
+    const d = blobs(200, 4);
+    const spec = mlp({ inputs: 8, hidden: [16], outputs: 4 });
+    const a = await createModel(spec, { batchSize: 20, seed: 5, optimizer: sgd({ lr: 0.05 }) });
+    const b = await createModel(spec, { batchSize: 20, seed: 5, optimizer: sgd({ lr: 0.05 }) });
+    const h1 = await a.fit(d.x, d.y, { epochs: 1 });
+    const h2 = await a.fit(d.x, d.y, { epochs: 1 });
+    const hb = await b.fit(d.x, d.y, { epochs: 2 });
+    expect([h1.epochs[0]!.epoch, h2.epochs[0]!.epoch]).toEqual([0, 1]);
+    expect(hb.epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    expect(bytesOf(a)).toBe(bytesOf(b));
+  });
+
+  it('an aborted fit stops at a step boundary, says so, and keeps its epoch counter', async () => {
+    const d = blobs(400, 4);
+    const m = await createModel(mlp({ inputs: 8, hidden: [16], outputs: 4 }), { batchSize: 10, seed: 5 });
+    const ac = new AbortController();
+    const h = await m.fit(d.x, d.y, { epochs: 3, signal: ac.signal, onStep: (s) => { if (s.step === 7) ac.abort(); } });
+    expect(h.aborted).toBe(true);
+    expect(m.step).toBe(7);
+    expect(h.epochs).toHaveLength(1);
+    expect(h.epochs[0]!.complete).toBe(false);
+    const again = await m.fit(d.x, d.y, { epochs: 1 });
+    expect(again.aborted).toBe(false);
+    expect(again.epochs[0]!.epoch).toBe(0); // the interrupted epoch did not count
+  });
+});
+
 describe('bit-reproducibility', () => {
   const spec = mlp({ inputs: 8, hidden: [24, 24, 24], outputs: 4, init: 'heNormal' });
   const run = async (seed: number, build: 'threads' | 'single' = 'threads') => {

@@ -24,6 +24,17 @@ describe('model specs and options', () => {
   ];
   for (const [what, s, re] of bad) it(`rejects ${what}`, async () => { await expect(createModel(s)).rejects.toThrow(re); });
 
+  it('rejects unknown and mistyped option keys instead of ignoring them', async () => {
+    await expect(createModel(spec, { optimiser: sgd({ lr: 1 }) } as never)).rejects.toThrow(/createModel: unknown option "optimiser".*did you mean optimizer\?/);
+    await expect(createModel(spec, { fuse: 'no' } as never)).rejects.toThrow(/createModel: fuse is no \(need a boolean\)/);
+    const m = await createModel(spec, { batchSize: 2 });
+    await expect(m.fit(x, y, { epoch: 5 } as never)).rejects.toThrow(/fit: unknown option "epoch".*did you mean epochs/);
+    await expect(m.fit(x, y, { shuffle: 'no' } as never)).rejects.toThrow(/fit: shuffle is no \(need a boolean\)/);
+    await expect(m.fit(x, y, { onStep: 5 } as never)).rejects.toThrow(/fit: onStep is 5 \(need a function\)/);
+    await expect(m.fit(x, y, { nonFinite: 'ignore' } as never)).rejects.toThrow(/nonFinite is "ignore" \(allowed: throw, skip\)/);
+    expect(m.step).toBe(0);
+  });
+
   it('rejects bad options, naming the field', async () => {
     await expect(createModel(spec, { seed: -1 })).rejects.toThrow(/seed is -1/);
     await expect(createModel(spec, { seed: 1.5 })).rejects.toThrow(/seed is 1.5/);
@@ -56,6 +67,11 @@ describe('data given to fit, evaluate, predict', async () => {
     expect(() => model.predict(bad)).toThrow(/predict: x\[9\] is -Infinity/);
   });
 
+  it('requires labels wherever a loss is computed', async () => {
+    expect(() => model.evaluate(x, undefined as never)).toThrow(/evaluate: y is missing/);
+    await expect(model.fit(x, y, { validation: { x } as never })).rejects.toThrow(/fit validation: y is missing/);
+  });
+
   it('names the label out of range', async () => {
     await expect(model.fit(x, new Uint8Array([0, 1, 2, 3, 0, 1]))).rejects.toThrow(/y\[3\] is 3, labels must be 0..2/);
     expect(() => model.evaluate(x, new Int32Array([0, -1, 2, 0, 1, 2]))).toThrow(/y\[1\] is -1/);
@@ -85,7 +101,7 @@ describe('data given to fit, evaluate, predict', async () => {
     expect(() => model.getParam('dense_9/kernel')).toThrow(/no parameter "dense_9\/kernel" \(have: dense_0\/kernel, dense_0\/bias/);
     expect(() => model.setParam('dense_0/bias', new Float32Array(4))).toThrow(/needs a Float32Array of 5 values/);
     expect(() => model.setParam('dense_0/bias', new Float32Array([0, 0, NaN, 0, 0]))).toThrow(/"dense_0\/bias"\[2\] is NaN/);
-    expect(() => model.getGrad('dense_0/bias')).toThrow(/no gradient yet/);
+    expect(() => model.getGrad('dense_0/bias')).toThrow(/no gradient \(call computeGradients\(\) first/);
   });
 });
 
