@@ -11,52 +11,18 @@ import {
   leaky_relu_backward_f32_ref, leaky_relu_forward_f32_ref, relu_backward_f32_ref, relu_forward_f32_ref,
   sigmoid_backward_f32_ref, sigmoid_forward_f32_ref, tanh_backward_f32_ref, tanh_forward_f32_ref,
 } from "../../assembly/ref/activation";
+import { alloc as guardedAlloc, copy, expectSameBits, fill, reseed, uniform } from "./helpers";
 
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];
-const GUARD = 8; //               f32 slots after each buffer that no kernel may write
-const SENTINEL: u32 = 0x7fa5a5a5; // a signalling-NaN pattern no kernel produces
 const ALPHA: f32 = 0.01;
+const LARGE: f32 = 1000; // nextValue's large values are in [-LARGE, LARGE)
+reseed(12345);
 
-// ---- deterministic inputs: a 32-bit LCG (Numerical Recipes constants) ----
-let seed: u32 = 12345;
-function nextU32(): u32 {
-  seed = seed * 1664525 + 1013904223;
-  return seed;
-}
-function uniform(): f32 { // [0, 1)
-  return <f32>(nextU32() >>> 8) * <f32>(1.0 / 16777216.0);
-}
-// A mix of zeros (both signs), ordinary values, large values and tiny values.
-function nextValue(): f32 {
-  const kind = nextU32() >>> 29;
-  if (kind == 0) return (nextU32() & 1) ? <f32>-0.0 : <f32>0.0;
-  if (kind <= 4) return uniform() * 8 - 4;
-  if (kind == 5) return uniform() * 60 - 30;
-  if (kind == 6) return uniform() * 2000 - 1000;
-  return (uniform() * 2 - 1) * <f32>1e-4;
-}
-
+// Every buffer is also checked for heap.alloc's 16-byte alignment.
 function alloc(n: i32): usize {
-  const p = heap.alloc(<usize>(n + GUARD) << 2);
+  const p = guardedAlloc(n);
   expect<usize>(p & 15).toBe(0, "heap.alloc is 16-byte aligned");
-  for (let i = 0; i < n + GUARD; i++) store<u32>(p + (<usize>i << 2), SENTINEL);
   return p;
-}
-function fill(p: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), nextValue());
-}
-function copy(dst: usize, src: usize, n: i32): void {
-  memory.copy(dst, src, <usize>n << 2);
-}
-function expectSameBits(a: usize, b: usize, n: i32, label: string): void {
-  let bad = 0;
-  for (let i = 0; i < n + GUARD; i++) {
-    if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
-  }
-  expect(bad).toBe(0, label + ": words differing from the _ref twin (incl. guard zone)");
-  let guard = 0;
-  for (let i = n; i < n + GUARD; i++) if (load<u32>(a + (<usize>i << 2)) != SENTINEL) guard++;
-  expect(guard).toBe(0, label + ": wrote past n");
 }
 
 // ---- kernel dispatch by code, so one loop covers every activation ----
@@ -97,8 +63,8 @@ function checkAgainstRef(k: i32): void {
     const label = NAMES[k] + " n=" + n.toString();
     const x = alloc(n), y = alloc(n), yRef = alloc(n), yIn = alloc(n);
     const dy = alloc(n), dx = alloc(n), dxRef = alloc(n), dIn = alloc(n);
-    fill(x, n);
-    fill(dy, n);
+    fill(x, n, LARGE);
+    fill(dy, n, LARGE);
     // forward, out of place and in place (y = x)
     fwd(k, y, x, n);
     fwdRef(k, yRef, x, n);
@@ -114,7 +80,7 @@ function checkAgainstRef(k: i32): void {
     bwd(k, dIn, yRef, dIn, n);
     expectSameBits(dIn, dxRef, n, label + " backward in place");
     // backward WRITES: a stale dx must not leak into the result
-    fill(dx, n);
+    fill(dx, n, LARGE);
     bwd(k, dx, yRef, dy, n);
     expectSameBits(dx, dxRef, n, label + " backward overwrites");
     heap.free(x); heap.free(y); heap.free(yRef); heap.free(yIn);
@@ -165,8 +131,8 @@ describe("activation kernels = _ref twins, bit for bit", () => {
     for (let k = 0; k < 4; k++) {
       const n = 1003;
       const x = alloc(n), y = alloc(n), yRef = alloc(n), dx = alloc(n), dxRef = alloc(n), dy = alloc(n);
-      fill(x, n);
-      fill(dy, n);
+      fill(x, n, LARGE);
+      fill(dy, n, LARGE);
       fwd(k, y, x, n);
       fwdRef(k, yRef, x, n);
       expectSameBits(y, yRef, n, NAMES[k] + " forward n=1003");

@@ -5,59 +5,24 @@
 
 import { bias_backward_f32, bias_forward_f32 } from "../../assembly/kernels/bias";
 import { bias_backward_f32_ref, bias_forward_f32_ref } from "../../assembly/ref/bias";
+import { alloc, expectSameBits, fill, reseed, uniform } from "./helpers";
 
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];
-const GUARD = 8;
-const SENTINEL: u32 = 0x7fa5a5a5;
-
-let seed: u32 = 777;
-function nextU32(): u32 {
-  seed = seed * 1664525 + 1013904223;
-  return seed;
-}
-function uniform(): f32 {
-  return <f32>(nextU32() >>> 8) * <f32>(1.0 / 16777216.0);
-}
-function nextValue(): f32 {
-  const kind = nextU32() >>> 29;
-  if (kind == 0) return (nextU32() & 1) ? <f32>-0.0 : <f32>0.0;
-  if (kind <= 4) return uniform() * 8 - 4;
-  if (kind == 5) return uniform() * 60 - 30;
-  if (kind == 6) return uniform() * 2e6 - 1e6;
-  return (uniform() * 2 - 1) * <f32>1e-4;
-}
-
-function alloc(n: i32): usize {
-  const p = heap.alloc(<usize>(n + GUARD) << 2);
-  for (let i = 0; i < n + GUARD; i++) store<u32>(p + (<usize>i << 2), SENTINEL);
-  return p;
-}
-function fill(p: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), nextValue());
-}
-function expectSameBits(a: usize, b: usize, n: i32, label: string): void {
-  let bad = 0;
-  for (let i = 0; i < n + GUARD; i++) {
-    if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
-  }
-  expect(bad).toBe(0, label + ": words differing from the _ref twin (incl. guard zone)");
-  let guard = 0;
-  for (let i = n; i < n + GUARD; i++) if (load<u32>(a + (<usize>i << 2)) != SENTINEL) guard++;
-  expect(guard).toBe(0, label + ": wrote past the end");
-}
+const LARGE: f32 = 1e6; // nextValue's large values are in [-LARGE, LARGE)
+reseed(777);
 
 function checkShape(rows: i32, cols: i32): void {
   const label = "bias " + rows.toString() + "x" + cols.toString();
   const n = rows * cols;
   const y = alloc(n), yRef = alloc(n), b = alloc(cols), db = alloc(cols), dbRef = alloc(cols), dy = alloc(n);
-  fill(y, n);
+  fill(y, n, LARGE);
   memory.copy(yRef, y, <usize>n << 2);
-  fill(b, cols);
+  fill(b, cols, LARGE);
   bias_forward_f32(y, b, rows, cols);
   bias_forward_f32_ref(yRef, b, rows, cols);
   expectSameBits(y, yRef, n, label + " forward");
-  fill(dy, n);
-  fill(db, cols); // stale values: the backward must overwrite, not accumulate
+  fill(dy, n, LARGE);
+  fill(db, cols, LARGE); // stale values: the backward must overwrite, not accumulate
   bias_backward_f32(db, dy, rows, cols);
   bias_backward_f32_ref(dbRef, dy, rows, cols);
   expectSameBits(db, dbRef, cols, label + " backward");
@@ -97,7 +62,7 @@ describe("bias values", () => {
     bias_backward_f32(db, dy, 3, 4);
     for (let c = 0; c < 4; c++) expect(load<f32>(db + (<usize>c << 2))).toBe(0);
     // zero rows write zeros
-    fill(db, 3);
+    fill(db, 3, LARGE);
     bias_backward_f32(db, dy, 0, 3);
     for (let c = 0; c < 3; c++) expect(load<u32>(db + (<usize>c << 2))).toBe(0, "+0 for rows = 0");
     heap.free(y); heap.free(b); heap.free(db); heap.free(dy);

@@ -10,67 +10,37 @@ import { dropout_backward_f32, dropout_forward_f32 } from "../../assembly/kernel
 import { dropout_backward_f32_ref, dropout_forward_f32_ref } from "../../assembly/ref/dropout";
 import { uniform_at_f32 } from "../../assembly/rng";
 import { RNG_DOMAIN_DROPOUT } from "../../assembly/shared/abi";
+import {
+  GUARD, SENTINEL, alloc, at, copy, expectSameBits, fill, mismatches, nextU32, reseed, uniform,
+} from "./helpers";
 
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43, 50, 1000]; // 50 = 32 body + 16 body + tail
 const STARTS: i32[] = [0, 1, 2, 3, 4, 37, 1000003];
 const RATES: f32[] = [0.5, 0.1, 0.9, 0.25];
-const GUARD = 8; //               f32 slots after each buffer that no kernel may write
-const SENTINEL: u32 = 0x7fa5a5a5; // a NaN pattern no kernel produces
 const K0: u32 = 0x9e3779b9;
 const K1: u32 = 0x01234567;
 const STEP: u32 = 7;
 const LAYER: u32 = 2;
 
-// ---- deterministic inputs: a 32-bit LCG (Numerical Recipes constants) ----
-let seed: u32 = 12345;
-function nextU32(): u32 {
-  seed = seed * 1664525 + 1013904223;
-  return seed;
-}
-function uniform(): f32 { // [0, 1)
-  return <f32>(nextU32() >>> 8) * <f32>(1.0 / 16777216.0);
-}
-// A mix of zeros (both signs), ordinary, large and tiny values, and infinities.
-function nextValue(): f32 {
-  const kind = nextU32() >>> 29;
-  if (kind == 0) return (nextU32() & 1) ? <f32>-0.0 : <f32>0.0;
-  if (kind <= 4) return uniform() * 8 - 4;
-  if (kind == 5) return (nextU32() & 1) ? <f32>-Infinity : <f32>Infinity;
-  if (kind == 6) return uniform() * 2000 - 1000;
-  return (uniform() * 2 - 1) * <f32>1e-30;
-}
+// nextValue's mix here: large values in [-LARGE, LARGE), tiny ones in [-TINY, TINY), and infinities.
+const LARGE: f32 = 1000;
+const TINY: f32 = 1e-30;
+reseed(12345);
+
 // Nonzero, finite, in [-4, -0.25] u [0.25, 4].
 function nextNonzero(): f32 {
   const v = uniform() * <f32>3.75 + <f32>0.25;
   return (nextU32() & 1) ? -v : v;
 }
-
-function alloc(n: i32): usize {
-  const p = heap.alloc(<usize>(n + GUARD) << 2);
-  for (let i = 0; i < n + GUARD; i++) store<u32>(p + (<usize>i << 2), SENTINEL);
-  return p;
-}
-function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
-function fill(p: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<f32>(at(p, i), nextValue());
+function fillMixed(p: usize, n: i32): void {
+  fill(p, n, LARGE, TINY, true);
 }
 function fillNonzero(p: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<f32>(at(p, i), nextNonzero());
 }
-function copy(dst: usize, src: usize, n: i32): void {
-  memory.copy(dst, src, <usize>n << 2);
-}
-/** Words that differ over [0, n). */
-function mismatches(a: usize, b: usize, n: i32): i32 {
-  let bad = 0;
-  for (let i = 0; i < n; i++) if (load<u32>(at(a, i)) != load<u32>(at(b, i))) bad++;
-  return bad;
-}
-function expectSameBits(a: usize, b: usize, n: i32, label: string): void {
-  expect(mismatches(a, b, n)).toBe(0, label + ": words differing");
-  let guard = 0;
-  for (let i = n; i < n + GUARD; i++) if (load<u32>(at(a, i)) != SENTINEL) guard++;
-  expect(guard).toBe(0, label + ": wrote past n");
+/** Same bits over [0, n) (b may be an input, not a _ref output) and a's guard zone untouched. */
+function expectSame(a: usize, b: usize, n: i32, label: string): void {
+  expectSameBits(a, b, n, label, false);
 }
 function scaleOf(rate: f32): f32 { return <f32>1 / (<f32>1 - rate); }
 /** Elements where the two buffers differ in being zero or not (the masks of nonzero inputs). */
@@ -94,20 +64,20 @@ describe("dropout kernels = _ref twins, bit for bit", () => {
           const label = "n=" + n.toString() + " start=" + start.toString() + " rate=" + rate.toString();
           const x = alloc(n), y = alloc(n), yRef = alloc(n), yIn = alloc(n);
           const dy = alloc(n), dx = alloc(n), dxRef = alloc(n), dIn = alloc(n);
-          fill(x, n);
-          fill(dy, n);
+          fillMixed(x, n);
+          fillMixed(dy, n);
           dropout_forward_f32(y, x, n, rate, K0, K1, STEP, LAYER, start);
           dropout_forward_f32_ref(yRef, x, n, rate, K0, K1, STEP, LAYER, start);
-          expectSameBits(y, yRef, n, label + " forward");
+          expectSame(y, yRef, n, label + " forward");
           copy(yIn, x, n);
           dropout_forward_f32(yIn, yIn, n, rate, K0, K1, STEP, LAYER, start);
-          expectSameBits(yIn, yRef, n, label + " forward in place");
+          expectSame(yIn, yRef, n, label + " forward in place");
           dropout_backward_f32(dx, dy, n, rate, K0, K1, STEP, LAYER, start);
           dropout_backward_f32_ref(dxRef, dy, n, rate, K0, K1, STEP, LAYER, start);
-          expectSameBits(dx, dxRef, n, label + " backward");
+          expectSame(dx, dxRef, n, label + " backward");
           copy(dIn, dy, n);
           dropout_backward_f32(dIn, dIn, n, rate, K0, K1, STEP, LAYER, start);
-          expectSameBits(dIn, dxRef, n, label + " backward in place");
+          expectSame(dIn, dxRef, n, label + " backward in place");
           heap.free(x); heap.free(y); heap.free(yRef); heap.free(yIn);
           heap.free(dy); heap.free(dx); heap.free(dxRef); heap.free(dIn);
         }
@@ -118,11 +88,11 @@ describe("dropout kernels = _ref twins, bit for bit", () => {
     const n = 101;
     const xb = alloc(n + 1), yb = alloc(n + 3), rb = alloc(n + 3);
     const x = xb + 4, y = yb + 12, yRef = rb + 12;
-    fill(x, n);
+    fillMixed(x, n);
     for (let i = 0; i < n + GUARD; i++) { store<u32>(at(y, i), SENTINEL); store<u32>(at(yRef, i), SENTINEL); }
     dropout_forward_f32(y, x, n, 0.3, K0, K1, STEP, LAYER, 5);
     dropout_forward_f32_ref(yRef, x, n, 0.3, K0, K1, STEP, LAYER, 5);
-    expectSameBits(y, yRef, n, "unaligned");
+    expectSame(y, yRef, n, "unaligned");
     heap.free(xb); heap.free(yb); heap.free(rb);
   });
   it("the uniforms are the library's stream: layer 0 keeps e iff uniform_at_f32(e, seed, step, DROPOUT) >= rate", () => {
@@ -150,7 +120,7 @@ describe("dropout mask is a pure function of (seed, step, layer, element)", () =
     for (let t = 0; t < STARTS.length; t++) {
       const start = STARTS[t];
       const x = alloc(n), whole = alloc(n), parts = alloc(n);
-      fill(x, n);
+      fillMixed(x, n);
       fwd(whole, x, n, rate, start);
       for (let k = 0; k < splits.length; k++) {
         const m = splits[k];
@@ -163,7 +133,7 @@ describe("dropout mask is a pure function of (seed, step, layer, element)", () =
     // from 0 over 37 + n elements, the last n equal a run from 37
     const pre = 37, m = pre + n;
     const x = alloc(m), y0 = alloc(m), y1 = alloc(n);
-    fill(x, m);
+    fillMixed(x, m);
     fwd(y0, x, m, rate, 0);
     fwd(y1, at(x, pre), n, rate, pre);
     expect(mismatches(at(y0, pre), y1, n)).toBe(0);
@@ -197,17 +167,17 @@ describe("dropout values", () => {
   it("rate 0 is the identity bit for bit (-0, Inf, NaN payloads), in place and out of place", () => {
     const n = 43;
     const x = alloc(n), y = alloc(n), d = alloc(n);
-    fill(x, n);
+    fillMixed(x, n);
     store<u32>(x, 0x80000000); store<u32>(x, 0x7fc00001, 4); store<u32>(x, 0xffa00002, 8);
     dropout_forward_f32(y, x, n, 0, K0, K1, STEP, LAYER, 3);
-    expectSameBits(y, x, n, "forward rate 0");
+    expectSame(y, x, n, "forward rate 0");
     dropout_backward_f32(d, x, n, 0, K0, K1, STEP, LAYER, 3);
-    expectSameBits(d, x, n, "backward rate 0");
+    expectSame(d, x, n, "backward rate 0");
     copy(y, x, n);
     dropout_forward_f32(y, y, n, 0, K0, K1, STEP, LAYER, 3);
-    expectSameBits(y, x, n, "forward rate 0 in place");
+    expectSame(y, x, n, "forward rate 0 in place");
     dropout_forward_f32_ref(d, x, n, 0, K0, K1, STEP, LAYER, 3);
-    expectSameBits(d, x, n, "ref rate 0");
+    expectSame(d, x, n, "ref rate 0");
     heap.free(x); heap.free(y); heap.free(d);
   });
   it("kept values are exactly x * f32(1 / (1 - rate)); dropped ones are +0 (also for Inf)", () => {
@@ -215,7 +185,7 @@ describe("dropout values", () => {
     for (let r = 0; r < RATES.length; r++) {
       const rate = RATES[r], scale = scaleOf(rate);
       const x = alloc(n), y = alloc(n), ones = alloc(n), mask = alloc(n);
-      fill(x, n);
+      fillMixed(x, n);
       for (let i = 0; i < n; i++) store<f32>(at(ones, i), 1);
       fwd(y, x, n, rate, 11);
       fwd(mask, ones, n, rate, 11); // scale where kept, +0 where dropped

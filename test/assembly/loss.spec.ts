@@ -6,54 +6,17 @@
 
 import { argmax_f32, correct_count_f32, mse_f32, softmax_xent_f32 } from "../../assembly/kernels/loss";
 import { argmax_f32_ref, correct_count_f32_ref, mse_f32_ref, softmax_xent_f32_ref } from "../../assembly/ref/loss";
+import { alloc, at, expectSameBits, fill, nextU32, reseed, uniform } from "./helpers";
 
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];
-const GUARD = 8;
-const SENTINEL: u32 = 0x7fa5a5a5;
+const LARGE: f32 = 1000; // nextValue's large values are in [-LARGE, LARGE)
+reseed(4242);
 
-let seed: u32 = 4242;
-function nextU32(): u32 {
-  seed = seed * 1664525 + 1013904223;
-  return seed;
-}
-function uniform(): f32 {
-  return <f32>(nextU32() >>> 8) * <f32>(1.0 / 16777216.0);
-}
-function nextValue(): f32 {
-  const kind = nextU32() >>> 29;
-  if (kind == 0) return (nextU32() & 1) ? <f32>-0.0 : <f32>0.0;
-  if (kind <= 4) return uniform() * 8 - 4;
-  if (kind == 5) return uniform() * 60 - 30;
-  if (kind == 6) return uniform() * 2000 - 1000;
-  return (uniform() * 2 - 1) * <f32>1e-4;
-}
-
-function alloc(n: i32): usize {
-  const p = heap.alloc(<usize>(n + GUARD) << 2);
-  for (let i = 0; i < n + GUARD; i++) store<u32>(p + (<usize>i << 2), SENTINEL);
-  return p;
-}
-function fill(p: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), nextValue());
-}
 function fillUniform(p: usize, n: i32, lo: f32, hi: f32): void {
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), lo + (hi - lo) * uniform());
+  for (let i = 0; i < n; i++) store<f32>(at(p, i), lo + (hi - lo) * uniform());
 }
 function fillLabels(p: usize, rows: i32, classes: i32): void {
-  for (let r = 0; r < rows; r++) store<i32>(p + (<usize>r << 2), <i32>(nextU32() % <u32>classes));
-}
-function expectSameBits(a: usize, b: usize, n: i32, label: string): void {
-  let bad = 0;
-  for (let i = 0; i < n + GUARD; i++) {
-    if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
-  }
-  expect(bad).toBe(0, label + ": words differing from the _ref twin (incl. guard zone)");
-  let guard = 0;
-  for (let i = n; i < n + GUARD; i++) if (load<u32>(a + (<usize>i << 2)) != SENTINEL) guard++;
-  expect(guard).toBe(0, label + ": wrote past the end");
-}
-function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
+  for (let r = 0; r < rows; r++) store<i32>(at(p, r), <i32>(nextU32() % <u32>classes));
 }
 
 // ------------------------------------------------------------------ softmax cross-entropy
@@ -61,7 +24,7 @@ function checkSoftmax(rows: i32, classes: i32): void {
   const label = "softmax_xent " + rows.toString() + "x" + classes.toString();
   const n = rows * classes;
   const x = alloc(n), labels = alloc(rows), d = alloc(n), dRef = alloc(n), xIn = alloc(n);
-  fill(x, n);
+  fill(x, n, LARGE);
   if (classes > 0) fillLabels(labels, rows, classes);
   const l = softmax_xent_f32(d, x, labels, rows, classes);
   const lRef = softmax_xent_f32_ref(dRef, x, labels, rows, classes);
@@ -80,9 +43,9 @@ function checkMse(rows: i32, cols: i32): void {
   const label = "mse " + rows.toString() + "x" + cols.toString();
   const n = rows * cols;
   const y = alloc(n), t = alloc(n), g = alloc(n), gRef = alloc(n), buf = alloc(n);
-  fill(y, n);
-  fill(t, n);
-  fill(g, n); // stale: must be overwritten
+  fill(y, n, LARGE);
+  fill(t, n, LARGE);
+  fill(g, n, LARGE); // stale: must be overwritten
   const l = mse_f32(g, y, t, rows, cols);
   const lRef = mse_f32_ref(gRef, y, t, rows, cols);
   expect(reinterpret<u32>(l)).toBe(reinterpret<u32>(lRef), label + " loss bits");
@@ -104,7 +67,7 @@ function checkArgmax(rows: i32, cols: i32, mode: i32): void {
   const label = "argmax " + rows.toString() + "x" + cols.toString() + " mode " + mode.toString();
   const n = rows * cols;
   const x = alloc(n), out = alloc(rows), outRef = alloc(rows), labels = alloc(rows);
-  if (mode == 0) fill(x, n);
+  if (mode == 0) fill(x, n, LARGE);
   else {
     for (let i = 0; i < n; i++) {
       const v = <i32>(nextU32() % 4) - 2;
