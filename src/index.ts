@@ -1,6 +1,6 @@
 // gradnoise: train neural networks on the CPU in any JavaScript runtime, on a WebAssembly SIMD core.
 // The public barrel: nothing else is public.
-export { createModel, Model } from './runtime/model.js';
+export { createModel, Model, NonFiniteError } from './runtime/model.js';
 export type { EpochInfo, Evaluation, FitHistory, FitOptions, ModelOptions, StepInfo } from './runtime/model.js';
 export type { Inputs, Targets } from './runtime/data.js';
 export { dense, dropout, mlp, paperNet } from './model/spec.js';

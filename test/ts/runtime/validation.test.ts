@@ -1,6 +1,6 @@
 // Bad input gets an error that names the problem, thrown before anything runs in wasm.
 import { describe, expect, it } from 'vitest';
-import { createModel, dense, dropout, mlp, sgd, type ModelSpec } from '../../../src/index.js';
+import { createModel, dense, dropout, mlp, NonFiniteError, sgd, type ModelSpec } from '../../../src/index.js';
 
 const spec = mlp({ inputs: 4, hidden: [5], outputs: 3 });
 const x = new Float32Array(4 * 6).map((_, i) => i / 24);
@@ -109,7 +109,10 @@ describe('failures inside training', () => {
   it('a diverging run stops with an error naming the step instead of training on NaN', async () => {
     // A linear model with an absurd learning rate: the weights oscillate with growing amplitude until f32 overflows.
     const m = await createModel({ inputs: 4, layers: [dense(3, { kernelInit: 'heNormal' })], loss: 'meanSquaredError' }, { batchSize: 2, seed: 1, optimizer: sgd({ lr: 1e3 }) });
-    await expect(m.fit(x, new Float32Array(18).fill(1), { epochs: 50 })).rejects.toThrow(/fit: the loss is (NaN|Infinity) at step \d+: training diverged/);
+    const err = await m.fit(x, new Float32Array(18).fill(1), { epochs: 50 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteError);
+    expect((err as Error).message).toMatch(/fit: the loss is (NaN|Infinity) at step \d+: training diverged/);
+    expect((err as NonFiniteError).step).toBe(m.step);
   });
 
   it('a wasm trap surfaces as an error that says what was running', async () => {
