@@ -77,9 +77,20 @@ gemmCase('paper fwd output: X·W', 100, 50, 10, 'nn', false);
 gemmCase('paper bwd hidden: dY·Wᵀ', 100, 50, 50, 'nt', false);
 gemmCase('paper bwd hidden: Xᵀ·dY', 50, 100, 50, 'tn', false);
 gemmCase('paper bwd layer 1: Xᵀ·dY', 784, 100, 50, 'tn', false);
-const g512 = result.gemm.find((g) => g.M === 512 && g.form === 'nn');
-result.gemm512OfRoofline = g512.gflops.median / result.roofline.median;
-log(`gemm 512^3 nn / roofline: ${round(100 * result.gemm512OfRoofline)}% (goal >= 75%)`);
+// The ratio the goal is about, robust to the shared machine's load changing between the two
+// measurements: roofline and GEMM 512^3 alternate, and each round gives one ratio.
+{
+  const M = 512, a = mod.arenaBase, b = a + M * M * 4 + 64, c = b + M * M * 4 + 64, s = c + M * M * 4 + 64;
+  const iters = quick ? 2e6 : 1e7, flops = 2 * M ** 3;
+  const ratios = Array.from({ length: quick ? 3 : 9 }, () => {
+    const roof = rate(() => k.roofline_f32(iters, 1), 96 * iters, 3).median;
+    const gemm = rate(() => { for (let i = 0; i < 4; i++) k.gemm_nn_f32(c, a, b, M, M, M, 0, s); }, 4 * flops, 3).median;
+    return gemm / roof;
+  });
+  result.gemm512OfRoofline = stats(ratios);
+  log(`gemm 512^3 nn / roofline, interleaved rounds: ${round(100 * result.gemm512OfRoofline.median)}% ` +
+    `(min ${round(100 * result.gemm512OfRoofline.min)}%, max ${round(100 * result.gemm512OfRoofline.max)}%; goal >= 75%)`);
+}
 
 // 3. Training throughput of the paper's net: 784 -> 20 x 50 ReLU -> 10, He init, plain SGD, batch 100,
 // shuffled, on the first 10,000 MNIST training images; median over epochs after the first (warm-up).
