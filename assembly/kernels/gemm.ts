@@ -14,6 +14,8 @@
 //   bit-identity.
 // - `scratch` points to gemm_scratch_bytes(M, K, N) bytes (see shared/abi.ts), 16-byte aligned, owned by
 //   the caller (the planner's scratch block). Nothing is allocated here.
+// - When N is not a multiple of 8, the nn and tn forms may READ up to 7 floats (28 bytes) past the last row
+//   of B; those lanes are discarded. The planner leaves GEMM_READ_SLACK bytes after the arena for this.
 //
 // Structure (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", 2008): for each
 // NC-wide column block and KC-deep slice, op(B) is packed into NR-wide panels (k-major, zero padded), then
@@ -49,7 +51,7 @@ import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
 
 /** Bytes of scratch a GEMM of this shape needs: packed B block, packed A block, one staging tile. */
 export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
-  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) return (K * NR + K * MR + MR * NR) << 2;
+  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) return (K * NR + MR * NR) << 2;
   const kc = min_i32(K, KC);
   const nc = round_up(min_i32(N, NC), NR);
   const mc = round_up(min_i32(M, MC), MR);
@@ -122,14 +124,15 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   }
 }
 
-// The register tiles. Element (r, k) of the A panel is at a + r * ars + k * aks and row k of the B panel
-// (8 consecutive columns) at b + k * bks, so the same tile reads packed panels (ars = 4, aks = 16, bks = 32)
+// The register tiles. Element (r, k) of the A panel is at a + o_r + k * aks (row offsets o_0 = 0, a1, a2,
+// a3) and row k of the B panel (8 consecutive columns) at b + k * bks, so the same tile reads packed panels
+// (o_r = 4r, aks = 16, bks = 32)
 // and, on the small-problem path, the operands where they lie. C[0..4, 0..8] (row stride ldc bytes) =
 // (load_c ? C : 0) + A · B over kc steps, k in order.
 // 8 accumulators + 2 B vectors + 1 broadcast + 1 product = 12 of the 16 xmm registers (V8 keeps one).
 // @ts-ignore: decorator
-@inline function tile_4x8(c: usize, ldc: usize, a: usize, ars: usize, aks: usize, b: usize, bks: usize,
-                          kc: i32, load_c: bool): void {
+@inline function tile_4x8(c: usize, ldc: usize, a: usize, a1: usize, a2: usize, a3: usize, aks: usize,
+                          b: usize, bks: usize, kc: i32, load_c: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -140,7 +143,6 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
     c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
     c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
   }
-  const a1 = ars, a2 = ars << 1, a3 = ars * <usize>3;
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x = v128.load32_splat(a);
@@ -162,13 +164,12 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
 
 // The same for C[0..4, 0..4]: edge panels of at most four columns cost half a full tile.
 // @ts-ignore: decorator
-@inline function tile_4x4(c: usize, ldc: usize, a: usize, ars: usize, aks: usize, b: usize, bks: usize,
-                          kc: i32, load_c: bool): void {
+@inline function tile_4x4(c: usize, ldc: usize, a: usize, a1: usize, a2: usize, a3: usize, aks: usize,
+                          b: usize, bks: usize, kc: i32, load_c: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   if (load_c) {
     c0 = v128.load(c); c1 = v128.load(c + ldc); c2 = v128.load(c + 2 * ldc); c3 = v128.load(c + 3 * ldc);
   }
-  const a1 = ars, a2 = ars << 1, a3 = ars * <usize>3;
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(b);
     c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
@@ -181,16 +182,19 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
 }
 
-// One MR x NR block of C at ct (h valid rows, w valid columns). Full blocks run in place; edge blocks run
-// the tile on a staging tile and copy the valid part back (the padded rows and columns of the panels are
-// zero, and whatever they produce is discarded).
+// One MR x NR block of C at ct (h valid rows, w valid columns), A rows at stride ars. Full blocks run in
+// place. Edge blocks run the same tile on a staging tile and copy the valid part back: rows past h repeat
+// row h - 1 (so A is never read outside its rows) and columns past w are whatever B holds there (zero in
+// packed panels; the next floats of memory in place); every lane is independent, so the valid lanes
+// carry exactly the fold of a full block and the others are discarded.
 // @ts-ignore: decorator
 @inline function block(ct: usize, ldc: usize, h: i32, w: i32, a: usize, ars: usize, aks: usize,
                        b: usize, bks: usize, kc: i32, load_c: bool, stage: usize): void {
   if (h == MR && w == NR) {
-    tile_4x8(ct, ldc, a, ars, aks, b, bks, kc, load_c);
+    tile_4x8(ct, ldc, a, ars, ars << 1, ars * <usize>3, aks, b, bks, kc, load_c);
     return;
   }
+  const a1 = h > 1 ? ars : 0, a2 = <usize>(min_i32(2, h - 1)) * ars, a3 = <usize>(h - 1) * ars;
   if (load_c) {
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
@@ -198,8 +202,8 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
       }
     }
   }
-  if (w <= 4) tile_4x4(stage, <usize>(NR << 2), a, ars, aks, b, bks, kc, load_c);
-  else tile_4x8(stage, <usize>(NR << 2), a, ars, aks, b, bks, kc, load_c);
+  if (w <= 4) tile_4x4(stage, <usize>(NR << 2), a, a1, a2, a3, aks, b, bks, kc, load_c);
+  else tile_4x8(stage, <usize>(NR << 2), a, a1, a2, a3, aks, b, bks, kc, load_c);
   for (let i = 0; i < h; i++) {
     for (let j = 0; j < w; j++) {
       store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
@@ -221,34 +225,28 @@ function macro(c: usize, ldc: usize, ap: usize, bp: usize, mc: i32, nc: i32, kc:
   }
 }
 
-// Small problems (the paper net's layers: K and N within one panel block, A within L2) skip the packing
-// of interior panels: the tile reads A and B where they lie, when their element strides allow it (A: one
-// of its strides is a float, so rows or k-steps are contiguous; B: rows of 8 contiguous columns). Only
-// edge panels (fewer than MR rows or NR columns) are packed, into zero-padded panels, so every tile reads
-// real or zero data and the fold over k is exactly the packed path's.
+// Small problems (the paper net's layers: K and N within one panel block, A within L2) skip packing: the
+// tile reads A and B where they lie (A through its two strides; B as rows of 8 contiguous columns when its
+// columns are contiguous, else B is packed one panel at a time). Edge blocks read A's last row again and,
+// in place, up to 7 floats past the end of a row of B (the planner leaves slack after the arena); see
+// block(). The fold over k is exactly the packed path's.
 function gemm_small(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb: usize, csb: usize,
                     M: i32, K: i32, N: i32, load_c: bool, scratch: usize): void {
   const ldc = <usize>N << 2;
-  const bedge = scratch;                           // one packed B panel: K x NR
-  const aedge = bedge + (<usize>(K * NR) << 2);    // one packed A panel: MR x K
-  const stage = aedge + (<usize>(K * MR) << 2);
-  const Mfull = M - M % MR;
+  const bpanel = scratch;                          // one packed B panel: K x NR (transposed B only)
+  const stage = bpanel + (<usize>(K * NR) << 2);
   const directB = csb == 4;
   for (let j0 = 0; j0 < N; j0 += NR) {
     const w = min_i32(NR, N - j0);
     let bp = b + <usize>j0 * csb, bks = rsb;
-    if (w < NR || !directB) {
-      pack_b(bedge, bp, rsb, csb, K, w);
-      bp = bedge;
+    if (!directB) {
+      pack_b(bpanel, bp, rsb, csb, K, w);
+      bp = bpanel;
       bks = NR << 2;
     }
-    for (let i0 = 0; i0 < Mfull; i0 += MR) {
-      block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, MR, w, a + <usize>i0 * rsa, rsa, csa, bp, bks, K, load_c, stage);
-    }
-    if (Mfull < M) {
-      // The edge row panel is packed once per column panel: it is at most MR x K floats.
-      pack_a(aedge, a + <usize>Mfull * rsa, rsa, csa, M - Mfull, K);
-      block(c + <usize>Mfull * ldc + (<usize>j0 << 2), ldc, M - Mfull, w, aedge, 4, MR << 2, bp, bks, K, load_c, stage);
+    for (let i0 = 0; i0 < M; i0 += MR) {
+      block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, min_i32(MR, M - i0), w, a + <usize>i0 * rsa, rsa, csa,
+            bp, bks, K, load_c, stage);
     }
   }
 }

@@ -76,3 +76,4 @@ export const GEMM_NR = 8; //   columns of C per register tile (two f32x4)
 export const GEMM_KC = 256; // depth of a packed panel
 export const GEMM_MC = 64; //  rows of A packed per block (MC x KC in L2)
 export const GEMM_NC = 512; // columns of B packed per block (KC x NC)
+export const GEMM_READ_SLACK = 64; // bytes a GEMM may read past its B operand (kernels/gemm.ts contract)

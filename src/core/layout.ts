@@ -10,7 +10,7 @@
 // checkpoint is a byte copy of header + blocks. Every tensor starts on a 16-byte boundary (ALIGN) and
 // every block on a 64-byte one (a cache line), so SIMD loads never straddle and blocks never share a line
 // between workers. Pure: no wasm, no model knowledge; the caller passes named sizes in floats.
-import { ALIGN, HEADER_BYTES } from './abi.js';
+import { ALIGN, GEMM_READ_SLACK, HEADER_BYTES } from './abi.js';
 
 export type BlockKind = 'header' | 'params' | 'grads' | 'optState' | 'activations' | 'activationGrads' | 'scratch';
 
@@ -64,7 +64,7 @@ export interface LayoutPlan {
   readonly activationGradTensors: ReadonlyMap<string, Placement>;
   /** One past the last byte the arena uses. */
   readonly end: number;
-  /** 64 KiB pages the memory needs to hold the whole arena. */
+  /** 64 KiB pages the memory needs to hold the whole arena and GEMM_READ_SLACK bytes after it. */
   readonly pages: number;
   /** FNV-1a over every block and tensor placement: two plans with the same hash place everything alike. */
   readonly hash: number;
@@ -159,6 +159,7 @@ export function planLayout(req: LayoutRequest): LayoutPlan {
   return {
     base: req.base, header, params, grads, optState, activations, activationGrads, scratch,
     paramTensors, activationTensors, activationGradTensors,
-    end: at, pages: Math.ceil(at / PAGE), hash,
+    // The slack after the arena lets the GEMM read past its last operand without leaving the memory.
+    end: at, pages: Math.ceil((at + GEMM_READ_SLACK) / PAGE), hash,
   };
 }

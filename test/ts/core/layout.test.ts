@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planLayout, type LayoutRequest } from '../../../src/core/layout.js';
-import { ALIGN, HEADER_BYTES } from '../../../src/core/abi.js';
+import { ALIGN, GEMM_READ_SLACK, HEADER_BYTES } from '../../../src/core/abi.js';
 
 const req: LayoutRequest = {
   base: 1000,
@@ -25,7 +25,11 @@ describe('planLayout', () => {
       expect(blocks[i]!.offset % 64).toBe(0);
     }
     expect(plan.end).toBe(plan.scratch.offset + plan.scratch.bytes);
-    expect(plan.pages).toBe(Math.ceil(plan.end / 65536));
+    expect(plan.pages).toBe(Math.ceil((plan.end + GEMM_READ_SLACK) / 65536));
+    // An arena ending exactly on a page boundary still gets room for the GEMM's over-read.
+    const tight = planLayout({ base: 0, params: [], activations: [{ name: 'x', elements: (65536 - 256) / 4 }], activationGrads: [], scratchBytes: 0 });
+    expect(tight.end).toBe(65536);
+    expect(tight.pages).toBe(2);
   });
 
   it('aligns every tensor to 16 bytes and never overlaps two tensors', () => {
