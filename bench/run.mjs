@@ -37,7 +37,7 @@ const core = instantiateCore(mod, memory);
 const k = core.exports;
 const result = {
   machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, build: mod.build },
-  roofline: null, gemm: [], training: null, update: null, noiseOverhead: null,
+  roofline: null, gemm: [], training: null, update: null, noiseOverhead: null, stepProfile: null,
 };
 
 // 1. Roofline: 12 independent f32x4 mul+add chains, register resident.
@@ -161,6 +161,37 @@ const data = mnist({ limit: { train: 10000, test: 1 } }).train;
     `noise adds ${round(100 * overhead)}% to the step (goal < 3%)`);
   log(`  the same from the update timings: noise costs ${round(extraUs)} µs of a ${round(stepUs)} µs step = ${round(100 * extraUs / stepUs)}%`);
   plain.dispose(); noisy.dispose();
+}
+
+// 6. Where a training step's time goes: the paper net (clip 10 + noise + SGD) with every kernel call
+// timed from JS. The timers add ~0.1 µs per call (about 90 calls per step), so shares are approximate.
+{
+  const model = await createModel(paperNet('he'), {
+    batchSize: 100, seed: 1, optimizer: chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 })),
+  });
+  await model.fit(data.x, data.y, { epochs: 1 });
+  const net = model.net, raw = net.k, spent = new Map();
+  const timed = Object.create(raw);
+  for (const name of Object.keys(raw)) {
+    timed[name] = (...args) => {
+      const t = performance.now();
+      const r = raw[name](...args);
+      const key = name.startsWith('gemm_') ? `${name} ${args[3]}x${args[4]}x${args[5]}` : name;
+      spent.set(key, (spent.get(key) ?? 0) + performance.now() - t);
+      return r;
+    };
+  }
+  net.k = timed;
+  const t0 = performance.now();
+  await model.fit(data.x, data.y, { epochs: quick ? 1 : 3 });
+  const total = performance.now() - t0;
+  net.k = raw;
+  const rows = [...spent].sort((x, y) => y[1] - x[1]).map(([kernel, ms]) => ({ kernel, share: ms / total }));
+  const inKernels = rows.reduce((a, r) => a + r.share, 0);
+  result.stepProfile = { kernels: rows, outsideKernels: 1 - inKernels };
+  log(`where a step goes (paper net, clip + noise + SGD): ${round(100 * inKernels)}% in kernels, ${round(100 * (1 - inKernels))}% in JS (data staging, loop, timers)`);
+  for (const r of rows.filter((r) => r.share >= 0.005)) log(`  ${round(100 * r.share)}%  ${r.kernel}`);
+  model.dispose();
 }
 
 if (json) console.log(JSON.stringify(result));
