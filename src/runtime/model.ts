@@ -154,6 +154,12 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   checkOptions('createModel', options, MODEL_OPTIONS);
   checkType('createModel', 'fuse', options.fuse, 'boolean');
   checkType('createModel', 'onWarning', options.onWarning, 'function');
+  if (options.build !== undefined && !['auto', 'threads', 'single'].includes(options.build)) {
+    throw new Error(`createModel: build is "${String(options.build)}" (allowed: auto, threads, single)`);
+  }
+  if (options.wasm !== undefined && !(options.wasm instanceof Uint8Array)) {
+    throw new Error(`createModel: wasm must be the core's bytes as a Uint8Array, got ${String(options.wasm)}`);
+  }
   const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
   const seed = options.seed ?? 0;
   if (!isSeed(seed)) throw new Error(`createModel: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
