@@ -4,12 +4,8 @@
 // truncation error ~h^2 and rounding error ~1e-7 / h both stay well under the tolerance, and a wrong
 // backward (a missing factor, a transposed GEMM, a wrong bias sum) misses it by orders of magnitude.
 import { describe, expect, it } from 'vitest';
+import { lcg } from '../helpers.js';
 import { createModel, dense, dropout, type Activation, type Loss, type Model } from '../../../src/index.js';
-
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-}
 
 function check(model: Model, x: Float32Array, y: Uint8Array | Float32Array,
                picks: (name: string, n: number) => number[], piecewiseLinear: boolean, h = 1e-2) {

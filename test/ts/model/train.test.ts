@@ -1,21 +1,7 @@
 // End-to-end: small networks learn synthetic tasks to a stated accuracy, and seeded runs are bit-identical.
 import { describe, expect, it } from 'vitest';
+import { blobs, lcg } from '../helpers.js';
 import { createModel, dense, dropout, mlp, sgd, type Model } from '../../../src/index.js';
-
-// Four Gaussian clusters in 8 dimensions, labels 0..3; deterministic (LCG + Box-Muller in f64).
-function blobs(count: number, seed: number): { x: Float32Array; y: Uint8Array } {
-  let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  const gauss = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  const centers = [[2, 0], [-2, 0], [0, 2], [0, -2]];
-  const x = new Float32Array(count * 8), y = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const c = i % 4;
-    y[i] = c;
-    for (let j = 0; j < 8; j++) x[i * 8 + j] = (j < 2 ? centers[c]![j]! : 0) + 0.5 * gauss();
-  }
-  return { x, y };
-}
 
 const bytesOf = (m: Model) => m.paramNames.map((n) => Buffer.from(m.getParam(n).buffer).toString('hex')).join('|');
 
@@ -70,8 +56,7 @@ describe('training end to end', () => {
 
   it('meanSquaredError regression fits a linear map', async () => {
     const n = 1024, x = new Float32Array(n * 3), y = new Float32Array(n * 2);
-    let s = 5;
-    const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const r = lcg(5);
     for (let i = 0; i < n; i++) {
       const a = r(), b = r(), c = r();
       x.set([a, b, c], i * 3);

@@ -5,6 +5,7 @@
 // chains it cannot fuse, and reject bad configs naming the field. The transform-level tests live beside
 // this file (noise.test.ts, clip.test.ts, spec.test.ts, ...); these run the real kernels.
 import { describe, expect, it } from 'vitest';
+import { blobs } from '../helpers.js';
 import { RNG_DOMAIN_NOISE } from '../../../assembly/shared/abi.js';
 import { initNormal } from '../../../src/core/philox.js';
 import {
@@ -17,21 +18,6 @@ import { globalNorm } from '../../../src/optim/transforms.js';
 const fr = Math.fround;
 
 // ---------------------------------------------------------------- helpers
-
-/** Four Gaussian clusters in 8 dimensions, labels 0..3 (deterministic LCG + Box-Muller in f64). */
-function blobs(count: number, seed: number): { x: Float32Array; y: Uint8Array } {
-  let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  const gauss = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  const centers = [[2, 0], [-2, 0], [0, 2], [0, -2]];
-  const x = new Float32Array(count * 8), y = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const c = i % 4;
-    y[i] = c;
-    for (let j = 0; j < 8; j++) x[i * 8 + j] = (j < 2 ? centers[c]![j]! : 0) + 0.5 * gauss();
-  }
-  return { x, y };
-}
 
 /** Throws at the first element whose bits differ (so -0 vs +0 and NaN payloads count). */
 function expectSameBits(a: Float32Array, b: Float32Array, what: string): void {

@@ -1,0 +1,22 @@
+// Deterministic synthetic data shared by the vitest suites (not a test file itself).
+
+/** A 32-bit LCG (Numerical Recipes constants) giving values in [-1, 1). */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+/** Four Gaussian clusters in 8 dimensions, labels 0..3 (deterministic LCG + Box-Muller in f64). */
+export function blobs(count: number, seed: number): { x: Float32Array; y: Uint8Array } {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const gauss = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const centers = [[2, 0], [-2, 0], [0, 2], [0, -2]];
+  const x = new Float32Array(count * 8), y = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const c = i % 4;
+    y[i] = c;
+    for (let j = 0; j < 8; j++) x[i * 8 + j] = (j < 2 ? centers[c]![j]! : 0) + 0.5 * gauss();
+  }
+  return { x, y };
+}
