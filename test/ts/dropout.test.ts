@@ -5,12 +5,8 @@
 // the module's exports), with the release build's SIMD flags (--enable simd, stub runtime, -O3), memory
 // exported. The kernels allocate nothing, so the test places its buffers past the module's own memory
 // after growing it.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileTestWasm } from './helpers.js';
 import { dropoutMask } from '../../src/core/dropout.js';
 import { seedKey } from '../../src/core/philox.js';
 
@@ -23,36 +19,23 @@ interface DropoutExports {
   dropout_forward_f32_ref: DropoutFn;
 }
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAX_N = 1 << 16;
-let tmp = '';
+let cleanup = () => {};
 let wasm: DropoutExports;
 let xs = 0; // MAX_N ones
 let ys = 0; // MAX_N outputs
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'gradnoise-dropout-'));
-  // an empty config keeps asc from applying the project's asconfig.json (whose entry is assembly/index.ts)
-  writeFileSync(join(tmp, 'asconfig.json'), JSON.stringify({ options: {} }));
-  const out = join(tmp, 'dropout.wasm');
-  execFileSync(process.execPath, [
-    join(ROOT, 'node_modules/assemblyscript/bin/asc.js'),
-    join(ROOT, 'assembly/kernels/dropout.ts'), join(ROOT, 'assembly/ref/dropout.ts'),
-    '--config', join(tmp, 'asconfig.json'), '--enable', 'simd', '--runtime', 'stub', '-O3', '-o', out,
-  ], { cwd: ROOT, stdio: 'pipe' });
-  const { instance } = await WebAssembly.instantiate(readFileSync(out), {
-    env: { abort: () => { throw new Error('wasm abort'); } },
-  });
-  wasm = instance.exports as unknown as DropoutExports;
+  const built = await compileTestWasm<DropoutExports>('dropout', ['assembly/kernels/dropout.ts', 'assembly/ref/dropout.ts']);
+  wasm = built.exports;
+  cleanup = built.cleanup;
   xs = wasm.memory.buffer.byteLength; // past everything the module uses
   ys = xs + 4 * MAX_N;
   wasm.memory.grow(Math.ceil((8 * MAX_N) / 65536));
   new Float32Array(wasm.memory.buffer, xs, MAX_N).fill(1);
 }, 60_000);
 
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => cleanup());
 
 /** The mask the wasm kernel applies: dropout of ones, 1 where the output is nonzero. */
 function wasmMask(fn: DropoutFn, seed: bigint, step: number, layer: number, n: number, rate: number,

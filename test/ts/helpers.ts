@@ -20,3 +20,28 @@ export function blobs(count: number, seed: number): { x: Float32Array; y: Uint8A
   }
   return { x, y };
 }
+
+/**
+ * Compiles AssemblyScript entry files (paths relative to the repository) to a standalone wasm module that
+ * exports its own memory, and instantiates it: for suites that test kernels outside the core's ABI. An
+ * empty config keeps asc from applying the project's asconfig.json (whose entry is assembly/index.ts).
+ */
+export async function compileTestWasm<T>(label: string, entries: readonly string[]): Promise<{ exports: T; cleanup: () => void }> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const tmp = mkdtempSync(join(tmpdir(), `gradnoise-${label}-`));
+  writeFileSync(join(tmp, 'asconfig.json'), JSON.stringify({ options: {} }));
+  const out = join(tmp, `${label}.wasm`);
+  execFileSync(process.execPath, [
+    join(root, 'node_modules/assemblyscript/bin/asc.js'), ...entries.map((e) => join(root, e)),
+    '--config', join(tmp, 'asconfig.json'), '--enable', 'simd', '--runtime', 'stub', '-O3', '-o', out,
+  ], { cwd: root, stdio: 'pipe' });
+  const { instance } = await WebAssembly.instantiate(readFileSync(out), {
+    env: { abort: () => { throw new Error('wasm abort'); } },
+  });
+  return { exports: instance.exports as unknown as T, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+}

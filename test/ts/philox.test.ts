@@ -7,12 +7,8 @@
 //
 // The wasm side is a test-only entry, assembly/testing/rng_entry.ts, compiled here with the same flags as
 // the release build's SIMD target (--enable simd, stub runtime, -O3), memory exported.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileTestWasm } from './helpers.js';
 import {
   addNormals, initNormal, initUniform, logF32, normals, philox4x32_10, seedKey, sincosF32, uniform01,
   uniform01c,
@@ -50,33 +46,21 @@ interface RngExports {
     k0: number, k1: number, w2: number, domain: number): void;
 }
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-let tmp = '';
+let cleanup = () => {};
 let wasm: RngExports;
 let base = 0;
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'gradnoise-rng-'));
-  // an empty config keeps asc from applying the project's asconfig.json (whose entry is assembly/index.ts)
-  writeFileSync(join(tmp, 'asconfig.json'), JSON.stringify({ options: {} }));
-  const out = join(tmp, 'rng.wasm');
-  execFileSync(process.execPath, [
-    join(ROOT, 'node_modules/assemblyscript/bin/asc.js'), join(ROOT, 'assembly/testing/rng_entry.ts'),
-    '--config', join(tmp, 'asconfig.json'), '--enable', 'simd', '--runtime', 'stub', '-O3', '-o', out,
-  ], { cwd: ROOT, stdio: 'pipe' });
-  const { instance } = await WebAssembly.instantiate(readFileSync(out), {
-    env: { abort: () => { throw new Error('wasm abort'); } },
-  });
-  wasm = instance.exports as unknown as RngExports;
+  const built = await compileTestWasm<RngExports>('rng', ['assembly/testing/rng_entry.ts']);
+  wasm = built.exports;
+  cleanup = built.cleanup;
   base = wasm.heap_start();
   const need = base + (8 << 20);
   const have = wasm.memory.buffer.byteLength;
   if (need > have) wasm.memory.grow(Math.ceil((need - have) / 65536));
 }, 60_000);
 
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => cleanup());
 
 function f32(p: number, n: number): Float32Array {
   return new Float32Array(wasm.memory.buffer, p, n).slice();
