@@ -77,3 +77,10 @@ export const GEMM_KC = 256; // depth of a packed panel
 export const GEMM_MC = 64; //  rows of A packed per block (MC x KC in L2)
 export const GEMM_NC = 512; // columns of B packed per block (KC x NC)
 export const GEMM_READ_SLACK = 64; // bytes a GEMM may read past its B operand (kernels/gemm.ts contract)
+
+// ---- Work units of the update (docs/workers.md) ----
+// Every parameter tensor is cut into units of at most UPDATE_UNIT elements (from its first element).
+// Reduction of gradient shards, pass 1 and pass 2 run per unit, so workers split the update by units; the
+// global norm is the sum over tensors (layout order) of the sum over each tensor's units (in order) of the
+// unit's pass-1 sum (docs/update.md). A multiple of 256 (STEP_CHUNK) and of 4 (the lanes of pass 1).
+export const UPDATE_UNIT = 16384;

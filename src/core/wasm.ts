@@ -114,3 +114,10 @@ export function instantiateCore(mod: CoreModule, memory: WebAssembly.Memory): Co
   const { exports } = instantiateSync(mod.module, imports(memory));
   return { build: mod.build, memory, exports: exports as unknown as CoreExports };
 }
+
+/** A CoreModule from an already compiled module (a worker receives the host's instead of compiling again). */
+export function coreModuleFrom(build: BuildName, module: WebAssembly.Module): CoreModule {
+  const probe = instantiateSync(module, imports(makeMemory(build, 1)));
+  const exports = probe.exports as unknown as CoreExports;
+  return { build, module, arenaBase: exports.arena_base(), probe: exports };
+}

@@ -24,9 +24,14 @@ export interface LayerIO {
   readonly seed: number;
 }
 
-/** One forward or backward over a batch. */
+/**
+ * One forward or backward over rows [row0, row0 + rows) of the batch buffers: a whole batch, or one shard
+ * of it (docs/workers.md). Parameter gradients go to the grad slot `gradShift` bytes after the params.
+ */
 export interface Pass {
+  readonly row0: number;
   readonly rows: number;
+  readonly gradShift: number;
   readonly scratch: number;
   /** Training (dropout active) or inference. */
   readonly training: boolean;
@@ -99,24 +104,24 @@ export class DenseLayer implements Layer {
     const IN = this.inputs, OUT = this.outputs, name = this.name;
     const w = ptr(plan, 'paramTensors', `${name}/kernel`);
     const b = ptr(plan, 'paramTensors', `${name}/bias`);
-    const gradShift = plan.grads[0]!.offset - plan.params.offset;
-    const dw = w + gradShift, db = b + gradShift;
     const out = ptr(plan, 'activationTensors', `${name}/out`);
     const dout = ptr(plan, 'activationGradTensors', `${name}/dout`);
     const { input, dinput } = io;
     const act = activationKernels(this.spec.activation, this.spec.alpha);
     return {
       name, output: out, doutput: dout,
-      forward(k, { rows, scratch }) {
-        k.gemm_nn_f32(out, input, w, rows, IN, OUT, 0, scratch);
-        k.bias_forward_f32(out, b, rows, OUT);
-        act.forward(k, out, rows * OUT);
+      forward(k, { row0, rows, scratch }) {
+        const y = out + row0 * OUT * 4;
+        k.gemm_nn_f32(y, input + row0 * IN * 4, w, rows, IN, OUT, 0, scratch);
+        k.bias_forward_f32(y, b, rows, OUT);
+        act.forward(k, y, rows * OUT);
       },
-      backward(k, { rows, scratch }) {
-        act.backward(k, dout, out, rows * OUT);
-        k.bias_backward_f32(db, dout, rows, OUT);
-        k.gemm_tn_f32(dw, input, dout, IN, rows, OUT, 0, scratch);
-        if (dinput !== 0) k.gemm_nt_f32(dinput, dout, w, rows, OUT, IN, 0, scratch);
+      backward(k, { row0, rows, scratch, gradShift }) {
+        const y = out + row0 * OUT * 4, dy = dout + row0 * OUT * 4;
+        act.backward(k, dy, y, rows * OUT);
+        k.bias_backward_f32(b + gradShift, dy, rows, OUT);
+        k.gemm_tn_f32(w + gradShift, input + row0 * IN * 4, dy, IN, rows, OUT, 0, scratch);
+        if (dinput !== 0) k.gemm_nt_f32(dinput + row0 * IN * 4, dy, w, rows, OUT, IN, 0, scratch);
       },
     };
   }
@@ -143,14 +148,17 @@ export class DropoutLayer implements Layer {
     const [k0, k1] = seedHalves(io.seed);
     return {
       name, output: out, doutput: dout,
-      forward(k, { rows, training, step }) {
-        if (training && rate > 0) k.dropout_forward_f32(out, input, rows * F, rate, k0, k1, step, index, 0);
-        else k.copy_f32(out, input, rows * F);
+      // The mask index counts from row 0 of the batch, so a shard draws the same mask as the whole batch.
+      forward(k, { row0, rows, training, step }) {
+        const at = row0 * F * 4;
+        if (training && rate > 0) k.dropout_forward_f32(out + at, input + at, rows * F, rate, k0, k1, step, index, row0 * F);
+        else k.copy_f32(out + at, input + at, rows * F);
       },
-      backward(k, { rows, step }) {
+      backward(k, { row0, rows, step }) {
         if (dinput === 0) return;
-        if (rate > 0) k.dropout_backward_f32(dinput, dout, rows * F, rate, k0, k1, step, index, 0);
-        else k.copy_f32(dinput, dout, rows * F);
+        const at = row0 * F * 4;
+        if (rate > 0) k.dropout_backward_f32(dinput + at, dout + at, rows * F, rate, k0, k1, step, index, row0 * F);
+        else k.copy_f32(dinput + at, dout + at, rows * F);
       },
     };
   }

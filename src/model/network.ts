@@ -3,7 +3,9 @@
 // input before it gets here, and the training loop decides what runs when.
 //
 // Gradients are SUMS over the batch: the loss kernels write dL_i/dlogits per example without the 1/rows,
-// and the optimizer applies 1/rows (so that gradient shards of a batch add up exactly, see issue #4).
+// and the optimizer applies 1/rows. A batch is split into `shards` fixed row ranges, each with its own grad
+// slot and scratch, so that workers can run shards at once; the slots are then added in a fixed tree
+// (docs/workers.md). The split depends only on the batch size and the shard count, never on workers.
 import {
   ABI_VERSION, H_EPOCH, H_LAYOUT_HASH, H_MAGIC, H_SEED_HI, H_SEED_LO, H_STEP_HI, H_STEP_LO, H_VERSION, HEADER_MAGIC,
   RNG_DOMAIN_INIT, type CoreExports,
@@ -21,7 +23,17 @@ export interface NetworkOptions {
   readonly seed: number;
   /** Optimizer state copies of the params block (0 for plain SGD). */
   readonly stateSlots: number;
+  /** Gradient shards per batch (grad slots and scratch areas). Default 1. */
+  readonly shards?: number;
+  /**
+   * Attach to this memory, already laid out and initialised by another Network with the same spec and
+   * options (a worker's view of the trainer's memory): the header and parameters are left as they are.
+   */
+  readonly memory?: WebAssembly.Memory;
 }
+
+/** Bytes at the start of each shard's scratch area for a private copy of the update's scalars (U_BYTES, padded). */
+export const SHARD_HYPER_BYTES = 128;
 
 /** What the current kernel call is doing, for errors that surface from a wasm trap. */
 export interface Phase {
@@ -39,7 +51,10 @@ export class Network {
   readonly input: number;
   readonly labels: number;
   readonly targets: number;
-  readonly scratch: number;
+  /** Gradient shards per batch; shard s has grad slot s and the scratch area at scratchOf(s). */
+  readonly shards: number;
+  /** Bytes of each shard's scratch area (SHARD_HYPER_BYTES, then kernel scratch). */
+  readonly shardScratchBytes: number;
   readonly inputs: number;
   readonly outputs: number;
   readonly loss: Loss;
@@ -72,23 +87,30 @@ export class Network {
       { name: 'targets', elements: this.loss === 'meanSquaredError' ? rows * this.outputs : 0 },
       ...this.layers.flatMap((l) => l.activations(rows)),
     ];
+    this.shards = opts.shards ?? 1;
+    // A shard's kernels run one after another, so they share its scratch area: the largest need wins. It is
+    // sized for a whole batch (evaluate and predict run unsharded on shard 0's area), and starts with the
+    // shard's private copy of the update scalars, so concurrent workers never write the same bytes.
+    const kernelScratch = Math.max(probe.step_scratch_bytes(), ...this.layers.map((l) => l.scratchBytes(probe, rows)));
+    this.shardScratchBytes = Math.ceil((SHARD_HYPER_BYTES + kernelScratch) / 64) * 64;
     this.plan = planLayout({
       base: mod.arenaBase,
       params: this.paramDecls,
-      gradSlots: 1,
+      gradSlots: this.shards,
       stateSlots: opts.stateSlots,
       activations,
       activationGrads: this.layers.flatMap((l) => l.activationGrads(rows)),
-      // Kernels run one after another, so they share one scratch block: the largest need wins.
-      scratchBytes: Math.max(probe.step_scratch_bytes(), ...this.layers.map((l) => l.scratchBytes(probe, rows))),
+      scratchBytes: this.shards * this.shardScratchBytes,
     });
-    this.core = instantiateCore(mod, createMemory(mod, this.plan.pages));
+    if (opts.memory && opts.memory.buffer.byteLength < this.plan.pages * 65536) {
+      throw new Error(`internal: the memory to attach holds ${opts.memory.buffer.byteLength} bytes; the plan needs ${this.plan.pages} pages`);
+    }
+    this.core = instantiateCore(mod, opts.memory ?? createMemory(mod, this.plan.pages));
     this.k = this.core.exports;
     const at = (name: string) => this.plan.activationTensors.get(name)!.offset;
     this.input = at('input');
     this.labels = at('labels');
     this.targets = at('targets');
-    this.scratch = this.plan.scratch.offset;
 
     let input = this.input, dinput = 0;
     const bound: BoundLayer[] = [];
@@ -100,8 +122,30 @@ export class Network {
     }
     this.bound = bound;
     this.header = new DataView(this.core.memory.buffer, this.plan.header.offset, this.plan.header.bytes);
-    this.writeHeader();
-    this.initParams();
+    if (!opts.memory) {
+      this.writeHeader();
+      this.initParams();
+    }
+  }
+
+  /** Shard s's scratch area: its hyper copy (SHARD_HYPER_BYTES), then kernel scratch. */
+  hyperOf(s: number): number {
+    return this.plan.scratch.offset + s * this.shardScratchBytes;
+  }
+
+  /** Kernel scratch of shard s (after its hyper copy). */
+  scratchOf(s: number): number {
+    return this.hyperOf(s) + SHARD_HYPER_BYTES;
+  }
+
+  /** Rows [r0, r1) of a batch of `rows` that shard s takes: floor(s * rows / shards) up to the next. */
+  shardRows(rows: number, s: number): [number, number] {
+    return [Math.floor((s * rows) / this.shards), Math.floor(((s + 1) * rows) / this.shards)];
+  }
+
+  /** Byte distance from the params block to grad slot s. */
+  gradShift(s: number): number {
+    return this.plan.grads[s]!.offset - this.plan.params.offset;
   }
 
   private writeHeader(): void {
@@ -154,35 +198,36 @@ export class Network {
     return this.bound[this.bound.length - 1]!.output;
   }
 
-  private pass(rows: number, training: boolean): Pass {
-    return { rows, scratch: this.scratch, training, step: this.step };
+  /** Rows [row0, row0 + rows) of the batch buffers, with shard s's grad slot and scratch. */
+  pass(row0: number, rows: number, s: number, training: boolean): Pass {
+    return { row0, rows, gradShift: this.gradShift(s), scratch: this.scratchOf(s), training, step: this.step };
   }
 
-  forward(rows: number, training: boolean): void {
+  forward(pass: Pass): void {
     const { k, phase } = this;
-    const pass = this.pass(rows, training);
     for (const l of this.bound) {
       phase.what = `forward of layer ${l.name}`;
       l.forward(k, pass);
     }
   }
 
-  /** Loss (summed over rows) and dL/doutput into the last layer's grad buffer. */
-  lossForward(rows: number): number {
-    const last = this.bound[this.bound.length - 1]!;
+  /** Loss summed over the pass's rows, and dL/doutput into the last layer's grad buffer. */
+  lossForward({ row0, rows }: Pass): number {
+    const last = this.bound[this.bound.length - 1]!, O = this.outputs, at = row0 * O * 4;
     this.phase.what = `loss (${this.loss})`;
     return this.loss === 'softmaxCrossEntropy'
-      ? this.k.softmax_xent_f32(last.doutput, last.output, this.labels, rows, this.outputs)
-      : this.k.mse_f32(last.doutput, last.output, this.targets, rows, this.outputs);
+      ? this.k.softmax_xent_f32(last.doutput + at, last.output + at, this.labels + row0 * 4, rows, O)
+      : this.k.mse_f32(last.doutput + at, last.output + at, this.targets + at, rows, O);
   }
 
-  correct(rows: number): number {
-    return this.loss === 'softmaxCrossEntropy' ? this.k.correct_count_f32(this.outputPtr, this.labels, rows, this.outputs) : 0;
+  correct({ row0, rows }: Pass): number {
+    const O = this.outputs;
+    return this.loss === 'softmaxCrossEntropy'
+      ? this.k.correct_count_f32(this.outputPtr + row0 * O * 4, this.labels + row0 * 4, rows, O) : 0;
   }
 
-  backward(rows: number): void {
+  backward(pass: Pass): void {
     const { k, phase } = this;
-    const pass = this.pass(rows, true);
     for (let i = this.bound.length - 1; i >= 0; i--) {
       const l = this.bound[i]!;
       phase.what = `backward of layer ${l.name}`;

@@ -43,7 +43,7 @@
 //   adam(w)  s0 = m, s1 = v
 //   adagrad  s0 = sum (starts at initialAccumulatorValue)
 //   rmsprop  s0 = squareAvg, s1 = momentumBuffer (momentum > 0), s2 = gradAvg (centered)
-import { RNG_DOMAIN_NOISE, OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP } from '../core/abi.js';
+import { RNG_DOMAIN_NOISE, OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP, UPDATE_UNIT } from '../core/abi.js';
 import { initNormal } from '../core/philox.js';
 import {
   checkLearningRate, checkNumber, checkOptions, fail, numberOption, scheduleValue, show, type LearningRate,
@@ -187,21 +187,26 @@ export function noiseSigma(eta: number, gamma: number, t: number): number {
 }
 
 /**
- * Sum of squares of one tensor in f64, in the fixed order of docs/update.md pass 1: four lane sums
- * (lane j: elements j, j + 4, ... of the first floor(n/4)*4), (l0 + l1) + (l2 + l3), then the tail.
+ * Sum of squares of one tensor in f64, in the fixed order of docs/update.md pass 1: per unit of
+ * UPDATE_UNIT elements (from the tensor's start), four lane sums (lane j: elements j, j + 4, ... of the
+ * unit's first floor(n/4)*4), (l0 + l1) + (l2 + l3), then the tail; the unit sums added in order from 0.
  */
 export function sumOfSquares(x: Float32Array): number {
-  const n4 = x.length - (x.length % 4);
-  let l0 = 0, l1 = 0, l2 = 0, l3 = 0;
-  for (let i = 0; i < n4; i += 4) {
-    l0 += x[i]! * x[i]!;
-    l1 += x[i + 1]! * x[i + 1]!;
-    l2 += x[i + 2]! * x[i + 2]!;
-    l3 += x[i + 3]! * x[i + 3]!;
+  let total = 0;
+  for (let u = 0; u < x.length; u += UPDATE_UNIT) {
+    const end = Math.min(x.length, u + UPDATE_UNIT), n4 = end - ((end - u) % 4);
+    let l0 = 0, l1 = 0, l2 = 0, l3 = 0;
+    for (let i = u; i < n4; i += 4) {
+      l0 += x[i]! * x[i]!;
+      l1 += x[i + 1]! * x[i + 1]!;
+      l2 += x[i + 2]! * x[i + 2]!;
+      l3 += x[i + 3]! * x[i + 3]!;
+    }
+    let s = (l0 + l1) + (l2 + l3);
+    for (let i = n4; i < end; i++) s += x[i]! * x[i]!;
+    total += s;
   }
-  let s = (l0 + l1) + (l2 + l3);
-  for (let i = n4; i < x.length; i++) s += x[i]! * x[i]!;
-  return s;
+  return total;
 }
 
 /** sqrt of the tensor sums added in layout order (f64). */

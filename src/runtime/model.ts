@@ -2,20 +2,29 @@
 // and read its parameters and gradients by name. Everything a caller passes is checked here, before any
 // kernel runs; a trap inside wasm comes back as an Error that says which step and which kernel call.
 //
-// Training runs inline on the calling thread for now (the worker-threads runtime of issue #4 replaces the
-// loop in fit() without changing this API): fit() yields to the event loop between steps every few
-// milliseconds so progress callbacks and timers keep running.
-import { loadCoreModule, type BuildName } from '../core/wasm.js';
+// fit() runs on worker threads (Web Workers in browsers) over the model's shared memory when the runtime
+// has shared memory (runtime/pool.ts), and inline on the calling thread otherwise, yielding to the event
+// loop every few milliseconds. Both give the same bits: a batch is always cut into the same shards
+// (docs/workers.md). The other methods run inline, on the same memory, between runs.
+import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule } from '../core/wasm.js';
 import { Network } from '../model/network.js';
 import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
-import { lowerChain } from '../optim/fuse.js';
+import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, stateSlotsOf } from '../optim/fused.js';
-import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
+import type { ReferenceRun } from '../optim/reference.js';
 import { checkOptions } from '../optim/schedules.js';
-import {
-  NonFiniteGradientError, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics,
-} from '../optim/transforms.js';
-import { epochOrder, stage, type Inputs, type Staged, type Targets } from './data.js';
+import { sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
+import { stage, type Inputs, type Staged, type Targets } from './data.js';
+import { Engine, evaluateStaged, NonFiniteError } from './engine.js';
+import { trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
+import { Pool } from './pool.js';
+import { hardwareThreads } from './threads.js';
+
+export { NonFiniteError } from './engine.js';
+export type { EpochInfo, Evaluation, FitHistory, StepInfo } from './loop.js';
+
+/** Most shards (and so most workers) a model can have. */
+export const MAX_SHARDS = 64;
 
 export interface ModelOptions {
   /** Largest batch: sizes the planned memory. Default 32. */
@@ -39,28 +48,18 @@ export interface ModelOptions {
   readonly build?: BuildName | 'auto';
   /** The core's wasm bytes, for runtimes that cannot read the packaged file. */
   readonly wasm?: Uint8Array;
-}
-
-export interface StepInfo extends StepMetrics {
-  /** Optimizer steps completed (t + 1 after the update of step t). */
-  readonly step: number;
-  readonly epoch: number;
-  /** Mean loss over the batch. */
-  readonly loss: number;
-  /** Share of the batch classified correctly (softmaxCrossEntropy; NaN otherwise). */
-  readonly accuracy: number;
-  readonly examples: number;
-}
-
-export interface EpochInfo {
-  /** The model's epoch counter (it continues across fit() calls, and drives the data order). */
-  readonly epoch: number;
-  /** False for an epoch cut short by the abort signal. */
-  readonly complete: boolean;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly examplesPerSecond: number;
-  readonly validation?: Evaluation;
+  /**
+   * Workers that fit() trains on (worker_threads in Node, Web Workers in browsers), at most `shards`; 0
+   * trains inline on the calling thread. Any count gives the same bits. Default 1 where the runtime has
+   * shared memory (fit() then runs off the calling thread), else 0 with a notice through onWarning.
+   */
+  readonly workers?: number;
+  /**
+   * Shards each batch is cut into (rows floor(s·B/S) up to the next), each with its own gradient slot,
+   * added in a fixed tree. Results depend on it (and never on workers): keep it fixed to reproduce a run.
+   * At most 64. Default 4.
+   */
+  readonly shards?: number;
 }
 
 export interface FitOptions {
@@ -86,27 +85,6 @@ export interface FitOptions {
   readonly nonFinite?: 'throw' | 'skip';
 }
 
-export interface FitHistory {
-  /** Optimizer steps completed by the model (over all fit calls). */
-  readonly steps: number;
-  /** Steps refused for a non-finite loss or gradient in this fit (nonFinite: 'skip'). */
-  readonly skippedSteps: number;
-  /** Whether the abort signal stopped the run early. */
-  readonly aborted: boolean;
-  readonly epochs: readonly EpochInfo[];
-}
-
-/**
- * A step refused because its loss or a gradient is NaN or Infinity; the parameters and optimizer state
- * are as they were before the step. `tensor` names the first offending parameter tensor ('' for a loss).
- */
-export class NonFiniteError extends Error {
-  constructor(message: string, readonly step: number, readonly tensor: string, readonly index: number, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'NonFiniteError';
-  }
-}
-
 /**
  * Lets timers, I/O and callbacks run between training steps. setTimeout(0) would idle for at least 1 ms
  * (4 ms when nested in browsers), about 5% of a 20 ms slice; setImmediate (Node, Bun, Deno) and a
@@ -125,19 +103,11 @@ const yieldToEventLoop: () => Promise<void> = (() => {
   return () => new Promise<void>((r) => setTimeout(r, 0));
 })();
 
-const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse'];
+const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
 const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
 
 function checkType(where: string, field: string, v: unknown, type: 'boolean' | 'function'): void {
   if (v !== undefined && typeof v !== type) throw new Error(`${where}: ${field} is ${String(v)} (need a ${type})`);
-}
-
-export interface Evaluation {
-  /** Mean loss per example. */
-  readonly loss: number;
-  /** Share classified correctly (softmaxCrossEntropy; NaN otherwise). */
-  readonly accuracy: number;
-  readonly count: number;
 }
 
 const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
@@ -147,6 +117,26 @@ function checkBatchSize(where: string, b: unknown, max: number): number {
     throw new Error(`${where}: batchSize is ${String(b)} (need an integer from 1 to ${max})`);
   }
   return b as number;
+}
+
+function checkCount(field: string, v: unknown, min: number, max: number): number {
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+    throw new Error(`createModel: ${field} is ${String(v)} (need an integer from ${min} to ${max})`);
+  }
+  return v as number;
+}
+
+/** Why fit() cannot use workers here, or null when it can. */
+function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | null {
+  if (!fused) return 'the update runs through the TypeScript reference path, which workers do not run';
+  if (mod.build !== 'threads') {
+    return threadsAvailable() ? 'the model uses the single-threaded build (build: "single")'
+      : typeof SharedArrayBuffer === 'undefined' ? 'this runtime has no SharedArrayBuffer'
+      : (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
+        ? 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
+        : 'this runtime cannot share WebAssembly memory';
+  }
+  return null;
 }
 
 /** Compiles the spec onto the core and initialises the parameters from the seed. */
@@ -163,33 +153,54 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
   const seed = options.seed ?? 0;
   if (!isSeed(seed)) throw new Error(`createModel: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
+  const shards = checkCount('shards', options.shards ?? 4, 1, MAX_SHARDS);
+  if (options.workers !== undefined) checkCount('workers', options.workers, 0, shards);
+  const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
   if (!lowered.fused && options.fuse !== false) {
-    (options.onWarning ?? console.warn)(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
+    warn(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
       `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path`);
   }
   const mod = await loadCoreModule(options.build ?? 'auto', options.wasm);
-  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: lowered.fused ? stateSlotsOf(lowered.fused) : 0 });
+  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: lowered.fused ? stateSlotsOf(lowered.fused) : 0, shards });
   if (lowered.fused) initState(net, lowered.fused);
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
   const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };
-  return new Model(net, batchSize, optimizer, lowered.fused ? new FusedUpdater(net, lowered.fused) : null, reference);
+  let workers = options.workers ?? 1;
+  const why = workers > 0 ? noWorkersReason(mod, lowered.fused) : null;
+  if (why) {
+    warn(`gradnoise: fit() trains inline on the calling thread, not on ${workers} worker${workers > 1 ? 's' : ''}: ${why}. The results are the same bits.`);
+    workers = 0;
+  }
+  const engine = new Engine(net, lowered.fused ? new FusedUpdater(net, lowered.fused) : null, reference);
+  return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why);
 }
 
 export class Model {
   private lastRows = 0;
   private disposed = false;
+  private running: 'inline' | 'workers' | null = null;
+  private pool: Promise<Pool> | null = null;
+  private readonly net: Network;
 
   /** @internal use createModel() */
-  constructor(private readonly net: Network, readonly batchSize: number, readonly optimizer: Chain,
-              private readonly fused: FusedUpdater | null, private readonly reference: ReferenceRun | null) {}
+  constructor(private readonly engine: Engine, private readonly mod: CoreModule, readonly batchSize: number,
+              readonly optimizer: Chain, private readonly fusedPlan: FusedPlan | null,
+              /** Workers fit() trains on (0: inline on the calling thread). */
+              readonly workers: number,
+              /** Why fit() runs inline although workers were asked for (null when it does not). */
+              readonly inlineReason: string | null) {
+    this.net = engine.net;
+  }
 
   /** Whether updates run in the fused wasm pass (true) or through the chain's TypeScript reference path. */
-  get isFused(): boolean { return this.fused !== null; }
+  get isFused(): boolean { return this.engine.fused !== null; }
 
   get spec(): ModelSpec { return this.net.spec; }
   get seed(): number { return this.net.seed; }
+  /** Shards per batch (the determinism contract: same shards, same bits, any workers). */
+  get shards(): number { return this.net.shards; }
   /** Which core build runs this model. */
   get build(): BuildName { return this.net.core.build; }
   /** Optimizer steps taken so far. */
@@ -201,13 +212,18 @@ export class Model {
   /** The layout plan (offsets of every block and tensor), for tools and docs. */
   get layout() { return this.net.plan; }
 
-  private live(where: string): Network {
+  // Every method passes here: a disposed model refuses everything; during fit() on workers the memory is
+  // theirs, and during an inline fit() only reads may interleave (from its callbacks).
+  private live(where: string, read = false): Network {
     if (this.disposed) throw new Error(`${where}: the model has been disposed`);
+    if (this.running === 'workers' || (this.running === 'inline' && !read)) {
+      throw new Error(`${where}: the model is training (fit() in progress${this.running === 'workers' ? ' on workers' : ''}); await it first`);
+    }
     return this.net;
   }
 
   private tensor(where: string, name: string) {
-    const p = this.live(where).plan.paramTensors.get(name);
+    const p = this.live(where, where !== 'setParam').plan.paramTensors.get(name);
     if (!p) throw new Error(`${where}: no parameter "${name}" (have: ${this.paramNames.join(', ')})`);
     return p;
   }
@@ -243,109 +259,58 @@ export class Model {
   getGrad(name: string): Float32Array {
     const p = this.tensor('getGrad', name);
     if (this.lastRows === 0) throw new Error('getGrad: no gradient (call computeGradients() first; a training step consumes its gradients)');
-    const g = this.net.f32(p.offset + this.net.plan.grads[0]!.offset - this.net.plan.params.offset, p.elements).slice();
+    const g = this.net.f32(p.offset + this.net.gradShift(0), p.elements).slice();
     const scale = Math.fround(1 / this.lastRows);
     for (let i = 0; i < g.length; i++) g[i] = Math.fround(g[i]! * scale);
     return g;
   }
 
-  private load(s: Staged, order: Uint32Array | null, from: number, rows: number): void {
-    const net = this.net, F = net.inputs, O = net.outputs;
-    const xin = net.f32(net.input, rows * F);
-    const lab = s.labels ? net.i32(net.labels, rows) : null;
-    const tgt = s.targets ? net.f32(net.targets, rows * O) : null;
-    for (let r = 0; r < rows; r++) {
-      const e = order ? order[from + r]! : from + r;
-      xin.set(s.x.subarray(e * F, e * F + F), r * F);
-      if (lab) lab[r] = s.labels![e]!;
-      if (tgt) tgt.set(s.targets!.subarray(e * O, e * O + O), r * O);
-    }
-  }
-
-  // Runs kernels, turning a wasm trap into an Error that says what was running.
-  private guard<T>(where: string, body: () => T): T {
+  // One step on the loaded rows; a refused step drops its gradients and rethrows.
+  private inlineStep(where: string, rows: number): { loss: number; correct: number; metrics: StepMetrics } {
+    const { engine } = this;
+    this.lastRows = 0;
     try {
-      return body();
+      const { loss, correct } = engine.gradients(where, rows);
+      return { loss, correct, metrics: engine.update(where, rows) };
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        throw new Error(`${where}: the core trapped during ${this.net.phase.what} at step ${this.net.step}: ${e.message}`, { cause: e });
-      }
+      if (e instanceof NonFiniteError) engine.dropGradients();
       throw e;
-    } finally {
-      this.net.phase.what = 'idle';
     }
-  }
-
-  // One forward + backward on the loaded rows. Returns (loss sum, correct). Throws NonFiniteError for a
-  // non-finite loss, before the backward.
-  private runBatch(where: string, rows: number): [number, number] {
-    const net = this.net;
-    this.lastRows = 0;
-    return this.guard(where, () => {
-      net.forward(rows, true);
-      const loss = net.lossForward(rows);
-      const correct = net.correct(rows);
-      if (!Number.isFinite(loss)) {
-        throw new NonFiniteError(`${where}: the loss is ${loss} at step ${net.step}: training diverged (try a smaller learning rate, or clipping)`, net.step, '', -1);
-      }
-      net.backward(rows);
-      this.lastRows = rows;
-      return [loss, correct];
-    });
-  }
-
-  // The update from the gradients of the last batch; advances the step and consumes the gradients.
-  // Throws NonFiniteError (with the step and the first offending tensor) when a gradient is not finite,
-  // leaving parameters and state untouched.
-  private update(where: string, rows: number): StepMetrics {
-    const net = this.net;
-    this.lastRows = 0;
-    return this.guard(where, () => {
-      let m: StepMetrics;
-      try {
-        m = this.fused ? this.fused.run(rows) : referenceUpdate(net, this.reference!, rows);
-      } catch (e) {
-        if (!(e instanceof NonFiniteGradientError)) throw e;
-        const name = (e.tensor >= 0 ? this.paramNames[e.tensor] : undefined) ?? e.tensorName;
-        throw new NonFiniteError(`${where}: step ${e.step}: the gradient of ${name} is ${e.value} at index ${e.index}; the update is refused`,
-          e.step, name, e.index, { cause: e });
-      }
-      net.step = net.step + 1;
-      return m;
-    });
-  }
-
-  // After a refused step: the gradients are dropped, so the next batch starts from zero.
-  private dropGradients(): void {
-    const { plan, k } = this.net;
-    k.fill_f32(plan.grads[0]!.offset, plan.grads[0]!.bytes >> 2, 0);
   }
 
   /** Forward and backward on one batch (at most batchSize examples), no update; returns the mean loss. */
   computeGradients(x: Inputs, y: Targets): number {
     const s = stage('computeGradients', this.live('computeGradients'), x, y, true);
     if (s.count > this.batchSize) throw new Error(`computeGradients: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
-    this.load(s, null, 0, s.count);
-    return this.runBatch('computeGradients', s.count)[0] / s.count;
+    this.engine.load(s, null, 0, 0, s.count);
+    this.lastRows = 0;
+    const { loss } = this.engine.gradients('computeGradients', s.count);
+    this.lastRows = s.count;
+    return loss / s.count;
   }
 
   /** One optimizer step on one batch (at most batchSize examples). */
   trainOnBatch(x: Inputs, y: Targets): StepMetrics & { loss: number; accuracy: number } {
     const s = stage('trainOnBatch', this.live('trainOnBatch'), x, y, true);
     if (s.count > this.batchSize) throw new Error(`trainOnBatch: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
-    this.load(s, null, 0, s.count);
-    try {
-      const [loss, correct] = this.runBatch('trainOnBatch', s.count);
-      const m = this.update('trainOnBatch', s.count);
-      return { ...m, loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count) };
-    } catch (e) {
-      if (e instanceof NonFiniteError) this.dropGradients();
-      throw e;
-    }
+    this.engine.load(s, null, 0, 0, s.count);
+    const { loss, correct, metrics } = this.inlineStep('trainOnBatch', s.count);
+    return { ...metrics, loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count) };
   }
 
   private accuracyOf(correct: number, rows: number): number {
     return this.net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
+  }
+
+  // The pool, started at the first fit() on workers and again after a failure broke it.
+  private async workerPool(): Promise<Pool> {
+    if (this.pool) {
+      const p = await this.pool.catch(() => null);
+      if (p && !p.broken) return p;
+    }
+    const spin = (await hardwareThreads()) >= this.workers ? 4000 : 0;
+    this.pool = Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
+    return this.pool;
   }
 
   /** Trains for `epochs` passes over (x, y) with seeded shuffling. */
@@ -366,92 +331,74 @@ export class Model {
     const s = stage('fit', net, x, y, true);
     if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
     const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y, true) : null;
-    const shuffle = options.shuffle ?? true;
     const nonFinite = options.nonFinite ?? 'throw';
     if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is "${String(nonFinite)}" (allowed: throw, skip)`);
-    let skipped = 0;
-    const steps = options.dropLast ? Math.floor(s.count / batch) : Math.ceil(s.count / batch);
-    const history: EpochInfo[] = [];
-    let yieldAt = performance.now() + 20;
-    for (let e = 0; e < epochs && !options.signal?.aborted; e++) {
-      // The model's epoch counter, not this call's: repeated fit() calls continue the data order.
-      const epoch = net.epoch;
-      const order = shuffle ? epochOrder(seed, epoch, s.count) : null;
-      const t0 = performance.now();
-      let lossSum = 0, correct = 0, seen = 0, complete = true;
-      for (let i = 0; i < steps; i++) {
-        if (options.signal?.aborted) { complete = false; break; }
-        const rows = Math.min(batch, s.count - i * batch);
-        this.load(s, order, i * batch, rows);
-        let loss: number, c: number, m: StepMetrics;
-        try {
-          [loss, c] = this.runBatch('fit', rows);
-          m = this.update('fit', rows);
-        } catch (err) {
-          if (!(err instanceof NonFiniteError)) throw err;
-          this.dropGradients();
-          if (nonFinite === 'throw') throw err;
-          skipped++;
-          continue;
-        }
-        lossSum += loss; correct += c; seen += rows;
-        options.onStep?.({ ...m, step: net.step, epoch, loss: loss / rows, accuracy: this.accuracyOf(c, rows), examples: rows });
-        if (performance.now() >= yieldAt) {
-          await yieldToEventLoop();
-          this.live('fit');
-          yieldAt = performance.now() + 20;
-        }
-      }
-      if (complete) net.epoch = epoch + 1;
-      const seconds = (performance.now() - t0) / 1000;
-      const info: EpochInfo = {
-        epoch, complete, loss: lossSum / seen, accuracy: this.accuracyOf(correct, seen), examplesPerSecond: seen / seconds,
-        ...(val ? { validation: this.evaluateStaged(val) } : {}),
-      };
-      history.push(info);
-      options.onEpoch?.(info);
-    }
-    return { steps: net.step, skippedSteps: skipped, aborted: options.signal?.aborted ?? false, epochs: history };
-  }
+    const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite };
+    this.lastRows = 0;
 
-  private evaluateStaged(s: Staged): Evaluation {
-    let loss = 0, correct = 0;
-    for (let from = 0; from < s.count; from += this.batchSize) {
-      const rows = Math.min(this.batchSize, s.count - from);
-      this.load(s, null, from, rows);
-      this.guard('evaluate', () => {
-        this.net.forward(rows, false);
-        loss += this.net.lossForward(rows);
-        correct += this.net.correct(rows);
-      });
+    if (this.workers > 0) {
+      this.running = 'workers';
+      try {
+        const pool = await this.workerPool();
+        return await pool.fit(s, val, cfg, this.batchSize, options);
+      } finally {
+        this.running = null;
+      }
     }
-    return { loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count), count: s.count };
+
+    this.running = 'inline';
+    let yieldAt = performance.now() + 20;
+    try {
+      return await trainLoop(net, cfg, {
+        step: (order, from, rows) => {
+          this.engine.load(s, order, from, 0, rows);
+          return this.inlineStep('fit', rows);
+        },
+      }, {
+        aborted: () => options.signal?.aborted ?? false,
+        onStep: (info) => options.onStep?.(info),
+        onEpoch: (info) => options.onEpoch?.(info),
+        ...(val ? { validate: () => evaluateStaged(this.engine, val, this.batchSize, 'fit validation') } : {}),
+        pause: () => {
+          if (performance.now() < yieldAt) return;
+          yieldAt = performance.now() + 20;
+          return yieldToEventLoop();
+        },
+        check: () => { if (this.disposed) throw new Error('fit: the model has been disposed'); },
+      });
+    } finally {
+      this.running = null;
+    }
   }
 
   /** Mean loss and accuracy over (x, y), in batches of batchSize, without touching the parameters. */
   evaluate(x: Inputs, y: Targets): Evaluation {
-    return this.evaluateStaged(stage('evaluate', this.live('evaluate'), x, y, true));
+    return evaluateStaged(this.engine, stage('evaluate', this.live('evaluate'), x, y, true), this.batchSize);
   }
 
   /** The network's outputs for x (logits for softmaxCrossEntropy), examples x outputs, row-major. */
   predict(x: Inputs): Float32Array {
-    const s = stage('predict', this.live('predict'), x, undefined, false);
+    const s: Staged = stage('predict', this.live('predict'), x, undefined, false);
     const O = this.net.outputs;
     const out = new Float32Array(s.count * O);
     for (let from = 0; from < s.count; from += this.batchSize) {
       const rows = Math.min(this.batchSize, s.count - from);
-      this.load(s, null, from, rows);
-      this.guard('predict', () => this.net.forward(rows, false));
+      this.engine.load(s, null, from, 0, rows);
+      this.engine.infer('predict', rows, false);
       out.set(this.net.f32(this.net.outputPtr, rows * O), from * O);
     }
     return out;
   }
 
   /**
-   * Ends the model: every later call throws, and a fit() in progress stops at its next yield with an
-   * error. The planned memory is freed when the model is no longer referenced.
+   * Ends the model: every later call throws, a fit() on workers rejects at once (an inline one at its next
+   * yield), and every worker ends. The planned memory is freed when the model is no longer referenced.
+   * Resolves when the workers have exited.
    */
-  dispose(): void {
+  async dispose(): Promise<void> {
     this.disposed = true;
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) await (await pool.catch(() => null))?.terminate();
   }
 }

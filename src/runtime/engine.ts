@@ -1,0 +1,186 @@
+// The step engine: one model's training step cut into the pieces that workers share out (docs/workers.md),
+// and the same pieces run in order on one thread. Runtime-agnostic: it knows the network, the update and
+// the shared memory, never which thread or worker it is on.
+//
+// A step on a batch of B rows, for S shards (fixed at model creation, independent of the workers):
+//   1. shard s (rows floor(s·B/S) .. floor((s+1)·B/S)): forward, loss, backward into grad slot s
+//   2. per update unit (a tensor range of at most UPDATE_UNIT elements): add the S slots into slot 0 in a
+//      fixed pairwise tree, then pass 1 (the unit's sum of squares)
+//   3. the norm from the unit sums in a fixed order, the clip, then pass 2 per unit
+// Every result is a pure function of (seed, config, data, S): who runs which shard or unit, and in which
+// order, changes no bit.
+import type { Network } from '../model/network.js';
+import { FusedUpdater, updateUnits, type Unit } from '../optim/fused.js';
+import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
+import { NonFiniteGradientError, type StepMetrics } from '../optim/transforms.js';
+import type { Staged } from './data.js';
+
+/**
+ * A step refused because its loss or a gradient is NaN or Infinity; the parameters and optimizer state
+ * are as they were before the step. `tensor` names the first offending parameter tensor ('' for a loss).
+ */
+export class NonFiniteError extends Error {
+  constructor(message: string, readonly step: number, readonly tensor: string, readonly index: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/** Loss sum and correct count of one shard's rows. */
+export interface ShardResult {
+  loss: number;
+  correct: number;
+}
+
+export class Engine {
+  readonly shards: number;
+  /** Units of the update, also the units of the shard reduction (fused or not). */
+  readonly units: readonly Unit[];
+  private readonly slotStride: number;
+
+  constructor(readonly net: Network, readonly fused: FusedUpdater | null, readonly reference: ReferenceRun | null) {
+    this.shards = net.shards;
+    this.units = fused ? fused.units : updateUnits(net);
+    this.slotStride = net.shards > 1 ? net.plan.grads[1]!.offset - net.plan.grads[0]!.offset : 0;
+  }
+
+  /** Runs kernels, turning a wasm trap into an Error that says what was running. */
+  guard<T>(where: string, body: () => T): T {
+    const net = this.net;
+    try {
+      return body();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        throw new Error(`${where}: the core trapped during ${net.phase.what} at step ${net.step}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    } finally {
+      net.phase.what = 'idle';
+    }
+  }
+
+  /**
+   * Copies batch rows [r0, r1) into the input buffers: row r is example order[from + r] (or from + r
+   * without an order) of the staged data.
+   */
+  load(s: Staged, order: ArrayLike<number> | null, from: number, r0: number, r1: number): void {
+    const net = this.net, F = net.inputs, O = net.outputs;
+    const xin = net.f32(net.input, r1 * F);
+    const lab = s.labels ? net.i32(net.labels, r1) : null;
+    const tgt = s.targets ? net.f32(net.targets, r1 * O) : null;
+    for (let r = r0; r < r1; r++) {
+      const e = order ? order[from + r]! : from + r;
+      xin.set(s.x.subarray(e * F, e * F + F), r * F);
+      if (lab) lab[r] = s.labels![e]!;
+      if (tgt) tgt.set(s.targets!.subarray(e * O, e * O + O), r * O);
+    }
+  }
+
+  /** Rows of the batch that shard s takes. */
+  shardRows(rows: number, s: number): [number, number] {
+    return this.net.shardRows(rows, s);
+  }
+
+  /** Step part 1 for shard s of a batch of `rows` loaded rows: forward, loss, backward into grad slot s. */
+  runShard(s: number, rows: number): ShardResult {
+    const net = this.net;
+    const [r0, r1] = net.shardRows(rows, s);
+    if (r1 === r0) {
+      const slot = net.plan.grads[s]!;
+      net.k.fill_f32(slot.offset, slot.bytes >> 2, 0);
+      return { loss: 0, correct: 0 };
+    }
+    const pass = net.pass(r0, r1 - r0, s, true);
+    net.forward(pass);
+    const loss = net.lossForward(pass);
+    const correct = net.correct(pass);
+    net.backward(pass);
+    return { loss, correct };
+  }
+
+  /** Step part 2a for unit u: grad slots added into slot 0 in the fixed tree. */
+  reduce(u: number): void {
+    if (this.shards === 1) return;
+    const x = this.units[u]!;
+    this.net.k.reduce_slots_f32(x.g, this.slotStride, this.shards, x.n);
+  }
+
+  /** Loss and correct count of a batch from its shards' results, added in shard order. */
+  static combine(results: readonly ShardResult[]): ShardResult {
+    let loss = 0, correct = 0;
+    for (const r of results) { loss += r.loss; correct += r.correct; }
+    return { loss, correct };
+  }
+
+  /** Forward + backward of every shard on this thread, then the reduction into grad slot 0. */
+  gradients(where: string, rows: number): ShardResult {
+    const net = this.net;
+    return this.guard(where, () => {
+      const results: ShardResult[] = [];
+      for (let s = 0; s < this.shards; s++) results.push(this.runShard(s, rows));
+      const sum = Engine.combine(results);
+      if (!Number.isFinite(sum.loss)) {
+        throw new NonFiniteError(`${where}: the loss is ${sum.loss} at step ${net.step}: training diverged (try a smaller learning rate, or clipping)`, net.step, '', -1);
+      }
+      net.phase.what = 'reduction of gradient shards';
+      for (let u = 0; u < this.units.length; u++) this.reduce(u);
+      return sum;
+    });
+  }
+
+  /**
+   * The update from the reduced gradients of `rows` examples; advances the step. Throws NonFiniteError
+   * (step, first offending tensor) for a non-finite gradient, leaving parameters and state untouched.
+   */
+  update(where: string, rows: number): StepMetrics {
+    const net = this.net;
+    return this.guard(where, () => {
+      let m: StepMetrics;
+      try {
+        m = this.fused ? this.fused.run(rows) : referenceUpdate(net, this.reference!, rows);
+      } catch (e) {
+        throw this.nonFiniteError(where, e);
+      }
+      net.step = net.step + 1;
+      return m;
+    });
+  }
+
+  /** A NonFiniteGradientError as the public NonFiniteError (anything else unchanged). */
+  nonFiniteError(where: string, e: unknown): unknown {
+    if (!(e instanceof NonFiniteGradientError)) return e;
+    const name = (e.tensor >= 0 ? [...this.net.plan.paramTensors.keys()][e.tensor] : undefined) ?? e.tensorName;
+    return new NonFiniteError(`${where}: step ${e.step}: the gradient of ${name} is ${e.value} at index ${e.index}; the update is refused`,
+      e.step, name, e.index, { cause: e });
+  }
+
+  /** After a refused step: grad slot 0 is zeroed, so getGrad() shows nothing stale. */
+  dropGradients(): void {
+    const g = this.net.plan.grads[0]!;
+    this.net.k.fill_f32(g.offset, g.bytes >> 2, 0);
+  }
+
+  /** Forward only, unsharded, over rows [0, rows) (evaluate, predict): shard 0's scratch. */
+  infer(where: string, rows: number, withLoss: boolean): ShardResult {
+    const net = this.net;
+    return this.guard(where, () => {
+      const pass = net.pass(0, rows, 0, false);
+      net.forward(pass);
+      return withLoss ? { loss: net.lossForward(pass), correct: net.correct(pass) } : { loss: 0, correct: 0 };
+    });
+  }
+}
+
+/** Mean loss and accuracy over staged data, in chunks of `chunk` rows, unsharded (the same on any thread). */
+export function evaluateStaged(engine: Engine, s: Staged, chunk: number, where = 'evaluate'): { loss: number; accuracy: number; count: number } {
+  let loss = 0, correct = 0;
+  for (let from = 0; from < s.count; from += chunk) {
+    const rows = Math.min(chunk, s.count - from);
+    engine.load(s, null, from, 0, rows);
+    const r = engine.infer(where, rows, true);
+    loss += r.loss;
+    correct += r.correct;
+  }
+  const accuracy = engine.net.loss === 'softmaxCrossEntropy' ? correct / s.count : NaN;
+  return { loss: loss / s.count, accuracy, count: s.count };
+}

@@ -1,0 +1,120 @@
+// The training loop of fit(), runtime-agnostic: epochs, the seeded data order, the abort check at step
+// boundaries, skipped steps, progress events and validation. It runs inline on the caller's thread or
+// inside the leading worker (runtime/worker.ts), with a StepRunner that does the step's work either on this
+// thread or shared out over the workers; the loop cannot tell which.
+import type { Network } from '../model/network.js';
+import type { StepMetrics } from '../optim/transforms.js';
+import { epochOrder } from './data.js';
+import { NonFiniteError } from './engine.js';
+
+export interface StepInfo extends StepMetrics {
+  /** Optimizer steps completed (t + 1 after the update of step t). */
+  readonly step: number;
+  readonly epoch: number;
+  /** Mean loss over the batch. */
+  readonly loss: number;
+  /** Share of the batch classified correctly (softmaxCrossEntropy; NaN otherwise). */
+  readonly accuracy: number;
+  readonly examples: number;
+}
+
+export interface Evaluation {
+  /** Mean loss per example. */
+  readonly loss: number;
+  /** Share classified correctly (softmaxCrossEntropy; NaN otherwise). */
+  readonly accuracy: number;
+  readonly count: number;
+}
+
+export interface EpochInfo {
+  /** The model's epoch counter (it continues across fit() calls, and drives the data order). */
+  readonly epoch: number;
+  /** False for an epoch cut short by the abort signal. */
+  readonly complete: boolean;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly examplesPerSecond: number;
+  readonly validation?: Evaluation;
+}
+
+export interface FitHistory {
+  /** Optimizer steps completed by the model (over all fit calls). */
+  readonly steps: number;
+  /** Steps refused for a non-finite loss or gradient in this fit (nonFinite: 'skip'). */
+  readonly skippedSteps: number;
+  /** Whether the abort signal stopped the run early. */
+  readonly aborted: boolean;
+  readonly epochs: readonly EpochInfo[];
+}
+
+/** fit()'s options once checked: plain data, so it crosses to a worker as it is. */
+export interface LoopConfig {
+  readonly count: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly dropLast: boolean;
+  readonly nonFinite: 'throw' | 'skip';
+}
+
+/** One training step on batch rows order[from ..] (or from .. without shuffling). */
+export interface StepRunner {
+  /** Loss sum and correct count of the batch and the update's metrics; throws NonFiniteError for a refused step. */
+  step(order: Uint32Array | null, from: number, rows: number): { loss: number; correct: number; metrics: StepMetrics };
+}
+
+export interface LoopHooks {
+  aborted(): boolean;
+  onStep(info: StepInfo): void;
+  onEpoch(info: EpochInfo): void;
+  /** Validation after each epoch, when fit() got some. */
+  readonly validate?: () => Evaluation;
+  /** Called after every step; may return a promise to let the thread's event loop run. */
+  pause(): Promise<void> | void;
+  /** Checked after every pause: throws when the run must end (a disposed model). */
+  check(): void;
+}
+
+export const accuracyOf = (net: Network, correct: number, rows: number): number =>
+  net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
+
+export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunner, hooks: LoopHooks): Promise<FitHistory> {
+  const { count, batch } = cfg;
+  let skipped = 0;
+  const steps = cfg.dropLast ? Math.floor(count / batch) : Math.ceil(count / batch);
+  const history: EpochInfo[] = [];
+  for (let e = 0; e < cfg.epochs && !hooks.aborted(); e++) {
+    // The model's epoch counter, not this call's: repeated fit() calls continue the data order.
+    const epoch = net.epoch;
+    const order = cfg.shuffle ? epochOrder(cfg.seed, epoch, count) : null;
+    const t0 = performance.now();
+    let lossSum = 0, correct = 0, seen = 0, complete = true;
+    for (let i = 0; i < steps; i++) {
+      if (hooks.aborted()) { complete = false; break; }
+      const rows = Math.min(batch, count - i * batch);
+      let r;
+      try {
+        r = runner.step(order, i * batch, rows);
+      } catch (err) {
+        if (!(err instanceof NonFiniteError) || cfg.nonFinite === 'throw') throw err;
+        skipped++;
+        continue;
+      }
+      lossSum += r.loss; correct += r.correct; seen += rows;
+      hooks.onStep({ ...r.metrics, step: net.step, epoch, loss: r.loss / rows, accuracy: accuracyOf(net, r.correct, rows), examples: rows });
+      const p = hooks.pause();
+      if (p) await p;
+      hooks.check();
+    }
+    if (complete) net.epoch = epoch + 1;
+    const seconds = (performance.now() - t0) / 1000;
+    const info: EpochInfo = {
+      epoch, complete, loss: lossSum / seen, accuracy: accuracyOf(net, correct, seen), examplesPerSecond: seen / seconds,
+      ...(hooks.validate ? { validation: hooks.validate() } : {}),
+    };
+    history.push(info);
+    hooks.onEpoch(info);
+  }
+  return { steps: net.step, skippedSteps: skipped, aborted: hooks.aborted(), epochs: history };
+}

@@ -1,0 +1,63 @@
+// Messages between the pool (host side, runtime/pool.ts) and its workers (runtime/worker.ts). Everything is
+// plain data, structured-cloneable: the compiled module, the shared memory, the control block and the
+// training data (in SharedArrayBuffers) are shared, not copied.
+import type { BuildName } from '../core/wasm.js';
+import type { ModelSpec } from '../model/spec.js';
+import type { FusedPlan } from '../optim/fuse.js';
+import type { Staged } from './data.js';
+import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
+
+export interface InitMessage {
+  readonly type: 'init';
+  readonly id: number;
+  readonly parties: number;
+  readonly spin: number;
+  readonly build: BuildName;
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly spec: ModelSpec;
+  readonly net: { readonly maxRows: number; readonly seed: number; readonly stateSlots: number; readonly shards: number };
+  readonly fused: FusedPlan;
+  readonly control: SharedArrayBuffer;
+}
+
+/** A fault to inject, for the lifecycle tests only (set through the pool's testing hook). */
+export interface Fault {
+  readonly worker: number;
+  readonly step: number;
+  readonly kind: 'throw' | 'exit';
+}
+
+export interface FitMessage {
+  readonly type: 'fit';
+  readonly data: Staged;
+  readonly validation: Staged | null;
+  readonly cfg: LoopConfig;
+  /** The shared buffer of the epoch order (count u32), when shuffling. */
+  readonly order: Uint32Array | null;
+  /** Whether the host wants every step's info (it has an onStep). */
+  readonly steps: boolean;
+  /** Rows per chunk of validation (the model's batchSize). */
+  readonly evalChunk: number;
+  readonly fault: Fault | null;
+}
+
+/** An error as it crosses back: enough to rebuild a NonFiniteError or an Error with its message and stack. */
+export interface ErrorData {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly step?: number;
+  readonly tensor?: string;
+  readonly index?: number;
+  /** A worker that only stopped because another one failed. */
+  readonly peer?: boolean;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'alive' }
+  | { readonly type: 'ready'; readonly id: number }
+  | { readonly type: 'steps'; readonly steps: StepInfo[] }
+  | { readonly type: 'epoch'; readonly info: EpochInfo }
+  | { readonly type: 'done'; readonly history: FitHistory }
+  | { readonly type: 'error'; readonly id: number; readonly error: ErrorData };

@@ -1,0 +1,90 @@
+// The control block that workers share for one model: a barrier, the current command, the step's batch,
+// failure and abort flags (Int32 words), then the shards' loss sums and the units' pass-1 sums (f64).
+// Synchronisation is Atomics on this block only: no postMessage per step.
+export const C_GEN = 0; //      barrier generation (bumped by the last arrival)
+export const C_COUNT = 1; //    arrivals at the current barrier
+export const C_CMD = 2; //      what the followers do after the next barrier: CMD_STEP or CMD_DONE
+export const C_ROWS = 3; //     rows of the step's batch
+export const C_FROM = 4; //     position in the epoch order of the batch's first row
+export const C_SHUFFLED = 5; // 1: rows come through the shared order buffer; 0: examples from..from+rows
+export const C_FAIL = 6; //     set by any party that failed, and by the host when a worker died
+export const C_ABORT = 7; //    set by the host: stop at the next step boundary
+const INT_WORDS = 16;
+
+export const CMD_STEP = 1;
+export const CMD_DONE = 2;
+
+/** Thrown inside a worker whose barrier saw C_FAIL: another party failed, this one stops quietly. */
+export class PeerFailure extends Error {
+  constructor() {
+    super('another worker failed');
+    this.name = 'PeerFailure';
+  }
+}
+
+export function controlBytes(shards: number, units: number): number {
+  return INT_WORDS * 4 + (2 * shards + units) * 8;
+}
+
+export class Control {
+  readonly i32: Int32Array;
+  /** loss sum and correct count of shard s at [2s], [2s + 1]. */
+  readonly shardResults: Float64Array;
+  /** pass-1 sum of unit u at [u]. */
+  readonly unitSums: Float64Array;
+
+  /**
+   * `parties` workers meet at every barrier; a waiting one spins `spin` loads before it sleeps (spinning
+   * wins when every worker has a core, and wastes the core when they share).
+   */
+  constructor(readonly sab: SharedArrayBuffer, readonly parties: number, shards: number, units: number, readonly spin: number) {
+    this.i32 = new Int32Array(sab, 0, INT_WORDS);
+    this.shardResults = new Float64Array(sab, INT_WORDS * 4, 2 * shards);
+    this.unitSums = new Float64Array(sab, INT_WORDS * 4 + 2 * shards * 8, units);
+  }
+
+  /**
+   * Waits until all parties have arrived. Throws PeerFailure if a party failed (before or while waiting):
+   * a failure wakes every sleeper, and sleeps are bounded, so no party waits for a dead one.
+   */
+  barrier(): void {
+    const c = this.i32;
+    const gen = Atomics.load(c, C_GEN);
+    if (Atomics.load(c, C_FAIL) !== 0) throw new PeerFailure();
+    if (Atomics.add(c, C_COUNT, 1) === this.parties - 1) {
+      // Reset the count before opening the barrier: nobody can arrive at the next one before the bump.
+      Atomics.store(c, C_COUNT, 0);
+      Atomics.add(c, C_GEN, 1);
+      Atomics.notify(c, C_GEN);
+      return;
+    }
+    for (let i = 0; i < this.spin; i++) if (Atomics.load(c, C_GEN) !== gen) return;
+    while (Atomics.load(c, C_GEN) === gen) {
+      Atomics.wait(c, C_GEN, gen, 200);
+      if (Atomics.load(c, C_FAIL) !== 0) throw new PeerFailure();
+    }
+  }
+
+  /** Marks the run failed and wakes every party that sleeps in a barrier. */
+  fail(): void {
+    Atomics.store(this.i32, C_FAIL, 1);
+    Atomics.notify(this.i32, C_GEN);
+  }
+
+  get failed(): boolean {
+    return Atomics.load(this.i32, C_FAIL) !== 0;
+  }
+
+  get aborted(): boolean {
+    return Atomics.load(this.i32, C_ABORT) !== 0;
+  }
+
+  abort(): void {
+    Atomics.store(this.i32, C_ABORT, 1);
+  }
+
+  /** Before a run: no failure, no abort, nobody at the barrier. */
+  reset(): void {
+    for (const w of [C_COUNT, C_FAIL, C_ABORT, C_CMD]) Atomics.store(this.i32, w, 0);
+  }
+}
