@@ -158,24 +158,29 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
+  const mod = await loadCoreModule(options.build ?? 'auto', options.wasm);
+  // Workers need the threads build and a fused update. The notice says why not, unless the caller's own
+  // explicit choice (fuse: false, build: "single", workers: 0) already says it.
+  let workers = options.workers ?? 1;
+  const why = workers > 0 ? noWorkersReason(mod, lowered.fused) : null;
+  const inline = why ? `; fit() trains inline on the calling thread, not on ${workers} worker${workers > 1 ? 's' : ''}` : '';
   if (!lowered.fused && options.fuse !== false) {
     warn(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
-      `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path`);
+      `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path${inline}`);
+  } else if (why && (options.workers !== undefined || (options.fuse !== false && options.build !== 'single'))) {
+    warn(`gradnoise: ${why}${inline}. The results are the same bits.`);
   }
-  const mod = await loadCoreModule(options.build ?? 'auto', options.wasm);
+  if (why) workers = 0;
   const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: lowered.fused ? stateSlotsOf(lowered.fused) : 0, shards });
   if (lowered.fused) initState(net, lowered.fused);
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
   const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };
-  let workers = options.workers ?? 1;
-  const why = workers > 0 ? noWorkersReason(mod, lowered.fused) : null;
-  if (why) {
-    warn(`gradnoise: fit() trains inline on the calling thread, not on ${workers} worker${workers > 1 ? 's' : ''}: ${why}. The results are the same bits.`);
-    workers = 0;
-  }
   const engine = new Engine(net, lowered.fused ? new FusedUpdater(net, lowered.fused) : null, reference);
   return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why);
 }
+
+// A model dropped without dispose() still ends its workers once it is collected.
+const orphans = new FinalizationRegistry<Promise<Pool>>((pool) => { void pool.then((p) => p.terminate(), () => {}); });
 
 export class Model {
   private lastRows = 0;
@@ -309,8 +314,11 @@ export class Model {
       if (p && !p.broken) return p;
     }
     const spin = (await hardwareThreads()) >= this.workers ? 4000 : 0;
-    this.pool = Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
-    return this.pool;
+    if (this.pool) orphans.unregister(this);
+    const pool = Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
+    this.pool = pool;
+    orphans.register(this, pool, this);
+    return pool;
   }
 
   /** Trains for `epochs` passes over (x, y) with seeded shuffling. */
@@ -399,6 +407,7 @@ export class Model {
     this.disposed = true;
     const pool = this.pool;
     this.pool = null;
+    orphans.unregister(this);
     if (pool) await (await pool.catch(() => null))?.terminate();
   }
 }

@@ -88,7 +88,8 @@ describe('fit across calls', () => {
 
   it('an aborted fit stops at a step boundary, says so, and keeps its epoch counter', async () => {
     const d = blobs(400, 4);
-    const m = await createModel(mlp({ inputs: 8, hidden: [16], outputs: 4 }), { batchSize: 10, seed: 5 });
+    // Inline, so that the abort from onStep lands before the next step (with workers onStep comes later).
+    const m = await createModel(mlp({ inputs: 8, hidden: [16], outputs: 4 }), { batchSize: 10, seed: 5, workers: 0 });
     const ac = new AbortController();
     const h = await m.fit(d.x, d.y, { epochs: 3, signal: ac.signal, onStep: (s) => { if (s.step === 7) ac.abort(); } });
     expect(h.aborted).toBe(true);

@@ -229,7 +229,8 @@ const ZSEED = 2 ** 40 + 99;
 
 /** Trains `steps` steps on the zero data; returns every tensor after every step (index 0 = before). */
 async function zeroRun(optimizer: GradientTransformation, fuse: boolean, steps = 6, seed = ZSEED) {
-  const model = await createModel(ZSPEC, { batchSize: 4, seed, optimizer, fuse });
+  // workers: 0: onStep reads the weights, which only an inline fit() allows mid-run.
+  const model = await createModel(ZSPEC, { batchSize: 4, seed, optimizer, fuse, workers: 0 });
   const snaps: Map<string, Float32Array>[] = [model.getWeights()];
   const info: StepInfo[] = [];
   await model.fit(ZX, ZY, { epochs: steps, onStep: (s) => { info.push(s); snaps.push(model.getWeights()); } });
@@ -312,7 +313,7 @@ describe.each([true, false])('the noise actually added (fuse: %s)', (fuse) => {
 
   it('a tensor spanning many kernel chunks with an odd tail (37 x 211 = 7807 elements) gets its stream bit for bit', async () => {
     const spec: ModelSpec = { inputs: 37, layers: [dense(211, { kernelInit: 'zeros', biasInit: 'zeros' })], loss: 'meanSquaredError' };
-    const model = await createModel(spec, { batchSize: 1, seed: ZSEED, fuse, optimizer: chain(addNoise({ eta: 0.3, gamma: 0.55 }), sgd({ lr: 1 })) });
+    const model = await createModel(spec, { batchSize: 1, seed: ZSEED, fuse, workers: 0, optimizer: chain(addNoise({ eta: 0.3, gamma: 0.55 }), sgd({ lr: 1 })) });
     const snaps = [model.getParam('dense_0/kernel')];
     await model.fit(new Float32Array(37), new Float32Array(211), { epochs: 3, onStep: () => snaps.push(model.getParam('dense_0/kernel')) });
     for (let t = 0; t < 3; t++) {
@@ -415,7 +416,7 @@ function nfData(pattern: string): { x: Float32Array; y: Float32Array } {
 
 describe.each([true, false])('non-finite gradients (fuse: %s)', (fuse) => {
   it('a NaN gradient mid-training stops fit naming the step and the tensor; the refused step changes nothing', async () => {
-    const model = await createModel(NF_SPEC, { batchSize: 2, seed: 3, fuse, optimizer: chain(clipByGlobalNorm(5), sgd({ lr: 0.1, momentum: 0.9 })) });
+    const model = await createModel(NF_SPEC, { batchSize: 2, seed: 3, fuse, workers: 0, optimizer: chain(clipByGlobalNorm(5), sgd({ lr: 0.1, momentum: 0.9 })) });
     expect(model.isFused).toBe(fuse);
     const d = nfData('gggg+-gg'); // batches of 2, in order: steps 0, 1 fine, step 2 holds both bad examples
     let lastGood: Map<string, Float32Array> | null = null;
