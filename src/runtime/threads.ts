@@ -36,7 +36,9 @@ export async function startWorker(name: string): Promise<WorkerHandle> {
   const url = workerUrl();
   if (nodeLike) {
     const { Worker } = await import('node:worker_threads');
-    const w = new Worker(url, { name });
+    // The host's Node flags, minus --input-type, which a worker (a file, not --eval) refuses to start with.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const w = new Worker(url, { name, execArgv });
     return {
       post: (m) => w.postMessage(m),
       listen(on) {
