@@ -92,17 +92,59 @@ gemmCase('paper bwd layer 1: Xᵀ·dY', 784, 100, 50, 'tn', false);
     `(min ${round(100 * result.gemm512OfRoofline.min)}%, max ${round(100 * result.gemm512OfRoofline.max)}%; goal >= 75%)`);
 }
 
-// 3. Training throughput of the paper's net: 784 -> 20 x 50 ReLU -> 10, He init, plain SGD, batch 100,
-// shuffled, on the first 10,000 MNIST training images; median over epochs after the first (warm-up).
+// 3. Training throughput, inline and on workers (issue #4), all configurations interleaved epoch by epoch
+// and measured inside the run (examples/s of each epoch, after one warm-up epoch):
+//   the paper's net 784 -> 20 x 50 ReLU -> 10, He init, SGD, batch 100, on 10,000 MNIST images;
+//   a compute-bound net 784 -> 1024 -> 1024 -> 10, batch 128, on 2,560 MNIST images.
+// "inline, 1 shard" is the plain single-threaded step (no shard split, no reduction): the fastest one
+// thread does, and the baseline the workers' sharding cost is measured against.
 const data = mnist({ limit: { train: 10000, test: 1 } }).train;
 {
-  const model = await createModel(paperNet('he'), { batchSize: 100, seed: 1, optimizer: sgd({ lr: 0.1 }) });
-  const epochs = quick ? 3 : 8;
-  const h = await model.fit(data.x, data.y, { epochs });
-  const eps = stats(h.epochs.slice(1).map((e) => e.examplesPerSecond));
-  result.training = { model: '784-20x50-10 relu', batch: 100, examplesPerSecond: eps, build: model.build };
-  log(`paper net training (batch 100, 1 core): ${fmt(eps, 1, 0)} examples/s (goal >= 50,000)`);
-  model.dispose();
+  const wideData = { x: data.x.subarray(0, 2560 * 784), y: data.y.subarray(0, 2560) };
+  const nets = {
+    paper: { spec: paperNet('he'), batch: 100, data, flops: null },
+    wide: { spec: { inputs: 784, layers: [1024, 1024].map((u) => ({ kind: 'dense', units: u, activation: 'relu' })).concat([{ kind: 'dense', units: 10 }]), loss: 'softmaxCrossEntropy' }, batch: 128, data: wideData },
+  };
+  // forward + backward FLOPs per example: 2 per weight forward, 4 backward (dW and dX; no dX for layer 1)
+  const dims = { paper: [784, ...Array(20).fill(50), 10], wide: [784, 1024, 1024, 10] };
+  for (const [name, d] of Object.entries(dims)) {
+    let f = 0;
+    for (let i = 0; i + 1 < d.length; i++) f += d[i] * d[i + 1] * (i === 0 ? 4 : 6);
+    nets[name].flops = f;
+  }
+  const configs = [];
+  for (const [name, n] of Object.entries(nets)) {
+    for (const [workers, shards] of [[0, 1], [1, 4], [2, 4]]) {
+      const model = await createModel(n.spec, { batchSize: n.batch, seed: 1, optimizer: sgd({ lr: 0.01 }), workers, shards });
+      await model.fit(n.data.x, n.data.y, { epochs: 1 }); // warm-up (and the workers' start)
+      configs.push({ name, workers, shards, model, n, eps: [] });
+    }
+  }
+  const reps = quick ? 3 : 9;
+  for (let r = 0; r < reps; r++) {
+    for (const c of configs) c.eps.push((await c.model.fit(c.n.data.x, c.n.data.y, { epochs: 1 })).epochs[0].examplesPerSecond);
+  }
+  result.training = {};
+  for (const name of Object.keys(nets)) {
+    const of = (w, s) => configs.find((c) => c.name === name && c.workers === w && c.shards === s);
+    const rows = [of(0, 1), of(1, 4), of(2, 4)].map((c) => ({
+      workers: c.workers, shards: c.shards, examplesPerSecond: stats(c.eps), gflops: stats(c.eps.map((e) => e * c.n.flops)),
+    }));
+    // Scaling from 1 to 2 workers: the median of the per-repetition ratios (the two ran back to back).
+    const one = of(1, 4).eps, two = of(2, 4).eps;
+    const scaling = stats(two.map((v, i) => v / one[i]));
+    const overInline = stats(two.map((v, i) => v / of(0, 1).eps[i]));
+    result.training[name] = { batch: nets[name].batch, flopsPerExample: nets[name].flops, configs: rows, scaling, twoWorkersOverInline: overInline };
+    log(`${name} net (batch ${nets[name].batch}) training, examples/s:`);
+    for (const r of rows) {
+      log(`  ${r.workers === 0 ? 'inline' : `${r.workers} worker${r.workers > 1 ? 's' : ''}`}, ${r.shards} shard${r.shards > 1 ? 's' : ''}: ` +
+        `${fmt(r.examplesPerSecond, 1, 0)} (${round(r.gflops.median / 1e9)} GFLOP/s)`);
+    }
+    log(`  1 -> 2 workers: ${round(scaling.median, 2)}x (min ${round(scaling.min, 2)}, max ${round(scaling.max, 2)}); ` +
+      `2 workers over inline with 1 shard: ${round(overInline.median, 2)}x`);
+  }
+  log(`  goals: wide net >= 1.7x from 1 to 2 workers; paper net >= 95,000 examples/s on 2 workers`);
+  for (const c of configs) await c.model.dispose();
 }
 
 // 4. The fused update alone (pass 1 + pass 2 over the paper net's 88,210 parameters), ns per parameter.
@@ -115,9 +157,9 @@ const data = mnist({ limit: { train: 10000, test: 1 } }).train;
   };
   result.update = {};
   for (const [label, opt] of Object.entries(cases)) {
-    const model = await createModel(paperNet('he'), { batchSize: 100, seed: 1, optimizer: opt });
+    const model = await createModel(paperNet('he'), { batchSize: 100, seed: 1, optimizer: opt, workers: 0 });
     // The model's own updater (a private field: the bench measures exactly what a training step runs).
-    const net = model.net, updater = model.fused;
+    const net = model.engine.net, updater = model.engine.fused;
     const n = [...net.plan.paramTensors.values()].reduce((a, p) => a + p.elements, 0);
     const reps = quick ? 50 : 200;
     // The update consumes (zeroes) the gradients, so each repetition restores a fixed random gradient
@@ -140,7 +182,7 @@ const data = mnist({ limit: { train: 10000, test: 1 } }).train;
 // without annealed noise, interleaved epoch by epoch; the overhead is the ratio of the median step times.
 {
   const mk = (noise) => createModel(paperNet('he'), {
-    batchSize: 100, seed: 1,
+    batchSize: 100, seed: 1, workers: 0,
     optimizer: noise ? chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 })) : chain(clipByGlobalNorm(10), sgd({ lr: 0.01 })),
   });
   const plain = await mk(false), noisy = await mk(true);
@@ -167,10 +209,10 @@ const data = mnist({ limit: { train: 10000, test: 1 } }).train;
 // timed from JS. The timers add ~0.1 µs per call (about 90 calls per step), so shares are approximate.
 {
   const model = await createModel(paperNet('he'), {
-    batchSize: 100, seed: 1, optimizer: chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 })),
+    batchSize: 100, seed: 1, workers: 0, optimizer: chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 })),
   });
   await model.fit(data.x, data.y, { epochs: 1 });
-  const net = model.net, raw = net.k, spent = new Map();
+  const net = model.engine.net, raw = net.k, spent = new Map();
   const timed = Object.create(raw);
   for (const name of Object.keys(raw)) {
     timed[name] = (...args) => {
@@ -189,7 +231,7 @@ const data = mnist({ limit: { train: 10000, test: 1 } }).train;
   const rows = [...spent].sort((x, y) => y[1] - x[1]).map(([kernel, ms]) => ({ kernel, share: ms / total }));
   const inKernels = rows.reduce((a, r) => a + r.share, 0);
   result.stepProfile = { kernels: rows, outsideKernels: 1 - inKernels };
-  log(`where a step goes (paper net, clip + noise + SGD): ${round(100 * inKernels)}% in kernels, ${round(100 * (1 - inKernels))}% in JS (data staging, loop, timers)`);
+  log(`where a step goes (paper net, clip + noise + SGD, inline, 4 shards): ${round(100 * inKernels)}% in kernels, ${round(100 * (1 - inKernels))}% in JS (data staging, loop, timers)`);
   for (const r of rows.filter((r) => r.share >= 0.005)) log(`  ${round(100 * r.share)}%  ${r.kernel}`);
   model.dispose();
 }

@@ -58,6 +58,19 @@ export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
   return (kc * nc + mc * kc + MR * NR) << 2;
 }
 
+// Four rows r0..r3 (stride `stride` bytes from s) of four consecutive floats each, stored transposed: at
+// dst + t * NR * 4 the four values (r0[t], r1[t], r2[t], r3[t]), for t = 0..3. Pure data movement.
+// @ts-ignore: decorator
+@inline function transpose_store(dst: usize, s: usize, stride: usize): void {
+  const v0 = v128.load(s), v1 = v128.load(s + stride), v2 = v128.load(s + 2 * stride), v3 = v128.load(s + 3 * stride);
+  const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(v2, v3, 0, 4, 1, 5), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + (NR << 2), i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + (NR << 3), i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + NR * 12, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
 // Packs op(B)[pc .. pc+kc, jc .. jc+nc] into NR-wide panels: panel p holds, for each k, NR consecutive
 // columns. Element (k, j) of op(B) lives at b + k * rsb + j * csb (bytes). Columns past nc are zero.
 function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32): void {
@@ -70,6 +83,21 @@ function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32):
         const s = src + <usize>k * rsb;
         v128.store(dst, v128.load(s));
         v128.store(dst, v128.load(s, 16), 16);
+        dst += NR << 2;
+      }
+    } else if (w == NR && rsb == 4) {
+      // Transposed B with k along its rows (the nt form): 4 k at a time, load 4 consecutive k of each of
+      // the NR rows and transpose 4 x 4 blocks in registers; the k tail one by one.
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const s = src + (<usize>k << 2);
+        transpose_store(dst, s, csb);
+        transpose_store(dst + 16, s + (csb << 2), csb);
+        dst += NR << 4;
+      }
+      for (; k < kc; k++) {
+        const s = src + (<usize>k << 2);
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), load<f32>(s + <usize>j * csb));
         dst += NR << 2;
       }
     } else if (w == NR) {

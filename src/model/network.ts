@@ -7,7 +7,7 @@
 // slot and scratch, so that workers can run shards at once; the slots are then added in a fixed tree
 // (docs/workers.md). The split depends only on the batch size and the shard count, never on workers.
 import {
-  ABI_VERSION, H_EPOCH, H_LAYOUT_HASH, H_MAGIC, H_SEED_HI, H_SEED_LO, H_STEP_HI, H_STEP_LO, H_VERSION, HEADER_MAGIC,
+  ABI_VERSION, GEMM_MR, H_EPOCH, H_LAYOUT_HASH, H_MAGIC, H_SEED_HI, H_SEED_LO, H_STEP_HI, H_STEP_LO, H_VERSION, HEADER_MAGIC,
   RNG_DOMAIN_INIT, type CoreExports,
 } from '../core/abi.js';
 import { seedHalves } from '../core/seed.js';
@@ -138,9 +138,14 @@ export class Network {
     return this.hyperOf(s) + SHARD_HYPER_BYTES;
   }
 
-  /** Rows [r0, r1) of a batch of `rows` that shard s takes: floor(s * rows / shards) up to the next. */
+  /**
+   * Rows [r0, r1) of a batch of `rows` that shard s takes. Boundaries fall on multiples of GEMM_MR (4)
+   * rows, so that only the last shard can have a partial row tile: b(s) = 4 * floor(s * rows / (4 * S)),
+   * and the last shard ends at `rows`. A pure function of (rows, S).
+   */
   shardRows(rows: number, s: number): [number, number] {
-    return [Math.floor((s * rows) / this.shards), Math.floor(((s + 1) * rows) / this.shards)];
+    const b = (i: number) => (i >= this.shards ? rows : GEMM_MR * Math.floor((i * rows) / (GEMM_MR * this.shards)));
+    return [b(s), b(s + 1)];
   }
 
   /** Byte distance from the params block to grad slot s. */

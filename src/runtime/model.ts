@@ -313,7 +313,7 @@ export class Model {
       const p = await this.pool.catch(() => null);
       if (p && !p.broken) return p;
     }
-    const spin = (await hardwareThreads()) >= this.workers ? 4000 : 0;
+    const spin = (await hardwareThreads()) >= this.workers ? 50000 : 0;
     if (this.pool) orphans.unregister(this);
     const pool = Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
     this.pool = pool;
