@@ -5,6 +5,7 @@
 // shared and noisy, so compare figures from one run, not across runs.
 import os from 'node:os';
 import { createMemory, instantiateCore, loadCoreModule } from '../dist/src/core/wasm.js';
+import { readCoreBuild } from '../dist/src/runtime/threads.js';
 import { addNoise, adam, chain, clipByGlobalNorm, createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
 
 const json = process.argv.includes('--json');
@@ -31,7 +32,7 @@ function rate(fn, work, reps) {
 const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const fmt = (s, scale = 1e9, d = 1) => `${round(s.median / scale, d)} (min ${round(s.min / scale, d)}, max ${round(s.max / scale, d)})`;
 
-const mod = await loadCoreModule('threads');
+const mod = await loadCoreModule('threads', readCoreBuild);
 const memory = createMemory(mod, 2048); // 128 MiB is plenty for 512^3 with scratch
 const core = instantiateCore(mod, memory);
 const k = core.exports;

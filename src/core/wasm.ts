@@ -44,23 +44,6 @@ export function threadsAvailable(): boolean {
   }
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-async function readBuild(build: BuildName): Promise<Uint8Array> {
-  const url = new URL(`../../build/gradnoise.${build}.wasm`, import.meta.url);
-  if (isNode) {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      return await readFile(url);
-    } catch (e) {
-      throw new Error(`gradnoise: cannot read the ${build} core at ${url.pathname} (run \`npm run build:wasm\`)`, { cause: e });
-    }
-  }
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`gradnoise: cannot fetch the ${build} core from ${url} (HTTP ${res.status})`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
 function makeMemory(build: BuildName, pages: number): WebAssembly.Memory {
   return build === 'threads'
     ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
@@ -73,11 +56,15 @@ function imports(memory: WebAssembly.Memory): Record<string, Record<string, unkn
 
 const modules = new Map<BuildName, Promise<CoreModule>>();
 
+/** Reads a build's wasm bytes (runtime/threads.ts knows how, in each runtime). */
+export type CoreReader = (build: BuildName) => Promise<Uint8Array>;
+
 /**
- * Compiles (once per build and process) the core. `auto` picks `threads` where shared memory works and
- * `single` elsewhere. `bytes` supplies the module directly, for runtimes that cannot read files or fetch.
+ * Compiles the core: `auto` picks `threads` where shared memory works and `single` elsewhere. `read`
+ * supplies the packaged module's bytes (compiled once per build and process), or `bytes` a module given
+ * directly, for runtimes that cannot read files or fetch.
  */
-export function loadCoreModule(build: BuildName | 'auto' = 'auto', bytes?: Uint8Array): Promise<CoreModule> {
+export function loadCoreModule(build: BuildName | 'auto', read: CoreReader, bytes?: Uint8Array): Promise<CoreModule> {
   const name: BuildName = build === 'auto' ? (threadsAvailable() ? 'threads' : 'single') : build;
   if (name === 'threads' && !threadsAvailable()) {
     return Promise.reject(new Error('gradnoise: the threads build needs SharedArrayBuffer and shared WebAssembly memory, which this runtime lacks; use build "single" or "auto"'));
@@ -85,7 +72,7 @@ export function loadCoreModule(build: BuildName | 'auto' = 'auto', bytes?: Uint8
   if (bytes) return compile(name, bytes);
   let p = modules.get(name);
   if (!p) {
-    p = readBuild(name).then((b) => compile(name, b));
+    p = read(name).then((b) => compile(name, b));
     p.catch(() => modules.delete(name));
     modules.set(name, p);
   }

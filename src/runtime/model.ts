@@ -18,7 +18,7 @@ import { stage, type Inputs, type Staged, type Targets } from './data.js';
 import { Engine, evaluateStaged, NonFiniteError } from './engine.js';
 import { trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
 import { Pool } from './pool.js';
-import { hardwareThreads } from './threads.js';
+import { hardwareThreads, readCoreBuild } from './threads.js';
 
 export { NonFiniteError } from './engine.js';
 export type { EpochInfo, Evaluation, FitHistory, StepInfo } from './loop.js';
@@ -158,7 +158,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
-  const mod = await loadCoreModule(options.build ?? 'auto', options.wasm);
+  const mod = await loadCoreModule(options.build ?? 'auto', readCoreBuild, options.wasm);
   // Workers need the threads build and a fused update. The notice says why not, unless the caller's own
   // explicit choice (fuse: false, build: "single", workers: 0) already says it.
   let workers = options.workers ?? 1;

@@ -1,5 +1,5 @@
-// The only file that knows which JS environment it runs in: how to start a worker and how a worker talks
-// to its host. Node (and Bun, Deno) use worker_threads; browsers use Web Workers (module workers). Both
+// The only file that knows which JS environment it runs in: how to read the core's wasm file, how to start
+// a worker and how a worker talks to its host. Node (and Bun, Deno) use worker_threads; browsers use Web Workers (module workers). Both
 // carry the same messages; the step-to-step synchronisation never goes through them (runtime/sync.ts).
 
 /** A started worker, as the pool drives it. */
@@ -12,7 +12,25 @@ export interface WorkerHandle {
   terminate(): Promise<void>;
 }
 
+import type { BuildName } from '../core/wasm.js';
+
 const nodeLike = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** The packaged core build's bytes: read from disk in Node-like runtimes, fetched elsewhere. */
+export async function readCoreBuild(build: BuildName): Promise<Uint8Array> {
+  const url = new URL(`../../build/gradnoise.${build}.wasm`, import.meta.url);
+  if (nodeLike) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return await readFile(url);
+    } catch (e) {
+      throw new Error(`gradnoise: cannot read the ${build} core at ${url.pathname} (run \`npm run build:wasm\`)`, { cause: e });
+    }
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`gradnoise: cannot fetch the ${build} core from ${url} (HTTP ${res.status})`);
+  return new Uint8Array(await res.arrayBuffer());
+}
 
 /** How many workers can run at once here (cores), for spin-versus-sleep decisions. */
 export async function hardwareThreads(): Promise<number> {

@@ -2,11 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { CORE_EXPORT_NAMES } from '../../../src/core/abi.js';
 import { createMemory, instantiateCore, loadCoreModule } from '../../../src/core/wasm.js';
+import { readCoreBuild } from '../../../src/runtime/threads.js';
 
 describe('core ABI', () => {
   for (const build of ['threads', 'single'] as const) {
     it(`the ${build} build exports exactly CORE_EXPORT_NAMES, all functions, and imports only env.memory`, async () => {
-      const mod = await loadCoreModule(build);
+      const mod = await loadCoreModule(build, readCoreBuild);
       const names = WebAssembly.Module.exports(mod.module).map((e) => e.name).sort();
       expect(names).toEqual([...CORE_EXPORT_NAMES].sort());
       expect(CORE_EXPORT_NAMES).toEqual([...CORE_EXPORT_NAMES].sort());
@@ -20,7 +21,7 @@ describe('core ABI', () => {
   }
 
   it('refuses a memory larger than wasm32 allows and a non-integer page count', async () => {
-    const mod = await loadCoreModule('single');
+    const mod = await loadCoreModule('single', readCoreBuild);
     expect(() => createMemory(mod, 65537)).toThrow(/65537 pages.*limit is 65536/);
     expect(() => createMemory(mod, 1.5)).toThrow(/1.5 pages/);
   });
