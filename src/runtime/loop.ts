@@ -56,6 +56,8 @@ export interface LoopConfig {
   readonly seed: number;
   readonly dropLast: boolean;
   readonly nonFinite: 'throw' | 'skip';
+  /** Steps (taken or skipped) after which this call ends; Infinity for whole epochs only. */
+  readonly maxSteps: number;
 }
 
 /** One training step on batch rows order[from ..] (or from .. without shuffling). */
@@ -84,16 +86,18 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
   let skipped = 0;
   const steps = cfg.dropLast ? Math.floor(count / batch) : Math.ceil(count / batch);
   const history: EpochInfo[] = [];
-  for (let e = 0; e < cfg.epochs && !hooks.aborted(); e++) {
+  let done = 0;
+  for (let e = 0; e < cfg.epochs && !hooks.aborted() && done < cfg.maxSteps; e++) {
     // The model's epoch counter, not this call's: repeated fit() calls continue the data order.
     const epoch = net.epoch;
     const order = cfg.shuffle ? epochOrder(cfg.seed, epoch, count) : null;
     const t0 = performance.now();
     let lossSum = 0, correct = 0, seen = 0, complete = true;
     for (let i = 0; i < steps; i++) {
-      if (hooks.aborted()) { complete = false; break; }
+      if (hooks.aborted() || done >= cfg.maxSteps) { complete = false; break; }
       const rows = Math.min(batch, count - i * batch);
       let r;
+      done++;
       try {
         r = runner.step(order, i * batch, rows);
       } catch (err) {

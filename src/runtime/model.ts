@@ -63,7 +63,13 @@ export interface ModelOptions {
 }
 
 export interface FitOptions {
+  /** Passes over the data. Default 1, or as many as `steps` needs when that is given. */
   readonly epochs?: number;
+  /**
+   * End this call after this many steps (taken or skipped), even mid-epoch. A cut epoch does not count
+   * (the next fit() starts it again from its first batch, as after an abort).
+   */
+  readonly steps?: number;
   /** Examples per step, at most the model's batchSize. Default the model's batchSize. */
   readonly batchSize?: number;
   /** Shuffle each epoch (seeded). Default true. */
@@ -104,7 +110,7 @@ const yieldToEventLoop: () => Promise<void> = (() => {
 })();
 
 const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
-const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
+const FIT_OPTIONS = ['epochs', 'steps', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
 
 function checkType(where: string, field: string, v: unknown, type: 'boolean' | 'function'): void {
   if (v !== undefined && typeof v !== type) throw new Error(`${where}: ${field} is ${String(v)} (need a ${type})`);
@@ -331,8 +337,12 @@ export class Model {
     if (options.validation !== undefined && (typeof options.validation !== 'object' || options.validation === null)) {
       throw new Error(`fit: validation is ${String(options.validation)} (need { x, y })`);
     }
-    const epochs = options.epochs ?? 1;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs is ${String(epochs)} (need an integer >= 0)`);
+    const maxSteps = options.steps ?? Infinity;
+    if (options.steps !== undefined && (!Number.isSafeInteger(maxSteps) || maxSteps < 0)) {
+      throw new Error(`fit: steps is ${String(options.steps)} (need an integer >= 0)`);
+    }
+    const epochs = options.epochs ?? (options.steps !== undefined ? Infinity : 1);
+    if (epochs !== Infinity && (!Number.isInteger(epochs) || epochs < 0)) throw new Error(`fit: epochs is ${String(epochs)} (need an integer >= 0)`);
     const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
     const seed = options.seed ?? net.seed;
     if (!isSeed(seed)) throw new Error(`fit: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
@@ -341,7 +351,7 @@ export class Model {
     const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y, true) : null;
     const nonFinite = options.nonFinite ?? 'throw';
     if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is "${String(nonFinite)}" (allowed: throw, skip)`);
-    const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite };
+    const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
     this.lastRows = 0;
 
     if (this.workers > 0) {

@@ -105,6 +105,18 @@ describe('the determinism contract: the same bits for any number of workers', ()
     expect(weightsHash(a)).toBe(weightsHash(b));
   });
 
+  it('fit({ steps }) stops after exactly that many steps, mid-epoch, inline and on workers alike', async () => {
+    const a = await model({ workers: 2 }), b = await model({ workers: 0 });
+    const ha = await a.fit(DATA.x, DATA.y, { steps: 30 }); // 12 steps per epoch: 2 epochs and 6 steps
+    const hb = await b.fit(DATA.x, DATA.y, { steps: 30 });
+    expect([a.step, b.step]).toEqual([30, 30]);
+    expect(ha.epochs.map((e) => e.complete)).toEqual([true, true, false]);
+    expect(ha.aborted).toBe(false);
+    expect(weightsHash(a)).toBe(weightsHash(b));
+    expect((await a.fit(DATA.x, DATA.y, { steps: 0 })).steps).toBe(30);
+    await expect(a.fit(DATA.x, DATA.y, { steps: -1 })).rejects.toThrow(/fit: steps is -1 \(need an integer >= 0\)/);
+  });
+
   it('the shard count is part of the contract: other shards, other bits (and the same bits for any workers again)', async () => {
     const four = await model({ workers: 2 });
     const two = await model({ workers: 2, shards: 2 }), twoInline = await model({ workers: 0, shards: 2 });
