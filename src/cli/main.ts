@@ -1,0 +1,34 @@
+// The `gradnoise` command line: `gradnoise train` (one run) and `gradnoise reproduce table1` (the paper's
+// MNIST experiment). Arguments are parsed by commander; every bad flag or value is an error naming it and
+// what is allowed, with a non-zero exit. Library errors print as one line.
+import { Command, CommanderError } from 'commander';
+import { reproduceCommand } from './table1.js';
+import { trainCommand } from './train.js';
+
+export function program(): Command {
+  const p = new Command('gradnoise')
+    .description('Train deep networks on the CPU with annealed gradient noise (Neelakantan et al. 2015).')
+    .helpOption('-h, --help', 'show this help')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  p.addCommand(trainCommand().exitOverride().showSuggestionAfterError(true));
+  p.addCommand(reproduceCommand());
+  p.addHelpText('after', '\nRun `gradnoise <command> --help` for the options of a command.');
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const p = program();
+  try {
+    if (argv.length === 0) {
+      p.outputHelp();
+      return 1;
+    }
+    await p.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // commander has printed the message (or the help)
+    process.stderr.write(`gradnoise: error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

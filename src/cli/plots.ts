@@ -1,0 +1,58 @@
+// Plots as SVG files, drawn by a real charting library: a Vega-Lite spec compiled to Vega and rendered
+// headless (no browser, no canvas: Vega's SVG renderer is pure JS).
+import { writeFileAtomic } from './files.js';
+
+/** One point of a curve: x (epoch), y, and the series it belongs to. */
+export interface Point {
+  readonly epoch: number;
+  readonly value: number;
+  readonly series: string;
+  /** Line style group (for example the learning rate). */
+  readonly dash?: string;
+}
+
+export interface Panel {
+  readonly title: string;
+  readonly yTitle: string;
+  readonly points: readonly Point[];
+  /** Fixed y domain, for accuracies. */
+  readonly yDomain?: readonly [number, number];
+  readonly logY?: boolean;
+}
+
+/** Side-by-side line charts (one per panel) sharing a colour legend; returns the SVG text. */
+export async function renderPanels(title: string, panels: readonly Panel[], colorTitle = 'setting', dashTitle = 'lr'): Promise<string> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const hasDash = panels.some((p) => p.points.some((q) => q.dash !== undefined));
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, anchor: 'start' },
+    config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: '#ddd' }, legend: { orient: 'bottom' } },
+    hconcat: panels.map((p) => ({
+      title: p.title,
+      width: 320,
+      height: 220,
+      data: { values: p.points.filter((q) => Number.isFinite(q.value)) },
+      mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.8 },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        y: {
+          field: 'value', type: 'quantitative', title: p.yTitle,
+          scale: p.logY ? { type: 'log' } : p.yDomain ? { domain: p.yDomain } : { zero: false },
+        },
+        color: { field: 'series', type: 'nominal', title: colorTitle, scale: { range: ['#888888', '#d62728', '#1f77b4', '#2ca02c'] } },
+        ...(hasDash ? { strokeDash: { field: 'dash', type: 'nominal', title: dashTitle } } : {}),
+      },
+    })),
+    resolve: { scale: { color: 'shared' } },
+  };
+  const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+export async function writePlot(path: string, title: string, panels: readonly Panel[], colorTitle?: string, dashTitle?: string): Promise<void> {
+  writeFileAtomic(path, await renderPanels(title, panels, colorTitle, dashTitle));
+}

@@ -1,0 +1,145 @@
+// `gradnoise train`: one run, with progress, per-epoch lines, optional files (--out) and a final JSON line
+// (--json). Ctrl-C stops after the current step and still writes everything measured so far.
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { loadData } from './data.js';
+import { toCsv, toJsonl, writeFileAtomic } from './files.js';
+import { int, num } from './options.js';
+import { writePlot } from './plots.js';
+import { Progress, progressMode } from './progress.js';
+import {
+  ACTIVATIONS, DEFAULT_CONFIG, INITS, OPTIMIZERS, SCHEDULES, runTraining, type EpochRecord, type RunResult, type TrainConfig,
+} from './run.js';
+import { interruptible } from './signals.js';
+
+const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(2)}%`);
+const f4 = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(4));
+
+interface TrainFlags {
+  trainX?: string; trainY?: string; testX?: string; testY?: string; trainLimit?: number; testLimit?: number; rawInputs?: boolean;
+  depth: number; width: number; activation: TrainConfig['activation']; init: TrainConfig['init']; dropout: number;
+  optimizer: TrainConfig['optimizer']; lr: number; momentum: number; weightDecay: number; schedule: TrainConfig['schedule'];
+  decaySteps: number; decayRate: number; warmupSteps: number;
+  clip?: number; clipValue?: number; noise: boolean; eta: number; gamma: number; noiseBeforeClip?: boolean;
+  batchSize: number; epochs: number; steps?: number; seed: number; workers: number; shards: number;
+  out?: string; json?: boolean;
+}
+
+export function trainCommand(): Command {
+  const d = DEFAULT_CONFIG;
+  const cmd = new Command('train')
+    .description('Train a dense ReLU network (the paper\'s 20 x 50 by default) on MNIST or your own data.')
+    .helpOption('-h, --help', 'show this help')
+    // data
+    .option('--train-x <file>', 'training inputs: .npy, .csv or IDX (optionally .gz); default: the embedded MNIST')
+    .option('--train-y <file>', 'training labels (integer classes), same formats')
+    .option('--test-x <file>', 'test inputs (evaluated after every epoch)')
+    .option('--test-y <file>', 'test labels')
+    .option('--train-limit <n>', 'use only the first n training examples', int(1))
+    .option('--test-limit <n>', 'use only the first n test examples', int(1))
+    .option('--raw-inputs', '8-bit inputs as they are (default: scaled to [0, 1])')
+    // model
+    .option('--depth <n>', 'hidden layers', int(0, 1000), d.depth)
+    .option('--width <n>', 'units per hidden layer', int(1, 65536), d.width)
+    .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS).default(d.activation))
+    .addOption(new Option('--init <name>', 'weight init: simple = N(0, 0.1^2), sussilloAbbott, he, zero, glorot').choices(INITS).default(d.init))
+    .option('--dropout <rate>', 'dropout after every hidden layer, in [0, 1)', num(0, 0.999), d.dropout)
+    // optimizer
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default(d.optimizer))
+    .option('--lr <x>', 'learning rate', num(0, Infinity, true), d.lr)
+    .option('--momentum <x>', 'momentum (sgd, rmsprop)', num(0, 0.999999), d.momentum)
+    .option('--weight-decay <x>', 'weight decay', num(0), d.weightDecay)
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(SCHEDULES).default(d.schedule))
+    .option('--decay-steps <n>', 'cosine: steps to reach 0; step: steps between decays', int(1), d.decaySteps)
+    .option('--decay-rate <x>', 'exponential: factor per step; step: factor per decay', num(0, 1, true), d.decayRate)
+    .option('--warmup-steps <n>', 'linear warm-up steps before the schedule', int(0), d.warmupSteps)
+    // the paper's update
+    .option('--clip <max>', 'clip the global gradient norm to max', num(0, Infinity, true))
+    .option('--clip-value <max>', 'clip every gradient element to [-max, max]', num(0, Infinity, true))
+    .option('--noise', 'add annealed Gaussian gradient noise, variance eta / (1 + t)^gamma (on when --eta or --gamma is given)')
+    .option('--no-noise', 'no gradient noise (the default)')
+    .option('--eta <x>', 'noise variance at step 0', num(0), d.eta)
+    .option('--gamma <x>', 'noise annealing exponent', num(0), d.gamma)
+    .option('--noise-before-clip', 'add the noise before clipping (default: after, as the paper)')
+    // run
+    .option('--batch-size <n>', 'examples per step', int(1, 65536), d.batchSize)
+    .option('--epochs <n>', 'passes over the training data', int(0), d.epochs)
+    .option('--steps <n>', 'train exactly n steps instead of whole epochs', int(0))
+    .option('--seed <n>', 'seed of the init, the data order, dropout and the noise', int(0), d.seed)
+    .option('--workers <n>', 'worker threads (any count gives the same weights)', int(0, 64), 1)
+    .option('--shards <n>', 'gradient shards per batch (changes the bits; workers <= shards)', int(1, 64), d.shards)
+    .option('--out <dir>', 'write config.json, summary.json, epochs and steps as JSONL and CSV, curves.svg')
+    .option('--json', 'print only one JSON object (the summary) on stdout')
+    .action(async (flags: TrainFlags, command: Command) => {
+      const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
+      const noise = fromCli('noise') ? flags.noise : (fromCli('eta') || fromCli('gamma'));
+      if (flags.workers > flags.shards) throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
+      const config: TrainConfig = {
+        depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, dropout: flags.dropout,
+        optimizer: flags.optimizer, lr: flags.lr, momentum: flags.momentum, weightDecay: flags.weightDecay, schedule: flags.schedule,
+        decaySteps: flags.decaySteps, decayRate: flags.decayRate, warmupSteps: flags.warmupSteps,
+        clip: flags.clip ?? null, clipValue: flags.clipValue ?? null, noise, eta: flags.eta, gamma: flags.gamma,
+        noiseBeforeClip: flags.noiseBeforeClip ?? false, batchSize: flags.batchSize, epochs: flags.epochs, steps: flags.steps ?? null,
+        seed: flags.seed, shards: flags.shards,
+      };
+      process.exitCode = await train(config, flags);
+    });
+  return cmd;
+}
+
+async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
+  const json = flags.json ?? false;
+  const say = (line: string) => { if (!json) process.stdout.write(`${line}\n`); };
+  const data = loadData(flags);
+  if (config.batchSize > data.train.count) throw new Error(`--batch-size ${config.batchSize} is larger than the ${data.train.count} training examples`);
+  const update = [config.clip !== null ? `clip ${config.clip}` : '', config.clipValue !== null ? `clip value ${config.clipValue}` : '',
+    config.noise ? `noise eta ${config.eta} gamma ${config.gamma}${config.noiseBeforeClip ? ' (before clipping)' : ''}` : ''].filter(Boolean).join(', ');
+  say(`data: ${data.describe}`);
+  say(`model: ${data.features} -> ${config.depth} x ${config.width} ${config.activation} -> ${data.classes}, ${config.init} init` +
+    `${config.dropout ? `, dropout ${config.dropout}` : ''}; ${config.optimizer} lr ${config.lr}${config.schedule !== 'constant' ? ` (${config.schedule})` : ''}` +
+    `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers} worker${flags.workers === 1 ? '' : 's'}, ${config.shards} shards`);
+
+  const progress = new Progress(json ? 'silent' : progressMode(false), 1, 'steps');
+  const result: RunResult = await interruptible(
+    () => progress.log('stopping after the current step (Ctrl-C again to quit at once)'),
+    (signal) => runTraining(config, data, flags.workers, {
+      onStep: (s, total) => {
+        progress.setTotal(total);
+        progress.update(s.step, { epoch: String(s.epoch + 1), loss: s.loss.toFixed(4), acc: pct(s.accuracy) });
+      },
+      onEpoch: (e: EpochRecord) => progress.log(`epoch ${e.epoch + 1}${e.complete ? '' : ' (cut short)'}: train loss ${f4(e.trainLoss)}, ` +
+        `train acc ${pct(e.trainAccuracy)}, ${Math.round(e.examplesPerSecond)} examples/s; test loss ${f4(e.testLoss)}, test acc ${pct(e.testAccuracy)}`),
+      onWarning: (m) => process.stderr.write(`${m}\n`),
+    }, signal, flags.out !== undefined),
+  );
+  progress.stop();
+  const s = result.summary;
+  if (flags.out) await writeOutputs(flags.out, config, flags, result);
+  say(`${s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.examplesPerSecond)} examples/s); ` +
+    `test loss ${f4(s.testLoss)}, test accuracy ${pct(s.testAccuracy)}`);
+  say(`weights sha256 ${s.weightsSha256}`);
+  if (flags.out) say(`wrote ${flags.out}/{config.json, summary.json, epochs.jsonl, epochs.csv, steps.jsonl, steps.csv, curves.svg}`);
+  if (json) process.stdout.write(`${JSON.stringify(s)}\n`);
+  return s.aborted ? 130 : 0;
+}
+
+async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult): Promise<void> {
+  const data = { trainX: flags.trainX ?? 'mnist', trainY: flags.trainY ?? 'mnist', testX: flags.testX ?? (flags.trainX ? null : 'mnist'),
+    testY: flags.testY ?? (flags.trainY ? null : 'mnist'), trainLimit: flags.trainLimit ?? null, testLimit: flags.testLimit ?? null };
+  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers }, null, 2)}\n`);
+  writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(r.summary, null, 2)}\n`);
+  writeFileAtomic(join(dir, 'epochs.jsonl'), toJsonl(r.epochs));
+  writeFileAtomic(join(dir, 'epochs.csv'), toCsv(r.epochs as unknown as Record<string, unknown>[]));
+  writeFileAtomic(join(dir, 'steps.jsonl'), toJsonl(r.steps));
+  writeFileAtomic(join(dir, 'steps.csv'), toCsv(r.steps as unknown as Record<string, unknown>[]));
+  await writePlot(join(dir, 'curves.svg'), 'gradnoise train', [
+    { title: 'loss (per epoch)', yTitle: 'loss', points: r.epochs.flatMap((e) => [
+      { epoch: e.epoch + 1, value: e.trainLoss, series: 'train' },
+      ...(e.testLoss !== null ? [{ epoch: e.epoch + 1, value: e.testLoss, series: 'test' }] : []),
+    ]) },
+    { title: 'accuracy (per epoch)', yTitle: 'accuracy', yDomain: [0, 1], points: r.epochs.flatMap((e) => [
+      { epoch: e.epoch + 1, value: e.trainAccuracy, series: 'train' },
+      ...(e.testAccuracy !== null ? [{ epoch: e.epoch + 1, value: e.testAccuracy, series: 'test' }] : []),
+    ]) },
+  ], 'split');
+}

@@ -1,0 +1,108 @@
+// src/data/csv.ts
+// Reader for plain numeric CSV: comma-separated numbers, one example per line, e.g. the "mnist_train.csv"
+// style of export (label,pixel0,...,pixel783) or the output of np.savetxt(path, a, delimiter=',').
+//
+// Contract: parseNumericCsv() either returns { rows, cols, data, header } where data is a fresh
+// Float64Array of rows*cols values, row-major (line r, field c at data[r*cols + c]), or throws an Error
+// whose message starts with `name` and names the line (1-based, counting every physical line, header
+// included), the column (1-based) and the offending text. Rules:
+//   - lines end in '\n' or '\r\n'; a trailing newline and blank lines at the end are fine, a blank line
+//     anywhere else is an error; a leading UTF-8 byte order mark is dropped;
+//   - the first line is a header (returned as trimmed strings) if any of its fields is non-empty and not
+//     a number; after it every field must be a number;
+//   - a number is whatever JS Number() accepts (surrounding whitespace allowed, also 0x1f, 1e-3,
+//     Infinity), except that an empty field is an error rather than 0. NaN and +-Infinity are returned
+//     as values (the caller validates finiteness); besides JS's 'NaN' and 'Infinity' the spellings
+//     numpy, Python and R write ('nan', 'inf', '-inf', 'Inf', ...) are accepted case-insensitively, so
+//     a first data row holding them is not mistaken for a header;
+//   - every row has as many fields as the first data row (and the header, if any);
+//   - quoting is not supported: a field starting with '"' is an error;
+//   - no data rows at all is an error.
+// Pure and runtime-agnostic: no Node imports.
+
+export interface NumericCsv {
+  rows: number;
+  cols: number;
+  /** rows * cols values, row-major. */
+  data: Float64Array;
+  /** The header line's fields (trimmed), or null if the first line is data. */
+  header: string[] | null;
+}
+
+/** NaN / infinity spellings beyond Number()'s own: nan, inf, infinity in any case, optionally signed. */
+const NON_FINITE = /^([+-]?)(nan|inf|infinity)$/i;
+
+/** The numeric value of a trimmed, non-empty field, or undefined if it is not a number. */
+function toNumber(field: string): number | undefined {
+  const v = Number(field);
+  if (!Number.isNaN(v)) return v;
+  const m = NON_FINITE.exec(field);
+  if (!m) return undefined;
+  if (m[2]!.toLowerCase() === 'nan') return NaN;
+  return m[1] === '-' ? -Infinity : Infinity;
+}
+
+/**
+ * Parse numeric CSV text. `name` (a path or any label) starts every error message.
+ * See the file header for the contract.
+ */
+export function parseNumericCsv(text: string, name = 'csv'): NumericCsv {
+  const fail = (problem: string): never => {
+    throw new Error(`${name}: ${problem}`);
+  };
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lines = text.split('\n');
+  // Drop the '\r' of '\r\n' endings, then the blank lines at the end (including the empty string
+  // that split() yields after a trailing newline).
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  let end = lines.length;
+  while (end > 0 && lines[end - 1]!.trim() === '') end--;
+  if (end === 0) fail('no data rows (the input is empty)');
+
+  const splitLine = (i: number): string[] => {
+    const line = lines[i]!;
+    if (line.trim() === '') fail(`line ${i + 1} is blank (blank lines are only allowed at the end)`);
+    const fields = line.split(',').map((f) => f.trim());
+    fields.forEach((f, c) => {
+      if (f.startsWith('"')) {
+        fail(`line ${i + 1}, column ${c + 1}: field ${JSON.stringify(f)} is quoted; quoting is not supported`);
+      }
+    });
+    return fields;
+  };
+
+  // Header detection: any non-empty, non-numeric field on the first line makes it a header.
+  let first = 0;
+  let header: string[] | null = null;
+  const firstFields = splitLine(0);
+  if (firstFields.some((f) => f !== '' && toNumber(f) === undefined)) {
+    header = firstFields;
+    first = 1;
+    if (end === 1) fail(`line 1 is a header (${JSON.stringify(lines[0])}) but no data rows follow`);
+  }
+
+  const cols = splitLine(first).length;
+  if (header !== null && header.length !== cols) {
+    fail(`line ${first + 1} has ${cols} fields but the header (line 1) has ${header.length}`);
+  }
+  const rows = end - first;
+  const data = new Float64Array(rows * cols);
+  let k = 0;
+  for (let i = first; i < end; i++) {
+    const fields = splitLine(i);
+    if (fields.length !== cols) {
+      fail(`line ${i + 1} has ${fields.length} fields but the first data row (line ${first + 1}) has ${cols}`);
+    }
+    for (let c = 0; c < cols; c++) {
+      const f = fields[c]!;
+      if (f === '') fail(`line ${i + 1}, column ${c + 1}: empty field (need a number)`);
+      const v = toNumber(f);
+      if (v === undefined) fail(`line ${i + 1}, column ${c + 1}: ${JSON.stringify(f)} is not a number`);
+      data[k++] = v as number;
+    }
+  }
+  return { rows, cols, data, header };
+}
