@@ -42,6 +42,70 @@ function toNumber(field: string): number | undefined {
   return m[1] === '-' ? -Infinity : Infinity;
 }
 
+// Exact powers of ten: every 10^e with e <= 22 is a double, so m * 10^e and m / 10^e with an integer
+// m < 2^53 are single correctly rounded operations, i.e. the same double Number() gives (Clinger 1990).
+const POW10 = Array.from({ length: 23 }, (_, e) => 10 ** e);
+
+/**
+ * Fast path for the common field shape: optional spaces/tabs, optional sign, decimal digits with an
+ * optional '.' and exponent, optional spaces/tabs, at most 15 mantissa digits and a net decimal exponent
+ * within +-22. Returns the value of line[start, end) (identical to Number()), or undefined for anything
+ * else, which then takes the general path. Saves a string allocation and Number() call per field.
+ */
+function fastNumber(line: string, start: number, end: number): number | undefined {
+  let i = start;
+  let c = i < end ? line.charCodeAt(i) : -1; // -1 past the end: never read beyond the field
+  while (c === 32 || c === 9) c = ++i < end ? line.charCodeAt(i) : -1;
+  let neg = false;
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    c = ++i < end ? line.charCodeAt(i) : -1;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = 0;
+  while (c >= 48 && c <= 57) {
+    m = m * 10 + (c - 48);
+    digits++;
+    c = ++i < end ? line.charCodeAt(i) : -1;
+  }
+  if (c === 46) {
+    c = ++i < end ? line.charCodeAt(i) : -1;
+    while (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      frac++;
+      c = ++i < end ? line.charCodeAt(i) : -1;
+    }
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  let exp = 0;
+  if (c === 101 || c === 69) {
+    c = ++i < end ? line.charCodeAt(i) : -1;
+    let eneg = false;
+    if (c === 45 || c === 43) {
+      eneg = c === 45;
+      c = ++i < end ? line.charCodeAt(i) : -1;
+    }
+    let edigits = 0;
+    while (c >= 48 && c <= 57) {
+      exp = exp * 10 + (c - 48);
+      edigits++;
+      c = ++i < end ? line.charCodeAt(i) : -1;
+    }
+    if (edigits === 0 || edigits > 3) return undefined;
+    if (eneg) exp = -exp;
+  }
+  while (c === 32 || c === 9) c = ++i < end ? line.charCodeAt(i) : -1;
+  if (i !== end) return undefined;
+  const e = exp - frac;
+  let v: number;
+  if (e >= 0 && e <= 22) v = m * POW10[e]!;
+  else if (e < 0 && e >= -22) v = m / POW10[-e]!;
+  else return undefined;
+  return neg ? -v : v;
+}
+
 /**
  * Parse numeric CSV text. `name` (a path or any label) starts every error message.
  * See the file header for the contract.
@@ -92,16 +156,34 @@ export function parseNumericCsv(text: string, name = 'csv'): NumericCsv {
   const data = new Float64Array(rows * cols);
   let k = 0;
   for (let i = first; i < end; i++) {
-    const fields = splitLine(i);
-    if (fields.length !== cols) {
-      fail(`line ${i + 1} has ${fields.length} fields but the first data row (line ${first + 1}) has ${cols}`);
+    const line = lines[i]!;
+    // Structure first (blank line, field count), then the fields left to right, each scanned in place.
+    let commas = 0;
+    for (let j = line.indexOf(','); j >= 0; j = line.indexOf(',', j + 1)) commas++;
+    if (commas + 1 !== cols || cols === 1) {
+      const fields = splitLine(i);
+      if (fields.length !== cols) {
+        fail(`line ${i + 1} has ${fields.length} fields but the first data row (line ${first + 1}) has ${cols}`);
+      }
     }
+    let start = 0;
     for (let c = 0; c < cols; c++) {
-      const f = fields[c]!;
-      if (f === '') fail(`line ${i + 1}, column ${c + 1}: empty field (need a number)`);
-      const v = toNumber(f);
-      if (v === undefined) fail(`line ${i + 1}, column ${c + 1}: ${JSON.stringify(f)} is not a number`);
-      data[k++] = v as number;
+      let stop = line.indexOf(',', start);
+      if (stop < 0) stop = line.length;
+      const fast = fastNumber(line, start, stop);
+      if (fast !== undefined) {
+        data[k++] = fast;
+      } else {
+        const f = line.slice(start, stop).trim();
+        if (f.startsWith('"')) {
+          fail(`line ${i + 1}, column ${c + 1}: field ${JSON.stringify(f)} is quoted; quoting is not supported`);
+        }
+        if (f === '') fail(`line ${i + 1}, column ${c + 1}: empty field (need a number)`);
+        const v = toNumber(f);
+        if (v === undefined) fail(`line ${i + 1}, column ${c + 1}: ${JSON.stringify(f)} is not a number`);
+        data[k++] = v as number;
+      }
+      start = stop + 1;
     }
   }
   return { rows, cols, data, header };

@@ -55,6 +55,29 @@ describe('parseNumericCsv', () => {
     expect(Array.from(t.data)).toEqual([1, -2.5, 0.5, 3, 16, 1000]);
   });
 
+  it('every value equals Number() of its text (random decimal fields, fast and general paths)', () => {
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const digits = (n: number): string => Array.from({ length: n }, () => String(rand(10))).join('');
+    const fields: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      let f = ['', '-', '+'][rand(3)]! + digits(rand(19));
+      if (rand(2)) f += '.' + digits(rand(19));
+      if (!/\d/.test(f)) f += '7';
+      if (rand(3) === 0) f += ['e', 'E'][rand(2)]! + ['', '-', '+'][rand(3)]! + digits(1 + rand(3));
+      fields.push(' '.repeat(rand(2)) + f + ' '.repeat(rand(2)));
+    }
+    const t = parseNumericCsv(fields.join(',') + '\n' + fields.join(',') + '\n');
+    expect(t.cols).toBe(fields.length);
+    fields.forEach((f, i) => {
+      expect(Object.is(t.data[i], Number(f)), `${JSON.stringify(f)}: ${t.data[i]} vs ${Number(f)}`).toBe(true);
+      expect(Object.is(t.data[fields.length + i], Number(f))).toBe(true);
+    });
+  });
+
   it('a leading byte order mark is dropped', () => {
     expect(parseNumericCsv('\ufeffa,b\n1,2\n').header).toEqual(['a', 'b']);
   });

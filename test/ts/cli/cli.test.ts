@@ -1,0 +1,186 @@
+// The gradnoise CLI as a user runs it: a real process per case (bin/gradnoise.js over the built dist/).
+// Argument validation, --help everywhere, --json and the weights hash for any worker count, the files of
+// --out against what was printed, Ctrl-C, and an interrupted reproduce sweep that resumes to the same table.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../../bin/gradnoise.js', import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'gradnoise-cli-'));
+const SMALL = ['--train-limit', '1000', '--test-limit', '200'];
+
+interface Ran { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function run(args: string[], opts: { onStdout?: (all: string, kill: () => void) => void; timeout?: number } = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => { c.kill('SIGKILL'); reject(new Error(`timed out: gradnoise ${args.join(' ')}\n${stdout}\n${stderr}`)); }, opts.timeout ?? 60_000);
+    c.stdout.on('data', (d: Buffer) => { stdout += d; opts.onStdout?.(stdout, () => c.kill('SIGINT')); });
+    c.stderr.on('data', (d: Buffer) => { stderr += d; });
+    c.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+
+describe('arguments', () => {
+  it.each([
+    [['train', '--lr', 'abc'], /option '--lr <x>' argument 'abc' is invalid\. Need a number > 0\./],
+    [['train', '--lr', '0'], /'--lr <x>' argument '0' is invalid/],
+    [['train', '--epochs', '-1'], /option '--epochs <n>' argument '-1' is invalid\. Need an integer from 0 up\./],
+    [['train', '--init', 'bad'], /argument 'bad' is invalid\. Allowed choices are simple, sussilloAbbott, he, zero, glorot\./],
+    [['train', '--optimizer', 'sdg'], /Allowed choices are sgd, adam, adamw, adagrad, rmsprop/],
+    [['train', '--dropout', '1'], /'--dropout <rate>' argument '1' is invalid/],
+    [['train', '--bogus'], /unknown option '--bogus'/],
+    [['train', '--lr'], /option '--lr <x>' argument missing/],
+    [['train', '--workers', '5'], /--workers 5 exceeds --shards 4/],
+    [['train', '--train-x', 'a.npy'], /--train-x and --train-y go together/],
+    [['train', '--train-x', '/nonexistent.npy', '--train-y', '/nonexistent.csv'], /--train-x \/nonexistent\.npy: cannot read the file \(ENOENT\)/],
+    [['train', '--batch-size', '5000', ...SMALL], /--batch-size 5000 is larger than the 1000 training examples/],
+    [['trian'], /unknown command 'trian'[\s\S]*Did you mean train\?/],
+    [['reproduce', 'table1', '--rows', '9'], /"9" is not one of: 1, 1b, 2, 3, 4, 5, 6\./],
+    [['reproduce', 'table1', '--part', '3/2'], /--part is "3\/2" \(need k\/n with 1 <= k <= n/],
+    [['reproduce', 'table2'], /unknown command 'table2'/],
+  ])('gradnoise %j fails with a message naming the flag and what is allowed', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it.each([[[]], [['train']], [['reproduce']], [['reproduce', 'table1']]])('gradnoise %j --help lists its options', async (args) => {
+    const r = await run([...args, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: gradnoise/);
+    expect(r.stdout).toMatch(/-h, --help/);
+    if (args[0] === 'train') expect(r.stdout).toMatch(/--eta <x>[\s\S]*--workers <n>[\s\S]*--json/);
+    if (args[1] === 'table1') expect(r.stdout).toMatch(/--runs <n>[\s\S]*--epochs <n>/);
+  });
+});
+
+describe('gradnoise train', () => {
+  it('--json: one JSON line, and the same weightsSha256 for --workers 1 and 2 (and inline)', async () => {
+    const args = ['train', ...SMALL, '--steps', '25', '--clip', '10', '--eta', '0.01', '--json'];
+    const [one, two, zero] = await Promise.all([run([...args, '--workers', '1']), run([...args, '--workers', '2']), run([...args, '--workers', '0'])]);
+    for (const r of [one, two, zero]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    }
+    const a = lastJson(one.stdout), b = lastJson(two.stdout), c = lastJson(zero.stdout);
+    expect(Object.keys(a)).toEqual(expect.arrayContaining(['steps', 'trainLoss', 'testLoss', 'testAccuracy', 'examplesPerSecond', 'weightsSha256']));
+    expect(a.steps).toBe(25);
+    expect(a.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect([b.weightsSha256, c.weightsSha256]).toEqual([a.weightsSha256, a.weightsSha256]);
+    expect([b.workers, c.workers]).toEqual([2, 0]);
+    expect(b.testAccuracy).toBe(a.testAccuracy);
+  });
+
+  it('--out writes config, summary, epochs and steps (JSONL and CSV) and a plot that match what was printed', async () => {
+    const dir = tmp();
+    const r = await run(['train', ...SMALL, '--epochs', '2', '--eta', '0.01', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(r.stdout).toContain(`weights sha256 ${summary.weightsSha256}`);
+    expect(r.stdout).toContain(`test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
+    const epochs = readFileSync(join(dir, 'epochs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    for (const e of epochs) expect(r.stdout).toContain(`epoch ${e.epoch + 1}: train loss ${e.trainLoss.toFixed(4)}, train acc ${(100 * e.trainAccuracy).toFixed(2)}%`);
+    const steps = readFileSync(join(dir, 'steps.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(steps).toHaveLength(20);
+    expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(steps[0].sigma).toBeCloseTo(Math.sqrt(0.01), 6);
+    const csv = readFileSync(join(dir, 'steps.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('step,epoch,loss,accuracy,gradNorm,clipScale,sigma,lr');
+    expect(csv.slice(1).map((l) => l.split(',').map(Number))).toEqual(steps.map((s) => [s.step, s.epoch, s.loss, s.accuracy, s.gradNorm, s.clipScale, s.sigma, s.lr]));
+    const ecsv = readFileSync(join(dir, 'epochs.csv'), 'utf8').trim().split('\n');
+    expect(ecsv).toHaveLength(3);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config).toMatchObject({ noise: true, eta: 0.01, epochs: 2, depth: 20 });
+    expect(readFileSync(join(dir, 'curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
+  });
+
+  it('trains on .npy and .csv files too', async () => {
+    const dir = tmp();
+    const { writeFileSync } = await import('node:fs');
+    // 40 examples of 4 features, two classes by the sign of the first feature
+    const n = 40, xs: number[][] = [], ys: number[] = [];
+    for (let i = 0; i < n; i++) { const v = [(i % 2 ? 1 : -1) * (1 + (i % 5) / 5), 0.1 * (i % 3), -0.2, 0.05 * i]; xs.push(v); ys.push(i % 2); }
+    writeFileSync(join(dir, 'x.csv'), `a,b,c,d\n${xs.map((r) => r.join(',')).join('\n')}\n`);
+    writeFileSync(join(dir, 'y.csv'), `${ys.join('\n')}\n`);
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (40, 4), }";
+    const pre = 10 + header.length + 1, pad = (64 - (pre % 64)) % 64;
+    const h = Buffer.from(`${header}${' '.repeat(pad)}\n`, 'latin1');
+    const npy = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY', 'latin1'), Buffer.from([1, 0, h.length & 255, h.length >> 8]), h, Buffer.from(new Float32Array(xs.flat()).buffer)]);
+    writeFileSync(join(dir, 'x.npy'), npy);
+    const common = ['--depth', '2', '--width', '8', '--batch-size', '8', '--epochs', '30', '--lr', '0.1', '--json'];
+    const a = await run(['train', '--train-x', join(dir, 'x.csv'), '--train-y', join(dir, 'y.csv'), '--test-x', join(dir, 'x.npy'), '--test-y', join(dir, 'y.csv'), ...common]);
+    const b = await run(['train', '--train-x', join(dir, 'x.npy'), '--train-y', join(dir, 'y.csv'), '--test-x', join(dir, 'x.csv'), '--test-y', join(dir, 'y.csv'), ...common]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(lastJson(a.stdout).testAccuracy).toBeGreaterThan(0.9);
+    expect(lastJson(b.stdout).weightsSha256).toBe(lastJson(a.stdout).weightsSha256);
+  });
+
+  it('Ctrl-C stops after the current step, writes what was measured and exits 130', async () => {
+    const dir = tmp();
+    const r = await run(['train', ...SMALL, '--epochs', '1000', '--out', dir], {
+      onStdout: (all, kill) => { if (/epoch 2:/.test(all) && !(globalThis as { sent?: boolean }).sent) { (globalThis as { sent?: boolean }).sent = true; kill(); } },
+    });
+    delete (globalThis as { sent?: boolean }).sent;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/stopping after the current step/);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.aborted).toBe(true);
+    expect(summary.steps).toBeGreaterThanOrEqual(20);
+    expect(readFileSync(join(dir, 'steps.jsonl'), 'utf8').trim().split('\n')).toHaveLength(summary.steps);
+  });
+});
+
+describe('gradnoise reproduce table1', () => {
+  const sweep = ['reproduce', 'table1', '--rows', '5,6', '--runs', '2', '--lr', '0.1', '--epochs', '1', '--train-limit', '1500', '--test-limit', '300', '--json'];
+  const table = (dir: string) => JSON.parse(readFileSync(join(dir, 'table1.json'), 'utf8')).rows;
+
+  it('an interrupted sweep resumes without redoing finished runs and gives the same table as an uninterrupted one', async () => {
+    const whole = tmp(), cut = tmp();
+    const full = await run([...sweep, '--out', whole]);
+    expect(full.code, full.stderr).toBe(0);
+    expect(readdirSync(join(whole, 'runs'))).toHaveLength(8);
+
+    // Interrupt as soon as the first run is on disk.
+    let sent = false;
+    const poll = setInterval(() => {
+      if (!sent && existsSync(join(cut, 'runs')) && readdirSync(join(cut, 'runs')).length >= 1) { sent = true; child.kill('SIGINT'); }
+    }, 20);
+    const child = spawn(process.execPath, [BIN, ...sweep, '--out', cut], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    clearInterval(poll);
+    const kept = readdirSync(join(cut, 'runs')).filter((f) => f.endsWith('.json'));
+    expect(code === 130 || (code === 0 && kept.length === 8)).toBe(true);
+    const before = new Map(kept.map((f) => [f, readFileSync(join(cut, 'runs', f), 'utf8')]));
+
+    const resumed = await run([...sweep, '--out', cut]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // Finished runs were not redone (their records are byte for byte the same) and the table is the same.
+    for (const [f, text] of before) expect(readFileSync(join(cut, 'runs', f), 'utf8')).toBe(text);
+    expect(table(cut)).toEqual(table(whole));
+    expect(lastJson(resumed.stdout).runs).toBe(8);
+
+    // A finished sweep runs nothing new.
+    const again = await run([...sweep.filter((a) => a !== '--json'), '--out', cut]);
+    expect(again.stdout).toMatch(/8 already finished/);
+    expect(table(cut)).toEqual(table(whole));
+  });
+
+  it('splits over processes (--jobs) with the same result, and writes the table beside the paper\'s and a plot per row', async () => {
+    const dir = tmp(), ref = tmp();
+    const [a, b] = await Promise.all([run([...sweep, '--jobs', '2', '--out', dir]), run([...sweep, '--out', ref])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(table(dir)).toEqual(table(ref));
+    const md = readFileSync(join(dir, 'table1.md'), 'utf8');
+    expect(md).toMatch(/\| 5\. He init, clip 10 \| [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \| 97\.4 \/ 91\.7 \| 97\.2 \/ 91\.7 \|/);
+    expect(md).toMatch(/\| 6\. Zero init, clip 10 \|.*\| 11\.4 \/ 10\.1 \| 94\.5 \/ 49\.7 \|/);
+    expect(readdirSync(join(dir, 'plots')).sort()).toEqual(['table1-row-5.svg', 'table1-row-6.svg']);
+  });
+});
