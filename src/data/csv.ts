@@ -49,12 +49,13 @@ const POW10 = Array.from({ length: 23 }, (_, e) => 10 ** e);
 /**
  * Fast path for the common field shape: optional spaces/tabs, optional sign, decimal digits with an
  * optional '.' and exponent, optional spaces/tabs, at most 15 mantissa digits and a net decimal exponent
- * within +-22. Returns the value of line[start, end) (identical to Number()), or undefined for anything
- * else, which then takes the general path. Saves a string allocation and Number() call per field.
+ * within +-22. Scans line[start, ...) up to the next ',' or `end`; on success stores the value (identical
+ * to Number()'s) in out[k] and returns the index of that ',' or `end`, otherwise returns -1 and the field
+ * takes the general path. No string is allocated and nothing is boxed.
  */
-function fastNumber(line: string, start: number, end: number): number | undefined {
+function scanNumber(line: string, start: number, end: number, out: Float64Array, k: number): number {
   let i = start;
-  let c = i < end ? line.charCodeAt(i) : -1; // -1 past the end: never read beyond the field
+  let c = i < end ? line.charCodeAt(i) : -1; // -1 past the end: never read beyond the line
   while (c === 32 || c === 9) c = ++i < end ? line.charCodeAt(i) : -1;
   let neg = false;
   if (c === 45 || c === 43) {
@@ -78,7 +79,7 @@ function fastNumber(line: string, start: number, end: number): number | undefine
       c = ++i < end ? line.charCodeAt(i) : -1;
     }
   }
-  if (digits === 0 || digits > 15) return undefined;
+  if (digits === 0 || digits > 15) return -1;
   let exp = 0;
   if (c === 101 || c === 69) {
     c = ++i < end ? line.charCodeAt(i) : -1;
@@ -93,17 +94,18 @@ function fastNumber(line: string, start: number, end: number): number | undefine
       edigits++;
       c = ++i < end ? line.charCodeAt(i) : -1;
     }
-    if (edigits === 0 || edigits > 3) return undefined;
+    if (edigits === 0 || edigits > 3) return -1;
     if (eneg) exp = -exp;
   }
   while (c === 32 || c === 9) c = ++i < end ? line.charCodeAt(i) : -1;
-  if (i !== end) return undefined;
+  if (c !== 44 && c !== -1) return -1;
   const e = exp - frac;
   let v: number;
   if (e >= 0 && e <= 22) v = m * POW10[e]!;
   else if (e < 0 && e >= -22) v = m / POW10[-e]!;
-  else return undefined;
-  return neg ? -v : v;
+  else return -1;
+  out[k] = neg ? -v : v;
+  return i;
 }
 
 /**
@@ -154,37 +156,38 @@ export function parseNumericCsv(text: string, name = 'csv'): NumericCsv {
   }
   const rows = end - first;
   const data = new Float64Array(rows * cols);
+  // Throws if line i is blank, has a quoted field or has the wrong number of fields. Called only when
+  // the scan below finds something wrong, so that structural errors are reported before field errors.
+  const checkStructure = (i: number): void => {
+    const fields = splitLine(i);
+    if (fields.length !== cols) {
+      fail(`line ${i + 1} has ${fields.length} fields but the first data row (line ${first + 1}) has ${cols}`);
+    }
+  };
   let k = 0;
   for (let i = first; i < end; i++) {
     const line = lines[i]!;
-    // Structure first (blank line, field count), then the fields left to right, each scanned in place.
-    let commas = 0;
-    for (let j = line.indexOf(','); j >= 0; j = line.indexOf(',', j + 1)) commas++;
-    if (commas + 1 !== cols || cols === 1) {
-      const fields = splitLine(i);
-      if (fields.length !== cols) {
-        fail(`line ${i + 1} has ${fields.length} fields but the first data row (line ${first + 1}) has ${cols}`);
-      }
-    }
-    let start = 0;
-    for (let c = 0; c < cols; c++) {
-      let stop = line.indexOf(',', start);
-      if (stop < 0) stop = line.length;
-      const fast = fastNumber(line, start, stop);
-      if (fast !== undefined) {
-        data[k++] = fast;
-      } else {
-        const f = line.slice(start, stop).trim();
-        if (f.startsWith('"')) {
-          fail(`line ${i + 1}, column ${c + 1}: field ${JSON.stringify(f)} is quoted; quoting is not supported`);
+    const len = line.length;
+    let pos = 0; // start of the current field
+    for (let c = 0; c < cols; c++, k++) {
+      let next = scanNumber(line, pos, len, data, k);
+      if (next < 0) {
+        // General path: JS Number() syntax and the NaN/inf spellings, or an error.
+        next = line.indexOf(',', pos);
+        if (next < 0) next = len;
+        const f = line.slice(pos, next).trim();
+        const v = f === '' || f.startsWith('"') ? undefined : toNumber(f);
+        if (v === undefined) {
+          checkStructure(i);
+          if (f === '') fail(`line ${i + 1}, column ${c + 1}: empty field (need a number)`);
+          fail(`line ${i + 1}, column ${c + 1}: ${JSON.stringify(f)} is not a number`);
         }
-        if (f === '') fail(`line ${i + 1}, column ${c + 1}: empty field (need a number)`);
-        const v = toNumber(f);
-        if (v === undefined) fail(`line ${i + 1}, column ${c + 1}: ${JSON.stringify(f)} is not a number`);
-        data[k++] = v as number;
+        data[k] = v as number;
       }
-      start = stop + 1;
+      if (next === len && c < cols - 1) checkStructure(i); // too few fields: throws
+      pos = next + 1;
     }
+    if (pos <= len) checkStructure(i); // the last field ended at a ',': too many fields, throws
   }
   return { rows, cols, data, header };
 }
