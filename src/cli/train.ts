@@ -10,7 +10,7 @@ import { Progress, progressMode } from './progress.js';
 import {
   ACTIVATIONS, DEFAULT_CONFIG, INITS, OPTIMIZERS, SCHEDULES, runTraining, type EpochRecord, type RunResult, type TrainConfig,
 } from './run.js';
-import { interruptible } from './signals.js';
+import { exitCodeOf, interruptible } from './signals.js';
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(2)}%`);
 const f4 = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(4));
@@ -73,6 +73,15 @@ export function trainCommand(): Command {
     .action(async (flags: TrainFlags, command: Command) => {
       const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
       const noise = fromCli('noise') ? flags.noise : (fromCli('eta') || fromCli('gamma'));
+      // A flag that would be ignored is an error: the run's record must say what really ran.
+      const clash = (a: string, b: string) => { throw new Error(`${a} and ${b} do not go together`); };
+      if (fromCli('epochs') && flags.steps !== undefined) clash('--epochs', '--steps');
+      if (!noise && (fromCli('eta') || fromCli('gamma'))) clash('--no-noise', fromCli('eta') ? '--eta' : '--gamma');
+      if (!noise && flags.noiseBeforeClip) throw new Error('--noise-before-clip needs the noise (--noise, --eta or --gamma)');
+      if (flags.noiseBeforeClip && flags.clip === undefined && flags.clipValue === undefined) throw new Error('--noise-before-clip needs a clip (--clip or --clip-value)');
+      if (fromCli('momentum') && !['sgd', 'rmsprop'].includes(flags.optimizer)) clash('--momentum', `--optimizer ${flags.optimizer}`);
+      if (fromCli('decaySteps') && !['cosine', 'step'].includes(flags.schedule)) clash('--decay-steps', `--schedule ${flags.schedule}`);
+      if (fromCli('decayRate') && !['exponential', 'step'].includes(flags.schedule)) clash('--decay-rate', `--schedule ${flags.schedule}`);
       if (flags.workers > flags.shards) throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
       const config: TrainConfig = {
         depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, dropout: flags.dropout,
@@ -100,8 +109,9 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers} worker${flags.workers === 1 ? '' : 's'}, ${config.shards} shards`);
 
   const progress = new Progress(json ? 'silent' : progressMode(false), 1, 'steps');
+  let signalName: 'SIGINT' | 'SIGTERM' = 'SIGINT';
   const result: RunResult = await interruptible(
-    () => progress.log('stopping after the current step (Ctrl-C again to quit at once)'),
+    (sig) => { signalName = sig; progress.log('stopping after the current step (Ctrl-C again to quit at once)'); },
     (signal) => runTraining(config, data, flags.workers, {
       onStep: (s, total) => {
         progress.setTotal(total);
@@ -110,17 +120,22 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
       onEpoch: (e: EpochRecord) => progress.log(`epoch ${e.epoch + 1}${e.complete ? '' : ' (cut short)'}: train loss ${f4(e.trainLoss)}, ` +
         `train acc ${pct(e.trainAccuracy)}, ${Math.round(e.examplesPerSecond)} examples/s; test loss ${f4(e.testLoss)}, test acc ${pct(e.testAccuracy)}`),
       onWarning: (m) => process.stderr.write(`${m}\n`),
-    }, signal, flags.out !== undefined),
+    }, signal, flags.out !== undefined, 'record'),
+    () => progress.stop(),
   );
-  progress.stop();
   const s = result.summary;
   if (flags.out) await writeOutputs(flags.out, config, flags, result);
-  say(`${s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.examplesPerSecond)} examples/s); ` +
+  say(`${s.diverged ? 'diverged' : s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.examplesPerSecond)} examples/s); ` +
     `test loss ${f4(s.testLoss)}, test accuracy ${pct(s.testAccuracy)}`);
   say(`weights sha256 ${s.weightsSha256}`);
   if (flags.out) say(`wrote ${flags.out}/{config.json, summary.json, epochs.jsonl, epochs.csv, steps.jsonl, steps.csv, curves.svg}`);
   if (json) process.stdout.write(`${JSON.stringify(s)}\n`);
-  return s.aborted ? 130 : 0;
+  if (s.diverged) {
+    // Training never goes on silently with NaN: everything measured up to the refused step is written above.
+    process.stderr.write(`gradnoise: error: ${s.diverged.message}\n`);
+    return 1;
+  }
+  return s.aborted ? exitCodeOf(signalName) : 0;
 }
 
 async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult): Promise<void> {

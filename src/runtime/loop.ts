@@ -87,14 +87,18 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
   const steps = cfg.dropLast ? Math.floor(count / batch) : Math.ceil(count / batch);
   const history: EpochInfo[] = [];
   let done = 0;
-  for (let e = 0; e < cfg.epochs && !hooks.aborted() && done < cfg.maxSteps; e++) {
+  // Whether the abort signal cut the run short (one that fires after the last step cuts nothing).
+  let cut = false;
+  for (let e = 0; e < cfg.epochs && done < cfg.maxSteps; e++) {
+    if (hooks.aborted()) { cut = true; break; }
     // The model's epoch counter, not this call's: repeated fit() calls continue the data order.
     const epoch = net.epoch;
     const order = cfg.shuffle ? epochOrder(cfg.seed, epoch, count) : null;
     const t0 = performance.now();
     let lossSum = 0, correct = 0, seen = 0, complete = true;
     for (let i = 0; i < steps; i++) {
-      if (hooks.aborted() || done >= cfg.maxSteps) { complete = false; break; }
+      if (hooks.aborted()) { complete = false; cut = true; break; }
+      if (done >= cfg.maxSteps) { complete = false; break; }
       const rows = Math.min(batch, count - i * batch);
       let r;
       done++;
@@ -120,5 +124,5 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
     history.push(info);
     hooks.onEpoch(info);
   }
-  return { steps: net.step, skippedSteps: skipped, aborted: hooks.aborted(), epochs: history };
+  return { steps: net.step, skippedSteps: skipped, aborted: cut, epochs: history };
 }

@@ -313,18 +313,23 @@ export class Model {
     return this.net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
   }
 
-  // The pool, started at the first fit() on workers and again after a failure broke it.
-  private async workerPool(): Promise<Pool> {
-    if (this.pool) {
-      const p = await this.pool.catch(() => null);
-      if (p && !p.broken) return p;
-    }
-    const spin = (await hardwareThreads()) >= this.workers ? 50000 : 0;
-    if (this.pool) orphans.unregister(this);
-    const pool = Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
-    this.pool = pool;
-    orphans.register(this, pool, this);
-    return pool;
+  // The pool, started at the first fit() on workers and again after a failure broke it (the broken one is
+  // ended first: its surviving workers must not linger). this.pool is set before any await, so that a
+  // dispose() at any moment finds the pool to end.
+  private workerPool(): Promise<Pool> {
+    const previous = this.pool;
+    const next = (async () => {
+      const old = previous ? await previous.catch(() => null) : null;
+      if (old && !old.broken) return old;
+      if (old) await old.terminate();
+      const spin = (await hardwareThreads()) >= this.workers ? 50000 : 0;
+      if (this.disposed) throw new Error('fit: the model was disposed');
+      return Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
+    })();
+    if (previous) orphans.unregister(this);
+    this.pool = next;
+    orphans.register(this, next, this);
+    return next;
   }
 
   /** Trains for `epochs` passes over (x, y) with seeded shuffling. */
@@ -342,7 +347,9 @@ export class Model {
       throw new Error(`fit: steps is ${String(options.steps)} (need an integer >= 0)`);
     }
     const epochs = options.epochs ?? (options.steps !== undefined ? Infinity : 1);
-    if (epochs !== Infinity && (!Number.isInteger(epochs) || epochs < 0)) throw new Error(`fit: epochs is ${String(epochs)} (need an integer >= 0)`);
+    if (!(epochs === Infinity && options.steps !== undefined) && (!Number.isInteger(epochs) || epochs < 0)) {
+      throw new Error(`fit: epochs is ${String(epochs)} (need an integer >= 0${options.steps === undefined ? '; Infinity only with steps' : ''})`);
+    }
     const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
     const seed = options.seed ?? net.seed;
     if (!isSeed(seed)) throw new Error(`fit: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
@@ -358,6 +365,7 @@ export class Model {
       this.running = 'workers';
       try {
         const pool = await this.workerPool();
+        if (this.disposed) throw new Error('fit: the model was disposed');
         return await pool.fit(s, val, cfg, this.batchSize, options);
       } finally {
         this.running = null;

@@ -53,11 +53,17 @@ export class Crew {
     this.published = null;
   }
 
-  /** A follower's loop: one share per step until the leader says done. */
+  /**
+   * A follower's loop: one share per step until the leader says done. Done takes a second barrier (see
+   * finish()), so that no follower can still be about to read the command when the next run resets it.
+   */
   follow(): void {
     for (;;) {
       this.ctl.barrier();
-      if (Atomics.load(this.ctl.i32, C_CMD) === CMD_DONE) return;
+      if (Atomics.load(this.ctl.i32, C_CMD) === CMD_DONE) {
+        this.ctl.barrier();
+        return;
+      }
       this.share();
     }
   }
@@ -88,9 +94,14 @@ export class Crew {
     };
   }
 
-  /** Ends the run for the followers (they leave follow()). */
+  /**
+   * Ends the run for the followers (they leave follow()). Two barriers: after the first every follower
+   * reads CMD_DONE; the second holds the leader (and so the host's next run, which rewrites the control
+   * block) until every follower has read it.
+   */
   finish(): void {
     Atomics.store(this.ctl.i32, C_CMD, CMD_DONE);
+    this.ctl.barrier();
     this.ctl.barrier();
   }
 

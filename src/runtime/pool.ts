@@ -108,6 +108,7 @@ export class Pool {
 
   /** One fit() run over the workers. Resolves with the history; rejects with the first real failure. */
   fit(data: Staged, validation: Staged | null, cfg: LoopConfig, evalChunk: number, hooks: RunHooks): Promise<FitHistory> {
+    if (this.terminated) return Promise.reject(new Error('gradnoise: the model was disposed during fit()'));
     if (this.broken) return Promise.reject(new Error('internal: a broken pool was asked to run'));
     const { ctl, handles, net } = this;
     ctl.reset();

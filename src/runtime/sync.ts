@@ -83,8 +83,11 @@ export class Control {
     Atomics.store(this.i32, C_ABORT, 1);
   }
 
-  /** Before a run: no failure, no abort, nobody at the barrier. */
+  /**
+   * Before a run: no failure, no abort. The command word is left alone (the leader sets it before every
+   * barrier it opens), and so is the barrier (a finished run leaves nobody in it).
+   */
   reset(): void {
-    for (const w of [C_COUNT, C_FAIL, C_ABORT, C_CMD]) Atomics.store(this.i32, w, 0);
+    for (const w of [C_FAIL, C_ABORT]) Atomics.store(this.i32, w, 0);
   }
 }

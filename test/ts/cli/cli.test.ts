@@ -41,6 +41,11 @@ describe('arguments', () => {
     [['train', '--train-x', 'a.npy'], /--train-x and --train-y go together/],
     [['train', '--train-x', '/nonexistent.npy', '--train-y', '/nonexistent.csv'], /--train-x \/nonexistent\.npy: cannot read the file \(ENOENT\)/],
     [['train', '--batch-size', '5000', ...SMALL], /--batch-size 5000 is larger than the 1000 training examples/],
+    [['train', '--epochs', '2', '--steps', '5'], /--epochs and --steps do not go together/],
+    [['train', '--no-noise', '--eta', '0.1'], /--no-noise and --eta do not go together/],
+    [['train', '--noise-before-clip'], /--noise-before-clip needs the noise/],
+    [['train', '--optimizer', 'adam', '--momentum', '0.9'], /--momentum and --optimizer adam do not go together/],
+    [['train', '--decay-rate', '0.5'], /--decay-rate and --schedule constant do not go together/],
     [['trian'], /unknown command 'trian'[\s\S]*Did you mean train\?/],
     [['reproduce', 'table1', '--rows', '9'], /"9" is not one of: 1, 1b, 2, 3, 4, 5, 6\./],
     [['reproduce', 'table1', '--part', '3/2'], /--part is "3\/2" \(need k\/n with 1 <= k <= n/],
@@ -120,6 +125,16 @@ describe('gradnoise train', () => {
     expect(a.code, a.stderr).toBe(0);
     expect(lastJson(a.stdout).testAccuracy).toBeGreaterThan(0.9);
     expect(lastJson(b.stdout).weightsSha256).toBe(lastJson(a.stdout).weightsSha256);
+  });
+
+  it('a run that diverges stops with an error naming the step, exits 1, and still writes what it measured', async () => {
+    const dir = tmp();
+    const r = await run(['train', ...SMALL, '--lr', '1e30', '--epochs', '3', '--out', dir, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/gradnoise: error: fit: (the loss is (NaN|Infinity|-Infinity) at step \d+|step \d+: the gradient of \S+ is)/);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.diverged.step).toBeGreaterThanOrEqual(0);
+    expect(lastJson(r.stdout).diverged).toEqual(summary.diverged);
   });
 
   it('Ctrl-C stops after the current step, writes what was measured and exits 130', async () => {

@@ -117,6 +117,19 @@ describe('the determinism contract: the same bits for any number of workers', ()
     await expect(a.fit(DATA.x, DATA.y, { steps: -1 })).rejects.toThrow(/fit: steps is -1 \(need an integer >= 0\)/);
   });
 
+  it('hundreds of back-to-back one-step fits on 2 and 4 workers keep the bits (the end-of-run handshake)', async () => {
+    const d = blobs(64, 21);
+    const spec = mlp({ inputs: 8, hidden: [16, 16], outputs: 4 });
+    const make = (workers: number) => createModel(spec, { batchSize: 16, seed: 3, workers, optimizer: NOISY() }).then((m) => { models.push(m); return m; });
+    const [inline, two, four] = await Promise.all([make(0), make(2), make(4)]);
+    for (let i = 0; i < 150; i++) {
+      for (const m of [inline, two, four]) await m.fit(d.x, d.y, { steps: 1, shuffle: false });
+    }
+    expect([two.step, four.step]).toEqual([150, 150]);
+    expect(weightsHash(two)).toBe(weightsHash(inline));
+    expect(weightsHash(four)).toBe(weightsHash(inline));
+  });
+
   it('the shard count is part of the contract: other shards, other bits (and the same bits for any workers again)', async () => {
     const four = await model({ workers: 2 });
     const two = await model({ workers: 2, shards: 2 }), twoInline = await model({ workers: 0, shards: 2 });
@@ -194,6 +207,21 @@ describe('lifecycle', () => {
     await expect(m.fit(DATA.x, DATA.y)).rejects.toThrow(/fit: the model is training/);
     await run;
     expect(m.getParam('dense_0/bias')).toHaveLength(32);
+  });
+
+  it('dispose() right after the first fit() starts (before its workers exist) stops it too', async () => {
+    const m = await model({ workers: 2 });
+    const run = m.fit(DATA.x, DATA.y, { epochs: 3 }).then(() => null, (e: Error) => e);
+    await m.dispose();
+    expect((await run)?.message).toMatch(/disposed/);
+    expect(m.step).toBe(0);
+  });
+
+  it('an abort that arrives after the last step cuts nothing: the run is complete, not aborted', async () => {
+    const m = await model({ workers: 0 });
+    const ac = new AbortController();
+    const h = await m.fit(DATA.x, DATA.y, { epochs: 1, signal: ac.signal, onStep: (s) => { if (s.step === 12) ac.abort(); } });
+    expect([h.aborted, h.steps, h.epochs[0]!.complete]).toEqual([false, 12, true]);
   });
 
   it('dispose() during a run rejects it and ends every worker', async () => {
