@@ -22,6 +22,8 @@ export class Progress {
   private readonly t0 = performance.now();
   private lastLine = 0;
   private done = 0;
+  /** Units already done at the first update (a resumed job): the ETA counts only this process's pace. */
+  private startDone: number | null = null;
 
   constructor(readonly mode: ProgressMode, private total: number, private readonly unit: string,
               private readonly figures: (values: Record<string, string>) => string = (v) => Object.entries(v).map(([k, x]) => `${k} ${x}`).join('  '),
@@ -31,7 +33,6 @@ export class Progress {
         format: `{bar} {percentage}% | {value}/{total} ${unit} | ETA {eta_formatted} | {figures}`,
         hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 8,
       }, cliProgress.Presets.shades_classic);
-      this.bar.start(total, 0, { figures: '' });
     }
   }
 
@@ -43,6 +44,11 @@ export class Progress {
 
   update(done: number, values: Record<string, string>): void {
     this.done = done;
+    if (this.startDone === null) {
+      this.startDone = done;
+      // Started at the first update, from where a resumed job stands, so the bar's ETA is this run's pace.
+      this.bar?.start(this.total, done, { figures: '' });
+    }
     if (this.bar) {
       this.bar.update(done, { figures: this.figures(values) });
       return;
@@ -52,14 +58,15 @@ export class Progress {
     if (now - this.lastLine < this.every && done < this.total) return;
     this.lastLine = now;
     const elapsed = (now - this.t0) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (this.total - done) : NaN;
+    const pace = done - (this.startDone ?? 0);
+    const eta = pace > 0 ? (elapsed / pace) * (this.total - done) : NaN;
     process.stdout.write(`${done}/${this.total} ${this.unit} (${Math.floor((100 * done) / this.total)}%)  ETA ${fmtTime(eta)}  ${this.figures(values)}\n`);
   }
 
   /** Prints a line above the bar (or as a plain line). */
   log(line: string): void {
     if (this.mode === 'silent') return;
-    if (this.bar) {
+    if (this.bar && this.startDone !== null) {
       // cli-progress redraws on the same line: clear it, print, redraw.
       process.stdout.write('\r\x1b[2K');
       process.stdout.write(`${line}\n`);
@@ -68,10 +75,10 @@ export class Progress {
   }
 
   stop(): void {
-    if (this.bar) {
+    if (this.bar && this.startDone !== null) {
       this.bar.update(this.done);
       this.bar.stop();
-      this.bar = null;
     }
+    this.bar = null;
   }
 }
