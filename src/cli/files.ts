@@ -1,7 +1,7 @@
 // Writing results without ever leaving a half-written file: write a temporary file next to the target,
 // flush it to disk, then rename it over the target (atomic on POSIX file systems). A crash mid-write
 // leaves the previous file intact and, at worst, a stray `.tmp-*` file.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -20,6 +20,21 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Creates `dir` (and its parents) and checks that files can be written in it, before a long job runs:
+ * an unusable --out is an error at the start, not after hours of training.
+ */
+export function prepareOutputDir(dir: string, flag = '--out'): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`${flag} ${dir}: cannot write there (${err.code ?? err.message})`);
   }
 }
 

@@ -23,9 +23,14 @@ export function num(min: number, max = Infinity, open = false): (v: string) => n
   };
 }
 
-/** A comma-separated list, each item parsed by `item`. */
+/** A comma-separated list, each item parsed by `item`; an item given twice is an error. */
 export function list<T>(item: (v: string) => T): (v: string) => T[] {
-  return (v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(item);
+  return (v) => {
+    const items = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(item);
+    const twice = items.find((x, i) => items.indexOf(x) !== i);
+    if (twice !== undefined) throw new InvalidArgumentError(`${String(twice)} is listed twice.`);
+    return items;
+  };
 }
 
 /** One of a fixed set (for list items; single options use commander's .choices()). */

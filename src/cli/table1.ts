@@ -1,4 +1,4 @@
-// `gradnoise reproduce table1`: the paper's MNIST experiment (shared/PAPER.md, Table 1). Every run is one
+// `gradnoise reproduce table1`: the paper's MNIST experiment (Neelakantan et al. 2015, Table 1). Every run is one
 // (row, noise on/off, learning rate, seed) of the 20 x 50 ReLU net trained with plain SGD; each finished
 // run is written atomically to OUT/runs/<id>.json, where the id hashes everything that decides its bits, so
 // an interrupted sweep resumes without redoing finished runs and a finished sweep runs nothing new. The
@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadData, type LoadedData } from './data.js';
-import { writeFileAtomic } from './files.js';
+import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
 import { Progress, progressMode } from './progress.js';
@@ -320,6 +320,7 @@ async function reproduce(f: Table1Flags): Promise<number> {
   };
   if (o.lr.length === 0) throw new Error('--lr is empty (need at least one learning rate)');
   if (o.rows.length === 0) throw new Error('--rows is empty (need at least one row)');
+  prepareOutputDir(f.out);
   const plan = planSweep(o);
   const json = f.json ?? false, quiet = f.quiet ?? false;
   const say = (line: string) => { if (!json && !quiet) process.stdout.write(`${line}\n`); };
@@ -329,6 +330,7 @@ async function reproduce(f: Table1Flags): Promise<number> {
   const progress = done0 < plan.length && f.part === undefined ? new Progress(progressMode(json, quiet), plan.length, 'runs', (v) => Object.values(v).join('  ')) : null;
   progress?.update(done0, {});
   const data = loadData({ trainLimit: o.trainLimit, testLimit: o.testLimit });
+  if (o.batchSize > data.train.count) throw new Error(`--batch-size ${o.batchSize} is larger than the ${data.train.count} training images`);
   let aborted = false;
   let signalName: 'SIGINT' | 'SIGTERM' = 'SIGINT';
   await interruptible((sig) => {

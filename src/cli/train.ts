@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadData } from './data.js';
-import { toCsv, toJsonl, writeFileAtomic } from './files.js';
+import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
 import { int, num } from './options.js';
 import { writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
@@ -99,6 +99,7 @@ export function trainCommand(): Command {
 async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
   const json = flags.json ?? false;
   const say = (line: string) => { if (!json) process.stdout.write(`${line}\n`); };
+  if (flags.out) prepareOutputDir(flags.out);
   const data = loadData(flags);
   if (config.batchSize > data.train.count) throw new Error(`--batch-size ${config.batchSize} is larger than the ${data.train.count} training examples`);
   const update = [config.clip !== null ? `clip ${config.clip}` : '', config.clipValue !== null ? `clip value ${config.clipValue}` : '',

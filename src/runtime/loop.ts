@@ -97,8 +97,8 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
     const t0 = performance.now();
     let lossSum = 0, correct = 0, seen = 0, complete = true;
     for (let i = 0; i < steps; i++) {
-      if (hooks.aborted()) { complete = false; cut = true; break; }
       if (done >= cfg.maxSteps) { complete = false; break; }
+      if (hooks.aborted()) { complete = false; cut = true; break; }
       const rows = Math.min(batch, count - i * batch);
       let r;
       done++;

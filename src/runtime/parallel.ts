@@ -6,7 +6,7 @@ import type { Prepared } from '../optim/fused.js';
 import type { Staged } from './data.js';
 import { Engine, NonFiniteError } from './engine.js';
 import type { StepRunner } from './loop.js';
-import { C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, type Control } from './sync.js';
+import { C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, CMD_SYNC, type Control } from './sync.js';
 
 /**
  * Contiguous unit ranges, one per worker, balanced by element count: worker w takes the units whose first
@@ -60,10 +60,12 @@ export class Crew {
   follow(): void {
     for (;;) {
       this.ctl.barrier();
-      if (Atomics.load(this.ctl.i32, C_CMD) === CMD_DONE) {
+      const cmd = Atomics.load(this.ctl.i32, C_CMD);
+      if (cmd === CMD_DONE) {
         this.ctl.barrier();
         return;
       }
+      if (cmd === CMD_SYNC) continue;
       this.share();
     }
   }
@@ -92,6 +94,16 @@ export class Crew {
         throw engine.nonFiniteError('fit', out.error);
       },
     };
+  }
+
+  /**
+   * Waits until every follower has finished its share of the last step (each returns to the top barrier
+   * only then), so that the leader can read the whole memory, for validation between epochs: the last
+   * step's pass 2 of another worker may still be writing parameters until this returns.
+   */
+  sync(): void {
+    Atomics.store(this.ctl.i32, C_CMD, CMD_SYNC);
+    this.ctl.barrier();
   }
 
   /**

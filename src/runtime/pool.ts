@@ -53,6 +53,7 @@ export class Pool {
   /** Set once a worker failed or died: the pool must not run again. */
   broken = false;
   private terminated = false;
+  private ending: Promise<void> | null = null;
   private run: { fail(e: Error): void; exited(id: number, code: number): void; message(id: number, m: WorkerMessage): void } | null = null;
 
   private constructor(private readonly handles: WorkerHandle[], private readonly ctl: Control, private readonly net: Network) {}
@@ -170,12 +171,14 @@ export class Pool {
   }
 
   /** Ends every worker (any run in progress rejects). */
-  async terminate(): Promise<void> {
-    if (this.terminated) return;
+  terminate(): Promise<void> {
+    if (this.ending) return this.ending;
     this.terminated = true;
     this.broken = true;
     this.ctl.fail();
     this.run?.fail(new Error('gradnoise: the model was disposed during fit()'));
-    await Promise.all(this.handles.filter(Boolean).map((h) => h.terminate().catch(() => {})));
+    // Every caller (a failed run, dispose(), the next fit() replacing a broken pool) waits for the exits.
+    this.ending = Promise.all(this.handles.filter(Boolean).map((h) => h.terminate().catch(() => {}))).then(() => {});
+    return this.ending;
   }
 }

@@ -3,7 +3,7 @@
 // Synchronisation is Atomics on this block only: no postMessage per step.
 export const C_GEN = 0; //      barrier generation (bumped by the last arrival)
 export const C_COUNT = 1; //    arrivals at the current barrier
-export const C_CMD = 2; //      what the followers do after the next barrier: CMD_STEP or CMD_DONE
+export const C_CMD = 2; //      what the followers do after the next barrier: CMD_STEP, CMD_SYNC or CMD_DONE
 export const C_ROWS = 3; //     rows of the step's batch
 export const C_FROM = 4; //     position in the epoch order of the batch's first row
 export const C_SHUFFLED = 5; // 1: rows come through the shared order buffer; 0: examples from..from+rows
@@ -13,6 +13,8 @@ const INT_WORDS = 16;
 
 export const CMD_STEP = 1;
 export const CMD_DONE = 2;
+/** Meet and do nothing: the leader then has the memory to itself (validation between epochs). */
+export const CMD_SYNC = 3;
 
 /** Thrown inside a worker whose barrier saw C_FAIL: another party failed, this one stops quietly. */
 export class PeerFailure extends Error {

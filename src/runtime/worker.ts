@@ -82,7 +82,7 @@ async function fit(m: FitMessage): Promise<void> {
         if (performance.now() >= flushAt) flush();
       },
       onEpoch: (info) => { flush(); post({ type: 'epoch', info }); },
-      ...(m.validation ? { validate: () => evaluateStaged(engine, m.validation!, m.evalChunk, 'fit validation') } : {}),
+      ...(m.validation ? { validate: () => { c.sync(); return evaluateStaged(engine, m.validation!, m.evalChunk, 'fit validation'); } } : {}),
       pause: () => {},
       check: () => {},
     });

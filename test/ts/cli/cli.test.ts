@@ -50,6 +50,8 @@ describe('arguments', () => {
     [['reproduce', 'table1', '--rows', '9'], /"9" is not one of: 1, 1b, 2, 3, 4, 5, 6\./],
     [['reproduce', 'table1', '--part', '3/2'], /--part is "3\/2" \(need k\/n with 1 <= k <= n/],
     [['reproduce', 'table2'], /unknown command 'table2'/],
+    [['reproduce', 'table1', '--lr', '0.1,0.1'], /argument '0\.1,0\.1' is invalid\. 0\.1 is listed twice\./],
+    [['train', '--out', '/proc/version/x', ...SMALL], /--out \/proc\/version\/x: cannot write there/],
   ])('gradnoise %j fails with a message naming the flag and what is allowed', async (args, message) => {
     const r = await run(args);
     expect(r.code).not.toBe(0);

@@ -130,6 +130,34 @@ describe('the determinism contract: the same bits for any number of workers', ()
     expect(weightsHash(four)).toBe(weightsHash(inline));
   });
 
+  it('per-epoch validation sees the weights after every worker\'s last update (the same figures for 0, 2 and 4 workers)', async () => {
+    // Wide layers make a step's pass 2 long enough that, without the sync before validation, a follower
+    // would still be updating parameters while the leader evaluates (4 workers on 2 cores shows it).
+    const r = lcg(5), n = 400, m = 1000;
+    const x = new Float32Array(n * 784).map(() => r()), y = new Uint8Array(n).map(() => Math.floor((r() + 1) * 5));
+    const vx = new Float32Array(m * 784).map(() => r()), vy = new Uint8Array(m).map(() => Math.floor((r() + 1) * 5));
+    const spec = mlp({ inputs: 784, hidden: [256, 256, 256], outputs: 10 });
+    const figures: number[][][] = [];
+    for (const workers of [0, 2, 4]) {
+      const mdl = await createModel(spec, { batchSize: 40, seed: 8, workers, optimizer: NOISY() });
+      models.push(mdl);
+      const seen: number[][] = [];
+      await mdl.fit(x, y, { epochs: 12, validation: { x: vx, y: vy }, onEpoch: (e) => seen.push([e.validation!.loss, e.validation!.accuracy]) });
+      figures.push(seen);
+    }
+    expect(figures[1]).toEqual(figures[0]);
+    expect(figures[2]).toEqual(figures[0]);
+  });
+
+  it('fit({ steps }) that ends mid-epoch, with an abort right at its last step, is not aborted', async () => {
+    for (const workers of [0, 2]) {
+      const m = await model({ workers });
+      const ac = new AbortController();
+      const h = await m.fit(DATA.x, DATA.y, { steps: 5, signal: ac.signal, onStep: (s) => { if (s.step === 5) ac.abort(); } });
+      expect([workers, h.aborted, h.steps]).toEqual([workers, false, 5]);
+    }
+  });
+
   it('the shard count is part of the contract: other shards, other bits (and the same bits for any workers again)', async () => {
     const four = await model({ workers: 2 });
     const two = await model({ workers: 2, shards: 2 }), twoInline = await model({ workers: 0, shards: 2 });
