@@ -38,12 +38,15 @@ export function prepareOutputDir(dir: string, flag = '--out'): void {
   }
 }
 
-/** Rows of plain objects as CSV: the columns of the first row, numbers as JS prints them, empty for null. */
-export function toCsv(rows: readonly Record<string, unknown>[]): string {
-  if (rows.length === 0) return '';
-  const cols = Object.keys(rows[0]!);
+/**
+ * Rows of plain objects as CSV: a header of `columns` (default: the first row's keys), numbers as JS prints
+ * them, empty for null. No rows still gives the header line.
+ */
+export function toCsv(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
+  const cols = columns ?? (rows.length > 0 ? Object.keys(rows[0]!) : []);
+  if (cols.length === 0) return '';
   const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
-  return `${cols.join(',')}\n${rows.map((r) => cols.map((c) => cell(r[c])).join(',')).join('\n')}\n`;
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
 export const toJsonl = (rows: readonly unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');

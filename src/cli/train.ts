@@ -82,6 +82,7 @@ export function trainCommand(): Command {
       if (fromCli('momentum') && !['sgd', 'rmsprop'].includes(flags.optimizer)) clash('--momentum', `--optimizer ${flags.optimizer}`);
       if (fromCli('decaySteps') && !['cosine', 'step'].includes(flags.schedule)) clash('--decay-steps', `--schedule ${flags.schedule}`);
       if (fromCli('decayRate') && !['exponential', 'step'].includes(flags.schedule)) clash('--decay-rate', `--schedule ${flags.schedule}`);
+      if (flags.depth === 0) for (const f of ['width', 'activation', 'dropout']) if (fromCli(f)) clash('--depth 0', `--${f}`);
       if (flags.workers > flags.shards) throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
       const config: TrainConfig = {
         depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, dropout: flags.dropout,
@@ -139,15 +140,18 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
   return s.aborted ? exitCodeOf(signalName) : 0;
 }
 
+const EPOCH_COLUMNS = ['epoch', 'complete', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'examplesPerSecond'];
+const STEP_COLUMNS = ['step', 'epoch', 'loss', 'accuracy', 'gradNorm', 'clipScale', 'sigma', 'lr'];
+
 async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult): Promise<void> {
   const data = { trainX: flags.trainX ?? 'mnist', trainY: flags.trainY ?? 'mnist', testX: flags.testX ?? (flags.trainX ? null : 'mnist'),
     testY: flags.testY ?? (flags.trainY ? null : 'mnist'), trainLimit: flags.trainLimit ?? null, testLimit: flags.testLimit ?? null };
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers }, null, 2)}\n`);
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(r.summary, null, 2)}\n`);
   writeFileAtomic(join(dir, 'epochs.jsonl'), toJsonl(r.epochs));
-  writeFileAtomic(join(dir, 'epochs.csv'), toCsv(r.epochs as unknown as Record<string, unknown>[]));
+  writeFileAtomic(join(dir, 'epochs.csv'), toCsv(r.epochs as unknown as Record<string, unknown>[], EPOCH_COLUMNS));
   writeFileAtomic(join(dir, 'steps.jsonl'), toJsonl(r.steps));
-  writeFileAtomic(join(dir, 'steps.csv'), toCsv(r.steps as unknown as Record<string, unknown>[]));
+  writeFileAtomic(join(dir, 'steps.csv'), toCsv(r.steps as unknown as Record<string, unknown>[], STEP_COLUMNS));
   await writePlot(join(dir, 'curves.svg'), 'gradnoise train', [
     { title: 'loss (per epoch)', yTitle: 'loss', points: r.epochs.flatMap((e) => [
       { epoch: e.epoch + 1, value: e.trainLoss, series: 'train' },
