@@ -51,9 +51,8 @@ export interface SweepOptions {
   readonly testLimit?: number;
 }
 
-/** One planned run: its config and its id (which names its result file). */
-export interface PlannedRun {
-  readonly index: number;
+/** What names a run: its setting, its config and its id (the hash of both, which names its result file). */
+export interface RunKey {
   readonly id: string;
   readonly row: string;
   readonly noise: boolean;
@@ -62,14 +61,13 @@ export interface PlannedRun {
   readonly config: TrainConfig;
 }
 
+/** One planned run, `index` in the sweep's order. */
+export interface PlannedRun extends RunKey {
+  readonly index: number;
+}
+
 /** A finished run as stored in OUT/runs/<id>.json. */
-export interface RunRecord {
-  readonly id: string;
-  readonly row: string;
-  readonly noise: boolean;
-  readonly lr: number;
-  readonly seed: number;
-  readonly config: TrainConfig;
+export interface RunRecord extends RunKey {
   readonly data: { readonly trainLimit: number | null; readonly testLimit: number | null };
   readonly epochs: readonly EpochRecord[];
   readonly summary: RunSummary;
