@@ -85,18 +85,24 @@ export interface Prepared {
 export class FusedUpdater {
   readonly units: readonly Unit[];
   private readonly names: readonly string[];
-  private readonly tensorCount: number;
+  /** A DataView per hyper struct in use (one per worker), made once instead of on every step. */
+  private readonly views = new Map<number, DataView>();
 
   constructor(private readonly net: Network, readonly plan: FusedPlan) {
     this.units = updateUnits(net);
     this.names = [...net.plan.paramTensors.keys()];
-    this.tensorCount = this.names.length;
+  }
+
+  private view(hyper: number): DataView {
+    let h = this.views.get(hyper);
+    if (!h) this.views.set(hyper, h = new DataView(this.net.core.memory.buffer, hyper, U_BYTES));
+    return h;
   }
 
   /** Writes every scalar of step t except the clip into the hyper struct at `hyper`. */
   prepare(hyper: number, rows: number, t: number): Prepared {
     const { net, plan } = this;
-    const h = new DataView(net.core.memory.buffer, hyper, U_BYTES);
+    const h = this.view(hyper);
     const f32 = (at: number, v: number) => h.setFloat32(at, v, true);
     const o = plan.opt;
     const sc = optimizerScalars(o, t);
@@ -160,7 +166,7 @@ export class FusedUpdater {
       }
       throw new NonFiniteGradientError(pre.t, -1, -1, total, '(sum of squares)');
     }
-    const h = new DataView(net.core.memory.buffer, hyper, U_BYTES);
+    const h = this.view(hyper);
     const gradNorm = Math.sqrt(total);
     let flags = pre.flags, clipScale = 1;
     if (plan.clip.kind === 'value') {

@@ -26,6 +26,10 @@ export class NonFiniteError extends Error {
   }
 }
 
+/** Share of `rows` classified correctly (softmaxCrossEntropy; NaN for a regression loss). */
+export const accuracyOf = (net: Network, correct: number, rows: number): number =>
+  net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
+
 /** Loss sum and correct count of one shard's rows. */
 export interface ShardResult {
   loss: number;
@@ -74,11 +78,6 @@ export class Engine {
       if (lab) lab[r] = s.labels![e]!;
       if (tgt) tgt.set(s.targets!.subarray(e * O, e * O + O), r * O);
     }
-  }
-
-  /** Rows of the batch that shard s takes. */
-  shardRows(rows: number, s: number): [number, number] {
-    return this.net.shardRows(rows, s);
   }
 
   /** Step part 1 for shard s of a batch of `rows` loaded rows: forward, loss, backward into grad slot s. */
@@ -181,6 +180,5 @@ export function evaluateStaged(engine: Engine, s: Staged, chunk: number, where =
     loss += r.loss;
     correct += r.correct;
   }
-  const accuracy = engine.net.loss === 'softmaxCrossEntropy' ? correct / s.count : NaN;
-  return { loss: loss / s.count, accuracy, count: s.count };
+  return { loss: loss / s.count, accuracy: accuracyOf(engine.net, correct, s.count), count: s.count };
 }

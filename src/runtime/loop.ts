@@ -5,7 +5,7 @@
 import type { Network } from '../model/network.js';
 import type { StepMetrics } from '../optim/transforms.js';
 import { epochOrder } from './data.js';
-import { NonFiniteError } from './engine.js';
+import { accuracyOf, NonFiniteError } from './engine.js';
 
 export interface StepInfo extends StepMetrics {
   /** Optimizer steps completed (t + 1 after the update of step t). */
@@ -77,9 +77,6 @@ export interface LoopHooks {
   /** Checked after every pause: throws when the run must end (a disposed model). */
   check(): void;
 }
-
-export const accuracyOf = (net: Network, correct: number, rows: number): number =>
-  net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
 
 export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunner, hooks: LoopHooks): Promise<FitHistory> {
   const { count, batch } = cfg;

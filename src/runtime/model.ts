@@ -11,11 +11,10 @@ import { Network } from '../model/network.js';
 import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, stateSlotsOf } from '../optim/fused.js';
-import type { ReferenceRun } from '../optim/reference.js';
 import { checkOptions } from '../optim/schedules.js';
 import { sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
 import { stage, type Inputs, type Staged, type Targets } from './data.js';
-import { Engine, evaluateStaged, NonFiniteError } from './engine.js';
+import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
 import { trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
 import { Pool } from './pool.js';
 import { hardwareThreads, readCoreBuild } from './threads.js';
@@ -233,8 +232,8 @@ export class Model {
     return this.net;
   }
 
-  private tensor(where: string, name: string) {
-    const p = this.live(where, where !== 'setParam').plan.paramTensors.get(name);
+  private tensor(where: string, name: string, read = true) {
+    const p = this.live(where, read).plan.paramTensors.get(name);
     if (!p) throw new Error(`${where}: no parameter "${name}" (have: ${this.paramNames.join(', ')})`);
     return p;
   }
@@ -247,7 +246,7 @@ export class Model {
 
   /** Overwrites a parameter tensor (same length, finite values). */
   setParam(name: string, values: Float32Array): void {
-    const p = this.tensor('setParam', name);
+    const p = this.tensor('setParam', name, false);
     if (!(values instanceof Float32Array) || values.length !== p.elements) {
       throw new Error(`setParam: "${name}" needs a Float32Array of ${p.elements} values, got ${values?.constructor?.name ?? String(values)} of length ${(values as { length?: number })?.length}`);
     }
@@ -306,11 +305,7 @@ export class Model {
     if (s.count > this.batchSize) throw new Error(`trainOnBatch: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
     this.engine.load(s, null, 0, 0, s.count);
     const { loss, correct, metrics } = this.inlineStep('trainOnBatch', s.count);
-    return { ...metrics, loss: loss / s.count, accuracy: this.accuracyOf(correct, s.count) };
-  }
-
-  private accuracyOf(correct: number, rows: number): number {
-    return this.net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
+    return { ...metrics, loss: loss / s.count, accuracy: accuracyOf(this.net, correct, s.count) };
   }
 
   // The pool, started at the first fit() on workers and again after a failure broke it (the broken one is

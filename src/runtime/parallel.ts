@@ -126,7 +126,7 @@ export class Crew {
     const t = net.step;
     return engine.guard(`fit (worker ${id})`, () => {
       for (let s = id; s < S; s += N) {
-        const [r0, r1] = engine.shardRows(rows, s);
+        const [r0, r1] = net.shardRows(rows, s);
         engine.load(this.data!, order, from, r0, r1);
         const r = engine.runShard(s, rows);
         res[2 * s] = r.loss;

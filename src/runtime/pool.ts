@@ -52,7 +52,7 @@ const sharedStaged = (s: Staged): Staged => ({
 export class Pool {
   /** Set once a worker failed or died: the pool must not run again. */
   broken = false;
-  private terminated = false;
+  /** Set by terminate(): the workers' exits, which every later caller awaits too. */
   private ending: Promise<void> | null = null;
   private run: { fail(e: Error): void; exited(id: number, code: number): void; message(id: number, m: WorkerMessage): void } | null = null;
 
@@ -109,7 +109,7 @@ export class Pool {
 
   /** One fit() run over the workers. Resolves with the history; rejects with the first real failure. */
   fit(data: Staged, validation: Staged | null, cfg: LoopConfig, evalChunk: number, hooks: RunHooks): Promise<FitHistory> {
-    if (this.terminated) return Promise.reject(new Error('gradnoise: the model was disposed during fit()'));
+    if (this.ending) return Promise.reject(new Error('gradnoise: the model was disposed during fit()'));
     if (this.broken) return Promise.reject(new Error('internal: a broken pool was asked to run'));
     const { ctl, handles, net } = this;
     ctl.reset();
@@ -173,7 +173,6 @@ export class Pool {
   /** Ends every worker (any run in progress rejects). */
   terminate(): Promise<void> {
     if (this.ending) return this.ending;
-    this.terminated = true;
     this.broken = true;
     this.ctl.fail();
     this.run?.fail(new Error('gradnoise: the model was disposed during fit()'));

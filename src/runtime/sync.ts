@@ -73,10 +73,6 @@ export class Control {
     Atomics.notify(this.i32, C_GEN);
   }
 
-  get failed(): boolean {
-    return Atomics.load(this.i32, C_FAIL) !== 0;
-  }
-
   get aborted(): boolean {
     return Atomics.load(this.i32, C_ABORT) !== 0;
   }
