@@ -54,19 +54,21 @@ export class Crew {
   }
 
   /**
-   * A follower's loop: one share per step until the leader says done. Done takes a second barrier (see
-   * finish()), so that no follower can still be about to read the command when the next run resets it.
+   * A follower's loop: one share per step until the leader says done. A step's command is safe to read
+   * after the barrier that opens it (the leader cannot publish the next one before the step's own
+   * barriers, which need every follower); a sync or done command has no barrier of its own, so it is
+   * acknowledged with a second one (see announce()).
    */
   follow(): void {
     for (;;) {
       this.ctl.barrier();
       const cmd = Atomics.load(this.ctl.i32, C_CMD);
-      if (cmd === CMD_DONE) {
-        this.ctl.barrier();
-        return;
+      if (cmd === CMD_STEP) {
+        this.share();
+        continue;
       }
-      if (cmd === CMD_SYNC) continue;
-      this.share();
+      this.ctl.barrier();
+      if (cmd === CMD_DONE) return;
     }
   }
 
@@ -97,24 +99,30 @@ export class Crew {
   }
 
   /**
+   * Publishes a command that involves no work of the followers (sync, done) and waits until every one has
+   * read it: the first barrier opens it, the second holds the leader (and so whatever it publishes next,
+   * or the caller's next run, which rewrites the control block) until every follower is past the read.
+   * With one barrier, a follower slow to wake could read the leader's next command instead and run a
+   * stale share, out of step with everyone's barriers from then on.
+   */
+  private announce(cmd: number): void {
+    Atomics.store(this.ctl.i32, C_CMD, cmd);
+    this.ctl.barrier();
+    this.ctl.barrier();
+  }
+
+  /**
    * Waits until every follower has finished its share of the last step (each returns to the top barrier
    * only then), so that the leader can read the whole memory, for validation between epochs: the last
    * step's pass 2 of another worker may still be writing parameters until this returns.
    */
   sync(): void {
-    Atomics.store(this.ctl.i32, C_CMD, CMD_SYNC);
-    this.ctl.barrier();
+    this.announce(CMD_SYNC);
   }
 
-  /**
-   * Ends the run for the followers (they leave follow()). Two barriers: after the first every follower
-   * reads CMD_DONE; the second holds the leader (and so the host's next run, which rewrites the control
-   * block) until every follower has read it.
-   */
+  /** Ends the run for the followers (they leave follow()). */
   finish(): void {
-    Atomics.store(this.ctl.i32, C_CMD, CMD_DONE);
-    this.ctl.barrier();
-    this.ctl.barrier();
+    this.announce(CMD_DONE);
   }
 
   // This worker's share of the published step; the leader advances the step counter at the end.

@@ -149,6 +149,22 @@ describe('the determinism contract: the same bits for any number of workers', ()
     expect(figures[2]).toEqual(figures[0]);
   });
 
+  it('hundreds of one-step epochs with validation after each on 2 and 4 workers: no hang, the bits and figures of inline', async () => {
+    // Every epoch ends with a sync (validation) right before the next step's command: a follower slow to
+    // wake from the sync must still see the sync, not the next step (4 workers on 2 cores makes slow wakes common).
+    const d = blobs(16, 31), v = blobs(12, 32);
+    const spec = mlp({ inputs: 8, hidden: [16, 16], outputs: 4 });
+    const run = async (workers: number) => {
+      const m = await createModel(spec, { batchSize: 16, seed: 5, workers, optimizer: NOISY() });
+      models.push(m);
+      const figures: number[] = [];
+      await m.fit(d.x, d.y, { epochs: 300, validation: v, onEpoch: (e) => figures.push(e.validation!.loss) });
+      return { hash: weightsHash(m), figures };
+    };
+    const inline = await run(0);
+    for (const workers of [2, 4]) expect(await run(workers)).toEqual(inline);
+  }, 60_000);
+
   it('fit({ steps }) that ends mid-epoch, with an abort right at its last step, is not aborted', async () => {
     for (const workers of [0, 2]) {
       const m = await model({ workers });
