@@ -1,7 +1,9 @@
 // gradnoise: train neural networks on the CPU in any JavaScript runtime, on a WebAssembly SIMD core.
 // The public barrel: nothing else is public.
-export { createModel, Model, NonFiniteError } from './runtime/model.js';
-export type { EpochInfo, Evaluation, FitHistory, FitOptions, ModelOptions, StepInfo } from './runtime/model.js';
+export { createModel, loadModel, Model, NonFiniteError } from './runtime/model.js';
+export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, ModelOptions, StepInfo } from './runtime/model.js';
+export { crc32, decodeCheckpoint, parseSafetensors } from './runtime/checkpoint.js';
+export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorEntry } from './runtime/checkpoint.js';
 export type { Inputs, Targets } from './runtime/data.js';
 export { dense, dropout, mlp, paperNet } from './model/spec.js';
 export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';

@@ -14,8 +14,17 @@ export const H_SEED_HI = 20; //       u32, high half
 export const H_STEP_LO = 24; //       u32, completed optimizer steps t (low half)
 export const H_STEP_HI = 28; //       u32, high half
 export const H_EPOCH = 32; //         u32, completed passes over the training data (the data order's epoch)
+export const H_POS = 36; //           u32, batches of epoch H_EPOCH already taken (0 at an epoch boundary)
+export const H_POS_COUNT = 40; //     u32, the data order of the epoch in progress: examples,
+export const H_POS_BATCH = 44; //     u32, batch size,
+export const H_POS_SEED_LO = 48; //   u32, seed (low half),
+export const H_POS_SEED_HI = 52; //   u32, seed (high half),
+export const H_POS_FLAGS = 56; //     u32, POS_F_* flags
 export const H_HYPER = 64; //         the update's hyperparameter struct (U_* below), 96 bytes
 export const H_METRICS = 160; //      reserved for per-step metrics kept with the state (unused so far)
+
+export const POS_F_SHUFFLE = 1;
+export const POS_F_DROP_LAST = 2;
 
 // ---- The fused update's hyperparameter struct (docs/update.md), at header + H_HYPER ----
 // Every float is an f32 the facade computed (in f64, rounded once) for this step; the kernel only reads.

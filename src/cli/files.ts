@@ -1,27 +1,8 @@
-// Writing results without ever leaving a half-written file: write a temporary file next to the target,
-// flush it to disk, then rename it over the target (atomic on POSIX file systems). A crash mid-write
-// leaves the previous file intact and, at worst, a stray `.tmp-*` file.
-import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
+// Output files of the CLI: directories checked before a long job runs, CSV and JSONL. Every file is written
+// atomically (io/atomic.ts).
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.tmp-${basename(path)}-${randomBytes(4).toString('hex')}`);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic } from '../io/atomic.js';
 
 /**
  * Creates `dir` (and its parents) and checks that files can be written in it, before a long job runs:

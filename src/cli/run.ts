@@ -9,7 +9,9 @@ import {
 import type { GradientTransformation } from '../optim/transforms.js';
 import type { LearningRate } from '../optim/schedules.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
+import { decodeCheckpoint } from '../runtime/checkpoint.js';
 import { NonFiniteError } from '../runtime/engine.js';
+import { firstDifference } from '../runtime/snapshot.js';
 import type { LoadedData } from './data.js';
 
 export const INITS = ['simple', 'sussilloAbbott', 'he', 'zero', 'glorot'] as const;
@@ -102,6 +104,8 @@ export interface EpochRecord {
   readonly trainAccuracy: number;
   readonly testLoss: number | null;
   readonly testAccuracy: number | null;
+  /** Examples trained on in the epoch (in this run: a resumed epoch counts from where it resumed). */
+  readonly examples: number;
   readonly examplesPerSecond: number;
 }
 
@@ -130,13 +134,36 @@ export interface RunSummary {
   readonly workers: number;
   readonly build: string;
   /** Set when a loss or gradient turned NaN or Infinity (only with `diverge: 'record'`): training stopped there. */
-  readonly diverged: { readonly step: number; readonly message: string } | null;
+  readonly diverged: { readonly step: number; readonly layer: string; readonly message: string } | null;
 }
 
 export interface RunHooks {
   onStep?(s: StepInfo, total: number): void;
   onEpoch?(e: EpochRecord): void;
   onWarning?(message: string): void;
+  /** After each checkpoint is written. */
+  onCheckpoint?(path: string, step: number): void;
+}
+
+export interface RunOptions {
+  /** Worker threads (any count gives the same bits). */
+  readonly workers: number;
+  readonly hooks?: RunHooks;
+  readonly signal?: AbortSignal;
+  /** Keep every step's record (default true). */
+  readonly keepSteps?: boolean;
+  /**
+   * A NaN or Infinity stops the run: `throw` (default) rethrows the NonFiniteError, `record` returns what
+   * was measured with `diverged` set (the weights and test figures are then those before the refused step).
+   */
+  readonly diverge?: 'throw' | 'record';
+  /**
+   * Checkpoints to `path`, atomically: every `every` steps (Infinity: only at the end), and when the run
+   * stops for the signal. A diverged run writes none after the last good one.
+   */
+  readonly checkpoint?: { readonly path: string; readonly every: number };
+  /** A checkpoint of this same config to continue from: the run then trains the steps it still lacks. */
+  readonly resume?: string;
 }
 
 export interface RunResult {
@@ -145,23 +172,41 @@ export interface RunResult {
   readonly steps: StepRecord[];
 }
 
-/** Trains one config on loaded data: per-epoch test figures when there is a test split. */
-/**
- * Trains one config on loaded data: per-epoch test figures when there is a test split. A NaN or Infinity
- * stops the run: `diverge: 'throw'` rethrows the NonFiniteError, `'record'` returns what was measured with
- * `diverged` set (the weights and test figures are then those before the refused step).
- */
-export async function runTraining(c: TrainConfig, data: LoadedData, workers: number, hooks: RunHooks = {}, signal?: AbortSignal,
-                                  keepSteps = true, diverge: 'throw' | 'record' = 'throw'): Promise<RunResult> {
+/** The model a config describes, built on `data`'s shape. */
+export function createRunModel(c: TrainConfig, data: LoadedData, workers: number, onWarning: (m: string) => void): Promise<Model> {
   const spec = mlp({
     inputs: data.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data.classes, activation: c.activation,
     init: kernelInit(c.init), biasInit: 'zeros', dropout: c.dropout || undefined,
   });
-  const model = await createModel(spec, {
-    batchSize: c.batchSize, seed: c.seed, optimizer: optimizerOf(c), workers, shards: c.shards,
-    onWarning: hooks.onWarning ?? ((m) => process.stderr.write(`${m}\n`)),
-  });
+  return createModel(spec, { batchSize: c.batchSize, seed: c.seed, optimizer: optimizerOf(c), workers, shards: c.shards, onWarning });
+}
+
+// --resume: the checkpoint must come from this very config (same model, seed, optimizer and shards), or
+// the resumed run would not be the run its config names.
+async function resumeFrom(model: Model, path: string): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  let bytes: Uint8Array;
   try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`--resume ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const ck = decodeCheckpoint(bytes, path);
+  const mine = decodeCheckpoint(model.toBytes()).meta;
+  for (const field of ['spec', 'seed', 'optimizer', 'shards'] as const) {
+    const d = firstDifference(ck.meta[field], mine[field], field);
+    if (d) throw new Error(`--resume ${path}: the checkpoint comes from another configuration (${d}; checkpoint vs this command): run the command that wrote it`);
+  }
+  model.restoreCheckpoint(ck, path);
+}
+
+/** Trains one config on loaded data, with per-epoch test figures when there is a test split. */
+export async function runTraining(c: TrainConfig, data: LoadedData, o: RunOptions): Promise<RunResult> {
+  const hooks = o.hooks ?? {};
+  const keepSteps = o.keepSteps ?? true;
+  const model = await createRunModel(c, data, o.workers, hooks.onWarning ?? ((m) => process.stderr.write(`${m}\n`)));
+  try {
+    if (o.resume) await resumeFrom(model, o.resume);
     const perEpoch = Math.ceil(data.train.count / c.batchSize);
     const total = c.steps ?? perEpoch * c.epochs;
     const steps: StepRecord[] = [];
@@ -169,36 +214,61 @@ export async function runTraining(c: TrainConfig, data: LoadedData, workers: num
     let examples = 0;
     const t0 = performance.now();
     let diverged: RunSummary['diverged'] = null;
-    const history = await model.fit(data.train.x, data.train.y, {
-      ...(c.steps !== null ? { steps: c.steps } : { epochs: c.epochs }),
-      ...(data.test ? { validation: { x: data.test.x, y: data.test.y } } : {}),
-      signal,
-      onStep: (s) => {
-        examples += s.examples;
-        if (keepSteps) steps.push({ step: s.step, epoch: s.epoch, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, clipScale: s.clipScale, sigma: s.sigma, lr: s.lr ?? null });
-        hooks.onStep?.(s, total);
-      },
-      onEpoch: (e: EpochInfo) => {
-        const r: EpochRecord = {
-          epoch: e.epoch, complete: e.complete, trainLoss: e.loss, trainAccuracy: e.accuracy,
-          testLoss: e.validation?.loss ?? null, testAccuracy: e.validation?.accuracy ?? null, examplesPerSecond: e.examplesPerSecond,
-        };
-        epochs.push(r);
-        hooks.onEpoch?.(r);
-      },
-    }).catch((e: unknown) => {
-      if (!(e instanceof NonFiniteError) || diverge === 'throw') throw e;
-      diverged = { step: e.step, message: e.message };
-      return { steps: model.step, aborted: false };
-    });
+    let aborted = false, saved = -1;
+    const save = async () => {
+      if (!o.checkpoint) return;
+      await model.save(o.checkpoint.path);
+      saved = model.step;
+      hooks.onCheckpoint?.(o.checkpoint.path, model.step);
+    };
+    // A run is a sequence of fit({ steps }) calls, one per checkpoint interval: a cut epoch continues in
+    // the next call, so the bits are those of one call (docs/checkpoints.md).
+    while (model.step < total && !aborted && !diverged) {
+      const chunk = Math.min(o.checkpoint?.every ?? Infinity, total - model.step);
+      const history = await model.fit(data.train.x, data.train.y, {
+        steps: chunk,
+        ...(data.test ? { validation: { x: data.test.x, y: data.test.y } } : {}),
+        signal: o.signal,
+        onStep: (s) => {
+          examples += s.examples;
+          if (keepSteps) steps.push({ step: s.step, epoch: s.epoch, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, clipScale: s.clipScale, sigma: s.sigma, lr: s.lr ?? null });
+          hooks.onStep?.(s, total);
+        },
+        onEpoch: (e: EpochInfo) => {
+          // An epoch split over two calls (a checkpoint in between) is one record.
+          const last = epochs[epochs.length - 1];
+          const merge = last !== undefined && last.epoch === e.epoch && !last.complete && e.fromBatch > 0;
+          const seen = (merge ? last.examples : 0) + e.examples;
+          const mean = (a: number, b: number) => (merge ? (a * last.examples + b * e.examples) / seen : b);
+          const r: EpochRecord = {
+            epoch: e.epoch, complete: e.complete, trainLoss: mean(last?.trainLoss ?? 0, e.loss), trainAccuracy: mean(last?.trainAccuracy ?? 0, e.accuracy),
+            testLoss: e.validation?.loss ?? null, testAccuracy: e.validation?.accuracy ?? null, examples: seen,
+            examplesPerSecond: seen / ((merge ? last.examples / last.examplesPerSecond : 0) + e.examples / e.examplesPerSecond),
+          };
+          if (merge) epochs[epochs.length - 1] = r;
+          else epochs.push(r);
+          if (e.complete) hooks.onEpoch?.(r);
+        },
+      }).catch((e: unknown) => {
+        if (!(e instanceof NonFiniteError) || (o.diverge ?? 'throw') === 'throw') throw e;
+        diverged = { step: e.step, layer: e.layer, message: e.message };
+        return null;
+      });
+      if (history === null) break; // diverged: the last checkpoint stays as it is
+      aborted = history.aborted;
+      await save();
+    }
+    if (saved !== model.step && !diverged) await save(); // a run with nothing left to train still leaves its checkpoint
+    const cut = epochs[epochs.length - 1];
+    if (cut && !cut.complete) hooks.onEpoch?.(cut);
     const seconds = (performance.now() - t0) / 1000;
     const last = epochs[epochs.length - 1];
     const test = data.test ? model.evaluate(data.test.x, data.test.y) : null;
     const summary: RunSummary = {
-      steps: history.steps, epochs: epochs.filter((e) => e.complete).length,
+      steps: model.step, epochs: model.epoch,
       trainLoss: last?.trainLoss ?? null, trainAccuracy: last?.trainAccuracy ?? null,
       testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null,
-      examplesPerSecond: examples / seconds, seconds, weightsSha256: weightsSha256(model), aborted: history.aborted,
+      examplesPerSecond: examples / seconds, seconds, weightsSha256: weightsSha256(model), aborted,
       workers: model.workers, build: model.build, diverged,
     };
     return { summary, epochs, steps };

@@ -122,9 +122,10 @@ async function runPart(plan: readonly PlannedRun[], o: SweepOptions, dir: string
     if (signal.aborted) return;
     if (readRecord(dir, p.id)) continue;
     const name = `row ${p.row}${p.noise ? ' + noise' : ''}, lr ${p.lr}, seed ${p.seed}`;
-    const r = await runTraining(p.config, data, workers, {
-      onStep: (s, total) => progress?.update(done, { run: name, step: `step ${s.step}/${total}`, loss: `loss ${s.loss.toFixed(3)}` }),
-    }, signal, false, 'record');
+    const r = await runTraining(p.config, data, {
+      workers, signal, keepSteps: false, diverge: 'record',
+      hooks: { onStep: (s, total) => progress?.update(done, { run: name, step: `step ${s.step}/${total}`, loss: `loss ${s.loss.toFixed(3)}` }) },
+    });
     if (r.summary.aborted) return; // an interrupted run is not recorded: a resumed sweep runs it again
     const record: RunRecord = {
       id: p.id, row: p.row, noise: p.noise, lr: p.lr, seed: p.seed, config: p.config,

@@ -1,6 +1,7 @@
 // `gradnoise train`: one run, with progress, per-epoch lines, optional files (--out) and a final JSON line
 // (--json). Ctrl-C stops after the current step and still writes everything measured so far.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadData } from './data.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
@@ -22,7 +23,7 @@ interface TrainFlags {
   decaySteps: number; decayRate: number; warmupSteps: number;
   clip?: number; clipValue?: number; noise: boolean; eta: number; gamma: number; noiseBeforeClip?: boolean;
   batchSize: number; epochs: number; steps?: number; seed: number; workers: number; shards: number;
-  out?: string; json?: boolean;
+  out?: string; json?: boolean; checkpoint?: string; checkpointEvery?: number; resume?: string;
 }
 
 export function trainCommand(): Command {
@@ -68,7 +69,10 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed of the init, the data order, dropout and the noise', int(0), d.seed)
     .option('--workers <n>', 'worker threads (any count gives the same weights)', int(0, 64), 1)
     .option('--shards <n>', 'gradient shards per batch (changes the bits; workers <= shards)', int(1, 64), d.shards)
-    .option('--out <dir>', 'write config.json, summary.json, epochs and steps as JSONL and CSV, curves.svg')
+    .option('--out <dir>', 'write config.json, summary.json, epochs and steps as JSONL and CSV, curves.svg and checkpoint.safetensors')
+    .option('--checkpoint <file>', 'write the training state (safetensors) there at the end, when stopped, and with --checkpoint-every (default with --out: <out>/checkpoint.safetensors)')
+    .option('--checkpoint-every <n>', 'also write the checkpoint every n steps (atomically: a crash never leaves a broken one)', int(1))
+    .option('--resume <file>', 'continue the run of this same command from its checkpoint, to the same bits as a run never stopped')
     .option('--json', 'print only one JSON object (the summary) on stdout')
     .action(async (flags: TrainFlags, command: Command) => {
       const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
@@ -83,6 +87,7 @@ export function trainCommand(): Command {
       if (fromCli('decaySteps') && !['cosine', 'step'].includes(flags.schedule)) clash('--decay-steps', `--schedule ${flags.schedule}`);
       if (fromCli('decayRate') && !['exponential', 'step'].includes(flags.schedule)) clash('--decay-rate', `--schedule ${flags.schedule}`);
       if (flags.depth === 0) for (const f of ['width', 'activation', 'dropout']) if (fromCli(f)) clash('--depth 0', `--${f}`);
+      if (flags.checkpointEvery !== undefined && !flags.checkpoint && !flags.out) throw new Error('--checkpoint-every needs --checkpoint <file> or --out <dir>');
       if (flags.workers > flags.shards) throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
       const config: TrainConfig = {
         depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, dropout: flags.dropout,
@@ -110,19 +115,30 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     `${config.dropout ? `, dropout ${config.dropout}` : ''}; ${config.optimizer} lr ${config.lr}${config.schedule !== 'constant' ? ` (${config.schedule})` : ''}` +
     `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers} worker${flags.workers === 1 ? '' : 's'}, ${config.shards} shards`);
 
+  const checkpoint = flags.checkpoint ?? (flags.out ? join(flags.out, 'checkpoint.safetensors') : undefined);
+  if (flags.checkpoint) prepareOutputDir(dirname(flags.checkpoint) || '.', '--checkpoint');
+  if (flags.resume) say(`resuming from ${flags.resume}`);
+  if (checkpoint) say(`checkpoint: ${checkpoint}${flags.checkpointEvery ? `, every ${flags.checkpointEvery} steps` : ', at the end'}`);
   const progress = new Progress(json ? 'silent' : progressMode(false), 1, 'steps');
+  let lastCheckpoint: number | null = null;
   let signalName: 'SIGINT' | 'SIGTERM' = 'SIGINT';
   const result: RunResult = await interruptible(
     (sig) => { signalName = sig; progress.log('stopping after the current step (Ctrl-C again to quit at once)'); },
-    (signal) => runTraining(config, data, flags.workers, {
-      onStep: (s, total) => {
-        progress.setTotal(total);
-        progress.update(s.step, { epoch: String(s.epoch + 1), loss: s.loss.toFixed(4), acc: pct(s.accuracy) });
+    (signal) => runTraining(config, data, {
+      workers: flags.workers, signal, keepSteps: flags.out !== undefined, diverge: 'record',
+      ...(checkpoint ? { checkpoint: { path: checkpoint, every: flags.checkpointEvery ?? Infinity } } : {}),
+      ...(flags.resume ? { resume: flags.resume } : {}),
+      hooks: {
+        onStep: (s, total) => {
+          progress.setTotal(total);
+          progress.update(s.step, { epoch: String(s.epoch + 1), loss: s.loss.toFixed(4), acc: pct(s.accuracy) });
+        },
+        onEpoch: (e: EpochRecord) => progress.log(`epoch ${e.epoch + 1}${e.complete ? '' : ' (cut short)'}: train loss ${f4(e.trainLoss)}, ` +
+          `train acc ${pct(e.trainAccuracy)}, ${Math.round(e.examplesPerSecond)} examples/s; test loss ${f4(e.testLoss)}, test acc ${pct(e.testAccuracy)}`),
+        onWarning: (m) => process.stderr.write(`${m}\n`),
+        onCheckpoint: (_path, step) => { lastCheckpoint = step; },
       },
-      onEpoch: (e: EpochRecord) => progress.log(`epoch ${e.epoch + 1}${e.complete ? '' : ' (cut short)'}: train loss ${f4(e.trainLoss)}, ` +
-        `train acc ${pct(e.trainAccuracy)}, ${Math.round(e.examplesPerSecond)} examples/s; test loss ${f4(e.testLoss)}, test acc ${pct(e.testAccuracy)}`),
-      onWarning: (m) => process.stderr.write(`${m}\n`),
-    }, signal, flags.out !== undefined, 'record'),
+    }),
     () => progress.stop(),
   );
   const s = result.summary;
@@ -131,10 +147,15 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     `test loss ${f4(s.testLoss)}, test accuracy ${pct(s.testAccuracy)}`);
   say(`weights sha256 ${s.weightsSha256}`);
   if (flags.out) say(`wrote ${flags.out}/{config.json, summary.json, epochs.jsonl, epochs.csv, steps.jsonl, steps.csv, curves.svg}`);
+  if (checkpoint && lastCheckpoint !== null) say(`checkpoint at step ${lastCheckpoint}: ${checkpoint}`);
   if (json) process.stdout.write(`${JSON.stringify(s)}\n`);
   if (s.diverged) {
     // Training never goes on silently with NaN: everything measured up to the refused step is written above.
     process.stderr.write(`gradnoise: error: ${s.diverged.message}\n`);
+    if (checkpoint) {
+      process.stderr.write(lastCheckpoint !== null ? `gradnoise: the last checkpoint, at step ${lastCheckpoint}, is intact: ${checkpoint}\n`
+        : `gradnoise: no checkpoint was written in this run${existsSync(checkpoint) ? ` (${checkpoint} is as it was)` : ''}\n`);
+    }
     return 1;
   }
   return s.aborted ? exitCodeOf(signalName) : 0;

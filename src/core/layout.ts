@@ -71,6 +71,8 @@ export interface LayoutPlan {
 }
 
 const LINE = 64;
+/** The FNV-1a offset basis, where a hash starts. */
+export const FNV_OFFSET = 0x811c9dc5;
 const PAGE = 65536;
 
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
@@ -101,7 +103,8 @@ function place(kind: BlockKind, list: readonly TensorRequest[], start: number, o
   return alignUp(at - start, LINE);
 }
 
-function fnv1a(hash: number, value: number | string): number {
+/** One FNV-1a round over String(value) and a separator; start from FNV_OFFSET. */
+export function fnv1a(hash: number, value: number | string): number {
   const s = String(value);
   for (let i = 0; i < s.length; i++) {
     hash ^= s.charCodeAt(i);
@@ -148,7 +151,7 @@ export function planLayout(req: LayoutRequest): LayoutPlan {
   const scratch: Block = { kind: 'scratch', offset: at, bytes: alignUp(req.scratchBytes, LINE) };
   at += scratch.bytes;
 
-  let hash = 0x811c9dc5;
+  let hash = FNV_OFFSET;
   for (const b of [header, params, ...grads, ...optState, activations, activationGrads, scratch]) {
     hash = fnv1a(fnv1a(fnv1a(hash, b.kind), b.offset), b.bytes);
   }

@@ -12,6 +12,8 @@ import { seedHalves } from '../core/seed.js';
 import type { Activation, DenseSpec, DropoutSpec } from './spec.js';
 
 export interface ParamDecl extends TensorRequest {
+  /** Row-major shape: a kernel is [inputs, units], a bias [units]. */
+  readonly shape: readonly number[];
   readonly fill: Fill;
 }
 
@@ -78,8 +80,8 @@ export class DenseLayer implements Layer {
   params(): ParamDecl[] {
     const { inputs: fanIn, outputs: fanOut } = this;
     return [
-      { name: `${this.name}/kernel`, elements: fanIn * fanOut, fill: resolveInit(this.spec.kernelInit, fanIn, fanOut, this.spec.activation) },
-      { name: `${this.name}/bias`, elements: fanOut, fill: resolveInit(this.spec.biasInit, fanIn, fanOut, this.spec.activation) },
+      { name: `${this.name}/kernel`, elements: fanIn * fanOut, shape: [fanIn, fanOut], fill: resolveInit(this.spec.kernelInit, fanIn, fanOut, this.spec.activation) },
+      { name: `${this.name}/bias`, elements: fanOut, shape: [fanOut], fill: resolveInit(this.spec.biasInit, fanIn, fanOut, this.spec.activation) },
     ];
   }
 

@@ -7,7 +7,8 @@
 // slot and scratch, so that workers can run shards at once; the slots are then added in a fixed tree
 // (docs/workers.md). The split depends only on the batch size and the shard count, never on workers.
 import {
-  ABI_VERSION, GEMM_MR, H_EPOCH, H_LAYOUT_HASH, H_MAGIC, H_SEED_HI, H_SEED_LO, H_STEP_HI, H_STEP_LO, H_VERSION, HEADER_MAGIC,
+  ABI_VERSION, GEMM_MR, H_EPOCH, H_LAYOUT_HASH, H_MAGIC, H_POS, H_POS_BATCH, H_POS_COUNT, H_POS_FLAGS, H_POS_SEED_HI,
+  H_POS_SEED_LO, H_SEED_HI, H_SEED_LO, H_STEP_HI, H_STEP_LO, H_VERSION, HEADER_MAGIC, POS_F_DROP_LAST, POS_F_SHUFFLE,
   RNG_DOMAIN_INIT, type CoreExports,
 } from '../core/abi.js';
 import { seedHalves } from '../core/seed.js';
@@ -30,6 +31,21 @@ export interface NetworkOptions {
    * options (a worker's view of the trainer's memory): the header and parameters are left as they are.
    */
   readonly memory?: WebAssembly.Memory;
+}
+
+/**
+ * Where the epoch in progress stands: how many of its batches are taken, and the data order they came
+ * from (fit()'s examples, batch size, seed, shuffle and dropLast). Kept in the header, so that a fit() cut
+ * mid-epoch, or a checkpoint, continues from the next batch.
+ */
+export interface DataPosition {
+  /** Batches of epoch `epoch` already taken; 0 at an epoch boundary (the other fields then say nothing). */
+  readonly batch: number;
+  readonly count: number;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
 }
 
 /** Bytes at the start of each shard's scratch area for a private copy of the update's scalars (U_BYTES, padded). */
@@ -163,6 +179,7 @@ export class Network {
     h.setUint32(H_SEED_HI, hi, true);
     this.step = 0;
     this.epoch = 0;
+    this.position = { batch: 0, count: 0, batchSize: 0, seed: 0, shuffle: false, dropLast: false };
   }
 
   /** Completed optimizer steps t, kept in the header so a checkpoint carries it. */
@@ -182,6 +199,21 @@ export class Network {
 
   set epoch(e: number) {
     this.header.setUint32(H_EPOCH, e >>> 0, true);
+  }
+
+  get position(): DataPosition {
+    const h = this.header, u = (at: number) => h.getUint32(at, true), flags = u(H_POS_FLAGS);
+    return {
+      batch: u(H_POS), count: u(H_POS_COUNT), batchSize: u(H_POS_BATCH), seed: u(H_POS_SEED_LO) + u(H_POS_SEED_HI) * 2 ** 32,
+      shuffle: (flags & POS_F_SHUFFLE) !== 0, dropLast: (flags & POS_F_DROP_LAST) !== 0,
+    };
+  }
+
+  set position(p: DataPosition) {
+    const h = this.header, u = (at: number, v: number) => h.setUint32(at, v >>> 0, true);
+    const [lo, hi] = seedHalves(p.seed);
+    u(H_POS, p.batch); u(H_POS_COUNT, p.count); u(H_POS_BATCH, p.batchSize); u(H_POS_SEED_LO, lo); u(H_POS_SEED_HI, hi);
+    u(H_POS_FLAGS, (p.shuffle ? POS_F_SHUFFLE : 0) | (p.dropLast ? POS_F_DROP_LAST : 0));
   }
 
   /** Parameter tensor i of the layout draws from Philox counter (block, 0, i, INIT) under the seed. */

@@ -15,14 +15,30 @@ import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
 import { NonFiniteGradientError, type StepMetrics } from '../optim/transforms.js';
 import type { Staged } from './data.js';
 
+/** Where a step went non-finite: the step, and the first offending parameter tensor or layer. */
+export interface NonFiniteSite {
+  readonly step: number;
+  /** The first non-finite parameter or gradient tensor (`<layer>/kernel`), '' when it is an activation. */
+  readonly tensor: string;
+  /** Index of the first non-finite element in `tensor` (or in the layer's output), -1 when unknown. */
+  readonly index: number;
+  /** The layer where it shows first ('' when no layer holds it: the loss itself). */
+  readonly layer: string;
+}
+
 /**
  * A step refused because its loss or a gradient is NaN or Infinity; the parameters and optimizer state
- * are as they were before the step. `tensor` names the first offending parameter tensor ('' for a loss).
+ * are as they were before the step. The message and the fields name the step and where it happened.
  */
-export class NonFiniteError extends Error {
-  constructor(message: string, readonly step: number, readonly tensor: string, readonly index: number, options?: ErrorOptions) {
+export class NonFiniteError extends Error implements NonFiniteSite {
+  readonly step: number;
+  readonly tensor: string;
+  readonly index: number;
+  readonly layer: string;
+  constructor(message: string, site: NonFiniteSite, options?: ErrorOptions) {
     super(message, options);
     this.name = 'NonFiniteError';
+    ({ step: this.step, tensor: this.tensor, index: this.index, layer: this.layer } = site);
   }
 }
 
@@ -118,9 +134,7 @@ export class Engine {
       const results: ShardResult[] = [];
       for (let s = 0; s < this.shards; s++) results.push(this.runShard(s, rows));
       const sum = Engine.combine(results);
-      if (!Number.isFinite(sum.loss)) {
-        throw new NonFiniteError(`${where}: the loss is ${sum.loss} at step ${net.step}: training diverged (try a smaller learning rate, or clipping)`, net.step, '', -1);
-      }
+      if (!Number.isFinite(sum.loss)) throw this.lossError(where, sum.loss, rows);
       net.phase.what = 'reduction of gradient shards';
       for (let u = 0; u < this.units.length; u++) this.reduce(u);
       return sum;
@@ -150,7 +164,36 @@ export class Engine {
     if (!(e instanceof NonFiniteGradientError)) return e;
     const name = (e.tensor >= 0 ? [...this.net.plan.paramTensors.keys()][e.tensor] : undefined) ?? e.tensorName;
     return new NonFiniteError(`${where}: step ${e.step}: the gradient of ${name} is ${e.value} at index ${e.index}; the update is refused`,
-      e.step, name, e.index, { cause: e });
+      { step: e.step, tensor: name, index: e.index, layer: name.split('/')[0]! }, { cause: e });
+  }
+
+  /**
+   * The error of a batch of `rows` loaded rows whose loss is not finite, naming where it starts: a
+   * parameter that overflowed in an earlier update, else the first layer whose output is not finite.
+   * Activations of every shard's rows are still in their buffers after the step's forward passes.
+   */
+  lossError(where: string, loss: number, rows: number): NonFiniteError {
+    const net = this.net, t = net.step;
+    const head = `${where}: the loss is ${loss} at step ${t}: training diverged`;
+    const tip = 'try a smaller learning rate, or clipping';
+    for (const [name, p] of net.plan.paramTensors) {
+      const at = net.k.first_nonfinite_f32(p.offset, p.elements);
+      if (at >= 0) {
+        const layer = name.split('/')[0]!;
+        return new NonFiniteError(`${head} in layer ${layer}: parameter ${name} holds ${net.f32(p.offset, p.elements)[at]} at index ${at} (${tip})`,
+          { step: t, tensor: name, index: at, layer });
+      }
+    }
+    for (const [i, b] of net.bound.entries()) {
+      const width = net.layers[i]!.outputs;
+      const at = net.k.first_nonfinite_f32(b.output, rows * width);
+      if (at >= 0) {
+        const v = net.f32(b.output, rows * width)[at];
+        return new NonFiniteError(`${head} in layer ${b.name}: its output is ${v} at example ${Math.floor(at / width)} of the batch, unit ${at % width} (${tip})`,
+          { step: t, tensor: '', index: at, layer: b.name });
+      }
+    }
+    return new NonFiniteError(`${head} in the loss (${net.loss}) on finite outputs (${tip})`, { step: t, tensor: '', index: -1, layer: '' });
   }
 
   /** After a refused step: grad slot 0 is zeroed, so getGrad() shows nothing stale. */

@@ -2,7 +2,7 @@
 // boundaries, skipped steps, progress events and validation. It runs inline on the caller's thread or
 // inside the leading worker (runtime/worker.ts), with a StepRunner that does the step's work either on this
 // thread or shared out over the workers; the loop cannot tell which.
-import type { Network } from '../model/network.js';
+import type { DataPosition, Network } from '../model/network.js';
 import type { StepMetrics } from '../optim/transforms.js';
 import { epochOrder } from './data.js';
 import { accuracyOf, NonFiniteError } from './engine.js';
@@ -29,11 +29,16 @@ export interface Evaluation {
 export interface EpochInfo {
   /** The model's epoch counter (it continues across fit() calls, and drives the data order). */
   readonly epoch: number;
-  /** False for an epoch cut short by the abort signal. */
+  /** The epoch's first batch in this call: 0, or where an earlier call (or a checkpoint) left it. */
+  readonly fromBatch: number;
+  /** False for an epoch cut short (abort signal or `steps`); the next fit() continues it. */
   readonly complete: boolean;
   readonly loss: number;
   readonly accuracy: number;
+  /** Examples trained on in this call's part of the epoch. */
+  readonly examples: number;
   readonly examplesPerSecond: number;
+  /** The validation figures after a complete epoch (when fit() got validation data). */
   readonly validation?: Evaluation;
 }
 
@@ -61,6 +66,12 @@ export interface LoopConfig {
 }
 
 /** One training step on batch rows order[from ..] (or from .. without shuffling). */
+/** Whether a position left mid-epoch belongs to the data order `cfg` describes (so training may continue it). */
+export function continues(pos: DataPosition, cfg: LoopConfig): boolean {
+  return pos.batch > 0 && pos.count === cfg.count && pos.batchSize === cfg.batch && pos.seed === cfg.seed &&
+    pos.shuffle === cfg.shuffle && pos.dropLast === cfg.dropLast;
+}
+
 export interface StepRunner {
   /** Loss sum and correct count of the batch and the update's metrics; throws NonFiniteError for a refused step. */
   step(order: Uint32Array | null, from: number, rows: number): { loss: number; correct: number; metrics: StepMetrics };
@@ -70,7 +81,7 @@ export interface LoopHooks {
   aborted(): boolean;
   onStep(info: StepInfo): void;
   onEpoch(info: EpochInfo): void;
-  /** Validation after each epoch, when fit() got some. */
+  /** Validation after each complete epoch, when fit() got some. */
   readonly validate?: () => Evaluation;
   /** Called after every step; may return a promise to let the thread's event loop run. */
   pause(): Promise<void> | void;
@@ -86,14 +97,18 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
   let done = 0;
   // Whether the abort signal cut the run short (one that fires after the last step cuts nothing).
   let cut = false;
-  for (let e = 0; e < cfg.epochs && done < cfg.maxSteps; e++) {
+  // An epoch left mid-way in the same data order continues from its next batch (the caller has already
+  // said so when the order differs: that epoch then starts again).
+  let from = continues(net.position, cfg) ? net.position.batch : 0;
+  const order0 = { count, batchSize: batch, seed: cfg.seed, shuffle: cfg.shuffle, dropLast: cfg.dropLast };
+  for (let e = 0; e < cfg.epochs && done < cfg.maxSteps; e++, from = 0) {
     if (hooks.aborted()) { cut = true; break; }
     // The model's epoch counter, not this call's: repeated fit() calls continue the data order.
     const epoch = net.epoch;
     const order = cfg.shuffle ? epochOrder(cfg.seed, epoch, count) : null;
     const t0 = performance.now();
     let lossSum = 0, correct = 0, seen = 0, complete = true;
-    for (let i = 0; i < steps; i++) {
+    for (let i = from; i < steps; i++) {
       if (done >= cfg.maxSteps) { complete = false; break; }
       if (hooks.aborted()) { complete = false; cut = true; break; }
       const rows = Math.min(batch, count - i * batch);
@@ -104,19 +119,25 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
       } catch (err) {
         if (!(err instanceof NonFiniteError) || cfg.nonFinite === 'throw') throw err;
         skipped++;
+        net.position = { ...order0, batch: i + 1 };
         continue;
       }
+      // The batch is taken: a cut from here on continues after it.
+      net.position = { ...order0, batch: i + 1 };
       lossSum += r.loss; correct += r.correct; seen += rows;
       hooks.onStep({ ...r.metrics, step: net.step, epoch, loss: r.loss / rows, accuracy: accuracyOf(net, r.correct, rows), examples: rows });
       const p = hooks.pause();
       if (p) await p;
       hooks.check();
     }
-    if (complete) net.epoch = epoch + 1;
+    if (complete) {
+      net.epoch = epoch + 1;
+      net.position = { ...order0, batch: 0 };
+    }
     const seconds = (performance.now() - t0) / 1000;
     const info: EpochInfo = {
-      epoch, complete, loss: lossSum / seen, accuracy: accuracyOf(net, correct, seen), examplesPerSecond: seen / seconds,
-      ...(hooks.validate ? { validation: hooks.validate() } : {}),
+      epoch, fromBatch: from, complete, loss: lossSum / seen, accuracy: accuracyOf(net, correct, seen), examples: seen,
+      examplesPerSecond: seen / seconds, ...(hooks.validate && complete ? { validation: hooks.validate() } : {}),
     };
     history.push(info);
     hooks.onEpoch(info);

@@ -12,11 +12,13 @@ import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, stateSlotsOf } from '../optim/fused.js';
 import { checkOptions } from '../optim/schedules.js';
-import { sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
+import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
 import { stage, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
-import { trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
-import { Pool } from './pool.js';
+import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
+import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { FAULT_HOOK, Pool } from './pool.js';
+import { restore, snapshot } from './snapshot.js';
 import { hardwareThreads, readCoreBuild } from './threads.js';
 
 export { NonFiniteError } from './engine.js';
@@ -65,8 +67,11 @@ export interface FitOptions {
   /** Passes over the data. Default 1, or as many as `steps` needs when that is given. */
   readonly epochs?: number;
   /**
-   * End this call after this many steps (taken or skipped), even mid-epoch. A cut epoch does not count
-   * (the next fit() starts it again from its first batch, as after an abort).
+   * End this call after this many steps (taken or skipped), even mid-epoch. The next fit() continues a cut
+   * epoch from its next batch when it trains in the same data order (as many examples, and the same
+   * batchSize, seed, shuffle and dropLast; the examples themselves are the caller's to keep): fit({ steps: N })
+   * then fit({ steps: M }) gives the bits of fit({ steps: N + M }). Otherwise that epoch starts again, with a
+   * warning. The same holds after an abort, and across save() and load().
    */
   readonly steps?: number;
   /** Examples per step, at most the model's batchSize. Default the model's batchSize. */
@@ -77,7 +82,7 @@ export interface FitOptions {
   readonly seed?: number;
   /** Drop the last partial batch of an epoch. Default false (it trains on fewer examples). */
   readonly dropLast?: boolean;
-  /** Evaluated after each epoch. */
+  /** Evaluated after each complete epoch. */
   readonly validation?: { readonly x: Inputs; readonly y: Targets };
   readonly onStep?: (info: StepInfo) => void;
   readonly onEpoch?: (info: EpochInfo) => void;
@@ -108,6 +113,7 @@ const yieldToEventLoop: () => Promise<void> = (() => {
   return () => new Promise<void>((r) => setTimeout(r, 0));
 })();
 
+const LOAD_MODEL_OPTIONS = ['batchSize', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
 const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
 const FIT_OPTIONS = ['epochs', 'steps', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
 
@@ -181,7 +187,47 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
   const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };
   const engine = new Engine(net, lowered.fused ? new FusedUpdater(net, lowered.fused) : null, reference);
-  return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why);
+  return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why, warn);
+}
+
+/** Options of loadModel(): createModel's, except what the checkpoint decides (the spec and the seed). */
+export type LoadModelOptions = Omit<ModelOptions, 'seed'>;
+
+/** A checkpoint's bytes, or in Node-like runtimes its path. */
+export type CheckpointSource = string | Uint8Array | ArrayBuffer;
+
+async function readCheckpoint(where: string, source: CheckpointSource): Promise<{ bytes: Uint8Array | ArrayBuffer; name: string }> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return { bytes: source, name: '<bytes>' };
+  if (typeof source !== 'string') throw new Error(`${where}: need a path, a Uint8Array or an ArrayBuffer, got ${String(source)}`);
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return { bytes: await readFile(source), name: source };
+  } catch (e) {
+    throw new Error(`${where}: cannot read ${source} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  }
+}
+
+/**
+ * Builds the model a checkpoint was saved from (its spec, seed, shards, batch size and optimizer) and
+ * restores its training state: training on continues in the bits of the uninterrupted run, on any number
+ * of workers. `options` may choose the workers and build, or override the optimizer, shards or batchSize
+ * (the bits then differ from the uninterrupted run).
+ */
+export async function loadModel(source: CheckpointSource, options: LoadModelOptions = {}): Promise<Model> {
+  checkOptions('loadModel', options, LOAD_MODEL_OPTIONS);
+  const { bytes, name } = await readCheckpoint('loadModel', source);
+  const ck = decodeCheckpoint(bytes, name);
+  let optimizer: GradientTransformation;
+  try {
+    optimizer = options.optimizer ?? fromDescription(ck.meta.optimizer, 'optimizer');
+  } catch (e) {
+    throw new Error(`checkpoint ${name}: metadata ${(e as Error).message}`, { cause: e });
+  }
+  const model = await createModel(ck.meta.spec, {
+    ...options, optimizer, seed: ck.meta.seed, shards: options.shards ?? ck.meta.shards, batchSize: options.batchSize ?? ck.meta.batchSize,
+  }).catch((e: unknown) => { throw new Error(`checkpoint ${name}: cannot build its model: ${(e as Error).message}`, { cause: e }); });
+  model.restoreCheckpoint(ck, name);
+  return model;
 }
 
 // A model dropped without dispose() still ends its workers once it is collected.
@@ -200,7 +246,8 @@ export class Model {
               /** Workers fit() trains on (0: inline on the calling thread). */
               readonly workers: number,
               /** Why fit() runs inline although workers were asked for (null when it does not). */
-              readonly inlineReason: string | null) {
+              readonly inlineReason: string | null,
+              private readonly warn: (message: string) => void) {
     this.net = engine.net;
   }
 
@@ -215,6 +262,8 @@ export class Model {
   get build(): BuildName { return this.net.core.build; }
   /** Optimizer steps taken so far. */
   get step(): number { return this.net.step; }
+  /** Completed passes over the training data: the epoch counter that drives the data order. */
+  get epoch(): number { return this.net.epoch; }
   /** Parameter names in layout order: `<layer>/kernel` ([inputs x units], row-major) and `<layer>/bias`. */
   get paramNames(): string[] { return [...this.net.plan.paramTensors.keys()]; }
   /** Bytes of the planned memory (the whole arena, sized once at creation). */
@@ -354,6 +403,14 @@ export class Model {
     const nonFinite = options.nonFinite ?? 'throw';
     if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is "${String(nonFinite)}" (allowed: throw, skip)`);
     const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
+    const pos = net.position;
+    if (pos.batch > 0 && !continues(pos, cfg)) {
+      const order = (o: { count: number; seed: number; shuffle: boolean; dropLast: boolean }, b: number) =>
+        `${o.count} examples, batchSize ${b}, seed ${o.seed}${o.shuffle ? '' : ', no shuffle'}${o.dropLast ? ', dropLast' : ''}`;
+      this.warn(`gradnoise: fit: epoch ${net.epoch} was left after batch ${pos.batch} in another data order ` +
+        `(${order(pos, pos.batchSize)}; now ${order(cfg, cfg.batch)}): it starts again from its first batch`);
+      net.position = { ...pos, batch: 0 };
+    }
     this.lastRows = 0;
 
     if (this.workers > 0) {
@@ -409,6 +466,54 @@ export class Model {
       out.set(this.net.f32(this.net.outputPtr, rows * O), from * O);
     }
     return out;
+  }
+
+  /**
+   * The whole training state as a checkpoint: a safetensors file (docs/checkpoints.md) holding the
+   * parameters by layer, the optimizer state, and in its metadata the spec, optimizer, seed, step and
+   * position in the data order. May be called from fit()'s callbacks when it trains inline, not while it
+   * trains on workers (to checkpoint during a long run, call fit({ steps: N }) repeatedly and save between).
+   */
+  toBytes(): Uint8Array {
+    this.live('toBytes', true);
+    return snapshot(this.snapshotSource());
+  }
+
+  /**
+   * Restores a checkpoint from toBytes() or save(): parameters, optimizer state, step, epoch and position
+   * in the data order. The file is checked completely first (structure, metadata, layout hash, CRC-32,
+   * shapes against this model, finite values); on any problem this throws and the model is unchanged.
+   */
+  loadBytes(bytes: Uint8Array | ArrayBuffer): void {
+    this.live('loadBytes');
+    this.restoreCheckpoint(decodeCheckpoint(bytes), '<bytes>');
+  }
+
+  /** Node-like runtimes: writes toBytes() to `path` atomically (temporary file, fsync, rename). */
+  async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '') throw new Error(`save: path is ${String(path)} (need a file path)`);
+    const bytes = this.toBytes();
+    const { writeFileAtomic } = await import('../io/atomic.js');
+    const hook = (globalThis as Record<symbol, { onSaveProgress?: (written: number, total: number) => void } | undefined>)[FAULT_HOOK];
+    writeFileAtomic(path, bytes, { onProgress: hook?.onSaveProgress });
+  }
+
+  /** Node-like runtimes: loadBytes() of the file at `path`. */
+  async load(path: string): Promise<void> {
+    this.live('load');
+    const { bytes, name } = await readCheckpoint('load', path);
+    this.restoreCheckpoint(decodeCheckpoint(bytes, name), name);
+  }
+
+  /** @internal loadModel() and the load methods: a decoded checkpoint into this model. */
+  restoreCheckpoint(ck: Checkpoint, source: string): void {
+    this.live('load');
+    restore(this.snapshotSource(), ck, { source, warn: this.warn });
+    this.lastRows = 0;
+  }
+
+  private snapshotSource() {
+    return { engine: this.engine, optimizer: this.optimizer, fusedPlan: this.fusedPlan, batchSize: this.batchSize };
   }
 
   /**

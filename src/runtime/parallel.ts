@@ -89,9 +89,7 @@ export class Crew {
         const out = this.share();
         const { engine } = this, net = engine.net;
         if (out.kind === 'ok') return out;
-        if (out.kind === 'loss') {
-          throw new NonFiniteError(`fit: the loss is ${out.loss} at step ${net.step}: training diverged (try a smaller learning rate, or clipping)`, net.step, '', -1);
-        }
+        if (out.kind === 'loss') throw engine.lossError('fit', out.loss, rows);
         engine.dropGradients();
         throw engine.nonFiniteError('fit', out.error);
       },

@@ -30,7 +30,7 @@ export interface RunHooks {
 
 function rebuild(e: ErrorData, id: number): Error {
   const err = e.name === 'NonFiniteError'
-    ? new NonFiniteError(e.message, e.step!, e.tensor!, e.index!)
+    ? new NonFiniteError(e.message, { step: e.step!, tensor: e.tensor!, index: e.index!, layer: e.layer! })
     : new Error(id === 0 ? e.message : `worker ${id}: ${e.message}`);
   if (e.name !== 'NonFiniteError' && e.name !== 'Error') err.name = e.name;
   if (e.stack) err.stack = `${err.name}: ${err.message}\n    (in worker ${id})\n${e.stack.split('\n').slice(1).join('\n')}`;

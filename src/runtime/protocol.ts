@@ -50,6 +50,7 @@ export interface ErrorData {
   readonly step?: number;
   readonly tensor?: string;
   readonly index?: number;
+  readonly layer?: string;
   /** A worker that only stopped because another one failed. */
   readonly peer?: boolean;
 }

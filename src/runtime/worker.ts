@@ -18,7 +18,7 @@ let crew: Crew | null = null;
 let id = -1;
 
 function errorData(e: unknown): ErrorData {
-  if (e instanceof NonFiniteError) return { name: e.name, message: e.message, stack: e.stack, step: e.step, tensor: e.tensor, index: e.index };
+  if (e instanceof NonFiniteError) return { name: e.name, message: e.message, stack: e.stack, step: e.step, tensor: e.tensor, index: e.index, layer: e.layer };
   if (e instanceof PeerFailure) return { name: e.name, message: e.message, peer: true };
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
   return { name: 'Error', message: String(e) };

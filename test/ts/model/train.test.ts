@@ -86,7 +86,7 @@ describe('fit across calls', () => {
     expect(bytesOf(a)).toBe(bytesOf(b));
   });
 
-  it('an aborted fit stops at a step boundary, says so, and keeps its epoch counter', async () => {
+  it('an aborted fit stops at a step boundary, says so, and the next fit continues that epoch', async () => {
     const d = blobs(400, 4);
     // Inline, so that the abort from onStep lands before the next step (with workers onStep comes later).
     const m = await createModel(mlp({ inputs: 8, hidden: [16], outputs: 4 }), { batchSize: 10, seed: 5, workers: 0 });
@@ -98,7 +98,22 @@ describe('fit across calls', () => {
     expect(h.epochs[0]!.complete).toBe(false);
     const again = await m.fit(d.x, d.y, { epochs: 1 });
     expect(again.aborted).toBe(false);
-    expect(again.epochs[0]!.epoch).toBe(0); // the interrupted epoch did not count
+    // The interrupted epoch goes on from its 8th batch: 40 steps in all, as one uninterrupted epoch.
+    expect([again.epochs[0]!.epoch, again.epochs[0]!.fromBatch, again.epochs[0]!.complete, m.step]).toEqual([0, 7, true, 40]);
+    const whole = await createModel(mlp({ inputs: 8, hidden: [16], outputs: 4 }), { batchSize: 10, seed: 5, workers: 0 });
+    await whole.fit(d.x, d.y, { epochs: 1 });
+    expect(bytesOf(m)).toBe(bytesOf(whole));
+  });
+
+  it('a fit in another data order starts a cut epoch again, and says so', async () => {
+    const d = blobs(400, 4);
+    const warnings: string[] = [];
+    const m = await createModel(mlp({ inputs: 8, hidden: [16], outputs: 4 }), { batchSize: 10, seed: 5, workers: 0, onWarning: (w) => warnings.push(w) });
+    await m.fit(d.x, d.y, { steps: 7 });
+    const h = await m.fit(d.x, d.y, { epochs: 1, batchSize: 8 });
+    expect(warnings).toEqual(['gradnoise: fit: epoch 0 was left after batch 7 in another data order ' +
+      '(400 examples, batchSize 10, seed 5; now 400 examples, batchSize 8, seed 5): it starts again from its first batch']);
+    expect([h.epochs[0]!.epoch, h.epochs[0]!.fromBatch, m.step]).toEqual([0, 0, 57]);
   });
 });
 

@@ -114,6 +114,12 @@ describe('the determinism contract: the same bits for any number of workers', ()
     expect(ha.aborted).toBe(false);
     expect(weightsHash(a)).toBe(weightsHash(b));
     expect((await a.fit(DATA.x, DATA.y, { steps: 0 })).steps).toBe(30);
+    // The cut epoch continues: 30 + 13 steps on 2 workers, then 43 in one call, inline, are the same bits.
+    const more = await a.fit(DATA.x, DATA.y, { steps: 13 });
+    expect(more.epochs.map((e) => [e.epoch, e.fromBatch, e.complete])).toEqual([[2, 6, true], [3, 0, false]]);
+    const c = await model({ workers: 0 });
+    await c.fit(DATA.x, DATA.y, { steps: 43 });
+    expect(weightsHash(a)).toBe(weightsHash(c));
     await expect(a.fit(DATA.x, DATA.y, { steps: -1 })).rejects.toThrow(/fit: steps is -1 \(need an integer >= 0\)/);
   });
 

@@ -1,0 +1,166 @@
+// A model's whole training state to and from a checkpoint (runtime/checkpoint.ts has the file format):
+// the parameters, the optimizer state, the step t, the epoch and the position in the data order, and what
+// it takes to build the same model again (spec, optimizer, seed, shards). The random numbers need no state
+// of their own: noise, dropout and the data order are counter-based, pure functions of (seed, t, epoch).
+//
+// The tensors are the parameters by layer (`<layer>/kernel` [inputs, units], `<layer>/bias` [units]) and
+// the optimizer's state fields as PyTorch names them, per parameter (`optimizer/m/<layer>/kernel` for
+// Adam's first moment). The fused update keeps that state in slots of the planned memory, the reference
+// path in the chain's own state; both write and read the same tensors, so a checkpoint moves between them.
+import type { DataPosition } from '../model/network.js';
+import type { FusedPlan } from '../optim/fuse.js';
+import { describeTransform, type Chain, type OptimizerDescription, type OptimizerName } from '../optim/transforms.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, encodeCheckpoint, type Checkpoint, type TensorEntry } from './checkpoint.js';
+import type { Engine } from './engine.js';
+
+/** The fused update's state slots, by optimizer: slot j holds field FUSED_SLOTS[name][j]. */
+const FUSED_SLOTS: Readonly<Record<OptimizerName, readonly string[]>> = {
+  sgd: ['momentumBuffer'], adam: ['m', 'v'], adamw: ['m', 'v'], adagrad: ['sum'], rmsprop: ['squareAvg', 'momentumBuffer', 'gradAvg'],
+};
+
+/** The state fields an optimizer config keeps (PyTorch's names), in slot order. */
+export function stateFields(o: OptimizerDescription): string[] {
+  switch (o.name) {
+    case 'sgd': return o.config.momentum > 0 ? ['momentumBuffer'] : [];
+    case 'adam': case 'adamw': return ['m', 'v'];
+    case 'adagrad': return ['sum'];
+    case 'rmsprop': return ['squareAvg', ...(o.config.momentum > 0 ? ['momentumBuffer'] : []), ...(o.config.centered ? ['gradAvg'] : [])];
+  }
+}
+
+/** The optimizer at the end of a validated chain. */
+export const optimizerOf = (chain: Chain): OptimizerDescription => describeTransform(chain.transforms[chain.transforms.length - 1]!) as OptimizerDescription;
+
+/** What a snapshot needs to know of the model beyond its engine. */
+export interface SnapshotSource {
+  readonly engine: Engine;
+  readonly optimizer: Chain;
+  readonly fusedPlan: FusedPlan | null;
+  readonly batchSize: number;
+}
+
+// Every state tensor of the model as a view (fused: into its slot; reference: the chain's array), by field,
+// then parameter. An SGD momentum buffer that the reference path has not made yet (null before step 0) is
+// null here.
+function stateViews(src: SnapshotSource): { name: string; field: string; param: number; view: Float32Array | null }[] {
+  const { net, reference } = src.engine;
+  const opt = optimizerOf(src.optimizer);
+  const params = [...net.plan.paramTensors.values()];
+  const out: { name: string; field: string; param: number; view: Float32Array | null }[] = [];
+  const chainState = reference ? (reference.state[reference.state.length - 1] as Record<string, Float32Array[] | null>) : null;
+  for (const field of stateFields(opt)) {
+    const slot = FUSED_SLOTS[opt.name].indexOf(field);
+    params.forEach((p, i) => {
+      const view = chainState
+        ? chainState[field]?.[i] ?? null
+        : net.f32(p.offset + net.plan.optState[slot]!.offset - net.plan.params.offset, p.elements);
+      out.push({ name: `optimizer/${field}/${p.name}`, field, param: i, view });
+    });
+  }
+  return out;
+}
+
+/** The model's training state as checkpoint bytes. */
+export function snapshot(src: SnapshotSource): Uint8Array {
+  const { net } = src.engine;
+  const decls = net.paramDecls;
+  const tensors: TensorEntry[] = decls.map((d) => ({ name: d.name, shape: d.shape, data: net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements) }));
+  for (const s of stateViews(src)) {
+    const d = decls[s.param]!;
+    tensors.push({ name: s.name, shape: d.shape, data: s.view ?? new Float32Array(d.elements) });
+  }
+  const opt = optimizerOf(src.optimizer);
+  return encodeCheckpoint({
+    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, spec: net.spec, optimizer: describeTransform(src.optimizer),
+    seed: net.seed, shards: net.shards, batchSize: src.batchSize, step: net.step, epoch: net.epoch, position: net.position,
+    params: decls.map((d) => d.name), state: stateFields(opt),
+  }, tensors);
+}
+
+/** Canonical JSON (object keys sorted), for comparing specs and optimizers. */
+export function canonical(v: unknown): string {
+  const c = (x: unknown): unknown => Array.isArray(x) ? x.map(c)
+    : x && typeof x === 'object' ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, c((x as Record<string, unknown>)[k])])) : x;
+  return JSON.stringify(c(v));
+}
+
+/** The path and both values of the first difference between two JSON values, for error messages. */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
+  if (canonical(a) === canonical(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    if (Array.isArray(a) && a.length !== (b as unknown[]).length) return `${path || 'the value'}: ${a.length} entries vs ${(b as unknown[]).length}`;
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  return `${path || 'the value'}: ${JSON.stringify(a) ?? 'absent'} vs ${JSON.stringify(b) ?? 'absent'}`;
+}
+
+export interface RestoreOptions {
+  readonly source: string;
+  readonly warn: (message: string) => void;
+}
+
+/**
+ * Checks that checkpoint `ck` fits the model (same spec and seed, the state fields its optimizer keeps)
+ * and only then writes it: parameters, optimizer state, step, epoch and data position. Nothing is written
+ * when a check fails. A different optimizer config (same state fields) or shard count is allowed, with a
+ * warning: training goes on, but not in the bits of an uninterrupted run.
+ */
+export function restore(src: SnapshotSource, ck: Checkpoint, o: RestoreOptions): void {
+  const { net, reference } = src.engine;
+  const fail = (problem: string): never => { throw new Error(`load ${o.source}: ${problem}`); };
+  const { meta } = ck;
+  const specDiff = firstDifference(meta.spec, net.spec);
+  if (specDiff) fail(`the checkpoint's model spec differs from this model's at ${specDiff} (checkpoint vs model); loadModel() builds the checkpoint's own model`);
+  if (meta.seed !== net.seed) {
+    fail(`the checkpoint was trained with seed ${meta.seed}, this model has seed ${net.seed} (the seed keys the noise, dropout and data order; create the model with seed ${meta.seed}, or use loadModel())`);
+  }
+  const opt = optimizerOf(src.optimizer);
+  const fields = stateFields(opt);
+  if (canonical(meta.state) !== canonical(fields)) {
+    fail(`the checkpoint holds optimizer state [${meta.state.join(', ')}] (${describeOptimizer(meta.optimizer)}); ` +
+      `this model's ${opt.name} keeps [${fields.join(', ')}]`);
+  }
+  for (const d of net.paramDecls) {
+    const t = ck.tensors.get(d.name);
+    if (!t) return fail(`tensor "${d.name}" is missing`);
+    if (canonical(t.shape) !== canonical(d.shape)) fail(`tensor "${d.name}" has shape [${t.shape.join(', ')}]; this model's is [${d.shape.join(', ')}]`);
+  }
+  const values = [...ck.tensors.values()];
+  for (const t of values) {
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i]!)) fail(`tensor "${t.name}"[${i}] is ${t.data[i]}: a checkpoint holds finite values only`);
+    }
+  }
+  const optDiff = firstDifference(meta.optimizer, describeTransform(src.optimizer));
+  if (optDiff) o.warn(`gradnoise: load ${o.source}: the checkpoint was trained with another optimizer config (${optDiff}, checkpoint vs model); this model keeps its own`);
+  if (meta.shards !== net.shards) {
+    o.warn(`gradnoise: load ${o.source}: the checkpoint was trained with ${meta.shards} shards, this model has ${net.shards}: training goes on, but not in the bits of an uninterrupted run`);
+  }
+
+  // Everything is checked: from here on nothing can fail.
+  for (const d of net.paramDecls) net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).set(ck.tensors.get(d.name)!.data);
+  const views = stateViews(src);
+  if (reference) {
+    const last = reference.state.length - 1;
+    const next: Record<string, Float32Array[] | null> = { ...(reference.state[last] as Record<string, Float32Array[] | null>) };
+    for (const f of fields) next[f] = net.paramDecls.map((d) => ck.tensors.get(`optimizer/${f}/${d.name}`)!.data.slice());
+    // PyTorch's SGD has no momentum buffer before its first step (the step then copies the gradient in).
+    if (opt.name === 'sgd' && meta.step === 0) next.momentumBuffer = null;
+    reference.state = [...reference.state.slice(0, last), next];
+  } else {
+    for (const v of views) v.view!.set(ck.tensors.get(v.name)!.data);
+  }
+  src.engine.dropGradients();
+  net.step = meta.step;
+  net.epoch = meta.epoch;
+  net.position = meta.position as DataPosition;
+}
+
+const describeOptimizer = (d: unknown): string => {
+  const name = (d as { name?: string; config?: { transforms?: { name: string }[] } });
+  return name.name === 'chain' ? `chain of ${name.config?.transforms?.map((t) => t.name).join(', ')}` : String(name.name);
+};
