@@ -154,6 +154,70 @@ describe('gradnoise train', () => {
   });
 });
 
+describe('gradnoise train: checkpoints', () => {
+  const NET = [...SMALL, '--depth', '4', '--width', '32', '--clip', '10', '--eta', '0.01', '--momentum', '0.9', '--json'];
+
+  it('--checkpoint-every on 2 workers, and a run stopped and --resume\'d inline, end at the weights of one run', async () => {
+    const dir = tmp();
+    const whole = await run(['train', ...NET, '--steps', '50', '--workers', '2', '--checkpoint-every', '7', '--out', join(dir, 'whole')]);
+    expect(whole.code, whole.stderr).toBe(0);
+    const part = await run(['train', ...NET, '--steps', '23', '--workers', '1', '--checkpoint', join(dir, 'part.safetensors')]);
+    expect(part.code, part.stderr).toBe(0);
+    const rest = await run(['train', ...NET, '--steps', '50', '--workers', '0', '--resume', join(dir, 'part.safetensors'), '--out', join(dir, 'rest')]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect([lastJson(part.stdout).steps, lastJson(rest.stdout).steps]).toEqual([23, 50]);
+    expect(lastJson(rest.stdout).weightsSha256).toBe(lastJson(whole.stdout).weightsSha256);
+    // The final checkpoints of both are the same file.
+    expect(readFileSync(join(dir, 'rest', 'checkpoint.safetensors')).equals(readFileSync(join(dir, 'whole', 'checkpoint.safetensors')))).toBe(true);
+    // Only the resumed steps are in the resumed run's records.
+    const steps = readFileSync(join(dir, 'rest', 'steps.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    expect([steps[0], steps.length]).toEqual([24, 27]);
+  });
+
+  it('--resume refuses a checkpoint of another configuration, naming the field', async () => {
+    const dir = tmp();
+    const part = await run(['train', ...NET, '--steps', '3', '--checkpoint', join(dir, 'c.safetensors')]);
+    expect(part.code, part.stderr).toBe(0);
+    const r = await run(['train', ...NET, '--steps', '6', '--lr', '0.02', '--resume', join(dir, 'c.safetensors')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--resume .*c\.safetensors: the checkpoint comes from another configuration \(optimizer\.config\.transforms\[2\]\.config\.lr: 0\.01 vs 0\.02; checkpoint vs this command\)/);
+    const missing = await run(['train', ...NET, '--resume', join(dir, 'none.safetensors')]);
+    expect(missing.stderr).toMatch(/--resume .*none\.safetensors: cannot read it \(ENOENT\)/);
+    const every = await run(['train', ...NET, '--checkpoint-every', '5']);
+    expect(every.stderr).toMatch(/--checkpoint-every needs --checkpoint <file> or --out <dir>/);
+  });
+
+  it('Ctrl-C writes a checkpoint that resumes to the weights of a run never stopped', async () => {
+    const dir = tmp();
+    const whole = await run(['train', ...SMALL, '--depth', '4', '--width', '32', '--epochs', '40', '--eta', '0.01', '--json']);
+    let sent = false;
+    const cut = await run(['train', ...SMALL, '--depth', '4', '--width', '32', '--epochs', '40', '--eta', '0.01', '--out', dir], {
+      onStdout: (all, kill) => { if (!sent && /epoch 3:/.test(all)) { sent = true; kill(); } },
+    });
+    expect(cut.code).toBe(130);
+    const stoppedAt = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).steps;
+    expect(cut.stdout).toContain(`checkpoint at step ${stoppedAt}: ${join(dir, 'checkpoint.safetensors')}`);
+    const rest = await run(['train', ...SMALL, '--depth', '4', '--width', '32', '--epochs', '40', '--eta', '0.01', '--json', '--resume', join(dir, 'checkpoint.safetensors')]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(lastJson(rest.stdout).weightsSha256).toBe(lastJson(whole.stdout).weightsSha256);
+  });
+
+  it('a run that turns NaN stops naming the step and the layer, and its last checkpoint is intact', async () => {
+    const dir = tmp();
+    const r = await run(['train', ...SMALL, '--depth', '6', '--width', '32', '--lr', '5', '--steps', '200', '--checkpoint-every', '2', '--out', dir, '--workers', '2']);
+    expect(r.code).toBe(1);
+    const m = /gradnoise: error: fit: the loss is (?:NaN|Infinity) at step (\d+): training diverged in layer (dense_\d)/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const step = Number(m![1]);
+    const saved = 2 * Math.floor(step / 2);
+    expect(r.stderr).toContain(`gradnoise: the last checkpoint, at step ${saved}, is intact: ${join(dir, 'checkpoint.safetensors')}`);
+    const { loadModel } = await import('../../../src/index.js');
+    const back = await loadModel(join(dir, 'checkpoint.safetensors'), { workers: 0 });
+    expect(back.step).toBe(saved);
+    await back.dispose();
+  });
+});
+
 describe('gradnoise reproduce table1', () => {
   const sweep = ['reproduce', 'table1', '--rows', '5,6', '--runs', '2', '--lr', '0.1', '--epochs', '1', '--train-limit', '1500', '--test-limit', '300', '--json'];
   const table = (dir: string) => JSON.parse(readFileSync(join(dir, 'table1.json'), 'utf8')).rows;
