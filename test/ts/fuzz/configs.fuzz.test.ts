@@ -416,7 +416,6 @@ async function buildAndTrain(s: SpecGen, o: OptionsGen, warnings: string[]): Pro
 }
 
 const stats = { built: 0, rejected: 0, nonFinite: 0 };
-export const __debug = { specGen, optionsGen, fitCase };
 
 describe('createModel under fuzzing (workers: 0)', () => {
   afterAll(() => {
@@ -741,6 +740,83 @@ describe('fit() under fuzzing (workers: 0)', () => {
       );
     });
   }
+
+  it('trainOnBatch, computeGradients, evaluate, predict, getParam, setParam and getGrad with fuzzed arguments', async () => {
+    const methods = ['trainOnBatch', 'computeGradients', 'evaluate', 'predict', 'getParam', 'setParam', 'getGrad'] as const;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(0, 1), fc.constantFrom(...methods), fc.integer({ min: 1, max: 7 }), fc.nat(), fc.context(), async (which, method, rows, pick, ctx) => {
+        const { model, inputs, outputs, mse } = models[which]!;
+        // Data for `rows` examples (the model's batchSize is 4), then fit()'s x/y generators' wrong variants.
+        const c = fc.sample(fitCase(inputs, outputs, mse), { seed: pick, numRuns: 1 })[0]!;
+        const cut = (v: unknown, per: number): unknown => (v instanceof Float32Array || v instanceof Uint8Array || v instanceof Int32Array) && v.length >= 5 * per && c.bad.length === 0 ? v.subarray(0, rows * per) : v;
+        const x = cut(c.x, inputs);
+        const y = cut(c.y, mse ? outputs : 1);
+        const dataBad = c.bad.filter((w) => !['epochs', 'steps', 'batchSize', 'seed', 'shuffle', 'dropLast', 'nonFinite', 'signal', 'onStep', 'onEpoch', 'validation', 'epoch', 'batch_size', 'callbacks', 'verbose'].includes(w));
+        const names = model.paramNames;
+        const name = pick % 5 === 0 ? 'nope/kernel' : names[pick % names.length]!;
+        const stepBefore = model.step;
+        const weightsBefore = weightsOf(model);
+        let bad: string[] = [];
+        let call: () => unknown;
+        switch (method) {
+          case 'trainOnBatch':
+          case 'computeGradients':
+            // Bad data is named first; good data not cut to `rows` (c.bad non-empty) has >= 5 rows, over batchSize 4.
+            bad = dataBad.length > 0 ? dataBad : c.bad.length > 0 || rows > 4 ? ['exceed'] : [];
+            call = () => model[method](x as never, y as never);
+            break;
+          case 'evaluate':
+            bad = dataBad;
+            call = () => model.evaluate(x as never, y as never);
+            break;
+          case 'predict':
+            bad = dataBad.filter((w) => w.startsWith('x'));
+            call = () => model.predict(x as never);
+            break;
+          case 'getParam':
+            bad = name === 'nope/kernel' ? ['no parameter'] : [];
+            call = () => model.getParam(name);
+            break;
+          case 'getGrad':
+            bad = name === 'nope/kernel' ? ['no parameter'] : [];
+            call = () => { try { return model.getGrad(name); } catch (e) { if (/no gradient/.test((e as Error).message)) return null; throw e; } };
+            break;
+          case 'setParam': {
+            const n = name === 'nope/kernel' ? 3 : model.getParam(name).length;
+            const variants: [unknown, string[]][] = [
+              [model.getParam(name === 'nope/kernel' ? names[0]! : name).map((v) => v * 0.5), []],
+              [new Float32Array(n + 1), ['needs a Float32Array']], [new Float64Array(n), ['needs a Float32Array']],
+              [Array.from({ length: n }, () => 0), ['needs a Float32Array']], [null, ['needs a Float32Array']],
+              [new Float32Array(n).fill(NaN), ['must be finite']], [new Float32Array(n).fill(Infinity), ['must be finite']],
+            ];
+            const [values, words] = variants[pick % variants.length]!;
+            bad = name === 'nope/kernel' ? ['no parameter'] : words;
+            call = () => model.setParam(name, values as never);
+            break;
+          }
+        }
+        ctx.log(`${method} rows=${rows} bad=[${bad.join(', ')}] ${c.show}`);
+        let result: unknown;
+        try {
+          result = call();
+        } catch (e) {
+          checkError(e, bad);
+          expect(model.step).toBe(stepBefore);
+          expect(weightsOf(model)).toEqual(weightsBefore);
+          return;
+        }
+        if (bad.length > 0) throw new Error(`${method} accepted an invalid call (expected an error naming one of [${bad.join(', ')}])`);
+        if (method === 'predict') {
+          const out = result as Float32Array;
+          expect(out.length).toBe(((x as Float32Array).length / inputs) * outputs);
+          for (const v of out) expect(Number.isFinite(v)).toBe(true);
+        }
+        if (method === 'evaluate') expect(Number.isFinite((result as { loss: number }).loss)).toBe(true);
+        if (method === 'trainOnBatch') expect(model.step).toBe(stepBefore + 1);
+      }),
+      { seed: SEED, numRuns: 600 },
+    );
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
