@@ -18,6 +18,12 @@ import { startWorker, type WorkerHandle } from './threads.js';
 const START_TIMEOUT_MS = 60_000;
 /** After a worker reports that it stopped for another's failure, how long to wait for that failure's report. */
 const PEER_REPORT_MS = 2_000;
+/**
+ * The watchdog: a run that has not stopped this long after its abort signal fired is stuck (a worker
+ * deadlocked or spinning), and is ended by terminating its workers. An abort normally lands within one
+ * step; this is far longer than any step or any validation pass should take.
+ */
+export const ABORT_GRACE_MS = 30_000;
 
 /** Tests set this global (a Fault) to make a worker throw or exit at a given step. Not part of the API. */
 export const FAULT_HOOK = Symbol.for('gradnoise.testing.fault');
@@ -121,12 +127,22 @@ export class Pool {
     };
     return new Promise<FitHistory>((resolve, reject) => {
       let settled = false, callbackError: unknown = null;
-      let peerTimer: ReturnType<typeof setTimeout> | null = null;
-      const onAbort = () => ctl.abort();
+      let peerTimer: ReturnType<typeof setTimeout> | null = null, watchdog: ReturnType<typeof setTimeout> | null = null;
+      const grace = fault?.abortGraceMs ?? ABORT_GRACE_MS;
+      const onAbort = () => {
+        ctl.abort();
+        watchdog ??= setTimeout(() => {
+          this.broken = true;
+          ctl.fail();
+          end(new Error(`gradnoise: fit() did not stop within ${grace / 1000} s of its abort, at step ${net.step}: a worker is stuck. ` +
+            'Its workers were ended (the next fit() starts new ones); the parameters may hold a partial step, so load the last checkpoint.'));
+        }, grace);
+      };
       const end = (err: unknown, history?: FitHistory) => {
         if (settled) return;
         settled = true;
         if (peerTimer) clearTimeout(peerTimer);
+        if (watchdog) clearTimeout(watchdog);
         hooks.signal?.removeEventListener('abort', onAbort);
         this.run = null;
         for (const h of handles) h.hold(false);
@@ -137,7 +153,7 @@ export class Pool {
       };
       const call = (f: () => void) => {
         if (callbackError !== null) return;
-        try { f(); } catch (e) { callbackError = e; ctl.abort(); }
+        try { f(); } catch (e) { callbackError = e; onAbort(); }
       };
       this.run = {
         fail: (e) => { this.broken = true; ctl.fail(); end(e); },
@@ -163,7 +179,7 @@ export class Pool {
           }
         },
       };
-      if (hooks.signal?.aborted) ctl.abort();
+      if (hooks.signal?.aborted) onAbort();
       hooks.signal?.addEventListener('abort', onAbort);
       for (const h of handles) h.hold(true);
       for (let id = handles.length - 1; id >= 0; id--) handles[id]!.post(msg);

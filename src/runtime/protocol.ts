@@ -25,7 +25,10 @@ export interface InitMessage {
 export interface Fault {
   readonly worker: number;
   readonly step: number;
-  readonly kind: 'throw' | 'exit';
+  /** hang: the worker stops answering at that step (a stand-in for a synchronisation bug). */
+  readonly kind: 'throw' | 'exit' | 'hang';
+  /** How long the host waits after an abort before it ends a stuck run (default ABORT_GRACE_MS). */
+  readonly abortGraceMs?: number;
 }
 
 export interface FitMessage {

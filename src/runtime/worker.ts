@@ -41,6 +41,11 @@ function injectFault(m: FitMessage, c: Crew): void {
   const original = net.forward.bind(net);
   net.forward = (pass) => {
     if (net.step === f.step) {
+      if (f.kind === 'hang') {
+        // Sleeps without ever looking at the control block, as a deadlocked worker would.
+        const never = new Int32Array(new SharedArrayBuffer(4));
+        for (;;) Atomics.wait(never, 0, 0);
+      }
       if (f.kind === 'exit') {
         const p = (globalThis as { process?: { exit(code: number): never } }).process;
         if (p) p.exit(3);

@@ -104,7 +104,7 @@ const byteMutation: fc.Arbitrary<ByteMutation> = fc.oneof(
 );
 
 function mutate(input: Uint8Array, mutations: readonly ByteMutation[]): Uint8Array {
-  let b = Uint8Array.from(input);
+  let b: Uint8Array = Uint8Array.from(input);
   for (const m of mutations) {
     const n = b.length;
     switch (m.kind) {

@@ -218,6 +218,22 @@ describe('lifecycle', () => {
     await expect(m.fit(DATA.x, DATA.y, { epochs: 5 })).rejects.toThrow(/injected fault in worker 0 at step 5/);
   });
 
+  it('the watchdog: a stuck worker (a deadlock) no longer hangs fit() forever once it is aborted', async () => {
+    const m = await model({ workers: 2 });
+    (globalThis as Record<symbol, unknown>)[FAULT_HOOK] = { worker: 1, step: 3, kind: 'hang', abortGraceMs: 500 };
+    const ac = new AbortController();
+    const t0 = performance.now();
+    const run = m.fit(DATA.x, DATA.y, { epochs: 5, signal: ac.signal }).then(() => null, (e: Error) => e);
+    setTimeout(() => ac.abort(), 1000);
+    const err = await run;
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(err?.message).toBe('gradnoise: fit() did not stop within 0.5 s of its abort, at step 3: a worker is stuck. ' +
+      'Its workers were ended (the next fit() starts new ones); the parameters may hold a partial step, so load the last checkpoint.');
+    delete (globalThis as Record<symbol, unknown>)[FAULT_HOOK];
+    const h = await m.fit(DATA.x, DATA.y, { steps: 2 });
+    expect(h.steps).toBe(5);
+  });
+
   it('abort stops at a step boundary with the weights of exactly that many steps', async () => {
     const m = await model({ workers: 2 });
     const ac = new AbortController();
