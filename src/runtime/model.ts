@@ -19,7 +19,7 @@ import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory,
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { FAULT_HOOK, Pool } from './pool.js';
 import { restore, snapshot } from './snapshot.js';
-import { hardwareThreads, readCoreBuild } from './threads.js';
+import { hardwareThreads, readCoreBuild, readLocalFile, writeLocalFileAtomic } from './threads.js';
 
 export { NonFiniteError } from './engine.js';
 export type { EpochInfo, Evaluation, FitHistory, StepInfo } from './loop.js';
@@ -199,12 +199,7 @@ export type CheckpointSource = string | Uint8Array | ArrayBuffer;
 async function readCheckpoint(where: string, source: CheckpointSource): Promise<{ bytes: Uint8Array | ArrayBuffer; name: string }> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return { bytes: source, name: '<bytes>' };
   if (typeof source !== 'string') throw new Error(`${where}: need a path, a Uint8Array or an ArrayBuffer, got ${String(source)}`);
-  const { readFile } = await import('node:fs/promises');
-  try {
-    return { bytes: await readFile(source), name: source };
-  } catch (e) {
-    throw new Error(`${where}: cannot read ${source} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
-  }
+  return { bytes: await readLocalFile(where, source), name: source };
 }
 
 /**
@@ -493,9 +488,8 @@ export class Model {
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw new Error(`save: path is ${String(path)} (need a file path)`);
     const bytes = this.toBytes();
-    const { writeFileAtomic } = await import('../io/atomic.js');
     const hook = (globalThis as Record<symbol, { onSaveProgress?: (written: number, total: number) => void } | undefined>)[FAULT_HOOK];
-    writeFileAtomic(path, bytes, { onProgress: hook?.onSaveProgress });
+    await writeLocalFileAtomic('save', path, bytes, hook?.onSaveProgress);
   }
 
   /** Node-like runtimes: loadBytes() of the file at `path`. */

@@ -1,6 +1,7 @@
 // The only file that knows which JS environment it runs in: how to read the core's wasm file, how to start
-// a worker and how a worker talks to its host. Node (and Bun, Deno) use worker_threads; browsers use Web Workers (module workers). Both
-// carry the same messages; the step-to-step synchronisation never goes through them (runtime/sync.ts).
+// a worker and how a worker talks to its host, and how to read and write checkpoint files. Node (and Bun,
+// Deno) use worker_threads; browsers use Web Workers (module workers). Both carry the same messages; the
+// step-to-step synchronisation never goes through them (runtime/sync.ts).
 
 /** A started worker, as the pool drives it. */
 export interface WorkerHandle {
@@ -30,6 +31,24 @@ export async function readCoreBuild(build: BuildName): Promise<Uint8Array> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`gradnoise: cannot fetch the ${build} core from ${url} (HTTP ${res.status})`);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/** A file's bytes, in runtimes with a file system (Node, Bun, Deno); `where` names the caller in errors. */
+export async function readLocalFile(where: string, path: string): Promise<Uint8Array> {
+  if (!nodeLike) throw new Error(`${where}: this runtime has no file system to read ${path} from; pass the bytes instead`);
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new Error(`${where}: cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message})`, { cause: e });
+  }
+}
+
+/** Writes `bytes` to `path` atomically (io/atomic.ts), in runtimes with a file system. */
+export async function writeLocalFileAtomic(where: string, path: string, bytes: Uint8Array, onProgress?: (written: number, total: number) => void): Promise<void> {
+  if (!nodeLike) throw new Error(`${where}: this runtime has no file system to write ${path} to; use toBytes() instead`);
+  const { writeFileAtomic } = await import('../io/atomic.js');
+  writeFileAtomic(path, bytes, { onProgress });
 }
 
 /** How many workers can run at once here (cores), for spin-versus-sleep decisions. */
