@@ -6,7 +6,9 @@
 import os from 'node:os';
 import { createMemory, instantiateCore, loadCoreModule } from '../dist/src/core/wasm.js';
 import { readCoreBuild } from '../dist/src/runtime/threads.js';
-import { addNoise, adam, chain, clipByGlobalNorm, createModel, mnist, paperNet, sgd } from '../dist/src/index.js';
+import { addNoise, adam, chain, clipByGlobalNorm, crc32, createModel, dense, mnist, paperNet, sgd } from '../dist/src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -38,7 +40,7 @@ const core = instantiateCore(mod, memory);
 const k = core.exports;
 const result = {
   machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, build: mod.build },
-  roofline: null, gemm: [], training: null, update: null, noiseOverhead: null, stepProfile: null,
+  roofline: null, gemm: [], training: null, update: null, noiseOverhead: null, stepProfile: null, checkpoint: null,
 };
 
 // 1. Roofline: 12 independent f32x4 mul+add chains, register resident.
@@ -235,6 +237,35 @@ const data = mnist({ limit: { train: 10000, test: 1 } }).train;
   log(`where a step goes (paper net, clip + noise + SGD, inline, 4 shards): ${round(100 * inKernels)}% in kernels, ${round(100 * (1 - inKernels))}% in JS (data staging, loop, timers)`);
   for (const r of rows.filter((r) => r.share >= 0.005)) log(`  ${round(100 * r.share)}%  ${r.kernel}`);
   model.dispose();
+}
+
+// 7. Checkpoints (issue #6): the wide net with Adam (params + m + v, 22 MB), MB/s of each part.
+{
+  const model = await createModel({ inputs: 784, loss: 'softmaxCrossEntropy', layers: [dense(1024, { activation: 'relu' }), dense(1024, { activation: 'relu' }), dense(10)] },
+    { batchSize: 128, seed: 1, workers: 0, optimizer: adam({ lr: 1e-3 }) });
+  const bytes = model.toBytes();
+  const mb = bytes.length / 1e6, reps = quick ? 3 : 9;
+  const dir = mkdtempSync(join(os.tmpdir(), 'gradnoise-bench-'));
+  const file = join(dir, 'wide.safetensors');
+  const timeAsync = async (fn) => {
+    await fn();
+    const r = [];
+    for (let i = 0; i < reps; i++) { const t = performance.now(); await fn(); r.push(mb / ((performance.now() - t) / 1000)); }
+    return stats(r);
+  };
+  result.checkpoint = {
+    megabytes: mb,
+    crc32: rate(() => crc32(bytes), mb, reps),
+    toBytes: rate(() => model.toBytes(), mb, reps),
+    loadBytes: rate(() => model.loadBytes(bytes), mb, reps),
+    save: await timeAsync(() => model.save(file)),
+    load: await timeAsync(() => model.load(file)),
+  };
+  rmSync(dir, { recursive: true, force: true });
+  const c = result.checkpoint;
+  log(`checkpoint of the wide net with Adam (${round(mb)} MB), MB/s: CRC-32 ${fmt(c.crc32, 1, 0)}; toBytes ${fmt(c.toBytes, 1, 0)}; ` +
+    `loadBytes (every check) ${fmt(c.loadBytes, 1, 0)}; save (atomic, fsync) ${fmt(c.save, 1, 0)}; load ${fmt(c.load, 1, 0)}`);
+  await model.dispose();
 }
 
 if (json) console.log(JSON.stringify(result));

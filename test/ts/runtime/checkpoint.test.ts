@@ -103,6 +103,17 @@ describe('the file: safetensors that independent readers parse back to the same 
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     const r = lcg(5), big = new Uint8Array(100_003).map(() => Math.floor((r() + 1) * 128));
     expect(crc32(big)).toBe(crc32(big.subarray(50_001), crc32(big.subarray(0, 50_001))));
+    // Unaligned views take the byte-wise path and must agree with the aligned one.
+    const shifted = new Uint8Array(big.length + 3);
+    shifted.set(big, 3);
+    expect(crc32(shifted.subarray(3))).toBe(crc32(big));
+    // Python's zlib.crc32 of the same bytes, where python3 exists.
+    try {
+      const py = execFileSync('python3', ['-c', 'import sys, zlib; print(zlib.crc32(sys.stdin.buffer.read()))'], { input: big, encoding: 'utf8' });
+      expect(crc32(big)).toBe(Number(py.trim()));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   });
 
   it('a checkpoint loaded and saved again is the same file, byte for byte', async () => {
