@@ -309,6 +309,9 @@ function reprShape(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
+/** Deepest nesting of brackets the header parser follows. */
+const MAX_LITERAL_DEPTH = 32;
+
 /** Parse `text` as exactly one Python literal (surrounding whitespace allowed). */
 function parsePyLiteral(text: string, fail: (problem: string) => never): PyValue {
   let pos = 0;
@@ -348,7 +351,17 @@ function parsePyLiteral(text: string, fail: (problem: string) => never): PyValue
       }
     }
   };
-  const value = (): PyValue => {
+  // A real header nests 3 deep (dict, shape tuple); the bound keeps a hostile one from blowing the stack.
+  let depth = 0;
+  const nested = <T>(body: () => T): T => {
+    if (++depth > MAX_LITERAL_DEPTH) syntax(`nesting deeper than ${MAX_LITERAL_DEPTH} levels`);
+    try {
+      return body();
+    } finally {
+      depth--;
+    }
+  };
+  const value = (): PyValue => nested(() => {
     skipWs();
     const c = text[pos];
     if (c === undefined) return syntax('unexpected end (expected a value)');
@@ -393,7 +406,7 @@ function parsePyLiteral(text: string, fail: (problem: string) => never): PyValue
     const num = sticky(/[+-]?[0-9.][0-9A-Za-z_.]*(?:[eE][+-][0-9]+)?/y);
     if (num !== null) return { kind: 'num', text: num };
     return syntax(`unexpected character ${JSON.stringify(c)}`);
-  };
+  });
   const v = value();
   skipWs();
   if (pos < text.length) syntax('unexpected text after the literal');

@@ -1,6 +1,8 @@
 // Model specs: plain, serialisable data (they cross into workers and into checkpoints), their validation,
 // and small builders. A spec says what to build; model/layers.ts says which kernels run it.
 
+import { checkOptions, show } from '../core/check.js';
+
 export type Activation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
 
 /**
@@ -74,18 +76,21 @@ function checkInit(where: string, init: unknown): void {
     return;
   }
   const o = init as { kind?: unknown; [k: string]: unknown };
-  if (typeof o !== 'object' || o === null) throw new Error(`${where}: initializer must be a name or an object, got ${String(init)}`);
+  if (typeof o !== 'object' || o === null) throw new Error(`${where}: initializer must be a name or an object, got ${show(init)}`);
   if (o.kind === 'constant') {
-    if (!isFiniteNum(o.value)) throw new Error(`${where}: constant initializer value is ${String(o.value)} (need a finite number)`);
+    checkOptions(where, o, ['kind', 'value'], false);
+    if (!isFiniteNum(o.value)) throw new Error(`${where}: constant initializer value is ${show(o.value)} (need a finite number)`);
   } else if (o.kind === 'normal') {
-    if (o.mean !== undefined && !isFiniteNum(o.mean)) throw new Error(`${where}: normal initializer mean is ${String(o.mean)} (need a finite number)`);
-    if (!isFiniteNum(o.std) || o.std < 0) throw new Error(`${where}: normal initializer std is ${String(o.std)} (need a finite number >= 0)`);
+    checkOptions(where, o, ['kind', 'mean', 'std'], false);
+    if (o.mean !== undefined && !isFiniteNum(o.mean)) throw new Error(`${where}: normal initializer mean is ${show(o.mean)} (need a finite number)`);
+    if (!isFiniteNum(o.std) || o.std < 0) throw new Error(`${where}: normal initializer std is ${show(o.std)} (need a finite number >= 0)`);
   } else if (o.kind === 'uniform') {
+    checkOptions(where, o, ['kind', 'low', 'high'], false);
     if (!isFiniteNum(o.low) || !isFiniteNum(o.high) || !(o.low <= o.high)) {
-      throw new Error(`${where}: uniform initializer needs finite low <= high, got low=${String(o.low)} high=${String(o.high)}`);
+      throw new Error(`${where}: uniform initializer needs finite low <= high, got low=${show(o.low)} high=${show(o.high)}`);
     }
   } else {
-    throw new Error(`${where}: unknown initializer kind "${String(o.kind)}" (allowed: normal, uniform, constant)`);
+    throw new Error(`${where}: unknown initializer kind ${show(o.kind)} (allowed: normal, uniform, constant)`);
   }
 }
 
@@ -97,7 +102,7 @@ export interface NormalizedSpec {
 }
 
 function checkName(where: string, name: unknown, names: Set<string>): string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`${where}: name "${String(name)}" must be non-empty and use only letters, digits, _ . -`);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`${where}: name ${show(name)} must be non-empty and use only letters, digits, _ . -`);
   if (names.has(name)) throw new Error(`${where}: layer name "${name}" is used twice`);
   names.add(name);
   return name;
@@ -105,24 +110,27 @@ function checkName(where: string, name: unknown, names: Set<string>): string {
 
 export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   if (typeof spec !== 'object' || spec === null) throw new Error('model spec must be an object');
-  if (!isPosInt(spec.inputs)) throw new Error(`model spec: inputs is ${String(spec.inputs)} (need an integer from 1 to ${MAX_UNITS})`);
-  if (!LOSSES.includes(spec.loss)) throw new Error(`model spec: unknown loss "${String(spec.loss)}" (allowed: ${LOSSES.join(', ')})`);
+  checkOptions('model spec', spec, ['inputs', 'layers', 'loss'], false);
+  if (!isPosInt(spec.inputs)) throw new Error(`model spec: inputs is ${show(spec.inputs)} (need an integer from 1 to ${MAX_UNITS})`);
+  if (!LOSSES.includes(spec.loss)) throw new Error(`model spec: unknown loss ${show(spec.loss)} (allowed: ${LOSSES.join(', ')})`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('model spec: layers must be a non-empty array');
   const names = new Set<string>();
   const layers = spec.layers.map((l, i): NormalizedLayer => {
     const where = `model spec: layers[${i}]`;
     if (typeof l === 'object' && l !== null && l.kind === 'dropout') {
-      if (typeof l.rate !== 'number' || !(l.rate >= 0 && l.rate < 1)) throw new Error(`${where}: dropout rate is ${String(l.rate)} (need a number in [0, 1))`);
+      checkOptions(where, l, ['kind', 'rate', 'name'], false);
+      if (typeof l.rate !== 'number' || !(l.rate >= 0 && l.rate < 1)) throw new Error(`${where}: dropout rate is ${show(l.rate)} (need a number in [0, 1))`);
       return { kind: 'dropout', rate: l.rate, name: checkName(where, l.name ?? `dropout_${i}`, names) };
     }
     if (typeof l !== 'object' || l === null || l.kind !== 'dense') {
-      throw new Error(`${where}: unknown layer kind "${String((l as { kind?: unknown })?.kind)}" (allowed: dense, dropout)`);
+      throw new Error(`${where}: unknown layer kind ${show((l as { kind?: unknown })?.kind)} (allowed: dense, dropout)`);
     }
-    if (!isPosInt(l.units)) throw new Error(`${where}: units is ${String(l.units)} (need an integer from 1 to ${MAX_UNITS})`);
+    checkOptions(where, l, ['kind', 'units', 'activation', 'alpha', 'kernelInit', 'biasInit', 'name'], false);
+    if (!isPosInt(l.units)) throw new Error(`${where}: units is ${show(l.units)} (need an integer from 1 to ${MAX_UNITS})`);
     const activation = l.activation ?? 'linear';
-    if (!ACTIVATIONS.includes(activation)) throw new Error(`${where}: unknown activation "${String(activation)}" (allowed: ${ACTIVATIONS.join(', ')})`);
+    if (!ACTIVATIONS.includes(activation)) throw new Error(`${where}: unknown activation ${show(activation)} (allowed: ${ACTIVATIONS.join(', ')})`);
     const alpha = l.alpha ?? 0.01;
-    if (!isFiniteNum(alpha) || alpha <= 0) throw new Error(`${where}: alpha is ${String(alpha)} (need a finite number > 0)`);
+    if (!isFiniteNum(alpha) || alpha <= 0) throw new Error(`${where}: alpha is ${show(alpha)} (need a finite number > 0)`);
     checkInit(`${where}.kernelInit`, l.kernelInit);
     checkInit(`${where}.biasInit`, l.biasInit);
     const name = checkName(where, l.name ?? `dense_${i}`, names);

@@ -18,62 +18,15 @@
 //                     join_schedules). So cosineDecay({ steps: 1000 }) after a 100-step warmup ends at
 //                     t = 1100.
 //
-// This file also holds the small option checks that transforms.ts shares (one message format:
-// `<where>: <field> is <value> (need ...)`, and unknown keys named with the allowed ones).
+// The option checks (one message format: `<where>: <field> is <value> (need ...)`, and unknown keys named
+// with the allowed ones) live in core/check.ts, shared with the model spec and createModel; they are
+// re-exported here for transforms.ts.
 
-// ---------------------------------------------------------------- shared option checks
+// ---------------------------------------------------------------- option checks
 
-/** Throws `where: field is value (need ...)`. */
-export function fail(where: string, field: string, value: unknown, need: string): never {
-  throw new Error(`${where}: ${field} is ${show(value)} (need ${need})`);
-}
+import { checkOptions, fail, show } from '../core/check.js';
 
-/** A value as it should read in an error message. */
-export function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  if (typeof v === 'function') return 'a function';
-  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  if (v !== null && typeof v === 'object') {
-    try { return JSON.stringify(v); } catch { return 'an object'; }
-  }
-  return String(v);
-}
-
-/** Levenshtein distance, for "did you mean" on a misspelled option. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-/**
- * Checks that `options` is a plain object (or undefined, when `optional`) whose keys are all in
- * `allowed`; returns it as a record. A typo is an error naming the key and the allowed ones.
- */
-export function checkOptions(
-  where: string, options: unknown, allowed: readonly string[], optional = true,
-): Record<string, unknown> {
-  if (options === undefined && optional) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`${where}: options must be an object with keys ${allowed.join(', ')} (got ${show(options)})`);
-  }
-  for (const key of Object.keys(options)) {
-    if (allowed.includes(key)) continue;
-    const near = allowed.filter((a) => distance(a.toLowerCase(), key.toLowerCase()) <= 2);
-    const hint = near.length > 0 ? `; did you mean ${near.join(' or ')}?` : '';
-    throw new Error(`${where}: unknown option "${key}" (allowed: ${allowed.join(', ')})${hint}`);
-  }
-  return options as Record<string, unknown>;
-}
+export { checkOptions, fail, show };
 
 /** A finite number with lo <= v (or lo < v when `open`), v <= hi (or < when `hiOpen`). */
 export function checkNumber(

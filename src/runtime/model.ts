@@ -11,7 +11,7 @@ import { Network } from '../model/network.js';
 import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, stateSlotsOf } from '../optim/fused.js';
-import { checkOptions } from '../optim/schedules.js';
+import { checkOptions, show } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
 import { stage, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
@@ -118,21 +118,21 @@ const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWar
 const FIT_OPTIONS = ['epochs', 'steps', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
 
 function checkType(where: string, field: string, v: unknown, type: 'boolean' | 'function'): void {
-  if (v !== undefined && typeof v !== type) throw new Error(`${where}: ${field} is ${String(v)} (need a ${type})`);
+  if (v !== undefined && typeof v !== type) throw new Error(`${where}: ${field} is ${show(v)} (need a ${type})`);
 }
 
 const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
 
 function checkBatchSize(where: string, b: unknown, max: number): number {
   if (!Number.isInteger(b) || (b as number) < 1 || (b as number) > max) {
-    throw new Error(`${where}: batchSize is ${String(b)} (need an integer from 1 to ${max})`);
+    throw new Error(`${where}: batchSize is ${show(b)} (need an integer from 1 to ${max})`);
   }
   return b as number;
 }
 
 function checkCount(field: string, v: unknown, min: number, max: number): number {
   if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-    throw new Error(`createModel: ${field} is ${String(v)} (need an integer from ${min} to ${max})`);
+    throw new Error(`createModel: ${field} is ${show(v)} (need an integer from ${min} to ${max})`);
   }
   return v as number;
 }
@@ -156,20 +156,26 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   checkType('createModel', 'fuse', options.fuse, 'boolean');
   checkType('createModel', 'onWarning', options.onWarning, 'function');
   if (options.build !== undefined && !['auto', 'threads', 'single'].includes(options.build)) {
-    throw new Error(`createModel: build is "${String(options.build)}" (allowed: auto, threads, single)`);
+    throw new Error(`createModel: build is ${show(options.build)} (allowed: auto, threads, single)`);
   }
   if (options.wasm !== undefined && !(options.wasm instanceof Uint8Array)) {
-    throw new Error(`createModel: wasm must be the core's bytes as a Uint8Array, got ${String(options.wasm)}`);
+    throw new Error(`createModel: wasm must be the core's bytes as a Uint8Array, got ${show(options.wasm)}`);
   }
   const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
   const seed = options.seed ?? 0;
-  if (!isSeed(seed)) throw new Error(`createModel: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
+  if (!isSeed(seed)) throw new Error(`createModel: seed is ${show(seed)} (need an integer from 0 to 2^53 - 1)`);
   const shards = checkCount('shards', options.shards ?? 4, 1, MAX_SHARDS);
   if (options.workers !== undefined) checkCount('workers', options.workers, 0, shards);
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
-  const mod = await loadCoreModule(options.build ?? 'auto', readCoreBuild, options.wasm);
+  const mod = await loadCoreModule(options.build ?? 'auto', readCoreBuild, options.wasm).catch((e: unknown) => {
+    // Bytes that are no wasm, or a module that is not this core (other imports, no arena_base export).
+    if (options.wasm && (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof TypeError)) {
+      throw new Error(`createModel: wasm is not gradnoise's core (${options.wasm.length} bytes: ${(e as Error).message})`, { cause: e });
+    }
+    throw e;
+  });
   // Workers need the threads build and a fused update. The notice says why not, unless the caller's own
   // explicit choice (fuse: false, build: "single", workers: 0) already says it.
   let workers = options.workers ?? 1;
@@ -198,7 +204,7 @@ export type CheckpointSource = string | Uint8Array | ArrayBuffer;
 
 async function readCheckpoint(where: string, source: CheckpointSource): Promise<{ bytes: Uint8Array | ArrayBuffer; name: string }> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return { bytes: source, name: '<bytes>' };
-  if (typeof source !== 'string') throw new Error(`${where}: need a path, a Uint8Array or an ArrayBuffer, got ${String(source)}`);
+  if (typeof source !== 'string') throw new Error(`${where}: need a path, a Uint8Array or an ArrayBuffer, got ${show(source)}`);
   return { bytes: await readLocalFile(where, source), name: source };
 }
 
@@ -292,7 +298,7 @@ export class Model {
   setParam(name: string, values: Float32Array): void {
     const p = this.tensor('setParam', name, false);
     if (!(values instanceof Float32Array) || values.length !== p.elements) {
-      throw new Error(`setParam: "${name}" needs a Float32Array of ${p.elements} values, got ${values?.constructor?.name ?? String(values)} of length ${(values as { length?: number })?.length}`);
+      throw new Error(`setParam: "${name}" needs a Float32Array of ${p.elements} values, got ${values?.constructor?.name ?? show(values)} of length ${(values as { length?: number })?.length}`);
     }
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i]!)) throw new Error(`setParam: "${name}"[${i}] is ${values[i]}: values must be finite`);
@@ -377,26 +383,26 @@ export class Model {
     checkOptions('fit', options, FIT_OPTIONS);
     for (const f of ['shuffle', 'dropLast'] as const) checkType('fit', f, options[f], 'boolean');
     for (const f of ['onStep', 'onEpoch'] as const) checkType('fit', f, options[f], 'function');
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new Error(`fit: signal is ${String(options.signal)} (need an AbortSignal)`);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new Error(`fit: signal is ${show(options.signal)} (need an AbortSignal)`);
     if (options.validation !== undefined && (typeof options.validation !== 'object' || options.validation === null)) {
-      throw new Error(`fit: validation is ${String(options.validation)} (need { x, y })`);
+      throw new Error(`fit: validation is ${show(options.validation)} (need { x, y })`);
     }
     const maxSteps = options.steps ?? Infinity;
     if (options.steps !== undefined && (!Number.isSafeInteger(maxSteps) || maxSteps < 0)) {
-      throw new Error(`fit: steps is ${String(options.steps)} (need an integer >= 0)`);
+      throw new Error(`fit: steps is ${show(options.steps)} (need an integer >= 0)`);
     }
     const epochs = options.epochs ?? (options.steps !== undefined ? Infinity : 1);
     if (!(epochs === Infinity && options.steps !== undefined) && (!Number.isInteger(epochs) || epochs < 0)) {
-      throw new Error(`fit: epochs is ${String(epochs)} (need an integer >= 0${options.steps === undefined ? '; Infinity only with steps' : ''})`);
+      throw new Error(`fit: epochs is ${show(epochs)} (need an integer >= 0${options.steps === undefined ? '; Infinity only with steps' : ''})`);
     }
     const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
     const seed = options.seed ?? net.seed;
-    if (!isSeed(seed)) throw new Error(`fit: seed is ${String(seed)} (need an integer from 0 to 2^53 - 1)`);
+    if (!isSeed(seed)) throw new Error(`fit: seed is ${show(seed)} (need an integer from 0 to 2^53 - 1)`);
     const s = stage('fit', net, x, y, true);
     if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
     const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y, true) : null;
     const nonFinite = options.nonFinite ?? 'throw';
-    if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is "${String(nonFinite)}" (allowed: throw, skip)`);
+    if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is ${show(nonFinite)} (allowed: throw, skip)`);
     const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
     const pos = net.position;
     if (pos.batch > 0 && !continues(pos, cfg)) {
@@ -486,7 +492,7 @@ export class Model {
 
   /** Node-like runtimes: writes toBytes() to `path` atomically (temporary file, fsync, rename). */
   async save(path: string): Promise<void> {
-    if (typeof path !== 'string' || path === '') throw new Error(`save: path is ${String(path)} (need a file path)`);
+    if (typeof path !== 'string' || path === '') throw new Error(`save: path is ${show(path)} (need a file path)`);
     const bytes = this.toBytes();
     const hook = (globalThis as Record<symbol, { onSaveProgress?: (written: number, total: number) => void } | undefined>)[FAULT_HOOK];
     await writeLocalFileAtomic('save', path, bytes, hook?.onSaveProgress);

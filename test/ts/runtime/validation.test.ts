@@ -26,12 +26,12 @@ describe('model specs and options', () => {
 
   it('rejects unknown and mistyped option keys instead of ignoring them', async () => {
     await expect(createModel(spec, { optimiser: sgd({ lr: 1 }) } as never)).rejects.toThrow(/createModel: unknown option "optimiser".*did you mean optimizer\?/);
-    await expect(createModel(spec, { fuse: 'no' } as never)).rejects.toThrow(/createModel: fuse is no \(need a boolean\)/);
+    await expect(createModel(spec, { fuse: 'no' } as never)).rejects.toThrow(/createModel: fuse is "no" \(need a boolean\)/);
     await expect(createModel(spec, { build: 'fast' } as never)).rejects.toThrow(/createModel: build is "fast" \(allowed: auto, threads, single\)/);
     await expect(createModel(spec, { wasm: 'bytes' } as never)).rejects.toThrow(/createModel: wasm must be the core's bytes as a Uint8Array/);
     const m = await createModel(spec, { batchSize: 2 });
     await expect(m.fit(x, y, { epoch: 5 } as never)).rejects.toThrow(/fit: unknown option "epoch".*did you mean epochs/);
-    await expect(m.fit(x, y, { shuffle: 'no' } as never)).rejects.toThrow(/fit: shuffle is no \(need a boolean\)/);
+    await expect(m.fit(x, y, { shuffle: 'no' } as never)).rejects.toThrow(/fit: shuffle is "no" \(need a boolean\)/);
     await expect(m.fit(x, y, { onStep: 5 } as never)).rejects.toThrow(/fit: onStep is 5 \(need a function\)/);
     await expect(m.fit(x, y, { nonFinite: 'ignore' } as never)).rejects.toThrow(/nonFinite is "ignore" \(allowed: throw, skip\)/);
     expect(m.step).toBe(0);
