@@ -2,7 +2,7 @@
 // Memory stays flat. (a) One small model trained for many epochs inline (workers: 0): after a forced GC
 // the JS heap at epoch 60 is within a small bound of the heap at epoch 10, and the wasm memory
 // (model.memoryBytes, sized once by planLayout) never changes; the same across many separate fit(),
-// trainOnBatch(), evaluate() and predict() calls. (b) Many create / fit / dispose cycles, inline and on
+// trainOnBatch(), evaluate(), predict() calls and checkpoint round trips. (b) Many create / fit / dispose cycles, inline and on
 // 2 workers: heapUsed, rss, external and arrayBuffers after GC at an early cycle and at the end are within
 // bounds, a disposed model is garbage-collected (WeakRef), and no worker thread is left running.
 //
@@ -134,6 +134,19 @@ describe('one model trained for many epochs inline (workers: 0)', () => {
       // any of them over 500 rounds is > 4 MiB.
       expect(dc.heapUsed).toBeLessThan(512 * 1024);
       expect(dc.arrayBuffers).toBeLessThan(512 * 1024);
+      expect(model.memoryBytes).toBe(bytes);
+
+      // Checkpoints: 300 toBytes + loadBytes round trips (each file ~16 KiB, copied twice on decode).
+      const roundTrips = (n: number) => { for (let i = 0; i < n; i++) model.loadBytes(model.toBytes()); };
+      roundTrips(50);
+      const k50 = await settle();
+      roundTrips(300);
+      const k350 = await settle();
+      const dk = diff(k50, k350);
+      report.push(`300 checkpoint round trips (toBytes + loadBytes): ${show(dk)}`);
+      // A leak of one file per round trip would be 300 x 16 KiB = 4.7 MiB.
+      expect(dk.heapUsed).toBeLessThan(512 * 1024);
+      expect(dk.arrayBuffers).toBeLessThan(512 * 1024);
       expect(model.memoryBytes).toBe(bytes);
     } finally {
       await model.dispose();
