@@ -99,6 +99,38 @@ describe('the file: safetensors that independent readers parse back to the same 
     }
   });
 
+  it('numpy, given only the file, runs the same network: its logits match predict()', async () => {
+    try { execFileSync('python3', ['-c', 'import numpy']); } catch {
+      console.warn('python3 with numpy is not installed: the numpy forward pass is skipped');
+      return;
+    }
+    const m = await model();
+    await m.fit(DATA.x, DATA.y, { steps: 20 });
+    const file = join(TMP, 'np.safetensors');
+    await m.save(file);
+    const x = DATA.x.subarray(0, 16 * 8);
+    // The layers from the metadata's spec, the weights by name: kernel [inputs, units], so y = x @ W + b.
+    const script = [
+      'import json, struct, sys, numpy as np',
+      'b = open(sys.argv[1], "rb").read()',
+      'n = struct.unpack("<Q", b[:8])[0]',
+      'h = json.loads(b[8:8 + n]); meta = json.loads(h["__metadata__"]["gradnoise"]); data = b[8 + n:]',
+      'def t(name):',
+      '    e = h[name]; s, f = e["data_offsets"]',
+      '    return np.frombuffer(data[s:f], dtype="<f4").reshape(e["shape"])',
+      'x = np.array(json.loads(sys.stdin.read()), dtype=np.float32).reshape(-1, meta["spec"]["inputs"])',
+      'act = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh, "linear": lambda v: v, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}',
+      'for layer in meta["spec"]["layers"]:',
+      '    if layer["kind"] == "dense":',
+      '        x = act[layer["activation"]](x @ t(layer["name"] + "/kernel") + t(layer["name"] + "/bias"))',
+      'print(json.dumps(x.astype(float).ravel().tolist()))',
+    ].join('\n');
+    const got = JSON.parse(execFileSync('python3', ['-c', script, file], { input: JSON.stringify([...x]), encoding: 'utf8' })) as number[];
+    const want = m.predict(x);
+    expect(got).toHaveLength(want.length);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(want[i]!)));
+  });
+
   it('CRC-32 is zlib\'s (the check value of "123456789"), and runs on in pieces', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     const r = lcg(5), big = new Uint8Array(100_003).map(() => Math.floor((r() + 1) * 128));
