@@ -164,6 +164,11 @@ export interface RunOptions {
   readonly checkpoint?: { readonly path: string; readonly every: number };
   /** A checkpoint of this same config to continue from: the run then trains the steps it still lacks. */
   readonly resume?: string;
+  /**
+   * With `resume`: the records the interrupted run wrote. Those up to the checkpoint are kept, and the
+   * epoch it cut continues in the same record.
+   */
+  readonly previous?: { readonly epochs: readonly EpochRecord[]; readonly steps: readonly StepRecord[] };
 }
 
 export interface RunResult {
@@ -183,7 +188,7 @@ export function createRunModel(c: TrainConfig, data: LoadedData, workers: number
 
 // --resume: the checkpoint must come from this very config (same model, seed, optimizer and shards), or
 // the resumed run would not be the run its config names.
-async function resumeFrom(model: Model, path: string): Promise<void> {
+async function resumeFrom(model: Model, path: string, c: TrainConfig, data: LoadedData): Promise<void> {
   const { readFileSync } = await import('node:fs');
   let bytes: Uint8Array;
   try {
@@ -193,9 +198,19 @@ async function resumeFrom(model: Model, path: string): Promise<void> {
   }
   const ck = decodeCheckpoint(bytes, path);
   const mine = decodeCheckpoint(model.toBytes()).meta;
-  for (const field of ['spec', 'seed', 'optimizer', 'shards'] as const) {
+  for (const field of ['spec', 'seed', 'optimizer', 'shards', 'batchSize'] as const) {
     const d = firstDifference(ck.meta[field], mine[field], field);
     if (d) throw new Error(`--resume ${path}: the checkpoint comes from another configuration (${d}; checkpoint vs this command): run the command that wrote it`);
+  }
+  const pos = ck.meta.position;
+  if (pos.batch > 0 && pos.count !== data.train.count) {
+    throw new Error(`--resume ${path}: the checkpoint stopped mid-epoch in ${pos.count} training examples; this command has ${data.train.count} ` +
+      '(the same --train-x, --train-y and --train-limit continue it)');
+  }
+  const total = c.steps ?? Math.ceil(data.train.count / c.batchSize) * c.epochs;
+  if (ck.meta.step > total) {
+    throw new Error(`--resume ${path}: the checkpoint is at step ${ck.meta.step}, past the ${total} steps this command trains ` +
+      `(${c.steps !== null ? `--steps ${c.steps}` : `--epochs ${c.epochs}`})`);
   }
   model.restoreCheckpoint(ck, path);
 }
@@ -206,18 +221,27 @@ export async function runTraining(c: TrainConfig, data: LoadedData, o: RunOption
   const keepSteps = o.keepSteps ?? true;
   const model = await createRunModel(c, data, o.workers, hooks.onWarning ?? ((m) => process.stderr.write(`${m}\n`)));
   try {
-    if (o.resume) await resumeFrom(model, o.resume);
+    if (o.resume) await resumeFrom(model, o.resume, c, data);
     const perEpoch = Math.ceil(data.train.count / c.batchSize);
     const total = c.steps ?? perEpoch * c.epochs;
-    const steps: StepRecord[] = [];
-    const epochs: EpochRecord[] = [];
+    const kept = o.resume && o.previous ? o.previous : { epochs: [], steps: [] };
+    const steps: StepRecord[] = kept.steps.filter((s) => s.step <= model.step);
+    const epochs: EpochRecord[] = kept.epochs.filter((e) => e.epoch < model.epoch || (e.epoch === model.epoch && !e.complete));
     let examples = 0;
     const t0 = performance.now();
     let diverged: RunSummary['diverged'] = null;
     let aborted = false, saved = -1;
     const save = async () => {
       if (!o.checkpoint) return;
-      await model.save(o.checkpoint.path);
+      try {
+        await model.save(o.checkpoint.path);
+      } catch (e) {
+        // Parameters that overflowed in the last update: the step's loss was finite, but no checkpoint
+        // may hold them. The run has diverged; the last good checkpoint stays.
+        if (!(e instanceof NonFiniteError) || (o.diverge ?? 'throw') === 'throw') throw e;
+        diverged = { step: e.step, layer: e.layer, message: e.message };
+        return;
+      }
       saved = model.step;
       hooks.onCheckpoint?.(o.checkpoint.path, model.step);
     };

@@ -1,6 +1,6 @@
 // `gradnoise train`: one run, with progress, per-epoch lines, optional files (--out) and a final JSON line
 // (--json). Ctrl-C stops after the current step and still writes everything measured so far.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadData } from './data.js';
@@ -9,7 +9,7 @@ import { int, num } from './options.js';
 import { writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import {
-  ACTIVATIONS, DEFAULT_CONFIG, INITS, OPTIMIZERS, SCHEDULES, runTraining, type EpochRecord, type RunResult, type TrainConfig,
+  ACTIVATIONS, DEFAULT_CONFIG, INITS, OPTIMIZERS, SCHEDULES, runTraining, type EpochRecord, type RunResult, type StepRecord, type TrainConfig,
 } from './run.js';
 import { exitCodeOf, interruptible } from './signals.js';
 
@@ -127,7 +127,7 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     (signal) => runTraining(config, data, {
       workers: flags.workers, signal, keepSteps: flags.out !== undefined, diverge: 'record',
       ...(checkpoint ? { checkpoint: { path: checkpoint, every: flags.checkpointEvery ?? Infinity } } : {}),
-      ...(flags.resume ? { resume: flags.resume } : {}),
+      ...(flags.resume ? { resume: flags.resume, previous: previousRecords(flags.out) } : {}),
       hooks: {
         onStep: (s, total) => {
           progress.setTotal(total);
@@ -159,6 +159,20 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     return 1;
   }
   return s.aborted ? exitCodeOf(signalName) : 0;
+}
+
+/** The records an interrupted run left in `dir` (none when there is no such directory or file). */
+function previousRecords(dir: string | undefined): { epochs: EpochRecord[]; steps: StepRecord[] } {
+  const read = <T>(file: string): T[] => {
+    if (!dir || !existsSync(join(dir, file))) return [];
+    const text = readFileSync(join(dir, file), 'utf8').trim();
+    try {
+      return text ? text.split('\n').map((l) => JSON.parse(l) as T) : [];
+    } catch (e) {
+      throw new Error(`--resume: ${join(dir, file)} is not the JSONL this command writes (${(e as Error).message}); move it away to start the records afresh`);
+    }
+  };
+  return { epochs: read<EpochRecord>('epochs.jsonl'), steps: read<StepRecord>('steps.jsonl') };
 }
 
 const EPOCH_COLUMNS = ['epoch', 'complete', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'examplesPerSecond'];

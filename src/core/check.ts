@@ -6,16 +6,23 @@ export function fail(where: string, field: string, value: unknown, need: string)
   throw new Error(`${where}: ${field} is ${show(value)} (need ${need})`);
 }
 
-/** A value as it should read in an error message. */
-export function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  if (typeof v === 'function') return 'a function';
-  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  if (v !== null && typeof v === 'object') {
-    try { return JSON.stringify(v); } catch { return 'an object'; }
-  }
-  return String(v);
+/**
+ * A value as it should read in an error message, at most about 200 characters. Never throws: not for an
+ * object without a prototype, a cycle, a symbol, or nesting deep enough to overflow the stack.
+ */
+export function show(v: unknown, depth = 0): string {
+  const s = ((): string => {
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'function') return 'a function';
+    if (typeof v === 'symbol') return v.toString();
+    if (Array.isArray(v)) return depth >= 4 ? '[...]' : `[${v.slice(0, 20).map((x) => show(x, depth + 1)).join(', ')}${v.length > 20 ? ', ...' : ''}]`;
+    if (v !== null && typeof v === 'object') {
+      try { return JSON.stringify(v) ?? 'an object'; } catch { return 'an object'; }
+    }
+    return String(v);
+  })();
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
 }
 
 /** Levenshtein distance, for "did you mean" on a misspelled option. */

@@ -77,7 +77,8 @@ export const SCHEDULE_KINDS: readonly ScheduleKind[] = [
   'constant', 'stepDecay', 'exponentialDecay', 'cosineDecay', 'linearWarmup',
 ];
 
-const LR = { min: 0 } as const; // lr = 0 is allowed (a frozen phase); negative, NaN, Infinity are not
+// lr = 0 is allowed (a frozen phase); negative, NaN, Infinity are not, nor what rounds to Infinity in f32.
+const LR = { min: 0, max: 3.4028234663852886e38 } as const;
 const DECAY = { min: 0, minOpen: true, max: 1 } as const;
 const STEPS = { min: 1, integer: true } as const;
 

@@ -654,6 +654,7 @@ export function describeTransform(t: GradientTransformation): TransformDescripti
 export function fromDescription(d: unknown, where = 'fromDescription'): GradientTransformation {
   const names = [...GRADIENT_NAMES, ...OPTIMIZER_NAMES, 'chain'];
   if (d === null || typeof d !== 'object') fail(where, 'transform', d, `a transform or { name, config } with name in ${names.join(', ')}`);
+  checkOptions(where, d, ['name', 'config'], false);
   const { name, config } = d as { name?: unknown; config?: unknown };
   const cfg = config as never;
   try {

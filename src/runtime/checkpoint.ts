@@ -8,10 +8,11 @@
 //                     padded with spaces to a multiple of 8, so every f32 is aligned
 //
 // The header maps each tensor name to { dtype, shape, data_offsets: [begin, end) } (offsets relative to
-// the byte after the header), plus "__metadata__": a map of strings. gradnoise writes one key there,
-// "gradnoise", whose value is the JSON of CheckpointMeta: the model spec, the optimizer, the seed, the step
-// and the position in the data order, and two integrity fields: `layout` (a hash of the tensor table) and
-// `crc32` (of the tensor bytes).
+// the byte after the header), plus "__metadata__": a map of strings. gradnoise writes two keys there:
+// "gradnoise", whose value is the JSON of CheckpointMeta (the model spec, the optimizer, the seed, the step,
+// the position in the data order, `layout`, a hash of the tensor table, and `crc32`, of the tensor bytes),
+// and "gradnoise.crc32", the CRC-32 of that JSON text. So a change to any byte of the metadata or of the
+// tensors is caught, and every field of the tensor table is checked against the metadata.
 //
 // This file is pure (bytes in, bytes out, no model): runtime/snapshot.ts maps a model onto it. Decoding
 // checks everything the format promises and throws an Error starting `checkpoint <source>:` that says
@@ -25,6 +26,10 @@ export const CHECKPOINT_FORMAT = 'gradnoise.checkpoint';
 export const CHECKPOINT_VERSION = 1;
 /** The metadata key that holds CheckpointMeta's JSON. */
 export const META_KEY = 'gradnoise';
+/** The metadata key that holds the CRC-32 of META_KEY's value (its UTF-8 bytes), 8 hex digits. */
+export const META_CRC_KEY = 'gradnoise.crc32';
+/** Deepest nesting of the spec and optimizer in the metadata (real ones nest 4-5 levels). */
+const MAX_META_DEPTH = 16;
 /** Largest header the reader accepts (the safetensors reference implementation's limit). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -134,7 +139,8 @@ export function encodeCheckpoint(meta: Omit<CheckpointMeta, 'layout' | 'crc32'>,
     at += t.data.byteLength;
   }
   const full: CheckpointMeta = { ...meta, layout: tableHash(tensors), crc32: hex8(crc32(data)) };
-  const json = JSON.stringify({ __metadata__: { [META_KEY]: JSON.stringify(full) }, ...table });
+  const text = JSON.stringify(full);
+  const json = JSON.stringify({ __metadata__: { [META_KEY]: text, [META_CRC_KEY]: hex8(crc32(new TextEncoder().encode(text))) }, ...table });
   let header = new TextEncoder().encode(json);
   const padded = Math.ceil(header.length / 8) * 8;
   if (padded !== header.length) {
@@ -170,9 +176,26 @@ export interface Safetensors {
 }
 
 const show = (v: unknown): string => {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return 'a value nested too deeply to show';
+  }
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
+
+/** Whether a JSON value nests deeper than `limit` (iterative: a hostile value cannot overflow the stack). */
+function deeperThan(v: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d >= limit) return true;
+    for (const c of Object.values(x)) stack.push([c, d + 1]);
+  }
+  return false;
+}
 
 /**
  * Reads any safetensors file's structure, checking what the format requires: the header length fits the
@@ -255,6 +278,7 @@ function checkMeta(m: unknown, fail: (problem: string) => never): CheckpointMeta
   }
   if (typeof o.spec !== 'object' || o.spec === null) bad('spec', 'a model spec object');
   if (typeof o.optimizer !== 'object' || o.optimizer === null) bad('optimizer', 'a transform description { name, config }');
+  for (const f of ['spec', 'optimizer'] as const) if (deeperThan(o[f], MAX_META_DEPTH)) fail(`metadata ${f} nests deeper than ${MAX_META_DEPTH} levels`);
   if (!isInt(o.seed)) bad('seed', 'an integer from 0 to 2^53 - 1');
   if (!isInt(o.shards, 1, 64)) bad('shards', 'an integer from 1 to 64');
   if (!isInt(o.batchSize, 1, U32)) bad('batchSize', 'an integer >= 1');
@@ -264,6 +288,14 @@ function checkMeta(m: unknown, fail: (problem: string) => never): CheckpointMeta
   if (typeof p !== 'object' || p === null || !isInt(p.batch, 0, U32) || !isInt(p.count, 0, U32) || !isInt(p.batchSize, 0, U32) ||
       !isInt(p.seed) || typeof p.shuffle !== 'boolean' || typeof p.dropLast !== 'boolean') {
     bad('position', '{ batch, count, batchSize, seed, shuffle, dropLast }');
+  }
+  const pos = p as unknown as DataPosition;
+  if (pos.batch > 0) {
+    // Mid-epoch: the batch taken last must exist in that data order, and an epoch never ends mid-way.
+    const batches = pos.batchSize === 0 || pos.batchSize > pos.count ? 0 : pos.dropLast ? Math.floor(pos.count / pos.batchSize) : Math.ceil(pos.count / pos.batchSize);
+    if (pos.batch >= batches) {
+      fail(`metadata position says batch ${pos.batch} of an epoch of ${batches} batches (${pos.count} examples, batchSize ${pos.batchSize}${pos.dropLast ? ', dropLast' : ''}): past its end`);
+    }
   }
   for (const f of ['params', 'state'] as const) {
     if (!Array.isArray(o[f]) || !(o[f] as unknown[]).every((s) => typeof s === 'string')) bad(f, 'an array of names');
@@ -286,6 +318,10 @@ export function decodeCheckpoint(input: Uint8Array | ArrayBuffer, source = '<byt
     fail(`no "${META_KEY}" entry in __metadata__: a safetensors file, but not a gradnoise checkpoint` +
       `${st.entries.length ? ` (tensors: ${st.entries.slice(0, 4).map((e) => e.name).join(', ')}${st.entries.length > 4 ? ', ...' : ''})` : ''}`);
   }
+  const crcText = st.metadata?.[META_CRC_KEY];
+  const metaCrc = hex8(crc32(new TextEncoder().encode(raw)));
+  if (crcText === undefined) fail(`no "${META_CRC_KEY}" entry in __metadata__ (the checksum of the "${META_KEY}" metadata)`);
+  if (crcText !== metaCrc) fail(`the metadata is corrupt: CRC-32 ${metaCrc}, "${META_CRC_KEY}" says ${show(crcText)}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw!);
@@ -304,6 +340,13 @@ export function decodeCheckpoint(input: Uint8Array | ArrayBuffer, source = '<byt
   }
   if (tableHash(st.entries) !== meta.layout) {
     fail(`the tensor table does not match its layout hash ${meta.layout} (got ${tableHash(st.entries)}): the header was edited or mixed up`);
+  }
+  // Optimizer state has its parameter's shape.
+  for (const f of meta.state) {
+    for (const p of meta.params) {
+      const s = byName.get(`optimizer/${f}/${p}`)!.shape, want = byName.get(p)!.shape;
+      if (s.join(',') !== want.join(',')) fail(`tensor "optimizer/${f}/${p}" has shape [${s.join(', ')}]; its parameter "${p}" has [${want.join(', ')}]`);
+    }
   }
   const crc = hex8(crc32(st.data));
   if (crc !== meta.crc32) fail(`the tensor bytes are corrupt: CRC-32 ${crc}, the metadata says ${meta.crc32}`);

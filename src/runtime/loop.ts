@@ -65,13 +65,13 @@ export interface LoopConfig {
   readonly maxSteps: number;
 }
 
-/** One training step on batch rows order[from ..] (or from .. without shuffling). */
 /** Whether a position left mid-epoch belongs to the data order `cfg` describes (so training may continue it). */
 export function continues(pos: DataPosition, cfg: LoopConfig): boolean {
   return pos.batch > 0 && pos.count === cfg.count && pos.batchSize === cfg.batch && pos.seed === cfg.seed &&
     pos.shuffle === cfg.shuffle && pos.dropLast === cfg.dropLast;
 }
 
+/** One training step on batch rows order[from ..] (or from .. without shuffling). */
 export interface StepRunner {
   /** Loss sum and correct count of the batch and the update's metrics; throws NonFiniteError for a refused step. */
   step(order: Uint32Array | null, from: number, rows: number): { loss: number; correct: number; metrics: StepMetrics };

@@ -227,7 +227,12 @@ export async function loadModel(source: CheckpointSource, options: LoadModelOpti
   const model = await createModel(ck.meta.spec, {
     ...options, optimizer, seed: ck.meta.seed, shards: options.shards ?? ck.meta.shards, batchSize: options.batchSize ?? ck.meta.batchSize,
   }).catch((e: unknown) => { throw new Error(`checkpoint ${name}: cannot build its model: ${(e as Error).message}`, { cause: e }); });
-  model.restoreCheckpoint(ck, name);
+  try {
+    model.restoreCheckpoint(ck, name);
+  } catch (e) {
+    await model.dispose();
+    throw e;
+  }
   return model;
 }
 
@@ -408,8 +413,8 @@ export class Model {
     if (pos.batch > 0 && !continues(pos, cfg)) {
       const order = (o: { count: number; seed: number; shuffle: boolean; dropLast: boolean }, b: number) =>
         `${o.count} examples, batchSize ${b}, seed ${o.seed}${o.shuffle ? '' : ', no shuffle'}${o.dropLast ? ', dropLast' : ''}`;
-      this.warn(`gradnoise: fit: epoch ${net.epoch} was left after batch ${pos.batch} in another data order ` +
-        `(${order(pos, pos.batchSize)}; now ${order(cfg, cfg.batch)}): it starts again from its first batch`);
+      this.warn(`gradnoise: fit: the previous fit() stopped after batch ${pos.batch} of epoch index ${net.epoch}, in another data order ` +
+        `(${order(pos, pos.batchSize)}; now ${order(cfg, cfg.batch)}): that epoch starts again from its first batch`);
       net.position = { ...pos, batch: 0 };
     }
     this.lastRows = 0;

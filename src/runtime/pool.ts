@@ -147,8 +147,10 @@ export class Pool {
         this.run = null;
         for (const h of handles) h.hold(false);
         if (err) {
-          if (this.broken) void this.terminate();
-          reject(err);
+          // A broken pool's workers are ended before fit() rejects: none may still write to the memory
+          // once the caller has it back (a load after a stuck run, say).
+          if (this.broken) void this.terminate().then(() => reject(err));
+          else reject(err);
         } else resolve(history!);
       };
       const call = (f: () => void) => {

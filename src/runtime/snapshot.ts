@@ -11,7 +11,7 @@ import type { DataPosition } from '../model/network.js';
 import type { FusedPlan } from '../optim/fuse.js';
 import { describeTransform, type Chain, type OptimizerDescription, type OptimizerName } from '../optim/transforms.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, encodeCheckpoint, type Checkpoint, type TensorEntry } from './checkpoint.js';
-import type { Engine } from './engine.js';
+import { NonFiniteError, type Engine } from './engine.js';
 
 /** The fused update's state slots, by optimizer: slot j holds field FUSED_SLOTS[name][j]. */
 const FUSED_SLOTS: Readonly<Record<OptimizerName, readonly string[]>> = {
@@ -60,8 +60,12 @@ function stateViews(src: SnapshotSource): { name: string; field: string; param: 
   return out;
 }
 
-/** The model's training state as checkpoint bytes. */
-export function snapshot(src: SnapshotSource): Uint8Array {
+/**
+ * The model's training state as checkpoint bytes. Throws NonFiniteError when a parameter or state value is
+ * NaN or Infinity (an update that overflowed): such a file could not be loaded, and must never replace
+ * the last good checkpoint.
+ */
+export function snapshot(src: SnapshotSource, where = 'toBytes'): Uint8Array {
   const { net } = src.engine;
   const decls = net.paramDecls;
   const tensors: TensorEntry[] = decls.map((d) => ({ name: d.name, shape: d.shape, data: net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements) }));
@@ -69,12 +73,29 @@ export function snapshot(src: SnapshotSource): Uint8Array {
     const d = decls[s.param]!;
     tensors.push({ name: s.name, shape: d.shape, data: s.view ?? new Float32Array(d.elements) });
   }
+  for (const t of tensors) {
+    const at = firstNonFinite(src, t.data);
+    if (at >= 0) {
+      const layer = t.name.replace(/^optimizer\/[^/]+\//, '').split('/')[0]!;
+      throw new NonFiniteError(`${where}: step ${net.step}: ${t.name} holds ${t.data[at]} at index ${at}, and a checkpoint holds finite values only ` +
+        `(training diverged in layer ${layer}; the last good checkpoint is the one to keep)`, { step: net.step, tensor: t.name, index: at, layer });
+    }
+  }
   const opt = optimizerOf(src.optimizer);
   return encodeCheckpoint({
     format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, spec: net.spec, optimizer: describeTransform(src.optimizer),
     seed: net.seed, shards: net.shards, batchSize: src.batchSize, step: net.step, epoch: net.epoch, position: net.position,
     params: decls.map((d) => d.name), state: stateFields(opt),
   }, tensors);
+}
+
+// The first NaN or Infinity of a tensor: the core's SIMD scan for views of the planned memory, a loop for
+// the reference path's arrays.
+function firstNonFinite(src: SnapshotSource, a: Float32Array): number {
+  const { net } = src.engine;
+  if (a.buffer === net.core.memory.buffer) return net.k.first_nonfinite_f32(a.byteOffset, a.length);
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
 }
 
 /** Canonical JSON (object keys sorted), for comparing specs and optimizers. */

@@ -48,7 +48,11 @@ export async function readLocalFile(where: string, path: string): Promise<Uint8A
 export async function writeLocalFileAtomic(where: string, path: string, bytes: Uint8Array, onProgress?: (written: number, total: number) => void): Promise<void> {
   if (!nodeLike) throw new Error(`${where}: this runtime has no file system to write ${path} to; use toBytes() instead`);
   const { writeFileAtomic } = await import('../io/atomic.js');
-  writeFileAtomic(path, bytes, { onProgress });
+  try {
+    writeFileAtomic(path, bytes, { onProgress });
+  } catch (e) {
+    throw new Error(`${where}: cannot write ${path} (${(e as { code?: string }).code ?? (e as Error).message}); the file there, if any, is unchanged`, { cause: e });
+  }
 }
 
 /** How many workers can run at once here (cores), for spin-versus-sleep decisions. */

@@ -187,6 +187,37 @@ describe('gradnoise train: checkpoints', () => {
     expect(every.stderr).toMatch(/--checkpoint-every needs --checkpoint <file> or --out <dir>/);
   });
 
+  it('--resume into the same --out keeps the first part\'s records and continues the cut epoch\'s record', async () => {
+    const dir = tmp(), whole = tmp();
+    const args = [...SMALL, '--depth', '4', '--width', '32', '--eta', '0.01', '--epochs', '3'];
+    const w = await run(['train', ...args, '--out', whole]);
+    expect(w.code, w.stderr).toBe(0);
+    // Stop at step 25 of 30 (mid-epoch 3) by --steps, with the same flags otherwise, then resume by epochs.
+    const a = await run(['train', ...SMALL, '--depth', '4', '--width', '32', '--eta', '0.01', '--steps', '25', '--out', dir]);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await run(['train', ...args, '--out', dir, '--resume', join(dir, 'checkpoint.safetensors')]);
+    expect(b.code, b.stderr).toBe(0);
+    const lines = (d: string, f: string) => readFileSync(join(d, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines(dir, 'steps.jsonl')).toEqual(lines(whole, 'steps.jsonl'));
+    const strip = (e: Record<string, unknown>) => ({ ...e, examplesPerSecond: 0, trainLoss: Math.round(1e6 * (e.trainLoss as number)) });
+    expect(lines(dir, 'epochs.jsonl').map(strip)).toEqual(lines(whole, 'epochs.jsonl').map(strip));
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).weightsSha256).toBe(JSON.parse(readFileSync(join(whole, 'summary.json'), 'utf8')).weightsSha256);
+  });
+
+  it('--resume refuses another batch size, other data mid-epoch, and a checkpoint past the end of the run', async () => {
+    const dir = tmp();
+    const base = [...SMALL, '--depth', '2', '--width', '16'];
+    const a = await run(['train', ...base, '--steps', '13', '--checkpoint', join(dir, 'c.safetensors')]);
+    expect(a.code, a.stderr).toBe(0);
+    const ck = join(dir, 'c.safetensors');
+    expect((await run(['train', ...base, '--steps', '20', '--batch-size', '50', '--resume', ck])).stderr)
+      .toMatch(/--resume .*: the checkpoint comes from another configuration \(batchSize: 100 vs 50; checkpoint vs this command\)/);
+    expect((await run(['train', ...base, '--train-limit', '900', '--steps', '20', '--resume', ck])).stderr)
+      .toMatch(/--resume .*: the checkpoint stopped mid-epoch in 1000 training examples; this command has 900/);
+    expect((await run(['train', ...base, '--steps', '5', '--resume', ck])).stderr)
+      .toMatch(/--resume .*: the checkpoint is at step 13, past the 5 steps this command trains \(--steps 5\)/);
+  });
+
   it('Ctrl-C writes a checkpoint that resumes to the weights of a run never stopped', async () => {
     const dir = tmp();
     const whole = await run(['train', ...SMALL, '--depth', '4', '--width', '32', '--epochs', '40', '--eta', '0.01', '--json']);

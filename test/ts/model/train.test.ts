@@ -111,8 +111,8 @@ describe('fit across calls', () => {
     const m = await createModel(mlp({ inputs: 8, hidden: [16], outputs: 4 }), { batchSize: 10, seed: 5, workers: 0, onWarning: (w) => warnings.push(w) });
     await m.fit(d.x, d.y, { steps: 7 });
     const h = await m.fit(d.x, d.y, { epochs: 1, batchSize: 8 });
-    expect(warnings).toEqual(['gradnoise: fit: epoch 0 was left after batch 7 in another data order ' +
-      '(400 examples, batchSize 10, seed 5; now 400 examples, batchSize 8, seed 5): it starts again from its first batch']);
+    expect(warnings).toEqual(['gradnoise: fit: the previous fit() stopped after batch 7 of epoch index 0, in another data order ' +
+      '(400 examples, batchSize 10, seed 5; now 400 examples, batchSize 8, seed 5): that epoch starts again from its first batch']);
     expect([h.epochs[0]!.epoch, h.epochs[0]!.fromBatch, m.step]).toEqual([0, 0, 57]);
   });
 });

@@ -26,7 +26,7 @@ const bad: [string, () => unknown, RegExp][] = [
   ['NaN maxAbs', () => clipByValue(NaN), /clipByValue: maxAbs is NaN/],
   ['object maxAbs', () => clipByValue({ maxAbs: 1 } as never), /clipByValue: maxAbs is \{"maxAbs":1\}/],
   // sgd
-  ['sgd without lr', () => sgd({} as never), /sgd: lr is undefined \(need a finite number >= 0\)/],
+  ['sgd without lr', () => sgd({} as never), /sgd: lr is undefined \(need a finite number >= 0 and <= 3.4028234663852886e\+38\)/],
   ['sgd without options', () => sgd(undefined as never), /sgd: options must be an object/],
   ['negative lr', () => sgd({ lr: -0.1 }), /sgd: lr is -0.1/],
   ['NaN lr', () => sgd({ lr: NaN }), /sgd: lr is NaN/],

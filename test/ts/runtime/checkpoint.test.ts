@@ -14,6 +14,7 @@ import {
   adam, addNoise, chain, NonFiniteError, clipByGlobalNorm, clipByValue, createModel, crc32, decodeCheckpoint, dense, dropout, loadModel, mlp,
   parseSafetensors, rmsprop, sgd, type GradientTransformation, type Model, type ModelOptions, type ModelSpec,
 } from '../../../src/index.js';
+import { tableHash as tableHashOf } from '../../../src/runtime/checkpoint.js';
 import { blobs, lcg } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -253,15 +254,21 @@ function split(bytes: Uint8Array): { header: Record<string, any>; meta: Record<s
   return { header, meta: JSON.parse(header.__metadata__.gradnoise), data: bytes.slice(8 + n) };
 }
 
-/** A header with the metadata replaced, and the crc32/layout fields kept unless `fix` recomputes them. */
+const crcHex = (d: Uint8Array) => crc32(d).toString(16).padStart(8, '0');
+
+/** The __metadata__ of `meta`, with its checksum: an edit that a checksum would catch is then caught further on. */
+const metadata = (meta: unknown) => {
+  const text = JSON.stringify(meta);
+  return { gradnoise: text, 'gradnoise.crc32': crcHex(new TextEncoder().encode(text)) };
+};
+
+/** A file with its header or metadata edited; the metadata's checksum is recomputed, the tensors' CRC and layout hash kept. */
 function withMeta(bytes: Uint8Array, edit: (meta: Record<string, any>, header: Record<string, any>) => void, data?: Uint8Array): Uint8Array {
   const { header, meta, data: d } = split(bytes);
   edit(meta, header);
-  header.__metadata__ = { gradnoise: JSON.stringify(meta) };
+  header.__metadata__ = metadata(meta);
   return build(header, data ?? d);
 }
-
-const crcHex = (d: Uint8Array) => crc32(d).toString(16).padStart(8, '0');
 
 interface BadCase {
   /** What the docs table calls the input. */
@@ -284,7 +291,21 @@ const CASES: BadCase[] = [
   { input: 'header that is a JSON array', make: (g) => build(null, split(g).data, '[1, 2]'), error: /the header does not start with "\{"/ },
   { input: 'a safetensors file from another program (no gradnoise metadata)', make: (g) => { const { header, data } = split(g); delete header.__metadata__; return build(header, data); }, error: /no "gradnoise" entry in __metadata__: a safetensors file, but not a gradnoise checkpoint \(tensors: / },
   { input: 'metadata value that is not a string', make: (g) => { const { header, data } = split(g); header.__metadata__ = { gradnoise: 1 }; return build(header, data); }, error: /__metadata__\.gradnoise is 1; metadata values must be strings/ },
-  { input: 'gradnoise metadata that is not JSON', make: (g) => { const { header, data } = split(g); header.__metadata__ = { gradnoise: '{"format":' }; return build(header, data); }, error: /metadata "gradnoise" is not valid JSON/ },
+  { input: 'gradnoise metadata that is not JSON (its checksum matching)', make: (g) => { const { header, data } = split(g); header.__metadata__ = { gradnoise: '{"format":', 'gradnoise.crc32': crcHex(new TextEncoder().encode('{"format":')) }; return build(header, data); }, error: /metadata "gradnoise" is not valid JSON/ },
+  { input: 'one byte of the metadata changed (step 7 made 9)', make: (g) => {
+    const { header, data } = split(g);
+    header.__metadata__.gradnoise = header.__metadata__.gradnoise.replace('"step":7', '"step":9');
+    return build(header, data);
+  }, error: /^checkpoint <bytes>: the metadata is corrupt: CRC-32 [0-9a-f]{8}, "gradnoise.crc32" says "[0-9a-f]{8}"$/ },
+  { input: 'no metadata checksum', make: (g) => { const { header, data } = split(g); delete header.__metadata__['gradnoise.crc32']; return build(header, data); }, error: /no "gradnoise.crc32" entry in __metadata__/ },
+  { input: 'metadata nested 10,000 levels deep (checksum matching)', make: (g) => {
+    // Written as text: JSON.stringify itself overflows the stack on such a value.
+    const { header, data } = split(g);
+    const text = header.__metadata__.gradnoise.replace('"units":24', `"units":${'['.repeat(10_000)}1${']'.repeat(10_000)}`);
+    header.__metadata__ = { gradnoise: text, 'gradnoise.crc32': crcHex(new TextEncoder().encode(text)) };
+    return build(header, data);
+  }, error: /^checkpoint <bytes>: metadata spec nests deeper than 16 levels$/ },
+  { input: 'a position past the end of its epoch', make: (g) => withMeta(g, (m) => { m.position.batch = 50; }), error: /metadata position says batch 50 of an epoch of 10 batches \(300 examples, batchSize 32\): past its end/ },
   { input: 'a newer format version', make: (g) => withMeta(g, (m) => { m.version = 2; }), error: /written in checkpoint format version 2; this gradnoise reads up to version 1 \(upgrade gradnoise\)/ },
   { input: 'a wrong format name', make: (g) => withMeta(g, (m) => { m.format = 'other'; }), error: /metadata format is "other" \(need "gradnoise.checkpoint"\)/ },
   { input: 'a negative step', make: (g) => withMeta(g, (m) => { m.step = -1; }), error: /metadata step is -1 \(need an integer >= 0\)/ },
@@ -301,18 +322,31 @@ const CASES: BadCase[] = [
     const { header, meta, data } = split(g);
     const last = Object.entries(header).filter(([k]) => k !== '__metadata__').sort((a: any, b: any) => b[1].data_offsets[0] - a[1].data_offsets[0])[0]!;
     delete header[last[0]];
-    header.__metadata__ = { gradnoise: JSON.stringify(meta) };
+    header.__metadata__ = metadata(meta);
     return build(header, data.slice(0, (last[1] as any).data_offsets[0]));
   }, error: /tensor "optimizer\/momentumBuffer\/dense_3\/bias" is missing \(the metadata lists it\)/ },
   { input: 'a tensor the metadata does not list', make: (g) => withMeta(g, (_m, h) => { h.extra = h['dense_0/bias']; delete h['dense_0/bias']; }), error: /tensor "dense_0\/bias" is missing|tensor "extra" is not one the metadata lists/ },
   { input: 'two tensors swapped in the table (same sizes)', make: (g) => withMeta(g, (_m, h) => { const a = h['dense_0/bias'].data_offsets; h['dense_0/bias'].data_offsets = h['middle/bias'].data_offsets; h['middle/bias'].data_offsets = a; }), error: /the tensor table does not match its layout hash [0-9a-f]{8} \(got [0-9a-f]{8}\): the header was edited or mixed up/ },
+  { input: 'an optimizer-state tensor of another shape than its parameter (CRC and hash recomputed)', make: (g) => {
+    const { header, meta, data } = split(g);
+    const e = header['optimizer/momentumBuffer/middle/bias'];
+    e.shape = [12]; e.data_offsets = [e.data_offsets[0], e.data_offsets[0] + 48];
+    // Cut the 48 bytes that no longer belong to it and move every later tensor down.
+    const cut = new Uint8Array([...data.subarray(0, e.data_offsets[1]), ...data.subarray(e.data_offsets[1] + 48)]);
+    for (const [k, v] of Object.entries(header)) if (k !== '__metadata__' && v !== e && v.data_offsets[0] >= e.data_offsets[1]) v.data_offsets = v.data_offsets.map((o: number) => o - 48);
+    const entries = Object.entries(header).filter(([k]) => k !== '__metadata__').map(([name, v]: [string, any]) => ({ name, shape: v.shape, at: v.data_offsets[0] })).sort((a, b) => a.at - b.at);
+    meta.crc32 = crcHex(cut);
+    meta.layout = tableHashOf(entries);
+    header.__metadata__ = metadata(meta);
+    return build(header, cut);
+  }, error: /^checkpoint <bytes>: tensor "optimizer\/momentumBuffer\/middle\/bias" has shape \[12\]; its parameter "middle\/bias" has \[24\]$/ },
   { input: 'a kernel reshaped [8, 24] -> [24, 8]', make: (g) => withMeta(g, (_m, h) => { h['dense_0/kernel'].shape = [24, 8]; }), error: /the tensor table does not match its layout hash/ },
   { input: 'one bit flipped in the tensor bytes', make: (g) => { const b = g.slice(); b[b.length - 7]! ^= 0x10; return b; }, error: /the tensor bytes are corrupt: CRC-32 [0-9a-f]{8}, the metadata says [0-9a-f]{8}/ },
   { input: 'a NaN written into a weight (CRC-32 updated to match)', make: (g) => {
     const { header, meta, data } = split(g);
     new DataView(data.buffer).setFloat32(header['middle/kernel'].data_offsets[0] + 4 * 5, NaN, true);
     meta.crc32 = crcHex(data);
-    header.__metadata__ = { gradnoise: JSON.stringify(meta) };
+    header.__metadata__ = metadata(meta);
     return build(header, data);
   }, error: /^load <bytes>: tensor "middle\/kernel"\[5\] is NaN: a checkpoint holds finite values only$/ },
   { input: 'the spec edited (an activation changed; tensors and hash kept)', make: (g) => withMeta(g, (m) => { m.spec.layers[2].activation = 'relu'; }), error: /^load <bytes>: the checkpoint's model spec differs from this model's at layers\[2\]\.activation: "relu" vs "tanh" \(checkpoint vs model\)/ },
@@ -384,7 +418,7 @@ describe('loading validates everything, and a bad file changes nothing', () => {
 // ---------------------------------------------------------------- atomic saves
 
 describe('saving is atomic', () => {
-  // A child that saves a 2.6 MB checkpoint A, then is killed (SIGKILL) half-way through writing checkpoint B.
+  // A child that saves a 1.1 MB checkpoint A, then is killed (SIGKILL) half-way through writing checkpoint B.
   const child = (file: string) => `
     const { createModel, dense } = await import(${JSON.stringify(DIST)});
     const m = await createModel({ inputs: 784, loss: 'softmaxCrossEntropy', layers: [dense(256, { activation: 'relu' }), dense(256, { activation: 'relu' }), dense(10)] },
@@ -458,6 +492,22 @@ describe('saving is atomic', () => {
 });
 
 describe('NaN mid-training', () => {
+  it('parameters that overflowed in an update are never written to a checkpoint: toBytes and save refuse, the old file stays', async () => {
+    expect(() => sgd({ lr: 1e39 })).toThrow(/sgd: lr is 1e\+39 \(need a finite number >= 0 and <= 3.4028234663852886e\+38\)/);
+    const m = await model({ optimizer: sgd({ lr: 3e38 }) });
+    const file = join(TMP, 'overflow.safetensors');
+    await m.save(file);
+    const before = readFileSync(file);
+    // Inputs 1000x larger: the loss stays finite, but lr x gradient passes the largest f32.
+    m.trainOnBatch(DATA.x.subarray(0, 32 * 8).map((v) => v * 1000), DATA.y.subarray(0, 32));
+    let err: unknown;
+    try { m.toBytes(); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(NonFiniteError);
+    expect((err as Error).message).toMatch(/^toBytes: step 1: (dense_0|middle|dense_3)\/(kernel|bias) holds (-?Infinity|NaN) at index \d+, and a checkpoint holds finite values only \(training diverged in layer (dense_0|middle|dense_3); the last good checkpoint is the one to keep\)$/);
+    await expect(m.save(file)).rejects.toThrow(NonFiniteError);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
   it('a far too large learning rate stops the run naming the step and the layer, and the last checkpoint is intact', async () => {
     for (const workers of [0, 2]) {
       const relu: ModelSpec = { inputs: 8, loss: 'softmaxCrossEntropy', layers: [dense(24, { activation: 'relu' }), dense(24, { activation: 'relu', name: 'middle' }), dense(4)] };
