@@ -1,21 +1,5 @@
 // gradnoise: train neural networks on the CPU in any JavaScript runtime, on a WebAssembly SIMD core.
-// The public barrel: nothing else is public.
-export { createModel, loadModel, Model, NonFiniteError } from './runtime/model.js';
-export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, ModelOptions, StepInfo } from './runtime/model.js';
-export { crc32, decodeCheckpoint, parseSafetensors } from './runtime/checkpoint.js';
-export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorEntry } from './runtime/checkpoint.js';
-export type { Inputs, Targets } from './runtime/data.js';
-export { dense, dropout, mlp, paperNet } from './model/spec.js';
-export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';
-export {
-  adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, describeTransform, fromDescription, rmsprop, sgd,
-} from './optim/transforms.js';
-export type { Chain, GradientTransformation, StepMetrics, TransformDescription } from './optim/transforms.js';
-export { constant, cosineDecay, exponentialDecay, linearWarmup, stepDecay } from './optim/schedules.js';
-export type { LearningRate, Schedule } from './optim/schedules.js';
-export { planLayout } from './core/layout.js';
-export type { Block, BlockKind, LayoutPlan, LayoutRequest, Placement, TensorRequest } from './core/layout.js';
-export { threadsAvailable } from './core/wasm.js';
-export type { BuildName } from './core/wasm.js';
-export { mnist, parseIdx, readIdxFile, validateDataset } from './data/index.js';
-export type { Dataset, Mnist, MnistOptions, MnistSplit } from './data/index.js';
+// The public barrel for Node-like runtimes (Node, Bun, Deno): everything in universal.ts, and the readers
+// of files on disk. Nothing else is public. Browsers get browser.ts (the package's exports map says so).
+export * from './universal.js';
+export { mnist, readIdxFile } from './data/files.js';

@@ -16,10 +16,7 @@
 // values. The file length must match the header exactly: trailing bytes are an error, because a file
 // that is longer than its header says is as likely corrupt (wrong header, concatenation) as one that is
 // shorter. A dimension of 0 is accepted only when no data follows (an honest empty tensor).
-// readIdxFile() adds node:fs and transparent gunzip; it is the only Node-specific part of this file.
-
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+// Runtime-agnostic; readIdxFile() (src/data/files.ts) adds node:fs and transparent gunzip.
 
 export type IdxDtype = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
 
@@ -170,20 +167,4 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxTensor {
 /** True if the bytes start with the gzip member magic 1f 8b (RFC 1952, section 2.3.1). */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/**
- * Read and parse an IDX file from disk (Node only). Gzip-compressed files are detected by their
- * magic bytes, not their name, so `train-images-idx3-ubyte` works whether or not it was gunzipped.
- */
-export function readIdxFile(path: string): IdxTensor {
-  let bytes: Uint8Array = readFileSync(path);
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new Error(`IDX ${path}: gzip-compressed but cannot be decompressed: ${(e as Error).message}`);
-    }
-  }
-  return parseIdx(bytes, path);
 }

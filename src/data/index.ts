@@ -1,15 +1,15 @@
 // src/data/index.ts
 // Barrel of the data layer: IDX parsing, the MNIST loader and the Dataset contract. src/data/ stands
 // apart from the other layers (it imports nothing from them), so the facade re-exports from here.
-// Node-only pieces: readIdxFile() and mnist() read files synchronously; parseIdx() and
-// validateDataset() are pure and runtime-agnostic.
+// Node-only pieces (files.ts): readIdxFile() and mnist() read files synchronously; parseIdx(),
+// mnistSplit() and validateDataset() are pure and runtime-agnostic.
 
-export { parseIdx, readIdxFile, isGzip, IDX_DTYPE_CODES, IDX_ITEM_SIZES, IDX_MAX_DIMS } from './idx.js';
+export { parseIdx, isGzip, IDX_DTYPE_CODES, IDX_ITEM_SIZES, IDX_MAX_DIMS } from './idx.js';
+export { mnist, mnistDataDir, readIdxFile } from './files.js';
 export type { IdxDtype, IdxArray, IdxTensor } from './idx.js';
 
 export {
-  mnist,
-  mnistDataDir,
+  mnistSplit,
   MNIST_FILES,
   MNIST_ROWS,
   MNIST_COLS,

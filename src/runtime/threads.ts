@@ -17,9 +17,16 @@ import type { BuildName } from '../core/wasm.js';
 
 const nodeLike = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
+// Each URL is written out in full, in the `new URL('<literal>', import.meta.url)` form that bundlers (Vite,
+// webpack, esbuild, Parcel) recognise and copy the file for. This is the path from dist/src/runtime/; the
+// bundles of rollup.config.mjs sit beside their wasm files and rewrite it to './gradnoise.<build>.wasm'.
+const coreUrl = (build: BuildName): URL => build === 'threads'
+  ? new URL('../../build/gradnoise.threads.wasm', import.meta.url)
+  : new URL('../../build/gradnoise.single.wasm', import.meta.url);
+
 /** The packaged core build's bytes: read from disk in Node-like runtimes, fetched elsewhere. */
 export async function readCoreBuild(build: BuildName): Promise<Uint8Array> {
-  const url = new URL(`../../build/gradnoise.${build}.wasm`, import.meta.url);
+  const url = coreUrl(build);
   if (nodeLike) {
     const { readFile } = await import('node:fs/promises');
     try {

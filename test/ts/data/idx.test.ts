@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IDX_DTYPE_CODES, IDX_ITEM_SIZES, isGzip, parseIdx, readIdxFile } from '../../../src/data/idx.js';
+import { IDX_DTYPE_CODES, IDX_ITEM_SIZES, isGzip, parseIdx } from '../../../src/data/idx.js';
+import { readIdxFile } from '../../../src/data/files.js';
 import type { IdxDtype } from '../../../src/data/idx.js';
 
 /** Header bytes written out by hand: 00 00 code nd, then big-endian u32 dims. */

@@ -1,0 +1,74 @@
+// The package's bundles, from the compiled facade (dist/src, tsc's output):
+//   dist/browser/  gradnoise.js (the browser barrel, src/browser.ts), worker.js, gradnoise.{threads,single}.wasm
+//   dist/node/     gradnoise.js (the Node barrel, src/index.ts), worker.js, the same wasm files
+// Each bundle is one self-contained ES module (no shared chunks): the library finds its worker and its
+// wasm beside itself (`new URL('./worker.js', import.meta.url)`), which works from a plain
+// <script type="module"> page, from node_modules, and through bundlers that follow that pattern.
+// `node:` modules stay external; in the browser bundle the only one reached is the atomic file writer of
+// save(), replaced by a stub that says files need Node. @assemblyscript/loader is bundled in. The build
+// prints each file's size.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { gzipSync } from 'node:zlib';
+
+const WASM = ['gradnoise.threads.wasm', 'gradnoise.single.wasm'];
+
+/** Paths from dist/src/runtime/ to the wasm files become paths beside the bundle. */
+const besideTheBundle = () => ({
+  name: 'gradnoise-beside-the-bundle',
+  transform(code, id) {
+    if (!id.endsWith('/runtime/threads.js')) return null;
+    const out = code.replaceAll("'../../build/gradnoise.", "'./gradnoise.");
+    if (out === code) this.error('threads.js no longer names ../../build/gradnoise.*.wasm: update rollup.config.mjs');
+    return { code: out, map: null };
+  },
+});
+
+/** The browser has no file system: save() there says so instead of importing node:fs. */
+const noFilesInBrowsers = () => ({
+  name: 'gradnoise-no-files-in-browsers',
+  resolveId(source, importer) {
+    return source === '../io/atomic.js' && importer?.endsWith('/runtime/threads.js') ? '\0gradnoise-atomic-stub' : null;
+  },
+  load(id) {
+    if (id !== '\0gradnoise-atomic-stub') return null;
+    return "export function writeFileAtomic() { throw new Error('gradnoise: writing files needs Node, Bun or Deno; use model.toBytes() here'); }";
+  },
+});
+
+/** Copies the wasm files next to the bundle and prints every output's size (raw and gzipped). */
+const shipAndReport = (dir, withWasm) => ({
+  name: 'gradnoise-ship-and-report',
+  writeBundle(_options, bundle) {
+    mkdirSync(dir, { recursive: true });
+    for (const f of WASM) copyFileSync(`build/${f}`, `${dir}/${f}`);
+    const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+    for (const name of [...Object.keys(bundle), ...(withWasm ? WASM : [])]) {
+      const bytes = readFileSync(`${dir}/${name}`);
+      console.log(`  ${dir}/${name}: ${kb(bytes.length)} (gzip ${kb(gzipSync(bytes).length)})`);
+    }
+  },
+});
+
+const bundle = (target, input, name) => ({
+  input,
+  external: (id) => id.startsWith('node:'),
+  plugins: [
+    besideTheBundle(), ...(target === 'browser' ? [noFilesInBrowsers()] : []),
+    // @assemblyscript/loader, the one runtime dependency the core needs, goes into the bundle.
+    nodeResolve({ browser: target === 'browser', preferBuiltins: true }),
+    shipAndReport(`dist/${target}`, name === 'gradnoise'),
+  ],
+  output: { file: `dist/${target}/${name}.js`, format: 'es', inlineDynamicImports: true, sourcemap: false },
+  onwarn(w, warn) {
+    if (w.code === 'CIRCULAR_DEPENDENCY') return;
+    warn(w);
+  },
+});
+
+export default [
+  bundle('browser', 'dist/src/browser.js', 'gradnoise'),
+  bundle('browser', 'dist/src/runtime/worker.js', 'worker'),
+  bundle('node', 'dist/src/index.js', 'gradnoise'),
+  bundle('node', 'dist/src/runtime/worker.js', 'worker'),
+];

@@ -1,0 +1,25 @@
+// Everything public that runs in any JavaScript runtime: the barrel of the browser build (browser.ts)
+// and, with the Node-only file readers added, of the Node build (index.ts).
+export { createModel, loadModel, Model, NonFiniteError } from './runtime/model.js';
+export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, ModelOptions, StepInfo } from './runtime/model.js';
+export { crc32, decodeCheckpoint, parseSafetensors } from './runtime/checkpoint.js';
+export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorEntry } from './runtime/checkpoint.js';
+export type { Inputs, Targets } from './runtime/data.js';
+export { dense, dropout, mlp, paperNet } from './model/spec.js';
+export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';
+export {
+  adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, describeTransform, fromDescription, rmsprop, sgd,
+} from './optim/transforms.js';
+export type { Chain, GradientTransformation, StepMetrics, TransformDescription } from './optim/transforms.js';
+export { constant, cosineDecay, exponentialDecay, linearWarmup, stepDecay } from './optim/schedules.js';
+export type { LearningRate, Schedule } from './optim/schedules.js';
+export { planLayout } from './core/layout.js';
+export type { Block, BlockKind, LayoutPlan, LayoutRequest, Placement, TensorRequest } from './core/layout.js';
+export { threadsAvailable } from './core/wasm.js';
+export type { BuildName } from './core/wasm.js';
+export { mnistSplit, MNIST_FILES } from './data/mnist.js';
+export type { Mnist, MnistNormalize, MnistOptions, MnistSplit } from './data/mnist.js';
+export { parseIdx } from './data/idx.js';
+export type { IdxTensor } from './data/idx.js';
+export { validateDataset } from './data/dataset.js';
+export type { Dataset } from './data/dataset.js';
