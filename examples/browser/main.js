@@ -24,7 +24,7 @@ if (!isolated) $('#isolation').classList.add('fallback');
 // ---------------------------------------------------------------- charts
 
 const runs = { noise: null, plain: null };
-let draws = 0;
+let draws = 0, drawsWhileTraining = 0;
 
 function plot(canvas, series, { yMin, yMax, xMax, yLabel }) {
   const g = canvas.getContext('2d'), W = canvas.width, H = canvas.height, L = 46, B = 24, T = 8, R = 10;
@@ -65,7 +65,8 @@ function draw() {
     plot($('#loss'), Object.fromEntries(active.map(([n, r]) => [n, r.loss])), { yMin: 0, yMax: Math.min(lossMax, 5), xMax, yLabel: (v) => v.toFixed(1) });
     plot($('#accuracy'), Object.fromEntries(active.map(([n, r]) => [n, r.accuracy])), { yMin: 0, yMax: 1, xMax, yLabel: (v) => `${Math.round(v * 100)}%` });
     draws++;
-    document.body.dataset.draws = String(draws);
+    if (training) drawsWhileTraining++;
+    Object.assign(document.body.dataset, { draws: String(draws), drawsWhileTraining: String(drawsWhileTraining) });
   });
 }
 
@@ -96,6 +97,7 @@ function start(name, c) {
           run.smooth = run.smooth === null ? s.loss : 0.9 * run.smooth + 0.1 * s.loss;
           run.loss.push([s.step, run.smooth]);
         }
+        document.body.dataset.lossPoints = String(Object.values(runs).reduce((n, r) => n + (r?.loss.length ?? 0), 0));
         const s = m.steps[m.steps.length - 1];
         cell('step').textContent = `${s.step} / ${c.steps}`;
         cell('loss').textContent = run.smooth.toFixed(3);
@@ -123,20 +125,33 @@ function start(name, c) {
   });
 }
 
-// The heartbeat: the longest gap between 20 ms ticks while the runs train (from their first steps to the
-// end of the first run to finish; start-up, with its fetches and compiles, is not training). A busy page
-// thread would show here.
-let longest = 0, lastTick = 0, beating = null, training = false;
+// The page thread while the runs train (from their first steps to the end of the first run to finish;
+// start-up, with its fetches and compiles, is not training): the longest gap between 20 ms ticks, and the
+// longest task it ran (the Long Tasks API reports every task over 50 ms). Training on this thread would
+// show as long tasks; the gaps also grow when the machine is busy, which says nothing about the page.
+let longest = 0, longestTask = 0, lastTick = 0, beating = null, training = false;
+const showHeartbeat = () => {
+  Object.assign(document.body.dataset, { longestPause: String(Math.round(longest)), longestTask: String(Math.round(longestTask)) });
+  $('#heartbeat').textContent = `Page thread while training: longest pause between 20 ms ticks ${Math.round(longest)} ms; ` +
+    (longestTask > 0 ? `longest task ${Math.round(longestTask)} ms.` : 'no task over 50 ms.');
+};
+if (PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
+  document.body.dataset.longTasksObserved = 'yes';
+  new PerformanceObserver((list) => {
+    if (!training) return;
+    for (const e of list.getEntries()) longestTask = Math.max(longestTask, e.duration);
+    showHeartbeat();
+  }).observe({ type: 'longtask' });
+}
 function heartbeat(on) {
   if (on) {
-    longest = 0;
+    longest = longestTask = 0;
     lastTick = performance.now();
     beating = setInterval(() => {
       const now = performance.now();
       if (training) longest = Math.max(longest, now - lastTick);
       lastTick = now;
-      document.body.dataset.longestPause = String(Math.round(longest));
-      $('#heartbeat').textContent = `Page thread while training: longest pause between 20 ms ticks ${Math.round(longest)} ms.`;
+      showHeartbeat();
     }, 20);
   } else clearInterval(beating);
 }
