@@ -27,7 +27,12 @@ export function startServer({ port = 8080, host = '127.0.0.1', isolation = true 
     const headers = isolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
     const send = (status, text) => { res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }); res.end(text); };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'GET or HEAD only\n');
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(400, 'bad URL\n');
+    }
     if (path === '/') {
       res.writeHead(302, { ...headers, Location: `/examples/browser/index.html${new URL(req.url ?? '/', 'http://x').search}` });
       return res.end();

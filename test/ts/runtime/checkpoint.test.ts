@@ -463,11 +463,14 @@ describe('saving is atomic', () => {
     for (let i = 0; i < 6; i++) {
       await new Promise<void>((res) => {
         const p = spawn(process.execPath, ['--input-type=module', '-e', loop], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let dots = 0;
+        let dots = 0, armed = false;
         p.stdout.on('data', (d: Buffer) => {
-          dots += d.length;
+          dots += d.length; // several saves' dots may arrive in one chunk
           // Wait for a few saves, then kill at a random moment of the next ones.
-          if (dots === 3) setTimeout(() => p.kill('SIGKILL'), Math.floor((r() + 1) * 15));
+          if (!armed && dots >= 3) {
+            armed = true;
+            setTimeout(() => p.kill('SIGKILL'), Math.floor((r() + 1) * 15));
+          }
         });
         p.on('exit', () => res());
       });
