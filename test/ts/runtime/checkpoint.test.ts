@@ -472,7 +472,9 @@ describe('saving is atomic', () => {
             setTimeout(() => p.kill('SIGKILL'), Math.floor((r() + 1) * 15));
           }
         });
-        p.on('exit', () => res());
+        // Whatever happens above, the child never outlives its round.
+        const safety = setTimeout(() => p.kill('SIGKILL'), 20_000);
+        p.on('exit', () => { clearTimeout(safety); res(); });
       });
       const m = track(await loadModel(file, { workers: 0 }));
       expect(m.step).toBeGreaterThanOrEqual(3);
