@@ -4,9 +4,9 @@
 // Each bundle is one self-contained ES module (no shared chunks): the library finds its worker and its
 // wasm beside itself (`new URL('./worker.js', import.meta.url)`), which works from a plain
 // <script type="module"> page, from node_modules, and through bundlers that follow that pattern.
-// `node:` modules stay external; in the browser bundle the only one reached is the atomic file writer of
-// save(), replaced by a stub that says files need Node. @assemblyscript/loader is bundled in. The build
-// prints each file's size.
+// `node:` modules stay external in the Node bundle; the browser bundle, which also serves edge runtimes
+// (workerd), names none (see noNodeModules). @assemblyscript/loader is bundled in. The build prints each
+// file's size.
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { gzipSync } from 'node:zlib';
@@ -24,15 +24,26 @@ const besideTheBundle = () => ({
   },
 });
 
-/** The browser has no file system: save() there says so instead of importing node:fs. */
-const noFilesInBrowsers = () => ({
-  name: 'gradnoise-no-files-in-browsers',
+/**
+ * Browsers and edge runtimes have no node: modules, and workerd, Vite and plain pages refuse a bundle that
+ * names one: runtime/node.ts (files, worker_threads), which threads.ts loads only in Node, Bun and Deno,
+ * becomes a stub here. The stub is never called: threads.ts checks the runtime first.
+ */
+const noNodeModules = () => ({
+  name: 'gradnoise-no-node-modules',
   resolveId(source, importer) {
-    return source === '../io/atomic.js' && importer?.endsWith('/runtime/threads.js') ? '\0gradnoise-atomic-stub' : null;
+    return source === './node.js' && importer?.endsWith('/runtime/threads.js') ? '\0gradnoise-node-stub' : null;
   },
   load(id) {
-    if (id !== '\0gradnoise-atomic-stub') return null;
-    return "export function writeFileAtomic() { throw new Error('gradnoise: writing files needs Node, Bun or Deno; use model.toBytes() here'); }";
+    if (id !== '\0gradnoise-node-stub') return null;
+    return ['readBytes', 'writeBytesAtomic', 'cores', 'startWorker', 'hostPort']
+      .map((f) => `export function ${f}() { throw new Error('gradnoise: ${f} needs Node, Bun or Deno'); }`).join('\n');
+  },
+  generateBundle(_options, bundle) {
+    for (const [name, chunk] of Object.entries(bundle)) {
+      const named = chunk.type === 'chunk' && chunk.code.match(/['"]node:[a-z_/]+['"]/);
+      if (named) this.error(`${name} names ${named[0]}: the browser bundle must not import node: modules`);
+    }
   },
 });
 
@@ -54,7 +65,7 @@ const bundle = (target, input, name) => ({
   input,
   external: (id) => id.startsWith('node:'),
   plugins: [
-    besideTheBundle(), ...(target === 'browser' ? [noFilesInBrowsers()] : []),
+    besideTheBundle(), ...(target === 'browser' ? [noNodeModules()] : []),
     // @assemblyscript/loader, the one runtime dependency the core needs, goes into the bundle.
     nodeResolve({ browser: target === 'browser', preferBuiltins: true }),
     shipAndReport(`dist/${target}`, name === 'gradnoise'),

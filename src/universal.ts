@@ -16,7 +16,16 @@ export type { LearningRate, Schedule } from './optim/schedules.js';
 export { planLayout } from './core/layout.js';
 export type { Block, BlockKind, LayoutPlan, LayoutRequest, Placement, TensorRequest } from './core/layout.js';
 export { threadsAvailable } from './core/wasm.js';
-export type { BuildName } from './core/wasm.js';
+export type { BuildName, CoreSource } from './core/wasm.js';
+export { runtimeInfo } from './runtime/threads.js';
+export type { RuntimeInfo, RuntimeName } from './runtime/threads.js';
+export {
+  ACTIVATIONS, createModelFromConfig, DEFAULT_TRAIN_CONFIG, INITS, OPTIMIZERS, optimizerOfConfig, resolveTrainConfig, SCHEDULES, specOfConfig,
+  weightsSha256,
+} from './runs/config.js';
+export type { DataShape, RunModelOptions, TrainConfig } from './runs/config.js';
+export { runTraining } from './runs/train.js';
+export type { EpochRecord, RunData, RunHooks, RunOptions, RunResult, RunSummary, Split, StepRecord } from './runs/train.js';
 export { mnistSplit, MNIST_FILES } from './data/mnist.js';
 export type { Mnist, MnistNormalize, MnistOptions, MnistSplit } from './data/mnist.js';
 export { parseIdx } from './data/idx.js';

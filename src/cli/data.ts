@@ -7,18 +7,9 @@ import { extname } from 'node:path';
 import { mnist, readIdxFile, validateDataset } from '../data/index.js';
 import { parseNumericCsv } from '../data/csv.js';
 import { parseNpy } from '../data/npy.js';
+import type { RunData, Split } from '../runs/train.js';
 
-export interface Split {
-  readonly x: Float32Array;
-  readonly y: Int32Array | Uint8Array;
-  readonly count: number;
-}
-
-export interface LoadedData {
-  readonly train: Split;
-  readonly test: Split | null;
-  readonly features: number;
-  readonly classes: number;
+export interface LoadedData extends RunData {
   /** What was loaded, for the run's record. */
   readonly describe: string;
 }

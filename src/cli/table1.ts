@@ -14,7 +14,9 @@ import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
 import { Progress, progressMode } from './progress.js';
-import { configId, DEFAULT_CONFIG, runTraining, type EpochRecord, type RunSummary, type TrainConfig } from './run.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../runs/config.js';
+import { runTraining, type EpochRecord, type RunSummary } from '../runs/train.js';
+import { configId } from './ids.js';
 import { exitCodeOf, interruptible } from './signals.js';
 
 /** One row of the paper's Table 1: its setting and the paper's best / average test accuracy (%). */
@@ -85,7 +87,7 @@ export function planSweep(o: SweepOptions): PlannedRun[] {
       for (const row of rows) {
         for (const noise of row.noise) {
           const config: TrainConfig = {
-            ...DEFAULT_CONFIG, depth: 20, width: 50, activation: 'relu', init: row.init, dropout: row.dropout ? o.dropout : 0,
+            ...DEFAULT_TRAIN_CONFIG, depth: 20, width: 50, activation: 'relu', init: row.init, dropout: row.dropout ? o.dropout : 0,
             optimizer: 'sgd', lr, momentum: 0, clip: row.clip, noise, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
             batchSize: o.batchSize, epochs: o.epochs, steps: null, seed, shards: o.shards,
           };

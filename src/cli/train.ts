@@ -8,9 +8,8 @@ import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
 import { int, num } from './options.js';
 import { writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
-import {
-  ACTIVATIONS, DEFAULT_CONFIG, INITS, OPTIMIZERS, SCHEDULES, runTraining, type EpochRecord, type RunResult, type StepRecord, type TrainConfig,
-} from './run.js';
+import { ACTIVATIONS, DEFAULT_TRAIN_CONFIG, INITS, OPTIMIZERS, SCHEDULES, type TrainConfig } from '../runs/config.js';
+import { runTraining, type EpochRecord, type RunResult, type StepRecord } from '../runs/train.js';
 import { exitCodeOf, interruptible } from './signals.js';
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(2)}%`);
@@ -27,7 +26,7 @@ interface TrainFlags {
 }
 
 export function trainCommand(): Command {
-  const d = DEFAULT_CONFIG;
+  const d = DEFAULT_TRAIN_CONFIG;
   const cmd = new Command('train')
     .description('Train a dense ReLU network (the paper\'s 20 x 50 by default) on MNIST or your own data.')
     .helpOption('-h, --help', 'show this help')
@@ -127,7 +126,7 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     (signal) => runTraining(config, data, {
       workers: flags.workers, signal, keepSteps: flags.out !== undefined, diverge: 'record',
       ...(checkpoint ? { checkpoint: { path: checkpoint, every: flags.checkpointEvery ?? Infinity } } : {}),
-      ...(flags.resume ? { resume: flags.resume, previous: previousRecords(flags.out) } : {}),
+      ...(flags.resume ? { resume: { bytes: readResume(flags.resume), name: flags.resume }, previous: previousRecords(flags.out) } : {}),
       hooks: {
         onStep: (s, total) => {
           progress.setTotal(total);
@@ -159,6 +158,14 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     return 1;
   }
   return s.aborted ? exitCodeOf(signalName) : 0;
+}
+
+function readResume(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`--resume ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** The records an interrupted run left in `dir` (none when there is no such directory or file). */

@@ -59,17 +59,22 @@ const modules = new Map<BuildName, Promise<CoreModule>>();
 /** Reads a build's wasm bytes (runtime/threads.ts knows how, in each runtime). */
 export type CoreReader = (build: BuildName) => Promise<Uint8Array>;
 
+/** The core as the caller may hand it over: its bytes, or a module compiled by the runtime's loader. */
+export type CoreSource = Uint8Array | ArrayBuffer | WebAssembly.Module;
+
 /**
  * Compiles the core: `auto` picks `threads` where shared memory works and `single` elsewhere. `read`
- * supplies the packaged module's bytes (compiled once per build and process), or `bytes` a module given
- * directly, for runtimes that cannot read files or fetch.
+ * supplies the packaged module's bytes (compiled once per build and process), or `given` a module handed
+ * over directly: bytes, for runtimes that cannot read files or fetch, or a compiled module, for runtimes
+ * that forbid compiling at run time (workerd); a compiled module is the build it is, so `auto` follows it.
  */
-export function loadCoreModule(build: BuildName | 'auto', read: CoreReader, bytes?: Uint8Array): Promise<CoreModule> {
+export function loadCoreModule(build: BuildName | 'auto', read: CoreReader, given?: CoreSource): Promise<CoreModule> {
+  if (given instanceof WebAssembly.Module) return Promise.resolve().then(() => fromModule(build, given));
   const name: BuildName = build === 'auto' ? (threadsAvailable() ? 'threads' : 'single') : build;
   if (name === 'threads' && !threadsAvailable()) {
     return Promise.reject(new Error('gradnoise: the threads build needs SharedArrayBuffer and shared WebAssembly memory, which this runtime lacks; use build "single" or "auto"'));
   }
-  if (bytes) return compile(name, bytes);
+  if (given) return compile(name, given instanceof ArrayBuffer ? new Uint8Array(given) : given);
   let p = modules.get(name);
   if (!p) {
     p = read(name).then((b) => compile(name, b));
@@ -80,13 +85,53 @@ export function loadCoreModule(build: BuildName | 'auto', read: CoreReader, byte
 }
 
 async function compile(build: BuildName, bytes: Uint8Array): Promise<CoreModule> {
-  const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-  // The arena base is a property of the module (its static data size), the same for every instance:
-  // read it once from a throwaway instance on a one-page memory.
-  const probe = instantiateSync(module, imports(makeMemory(build, 1)));
-  const exports = probe.exports as unknown as CoreExports;
-  return { build, module, arenaBase: exports.arena_base(), probe: exports };
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    // workerd (and pages under a strict CSP) allow only modules compiled by their own loader.
+    if (e instanceof Error && /disallowed|Content Security Policy/i.test(e.message)) {
+      throw new Error(`gradnoise: this runtime does not let code compile WebAssembly (${e.message}); import the core as a module ` +
+        `(import core from 'gradnoise/gradnoise.${build}.wasm') and pass it as the wasm option`, { cause: e });
+    }
+    throw e;
+  }
+  return coreModuleFrom(build, module);
 }
+
+/**
+ * A CoreModule from a module compiled elsewhere, of either build: the threads build imports a shared
+ * memory, the single one a plain memory, and a module links only with its own kind.
+ */
+function fromModule(build: BuildName | 'auto', module: WebAssembly.Module): CoreModule {
+  const links = (b: BuildName): CoreModule | LinkFailure => {
+    if (b === 'threads' && !threadsAvailable()) return { failed: new Error('no shared memory here') };
+    try {
+      return coreModuleFrom(b, module);
+    } catch (e) {
+      if (e instanceof WebAssembly.LinkError) return { failed: e };
+      throw e;
+    }
+  };
+  const first: BuildName = build === 'threads' ? 'threads' : 'single';
+  const other: BuildName = first === 'threads' ? 'single' : 'threads';
+  const a = links(first);
+  if (!('failed' in a)) return a;
+  if (build === 'auto') {
+    const b = links(other);
+    if (!('failed' in b)) return b;
+    if (!threadsAvailable()) {
+      throw new Error('gradnoise: the wasm module given is not the single build, and the threads build needs shared memory, which this runtime lacks: pass gradnoise.single.wasm', { cause: a.failed });
+    }
+    throw a.failed;
+  }
+  let linksOther = false;
+  try { linksOther = !('failed' in links(other)); } catch { /* not the core at all */ }
+  if (linksOther) throw new Error(`gradnoise: the wasm module given is the ${other} build, but build is "${build}"`);
+  throw a.failed;
+}
+
+interface LinkFailure { readonly failed: Error }
 
 /** A memory of exactly `pages` pages (never grown: its maximum equals its size), shared for `threads`. */
 export function createMemory(mod: CoreModule, pages: number): WebAssembly.Memory {

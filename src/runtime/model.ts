@@ -6,7 +6,7 @@
 // has shared memory (runtime/pool.ts), and inline on the calling thread otherwise, yielding to the event
 // loop every few milliseconds. Both give the same bits: a batch is always cut into the same shards
 // (docs/workers.md). The other methods run inline, on the same memory, between runs.
-import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule } from '../core/wasm.js';
+import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
 import { Network } from '../model/network.js';
 import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
@@ -19,7 +19,7 @@ import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory,
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { FAULT_HOOK, Pool } from './pool.js';
 import { restore, snapshot } from './snapshot.js';
-import { hardwareThreads, readCoreBuild, readLocalFile, writeLocalFileAtomic } from './threads.js';
+import { hardwareThreads, readCoreBuild, readLocalFile, runtimeInfo, writeLocalFileAtomic } from './threads.js';
 
 export { NonFiniteError } from './engine.js';
 export type { EpochInfo, Evaluation, FitHistory, StepInfo } from './loop.js';
@@ -47,8 +47,12 @@ export interface ModelOptions {
   readonly fuse?: boolean;
   /** Which core build to run: `auto` (threads where shared memory works, else single). */
   readonly build?: BuildName | 'auto';
-  /** The core's wasm bytes, for runtimes that cannot read the packaged file. */
-  readonly wasm?: Uint8Array;
+  /**
+   * The core, for runtimes that cannot read the packaged file: its bytes, or a compiled
+   * `WebAssembly.Module` where compiling at run time is forbidden (workerd: `import core from
+   * 'gradnoise/gradnoise.single.wasm'`). A compiled module decides the build.
+   */
+  readonly wasm?: CoreSource;
   /**
    * Workers that fit() trains on (worker_threads in Node, Web Workers in browsers), at most `shards`; 0
    * trains inline on the calling thread. Any count gives the same bits. Default 1 where the runtime has
@@ -139,6 +143,8 @@ function checkCount(field: string, v: unknown, min: number, max: number): number
 
 /** Why fit() cannot use workers here, or null when it can. */
 function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | null {
+  const here = runtimeInfo();
+  if (!here.workers) return `this runtime (${here.name}) has no workers (neither worker_threads nor Web Workers)`;
   if (!fused) return 'the update runs through the TypeScript reference path, which workers do not run';
   if (mod.build !== 'threads') {
     return threadsAvailable() ? 'the model uses the single-threaded build (build: "single")'
@@ -158,8 +164,9 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   if (options.build !== undefined && !['auto', 'threads', 'single'].includes(options.build)) {
     throw new Error(`createModel: build is ${show(options.build)} (allowed: auto, threads, single)`);
   }
-  if (options.wasm !== undefined && !(options.wasm instanceof Uint8Array)) {
-    throw new Error(`createModel: wasm must be the core's bytes as a Uint8Array, got ${show(options.wasm)}`);
+  const wasm = options.wasm;
+  if (wasm !== undefined && !(wasm instanceof Uint8Array || wasm instanceof ArrayBuffer || wasm instanceof WebAssembly.Module)) {
+    throw new Error(`createModel: wasm must be the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module, got ${show(wasm)}`);
   }
   const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
   const seed = options.seed ?? 0;
@@ -171,8 +178,9 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
   const mod = await loadCoreModule(options.build ?? 'auto', readCoreBuild, options.wasm).catch((e: unknown) => {
     // Bytes that are no wasm, or a module that is not this core (other imports, no arena_base export).
-    if (options.wasm && (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof TypeError)) {
-      throw new Error(`createModel: wasm is not gradnoise's core (${options.wasm.length} bytes: ${(e as Error).message})`, { cause: e });
+    if (wasm && (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof TypeError)) {
+      const what = wasm instanceof WebAssembly.Module ? 'a compiled module' : `${wasm.byteLength} bytes`;
+      throw new Error(`createModel: wasm is not gradnoise's core (${what}: ${(e as Error).message})`, { cause: e });
     }
     throw e;
   });
@@ -236,8 +244,11 @@ export async function loadModel(source: CheckpointSource, options: LoadModelOpti
   return model;
 }
 
-// A model dropped without dispose() still ends its workers once it is collected.
-const orphans = new FinalizationRegistry<Promise<Pool>>((pool) => { void pool.then((p) => p.terminate(), () => {}); });
+// A model dropped without dispose() still ends its workers once it is collected. Runtimes without
+// FinalizationRegistry (workerd, by its compatibility date) have no workers to end either.
+const orphans = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<Promise<Pool>>((pool) => { void pool.then((p) => p.terminate(), () => {}); })
+  : null;
 
 export class Model {
   private lastRows = 0;
@@ -376,9 +387,9 @@ export class Model {
       if (this.disposed) throw new Error('fit: the model was disposed');
       return Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
     })();
-    if (previous) orphans.unregister(this);
+    if (previous) orphans?.unregister(this);
     this.pool = next;
-    orphans.register(this, next, this);
+    orphans?.register(this, next, this);
     return next;
   }
 
@@ -530,7 +541,7 @@ export class Model {
     this.disposed = true;
     const pool = this.pool;
     this.pool = null;
-    orphans.unregister(this);
+    orphans?.unregister(this);
     if (pool) await (await pool.catch(() => null))?.terminate();
   }
 }

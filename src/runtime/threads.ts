@@ -1,7 +1,10 @@
-// The only file that knows which JS environment it runs in: how to read the core's wasm file, how to start
-// a worker and how a worker talks to its host, and how to read and write checkpoint files. Node (and Bun,
-// Deno) use worker_threads; browsers use Web Workers (module workers). Both carry the same messages; the
-// step-to-step synchronisation never goes through them (runtime/sync.ts).
+// The only file that knows which JS environment it runs in: which runtime this is, how to read the core's
+// wasm file, how to start a worker and how a worker talks to its host, and how to read and write
+// checkpoint files. Node, Bun and Deno use worker_threads and node:fs (runtime/node.ts, loaded only
+// there); browsers use Web Workers (module workers) and fetch; workerd (Cloudflare Workers) has neither
+// workers nor files, so models there train inline and get the core as a compiled module. Every runtime
+// carries the same messages; the step-to-step synchronisation never goes through them (runtime/sync.ts).
+import type { BuildName } from '../core/wasm.js';
 
 /** A started worker, as the pool drives it. */
 export interface WorkerHandle {
@@ -13,9 +16,60 @@ export interface WorkerHandle {
   terminate(): Promise<void>;
 }
 
-import type { BuildName } from '../core/wasm.js';
+/** Inside a worker: the channel to the host. */
+export interface HostPort {
+  post(message: unknown): void;
+  listen(on: (m: unknown) => void): void;
+}
 
-const nodeLike = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+export type RuntimeName = 'node' | 'bun' | 'deno' | 'workerd' | 'browser' | 'unknown';
+
+/** The JavaScript runtime this code runs in. */
+export interface RuntimeInfo {
+  readonly name: RuntimeName;
+  /** Its version (a browser's user agent; empty where the runtime does not tell, as in workerd). */
+  readonly version: string;
+  /** Whether it can start workers (worker_threads or Web Workers) for fit(). */
+  readonly workers: boolean;
+}
+
+interface Globals {
+  Bun?: { version?: string };
+  Deno?: { version?: { deno?: string } };
+  process?: { versions?: { node?: string } };
+  navigator?: { userAgent?: string; hardwareConcurrency?: number };
+  document?: unknown;
+  WorkerGlobalScope?: unknown;
+  Worker?: unknown;
+}
+
+function detect(): RuntimeInfo {
+  const g = globalThis as Globals;
+  const webWorkers = typeof g.Worker === 'function';
+  // Bun and Deno also define process.versions.node, and workerd does with nodejs_compat: ask them first.
+  if (typeof g.Bun?.version === 'string') return { name: 'bun', version: g.Bun.version, workers: true };
+  if (typeof g.Deno?.version?.deno === 'string') return { name: 'deno', version: g.Deno.version.deno, workers: true };
+  if (g.navigator?.userAgent === 'Cloudflare-Workers') return { name: 'workerd', version: '', workers: webWorkers };
+  if (typeof g.process?.versions?.node === 'string') return { name: 'node', version: g.process.versions.node, workers: true };
+  if (g.document !== undefined || g.WorkerGlobalScope !== undefined) return { name: 'browser', version: g.navigator?.userAgent ?? '', workers: webWorkers };
+  return { name: 'unknown', version: '', workers: webWorkers };
+}
+
+const info = detect();
+
+/** Which runtime this is (Node, Bun, Deno, workerd, a browser), its version, and whether it has workers. */
+export function runtimeInfo(): RuntimeInfo {
+  return info;
+}
+
+/** Runtimes with node:fs and node:worker_threads: Node, Bun, Deno. */
+const nodeLike = info.name === 'node' || info.name === 'bun' || info.name === 'deno';
+
+// Loaded on first use, and only in Node-like runtimes (a static import would make every bundle name node:).
+let nodeSide: Promise<typeof import('./node.js')> | null = null;
+function node(): Promise<typeof import('./node.js')> {
+  return nodeSide ??= import('./node.js');
+}
 
 // Each URL is written out in full, in the `new URL('<literal>', import.meta.url)` form that bundlers (Vite,
 // webpack, esbuild, Parcel) recognise and copy the file for. This is the path from dist/src/runtime/; the
@@ -26,11 +80,15 @@ const coreUrl = (build: BuildName): URL => build === 'threads'
 
 /** The packaged core build's bytes: read from disk in Node-like runtimes, fetched elsewhere. */
 export async function readCoreBuild(build: BuildName): Promise<Uint8Array> {
+  if (info.name === 'workerd') {
+    throw new Error(`gradnoise: workerd cannot load or compile WebAssembly at run time; import the core as a module and pass it: ` +
+      `import core from 'gradnoise/gradnoise.${build}.wasm'; createModel(spec, { wasm: core })`);
+  }
   const url = coreUrl(build);
   if (nodeLike) {
-    const { readFile } = await import('node:fs/promises');
+    const { readBytes } = await node();
     try {
-      return await readFile(url);
+      return await readBytes(url);
     } catch (e) {
       throw new Error(`gradnoise: cannot read the ${build} core at ${url.pathname} (run \`npm run build:wasm\`)`, { cause: e });
     }
@@ -42,10 +100,10 @@ export async function readCoreBuild(build: BuildName): Promise<Uint8Array> {
 
 /** A file's bytes, in runtimes with a file system (Node, Bun, Deno); `where` names the caller in errors. */
 export async function readLocalFile(where: string, path: string): Promise<Uint8Array> {
-  if (!nodeLike) throw new Error(`${where}: this runtime has no file system to read ${path} from; pass the bytes instead`);
-  const { readFile } = await import('node:fs/promises');
+  if (!nodeLike) throw new Error(`${where}: this runtime (${info.name}) has no file system to read ${path} from; pass the bytes instead`);
+  const { readBytes } = await node();
   try {
-    return await readFile(path);
+    return await readBytes(path);
   } catch (e) {
     throw new Error(`${where}: cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message})`, { cause: e });
   }
@@ -53,10 +111,10 @@ export async function readLocalFile(where: string, path: string): Promise<Uint8A
 
 /** Writes `bytes` to `path` atomically (io/atomic.ts), in runtimes with a file system. */
 export async function writeLocalFileAtomic(where: string, path: string, bytes: Uint8Array, onProgress?: (written: number, total: number) => void): Promise<void> {
-  if (!nodeLike) throw new Error(`${where}: this runtime has no file system to write ${path} to; use toBytes() instead`);
-  const { writeFileAtomic } = await import('../io/atomic.js');
+  if (!nodeLike) throw new Error(`${where}: this runtime (${info.name}) has no file system to write ${path} to; use toBytes() instead`);
+  const { writeBytesAtomic } = await node();
   try {
-    writeFileAtomic(path, bytes, { onProgress });
+    writeBytesAtomic(path, bytes, { onProgress });
   } catch (e) {
     throw new Error(`${where}: cannot write ${path} (${(e as { code?: string }).code ?? (e as Error).message}); the file there, if any, is unchanged`, { cause: e });
   }
@@ -64,11 +122,8 @@ export async function writeLocalFileAtomic(where: string, path: string, bytes: U
 
 /** How many workers can run at once here (cores), for spin-versus-sleep decisions. */
 export async function hardwareThreads(): Promise<number> {
-  if (nodeLike) {
-    const os = await import('node:os');
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  }
-  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  if (nodeLike) return (await node()).cores();
+  return (globalThis as Globals).navigator?.hardwareConcurrency ?? 1;
 }
 
 /**
@@ -82,26 +137,9 @@ function workerUrl(): URL {
 
 export async function startWorker(name: string): Promise<WorkerHandle> {
   const url = workerUrl();
-  if (nodeLike) {
-    const { Worker } = await import('node:worker_threads');
-    // The host's Node flags, minus --input-type, which a worker (a file, not --eval) refuses to start with.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const w = new Worker(url, { name, execArgv });
-    return {
-      post: (m) => w.postMessage(m),
-      listen(on) {
-        w.on('message', on.message);
-        w.on('error', on.error);
-        w.on('exit', on.exit);
-        // A worker that cannot even load its script reports it as an error event too.
-        w.on('messageerror', (e) => on.error(e instanceof Error ? e : new Error(String(e))));
-      },
-      hold: (on) => { if (on) w.ref(); else w.unref(); },
-      terminate: async () => { await w.terminate(); },
-    };
-  }
+  if (nodeLike) return (await node()).startWorker(url, name);
+  if (!info.workers) throw new Error(`gradnoise: this runtime (${info.name}) has neither worker_threads nor Web Workers`);
   const W = (globalThis as unknown as { Worker: new (u: URL, o: object) => Worker }).Worker;
-  if (typeof W !== 'function') throw new Error('gradnoise: this runtime has neither worker_threads nor Web Workers');
   const w = new W(url, { type: 'module', name });
   let exited: ((code: number) => void) | null = null;
   return {
@@ -117,17 +155,9 @@ export async function startWorker(name: string): Promise<WorkerHandle> {
   };
 }
 
-/** Inside a worker: the channel to the host. */
-export interface HostPort {
-  post(message: unknown): void;
-  listen(on: (m: unknown) => void): void;
-}
-
 export async function hostPort(): Promise<HostPort> {
-  if (nodeLike) {
-    const { parentPort } = await import('node:worker_threads');
-    if (parentPort) return { post: (m) => parentPort.postMessage(m), listen: (on) => parentPort.on('message', on) };
-  }
+  const port = nodeLike ? (await node()).hostPort() : null;
+  if (port) return port;
   const self = globalThis as unknown as { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
   return { post: (m) => self.postMessage(m), listen: (on) => { self.onmessage = (e) => on(e.data); } };
 }

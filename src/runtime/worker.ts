@@ -10,9 +10,9 @@ import { trainLoop, type StepInfo } from './loop.js';
 import { Crew } from './parallel.js';
 import type { ErrorData, FitMessage, InitMessage, WorkerMessage } from './protocol.js';
 import { Control, PeerFailure } from './sync.js';
-import { hostPort } from './threads.js';
+import { hostPort, type HostPort } from './threads.js';
 
-const port = await hostPort();
+let port: HostPort;
 const post = (m: WorkerMessage) => port.post(m);
 let crew: Crew | null = null;
 let id = -1;
@@ -104,7 +104,7 @@ async function fit(m: FitMessage): Promise<void> {
   }
 }
 
-port.listen((raw) => {
+function listen(raw: unknown): void {
   const m = raw as InitMessage | FitMessage;
   try {
     if (m.type === 'init') init(m);
@@ -117,6 +117,13 @@ port.listen((raw) => {
     crew?.ctl.fail();
     post({ type: 'error', id, error: errorData(e) });
   }
+}
+
+// No top-level await: in a bundle, the Node-side module that hostPort() loads (runtime/node.ts) is
+// defined after this module's body, so the body has to finish first.
+void hostPort().then((p) => {
+  port = p;
+  port.listen(listen);
+  // Listening now: the host sends init only after this, so no message can arrive before the listener.
+  post({ type: 'alive' });
 });
-// Listening now: the host sends init only after this, so no message can arrive before the listener.
-post({ type: 'alive' });

@@ -28,7 +28,7 @@ describe('model specs and options', () => {
     await expect(createModel(spec, { optimiser: sgd({ lr: 1 }) } as never)).rejects.toThrow(/createModel: unknown option "optimiser".*did you mean optimizer\?/);
     await expect(createModel(spec, { fuse: 'no' } as never)).rejects.toThrow(/createModel: fuse is "no" \(need a boolean\)/);
     await expect(createModel(spec, { build: 'fast' } as never)).rejects.toThrow(/createModel: build is "fast" \(allowed: auto, threads, single\)/);
-    await expect(createModel(spec, { wasm: 'bytes' } as never)).rejects.toThrow(/createModel: wasm must be the core's bytes as a Uint8Array/);
+    await expect(createModel(spec, { wasm: 'bytes' } as never)).rejects.toThrow(/createModel: wasm must be the core's bytes \(a Uint8Array or ArrayBuffer\) or a compiled WebAssembly.Module, got "bytes"/);
     const m = await createModel(spec, { batchSize: 2 });
     await expect(m.fit(x, y, { epoch: 5 } as never)).rejects.toThrow(/fit: unknown option "epoch".*did you mean epochs/);
     await expect(m.fit(x, y, { shuffle: 'no' } as never)).rejects.toThrow(/fit: shuffle is "no" \(need a boolean\)/);

@@ -1,0 +1,155 @@
+// A training run as plain data: the config that `gradnoise train` builds from its flags, that a sweep
+// varies and hashes, and that every runtime (Node, Bun, Deno, workerd, browsers) turns into the same
+// model, so one config gives one weights hash everywhere. Runtime-agnostic: no file system, no workers,
+// hashing through WebCrypto (crypto.subtle), which every one of those runtimes has.
+import { checkOptions, fail, show } from '../core/check.js';
+import { mlp, type Initializer, type ModelSpec } from '../model/spec.js';
+import { cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LearningRate } from '../optim/schedules.js';
+import {
+  adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, rmsprop, sgd, type GradientTransformation,
+} from '../optim/transforms.js';
+import { createModel, type Model, type ModelOptions } from '../runtime/model.js';
+
+export const INITS = ['simple', 'sussilloAbbott', 'he', 'zero', 'glorot'] as const;
+export const ACTIVATIONS = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'linear'] as const;
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'] as const;
+export const SCHEDULES = ['constant', 'cosine', 'exponential', 'step'] as const;
+
+/** Everything that decides a run's bits (workers do not: any count gives the same weights). */
+export interface TrainConfig {
+  readonly depth: number;
+  readonly width: number;
+  readonly activation: (typeof ACTIVATIONS)[number];
+  /** simple = N(0, 0.1²) as in the paper; sussilloAbbott, he (normal), zero, glorot (uniform). */
+  readonly init: (typeof INITS)[number];
+  readonly dropout: number;
+  readonly optimizer: (typeof OPTIMIZERS)[number];
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly schedule: (typeof SCHEDULES)[number];
+  /** cosine: steps to reach minLr 0; step: steps between decays. */
+  readonly decaySteps: number;
+  /** exponential and step: the factor per step / per decay. */
+  readonly decayRate: number;
+  readonly warmupSteps: number;
+  /** Global-norm clip (null: none). */
+  readonly clip: number | null;
+  /** Clip by value (null: none). */
+  readonly clipValue: number | null;
+  readonly noise: boolean;
+  readonly eta: number;
+  readonly gamma: number;
+  readonly noiseBeforeClip: boolean;
+  readonly batchSize: number;
+  readonly epochs: number;
+  /** Train exactly this many steps instead of whole epochs (null: epochs). */
+  readonly steps: number | null;
+  readonly seed: number;
+  readonly shards: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  depth: 20, width: 50, activation: 'relu', init: 'he', dropout: 0,
+  optimizer: 'sgd', lr: 0.01, momentum: 0, weightDecay: 0, schedule: 'constant', decaySteps: 1000, decayRate: 0.5, warmupSteps: 0,
+  clip: null, clipValue: null, noise: false, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
+  batchSize: 100, epochs: 1, steps: null, seed: 1, shards: 4,
+};
+
+type Check = (v: unknown) => string | null;
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) =>
+  Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? null : `an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`;
+const num = (min: number, max = Infinity, open = false): Check => (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min && !(open && v === min) && v <= max ? null
+    : `a finite number ${open ? '>' : '>='} ${min}${max === Infinity ? '' : ` and <= ${max}`}`;
+const oneOf = (allowed: readonly string[]): Check => (v) => allowed.includes(v as string) ? null : `one of ${allowed.join(', ')}`;
+const orNull = (c: Check): Check => (v) => v === null ? null : c(v) && `null or ${c(v)}`;
+const bool: Check = (v) => typeof v === 'boolean' ? null : 'true or false';
+
+// The same ranges as the CLI's flags (src/cli/train.ts).
+const FIELDS: { readonly [K in keyof TrainConfig]: Check } = {
+  depth: int(0, 1000), width: int(1, 65536), activation: oneOf(ACTIVATIONS), init: oneOf(INITS), dropout: num(0, 0.999),
+  optimizer: oneOf(OPTIMIZERS), lr: num(0, Infinity, true), momentum: num(0, 0.999999), weightDecay: num(0), schedule: oneOf(SCHEDULES),
+  decaySteps: int(1), decayRate: num(0, 1, true), warmupSteps: int(0),
+  clip: orNull(num(0, Infinity, true)), clipValue: orNull(num(0, Infinity, true)), noise: bool, eta: num(0), gamma: num(0), noiseBeforeClip: bool,
+  batchSize: int(1, 65536), epochs: int(0), steps: orNull(int(0)), seed: int(0), shards: int(1, 64),
+};
+
+/**
+ * A complete, checked config from a partial one (missing fields take DEFAULT_TRAIN_CONFIG's values). Unknown
+ * keys, wrong types, values out of range and settings that cannot take effect are errors naming the
+ * field and the value: a config names a run, so it must say what really runs.
+ */
+export function resolveTrainConfig(partial: unknown, where = 'config'): TrainConfig {
+  const given = checkOptions(where, partial, Object.keys(FIELDS), false);
+  const c = { ...DEFAULT_TRAIN_CONFIG, ...given } as TrainConfig;
+  for (const [field, check] of Object.entries(FIELDS) as [keyof TrainConfig, Check][]) {
+    const need = check(c[field]);
+    if (need) fail(where, field, c[field], need);
+  }
+  if (c.noiseBeforeClip && !c.noise) throw new Error(`${where}: noiseBeforeClip is true but noise is false`);
+  if (c.noiseBeforeClip && c.clip === null && c.clipValue === null) throw new Error(`${where}: noiseBeforeClip needs a clip (clip or clipValue)`);
+  if (c.depth === 0 && c.dropout > 0) throw new Error(`${where}: dropout ${show(c.dropout)} needs hidden layers (depth is 0)`);
+  return c;
+}
+
+const kernelInit = (init: TrainConfig['init']): Initializer =>
+  init === 'simple' ? { kind: 'normal', std: 0.1 } : init === 'he' ? 'heNormal' : init === 'zero' ? 'zeros' : init === 'glorot' ? 'glorotUniform' : 'sussilloAbbott';
+
+function learningRate(c: TrainConfig): LearningRate {
+  const base: LearningRate = c.schedule === 'cosine' ? cosineDecay({ lr: c.lr, steps: c.decaySteps })
+    : c.schedule === 'exponential' ? exponentialDecay({ lr: c.lr, gamma: c.decayRate })
+    : c.schedule === 'step' ? stepDecay({ lr: c.lr, stepSize: c.decaySteps, gamma: c.decayRate })
+    : c.lr;
+  return c.warmupSteps > 0 ? linearWarmup({ steps: c.warmupSteps, schedule: base }) : base;
+}
+
+/** The optax-style chain of a config: clip, noise (after the clip unless noiseBeforeClip), optimizer. */
+export function optimizerOfConfig(c: TrainConfig): GradientTransformation {
+  const lr = learningRate(c);
+  const opt = c.optimizer === 'sgd' ? sgd({ lr, momentum: c.momentum, weightDecay: c.weightDecay })
+    : c.optimizer === 'adam' ? adam({ lr, weightDecay: c.weightDecay })
+    : c.optimizer === 'adamw' ? adamw({ lr, weightDecay: c.weightDecay })
+    : c.optimizer === 'adagrad' ? adagrad({ lr, weightDecay: c.weightDecay })
+    : rmsprop({ lr, momentum: c.momentum, weightDecay: c.weightDecay });
+  const clips = [...(c.clip !== null ? [clipByGlobalNorm(c.clip)] : []), ...(c.clipValue !== null ? [clipByValue(c.clipValue)] : [])];
+  const noise = c.noise ? [addNoise({ eta: c.eta, gamma: c.gamma })] : [];
+  return chain(...(c.noiseBeforeClip ? [...noise, ...clips] : [...clips, ...noise]), opt);
+}
+
+/** The shape of the data a config trains on. */
+export interface DataShape {
+  readonly features: number;
+  readonly classes: number;
+}
+
+/** The network a config describes: `depth` dense layers of `width` units, then a softmax over the classes. */
+export function specOfConfig(c: TrainConfig, data: DataShape): ModelSpec {
+  return mlp({
+    inputs: data.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data.classes, activation: c.activation,
+    init: kernelInit(c.init), biasInit: 'zeros', dropout: c.dropout || undefined,
+  });
+}
+
+/** What may vary between runs of one config without changing its bits. */
+export type RunModelOptions = Pick<ModelOptions, 'workers' | 'onWarning' | 'build' | 'wasm'>;
+
+/** The model a config describes, on data of this shape: the same bits in every runtime and for any workers. */
+export function createModelFromConfig(config: TrainConfig, data: DataShape, options: RunModelOptions = {}): Promise<Model> {
+  return createModel(specOfConfig(config, data), {
+    batchSize: config.batchSize, seed: config.seed, optimizer: optimizerOfConfig(config), shards: config.shards, ...options,
+  });
+}
+
+/** SHA-256 (hex) of the parameters' bytes, tensor after tensor in layout order (no padding). */
+export async function weightsSha256(model: Model): Promise<string> {
+  const parts = [...model.getWeights().values()];
+  const all = new Uint8Array(parts.reduce((n, w) => n + w.byteLength, 0));
+  let at = 0;
+  for (const w of parts) {
+    all.set(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), at);
+    at += w.byteLength;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,101 @@
+// Run configs as plain data (src/runs/config.ts): checked field by field, turned into the same model in
+// every runtime, and trained by runTraining; and the core handed over as bytes or as a compiled module
+// (what workerd needs), of either build.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  createModel, createModelFromConfig, DEFAULT_TRAIN_CONFIG, mlp, resolveTrainConfig, runTraining, runtimeInfo, weightsSha256,
+} from 'gradnoise';
+import { blobs } from '../helpers.js';
+
+const DATA = blobs(256, 5);
+const SHAPE = { features: 8, classes: 4 };
+const core = (build: 'threads' | 'single') => readFileSync(new URL(`../../../build/gradnoise.${build}.wasm`, import.meta.url));
+
+describe('resolveTrainConfig', () => {
+  it('fills the defaults, and keeps what is given', () => {
+    expect(resolveTrainConfig({})).toEqual(DEFAULT_TRAIN_CONFIG);
+    const c = resolveTrainConfig({ init: 'simple', clip: 10, noise: true, steps: 50 });
+    expect(c).toEqual({ ...DEFAULT_TRAIN_CONFIG, init: 'simple', clip: 10, noise: true, steps: 50 });
+  });
+
+  it.each([
+    [{ lr: 0 }, /config: lr is 0 \(need a finite number > 0\)/],
+    [{ lr: Number.NaN }, /config: lr is NaN \(need a finite number > 0\)/],
+    [{ depth: 2.5 }, /config: depth is 2.5 \(need an integer from 0 to 1000\)/],
+    [{ init: 'xavier' }, /config: init is "xavier" \(need one of simple, sussilloAbbott, he, zero, glorot\)/],
+    [{ clip: -1 }, /config: clip is -1 \(need null or a finite number > 0\)/],
+    [{ noise: 'yes' }, /config: noise is "yes" \(need true or false\)/],
+    [{ steps: -3 }, /config: steps is -3 \(need null or an integer from 0 up\)/],
+    [{ shards: 65 }, /config: shards is 65 \(need an integer from 1 to 64\)/],
+    [{ learningRate: 0.1 }, /config: unknown option "learningRate"/],
+    [{ sead: 3 }, /unknown option "sead" .*did you mean seed\?/],
+    [{ noiseBeforeClip: true }, /config: noiseBeforeClip is true but noise is false/],
+    [{ noiseBeforeClip: true, noise: true }, /noiseBeforeClip needs a clip/],
+    [{ depth: 0, dropout: 0.5 }, /dropout 0.5 needs hidden layers/],
+    [null, /config: options must be an object/],
+    [[1, 2], /config: options must be an object/],
+  ])('%j is refused, naming the field and the value', (partial, error) => {
+    expect(() => resolveTrainConfig(partial)).toThrow(error);
+  });
+
+  it('names the caller in its errors', () => {
+    expect(() => resolveTrainConfig({ lr: -1 }, 'sweep point 3')).toThrow(/^sweep point 3: lr is -1/);
+  });
+});
+
+describe('createModelFromConfig and runTraining', () => {
+  const config = resolveTrainConfig({ depth: 2, width: 16, init: 'simple', lr: 0.1, clip: 10, noise: true, batchSize: 32, steps: 20, seed: 7 });
+
+  it('one config, one hash: inline and on 2 workers, and as runTraining trains it', async () => {
+    const hashes: string[] = [];
+    for (const workers of [0, 2]) {
+      const m = await createModelFromConfig(config, SHAPE, { workers });
+      await m.fit(DATA.x, DATA.y, { steps: 20 });
+      hashes.push(await weightsSha256(m));
+      await m.dispose();
+    }
+    const { summary } = await runTraining(config, { train: { ...DATA, count: 256 }, test: null, ...SHAPE }, { workers: 2 });
+    expect(hashes[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect([hashes[1], summary.weightsSha256]).toEqual([hashes[0], hashes[0]]);
+    expect(summary.steps).toBe(20);
+  });
+
+  it('runTraining reports the workers and build it really got before the first step', async () => {
+    const starts: { workers: number; build: string }[] = [];
+    let stepsBeforeStart = 0;
+    await runTraining(config, { train: { ...DATA, count: 256 }, test: null, ...SHAPE }, {
+      workers: 1, hooks: { onStart: (s) => starts.push(s), onStep: () => { if (starts.length === 0) stepsBeforeStart++; } },
+    });
+    expect(starts).toEqual([{ workers: 1, build: 'threads' }]);
+    expect(stepsBeforeStart).toBe(0);
+  });
+});
+
+describe('the core handed over by the caller', () => {
+  const spec = mlp({ inputs: 8, hidden: [8], outputs: 4 });
+  const quiet = { onWarning: () => {} };
+
+  it('a compiled module of either build decides the build; bytes and ArrayBuffers compile', async () => {
+    for (const build of ['single', 'threads'] as const) {
+      const m = await createModel(spec, { ...quiet, wasm: await WebAssembly.compile(core(build)) });
+      expect(m.build).toBe(build);
+      await m.dispose();
+    }
+    const bytes = core('single');
+    const fromBuffer = await createModel(spec, { ...quiet, build: 'single', wasm: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+    expect(fromBuffer.build).toBe('single');
+    await fromBuffer.dispose();
+  });
+
+  it('a module of the other build than asked for, or not the core at all, says so', async () => {
+    const single = await WebAssembly.compile(core('single'));
+    await expect(createModel(spec, { ...quiet, build: 'threads', wasm: single })).rejects.toThrow(/the wasm module given is the single build, but build is "threads"/);
+    const empty = await WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    await expect(createModel(spec, { ...quiet, wasm: empty })).rejects.toThrow(/createModel: wasm is not gradnoise's core \(a compiled module: /);
+  });
+
+  it('Node reports itself, with workers', () => {
+    expect(runtimeInfo()).toEqual({ name: 'node', version: process.versions.node, workers: true });
+  });
+});
