@@ -2,6 +2,7 @@
 // progress callbacks, optional checkpoints and resume, and summarised with the SHA-256 of the final
 // parameters. `gradnoise train` runs one, `reproduce table1` and sweeps run many, and a browser page or an
 // edge function can run one too: nothing here needs a file system except checkpoint paths (model.save).
+import type { CoreSource } from '../core/wasm.js';
 import { decodeCheckpoint } from '../runtime/checkpoint.js';
 import { NonFiniteError } from '../runtime/engine.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
@@ -77,6 +78,8 @@ export interface RunHooks {
 export interface RunOptions {
   /** Worker threads (any count gives the same bits). */
   readonly workers: number;
+  /** The core, where the runtime cannot load the packaged one (createModel's wasm option: workerd). */
+  readonly wasm?: CoreSource;
   readonly hooks?: RunHooks;
   readonly signal?: AbortSignal;
   /** Keep every step's record (default true). */
@@ -136,7 +139,7 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
 export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions): Promise<RunResult> {
   const hooks = o.hooks ?? {};
   const keepSteps = o.keepSteps ?? true;
-  const model = await createModelFromConfig(c, data, { workers: o.workers, onWarning: hooks.onWarning ?? console.warn });
+  const model = await createModelFromConfig(c, data, { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.wasm ? { wasm: o.wasm } : {}) });
   try {
     if (o.resume) resumeFrom(model, o.resume, c, data);
     hooks.onStart?.({ workers: model.workers, build: model.build });

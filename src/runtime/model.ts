@@ -144,14 +144,15 @@ function checkCount(field: string, v: unknown, min: number, max: number): number
 /** Why fit() cannot use workers here, or null when it can. */
 function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | null {
   const here = runtimeInfo();
-  if (!here.workers) return `this runtime (${here.name}) has no workers (neither worker_threads nor Web Workers)`;
+  const runtime = `this runtime (${here.name}${here.version && here.name !== 'browser' ? ` ${here.version}` : ''})`;
+  if (!here.workers) return `${runtime} has no workers (neither worker_threads nor Web Workers)`;
   if (!fused) return 'the update runs through the TypeScript reference path, which workers do not run';
   if (mod.build !== 'threads') {
     return threadsAvailable() ? 'the model uses the single-threaded build (build: "single")'
-      : typeof SharedArrayBuffer === 'undefined' ? 'this runtime has no SharedArrayBuffer'
+      : typeof SharedArrayBuffer === 'undefined' ? `${runtime} has no SharedArrayBuffer`
       : (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
         ? 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
-        : 'this runtime cannot share WebAssembly memory';
+        : `${runtime} cannot share WebAssembly memory`;
   }
   return null;
 }

@@ -8,7 +8,7 @@
 // Without chromium these tests are skipped with a warning, unless GRADNOISE_BROWSER_TESTS=required (set by
 // .ci/run), which makes a missing browser a failure.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,10 @@ if (!found && process.env.GRADNOISE_BROWSER_TESTS === 'required') {
 if (!found) console.warn(`browser tests skipped: ${CHROMIUM} does not exist (apt-get install -y chromium, or set GRADNOISE_CHROMIUM)`);
 
 // One configuration, as page parameters and as CLI flags: the paper's 20 x 50 ReLU net, simple init,
-// lr 0.1, clip 10, noise eta 0.01 (gamma 0.55), seed 3, batch 100, 4 shards, 2000 training examples.
+// lr 0.1, clip 10, noise eta 0.01 (gamma 0.55), seed 3, batch 100, 4 shards, 2000 training examples. With
+// noise it is the run of test/fixtures/cross-runtime.json, which every other runtime trains too
+// (test/ts/runtimes): the page must get its hash.
+const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/cross-runtime.json', import.meta.url)), 'utf8'));
 const STEPS = 60;
 const PAGE = `steps=${STEPS}&limit=2000&testLimit=500&seed=3&init=simple&lr=0.1&clip=10&eta=0.01&gamma=0.55`;
 const CLI = ['--train-limit', '2000', '--test-limit', '500', '--seed', '3', '--init', 'simple', '--lr', '0.1', '--clip', '10', '--steps', String(STEPS), '--json'];
@@ -86,6 +89,7 @@ describe.skipIf(!found)('the demo page in headless Chromium', () => {
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     [expected.noise, expected.plain] = await Promise.all([cliHash([...CLI, '--eta', '0.01', '--gamma', '0.55']), cliHash(CLI)]);
+    expect(expected.noise).toBe(FIXTURE.weightsSha256);
   });
   afterAll(async () => { await browser?.close(); });
 

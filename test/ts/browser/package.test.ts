@@ -3,7 +3,7 @@
 // condition (what bundlers set for web targets), and the Node bundle trains on workers from there with no
 // configuration (its worker.js and wasm files sit beside it).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +20,16 @@ const node = (args: string[], script: string) =>
   execFileSync(process.execPath, [...args, '--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' }).trim();
 
 describe('the package from another project', () => {
-  it('resolves to dist/node in Node and to dist/browser under the browser condition', () => {
+  it('resolves to dist/node in Node, to dist/browser under the browser and workerd conditions, and names the wasm cores', () => {
     expect(node([], "console.log(import.meta.resolve('gradnoise'))")).toMatch(/\/dist\/node\/gradnoise\.js$/);
     expect(node(['--conditions=browser'], "console.log(import.meta.resolve('gradnoise'))")).toMatch(/\/dist\/browser\/gradnoise\.js$/);
+    // wrangler (Cloudflare Workers) resolves with the workerd condition and imports .wasm files as modules.
+    expect(node(['--conditions=workerd'], "console.log(import.meta.resolve('gradnoise'))")).toMatch(/\/dist\/browser\/gradnoise\.js$/);
+    for (const build of ['single', 'threads']) {
+      const path = fileURLToPath(node([], `console.log(import.meta.resolve('gradnoise/gradnoise.${build}.wasm'))`));
+      expect(path).toMatch(new RegExp(`/dist/browser/gradnoise\\.${build}\\.wasm$`));
+      expect(readFileSync(path).subarray(0, 4)).toEqual(Buffer.from([0, 97, 115, 109]));
+    }
   });
 
   it('the Node bundle trains on 2 workers with no configuration, with the bits of the sources', () => {

@@ -347,7 +347,7 @@ describe('fallbacks and options', () => {
     const withSab = await run(probe.replace('delete globalThis.SharedArrayBuffer;', ''));
     expect(without.build).toBe('single');
     expect(without.workers).toBe(0);
-    expect(without.notes).toEqual(['gradnoise: this runtime has no SharedArrayBuffer; fit() trains inline on the calling thread, not on 1 worker. The results are the same bits.']);
+    expect(without.notes).toEqual([`gradnoise: this runtime (node ${process.versions.node}) has no SharedArrayBuffer; fit() trains inline on the calling thread, not on 1 worker. The results are the same bits.`]);
     expect([withSab.build, withSab.workers, withSab.notes]).toEqual(['threads', 1, []]);
     expect(without.hash).toBe(withSab.hash);
   });
