@@ -169,8 +169,10 @@ form.addEventListener('submit', async (e) => {
   heartbeat(true);
   try {
     const withNoise = form.elements.namedItem('noise').checked;
+    // ?only=noise trains the noise run alone (bench/runtimes.mjs times it without a second run beside it).
+    const alone = params.get('only') === 'noise';
     runs.noise = runs.plain = null;
-    const done = await Promise.all([...(withNoise ? [start('noise', c)] : []), start('plain', c)]);
+    const done = await Promise.all([...(withNoise || alone ? [start('noise', c)] : []), ...(alone ? [] : [start('plain', c)])]);
     status.dataset.state = 'done';
     status.textContent = `Done: ${done.map((d) => `${d.steps} steps in ${d.seconds.toFixed(1)} s`).join(', ')}.`;
   } catch (err) {

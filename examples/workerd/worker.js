@@ -1,7 +1,7 @@
 // gradnoise on the edge: a Cloudflare Worker (the workerd runtime) whose fetch handler trains a model on
 // the MNIST images bundled with it and answers with its metrics and weights hash.
 //
-//   POST /train  {"config": {...a partial TrainConfig...}, "test": true}
+//   POST /train  {"config": {...a partial TrainConfig...}, "trainLimit": n, "testLimit": n, "test": true}
 //   -> {"runtime", "workers", "build", "steps", "testAccuracy", "trainLoss", "weightsSha256", "notices"}
 //
 // workerd has no threads (no worker_threads, no Web Workers), so the model trains inline in the request,
@@ -43,8 +43,18 @@ export default {
     } catch (e) {
       return json({ error: e.message }, 400);
     }
-    const train = mnistSplit(new Uint8Array(trainImages), new Uint8Array(trainLabels), { name: 'MNIST train' });
-    const test = body?.test === false ? null : mnistSplit(new Uint8Array(testImages), new Uint8Array(testLabels), { name: 'MNIST test' });
+    // The bundled slices, or their first trainLimit / testLimit examples; "test": false trains without a test split.
+    let train, test = null;
+    try {
+      train = mnistSplit(new Uint8Array(trainImages), new Uint8Array(trainLabels), { name: 'MNIST train', limit: body?.trainLimit });
+    } catch (e) {
+      return json({ error: `trainLimit: ${e.message}` }, 400);
+    }
+    try {
+      if (body?.test !== false) test = mnistSplit(new Uint8Array(testImages), new Uint8Array(testLabels), { name: 'MNIST test', limit: body?.testLimit });
+    } catch (e) {
+      return json({ error: `testLimit: ${e.message}` }, 400);
+    }
     const notices = [];
     try {
       const { summary } = await runTraining(config, { train, test, features: 784, classes: 10 }, {

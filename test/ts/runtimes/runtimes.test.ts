@@ -79,9 +79,10 @@ describe('one config, one weights hash, in every runtime', () => {
       expect(r.weightsSha256).toBe(FIXTURE.weightsSha256);
     });
 
-    it('a bad config gets HTTP 400 naming the field', async () => {
+    it('a bad config or limit gets HTTP 400 naming the field', async () => {
       await expect(edge.train({ config: { ...FIXTURE.config, lr: -1 } })).rejects.toThrow(/workerd: HTTP 400: config: lr is -1 \(need a finite number > 0\)/);
       await expect(edge.train({ config: { learningRate: 0.1 } })).rejects.toThrow(/HTTP 400: config: unknown option "learningRate"/);
+      await expect(edge.train({ config: FIXTURE.config, trainLimit: -5 })).rejects.toThrow(/HTTP 400: trainLimit: MNIST: limit must be a positive integer, got -5/);
     });
   });
 });
