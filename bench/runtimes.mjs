@@ -28,7 +28,7 @@ const SCRIPT = `${root}/test/runtimes/train.mjs`;
 const CMD = {
   node: (o) => [process.execPath, SCRIPT, JSON.stringify(o)],
   bun: (o) => [`${root}/node_modules/.bin/bun`, SCRIPT, JSON.stringify(o)],
-  deno: (o) => [`${root}/node_modules/.bin/deno`, 'run', '--allow-read', '--allow-env', SCRIPT, JSON.stringify(o)],
+  deno: (o) => [`${root}/node_modules/.bin/deno`, 'run', '--allow-read', SCRIPT, JSON.stringify(o)],
 };
 function script(runtime, o) {
   const [file, ...args] = CMD[runtime](o);

@@ -1,7 +1,7 @@
 // Trains one run config on MNIST in whatever runtime runs this file (Node, Bun, Deno), through the package's
 // Node bundle, and prints one JSON line: the runtime, the workers and build it really got, the notices it
 // printed, the weights hash and the steady-state examples/s. test/ts/runtimes and bench/runtimes.mjs run it
-// as `<runtime> test/runtimes/train.mjs '<json options>'`; Deno needs --allow-read --allow-env.
+// as `<runtime> test/runtimes/train.mjs '<json options>'`; Deno needs --allow-read.
 //
 // Options: { config: a partial TrainConfig, trainLimit, testLimit (0: no test split), workers,
 //            noSharedMemory: true to delete SharedArrayBuffer first (the fallback test), warmup: steps

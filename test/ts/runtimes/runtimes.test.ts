@@ -33,8 +33,8 @@ function run(file: string, args: string[]): Promise<string> {
 const RUNTIMES: Record<string, (options: object) => string[]> = {
   node: (o) => [process.execPath, SCRIPT, JSON.stringify(o)],
   bun: (o) => [`${root}/node_modules/.bin/bun`, SCRIPT, JSON.stringify(o)],
-  // Deno asks for what a script may touch: reading files (the bundle, the wasm core, MNIST) and the environment.
-  deno: (o) => [`${root}/node_modules/.bin/deno`, 'run', '--allow-read', '--allow-env', SCRIPT, JSON.stringify(o)],
+  // Deno asks for what a script may touch: reading files (the bundle, the wasm core, MNIST); nothing else.
+  deno: (o) => [`${root}/node_modules/.bin/deno`, 'run', '--allow-read', SCRIPT, JSON.stringify(o)],
 };
 
 async function train(runtime: string, extra: object): Promise<Result> {
