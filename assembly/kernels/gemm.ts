@@ -51,7 +51,7 @@ import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
 
 /** Bytes of scratch a GEMM of this shape needs: packed B block, packed A block, one staging tile. */
 export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
-  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) return (K * NR + MR * NR) << 2;
+  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) return (MR * K + K * round_up(N, NR) + MR * NR) << 2;
   const kc = min_i32(K, KC);
   const nc = round_up(min_i32(N, NC), NR);
   const mc = round_up(min_i32(M, MC), MR);
@@ -59,16 +59,16 @@ export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
 }
 
 // Four rows r0..r3 (stride `stride` bytes from s) of four consecutive floats each, stored transposed: at
-// dst + t * NR * 4 the four values (r0[t], r1[t], r2[t], r3[t]), for t = 0..3. Pure data movement.
+// dst + t * dstride the four values (r0[t], r1[t], r2[t], r3[t]), for t = 0..3. Pure data movement.
 // @ts-ignore: decorator
-@inline function transpose_store(dst: usize, s: usize, stride: usize): void {
+@inline function transpose_store(dst: usize, dstride: usize, s: usize, stride: usize): void {
   const v0 = v128.load(s), v1 = v128.load(s + stride), v2 = v128.load(s + 2 * stride), v3 = v128.load(s + 3 * stride);
   const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
   const t2 = i32x4.shuffle(v2, v3, 0, 4, 1, 5), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
   v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(dst + (NR << 2), i32x4.shuffle(t0, t2, 2, 3, 6, 7));
-  v128.store(dst + (NR << 3), i32x4.shuffle(t1, t3, 0, 1, 4, 5));
-  v128.store(dst + NR * 12, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+  v128.store(dst + dstride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 // Packs op(B)[pc .. pc+kc, jc .. jc+nc] into NR-wide panels: panel p holds, for each k, NR consecutive
@@ -91,8 +91,8 @@ function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32):
       let k = 0;
       for (; k + 4 <= kc; k += 4) {
         const s = src + (<usize>k << 2);
-        transpose_store(dst, s, csb);
-        transpose_store(dst + 16, s + (csb << 2), csb);
+        transpose_store(dst, NR << 2, s, csb);
+        transpose_store(dst + 16, NR << 2, s + (csb << 2), csb);
         dst += NR << 4;
       }
       for (; k < kc; k++) {
@@ -131,9 +131,15 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
         v128.store(dst, v128.load(src + <usize>k * csa));
         dst += MR << 2;
       }
-    } else if (h == MR) {
-      for (let k = 0; k < kc; k++) {
-        const s = src + <usize>k * csa;
+    } else if (h == MR && csa == 4) {
+      // Plain rows of A (the nn and nt forms): 4 k at a time through a 4 x 4 register transpose.
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        transpose_store(dst, MR << 2, src + (<usize>k << 2), rsa);
+        dst += MR << 4;
+      }
+      for (; k < kc; k++) {
+        const s = src + (<usize>k << 2);
         store<f32>(dst, load<f32>(s));
         store<f32>(dst, load<f32>(s + rsa), 4);
         store<f32>(dst, load<f32>(s + 2 * rsa), 8);
@@ -152,15 +158,17 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   }
 }
 
-// The register tiles. Element (r, k) of the A panel is at a + o_r + k * aks (row offsets o_0 = 0, a1, a2,
-// a3) and row k of the B panel (8 consecutive columns) at b + k * bks, so the same tile reads packed panels
-// (o_r = 4r, aks = 16, bks = 32)
-// and, on the small-problem path, the operands where they lie. C[0..4, 0..8] (row stride ldc bytes) =
-// (load_c ? C : 0) + A · B over kc steps, k in order.
+// The register tiles. The A panel holds 4 adjacent floats per k (rows 0..3 of op(A) at a, a + 4, a + 8,
+// a + 12; the next k at a + aks): a packed panel (aks = 16) or, for op(A) = Aᵀ, A itself (aks = M floats).
+// Row k of the B panel (8 consecutive columns) is at b + k * bks: packed (bks = 32) or B in place.
+// C[0..4, 0..8] (row stride ldc bytes) = (load_c ? C : 0) + A · B over kc >= 1 steps, k in order.
 // 8 accumulators + 2 B vectors + 1 broadcast + 1 product = 12 of the 16 xmm registers (V8 keeps one).
+// The row offsets are load immediates (wasm adds them without wrapping, so V8 folds them into the address;
+// an i32.add it must compute) and the loop runs on the B pointer alone: 2 adds and a compare per k.
+// Unrolling k by hand does not pay: V8 then hoists the loads of several k steps and spills accumulators.
 // @ts-ignore: decorator
-@inline function tile_4x8(c: usize, ldc: usize, a: usize, a1: usize, a2: usize, a3: usize, aks: usize,
-                          b: usize, bks: usize, kc: i32, load_c: bool): void {
+@inline function tile_4x8(c: usize, ldc: usize, a: usize, aks: usize, b: usize, bks: usize, kc: i32,
+                          load_c: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -171,19 +179,20 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
     c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
     c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
   }
-  for (let k = 0; k < kc; k++) {
+  const end = b + <usize>kc * bks;
+  do {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x = v128.load32_splat(a);
     c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a + a1);
+    x = v128.load32_splat(a, 4);
     c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a + a2);
+    x = v128.load32_splat(a, 8);
     c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a + a3);
+    x = v128.load32_splat(a, 12);
     c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
     a += aks;
     b += bks;
-  }
+  } while (b < end);
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
   v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
@@ -192,37 +201,37 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
 
 // The same for C[0..4, 0..4]: edge panels of at most four columns cost half a full tile.
 // @ts-ignore: decorator
-@inline function tile_4x4(c: usize, ldc: usize, a: usize, a1: usize, a2: usize, a3: usize, aks: usize,
-                          b: usize, bks: usize, kc: i32, load_c: bool): void {
+@inline function tile_4x4(c: usize, ldc: usize, a: usize, aks: usize, b: usize, bks: usize, kc: i32,
+                          load_c: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   if (load_c) {
     c0 = v128.load(c); c1 = v128.load(c + ldc); c2 = v128.load(c + 2 * ldc); c3 = v128.load(c + 3 * ldc);
   }
-  for (let k = 0; k < kc; k++) {
+  const end = b + <usize>kc * bks;
+  do {
     const b0 = v128.load(b);
     c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + a1), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + a2), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + a3), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a, 4), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a, 8), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a, 12), b0));
     a += aks;
     b += bks;
-  }
+  } while (b < end);
   v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
 }
 
-// One MR x NR block of C at ct (h valid rows, w valid columns), A rows at stride ars. Full blocks run in
-// place. Edge blocks run the same tile on a staging tile and copy the valid part back: rows past h repeat
-// row h - 1 (so A is never read outside its rows) and columns past w are whatever B holds there (zero in
-// packed panels; the next floats of memory in place); every lane is independent, so the valid lanes
-// carry exactly the fold of a full block and the others are discarded.
+// One MR x NR block of C at ct (h valid rows, w valid columns); the A panel always has MR rows (zero rows
+// past h in packed panels). Full blocks run in place. Edge blocks run the same tile on a staging tile and
+// copy the valid part back: columns past w are whatever B holds there (zero in packed panels; the next
+// floats of memory in place); every lane is independent, so the valid lanes carry exactly the fold of a
+// full block and the others are discarded.
 // @ts-ignore: decorator
-@inline function block(ct: usize, ldc: usize, h: i32, w: i32, a: usize, ars: usize, aks: usize,
+@inline function block(ct: usize, ldc: usize, h: i32, w: i32, a: usize, aks: usize,
                        b: usize, bks: usize, kc: i32, load_c: bool, stage: usize): void {
   if (h == MR && w == NR) {
-    tile_4x8(ct, ldc, a, ars, ars << 1, ars * <usize>3, aks, b, bks, kc, load_c);
+    tile_4x8(ct, ldc, a, aks, b, bks, kc, load_c);
     return;
   }
-  const a1 = h > 1 ? ars : 0, a2 = <usize>(min_i32(2, h - 1)) * ars, a3 = <usize>(h - 1) * ars;
   if (load_c) {
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
@@ -230,8 +239,8 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
       }
     }
   }
-  if (w <= 4) tile_4x4(stage, <usize>(NR << 2), a, a1, a2, a3, aks, b, bks, kc, load_c);
-  else tile_4x8(stage, <usize>(NR << 2), a, a1, a2, a3, aks, b, bks, kc, load_c);
+  if (w <= 4) tile_4x4(stage, <usize>(NR << 2), a, aks, b, bks, kc, load_c);
+  else tile_4x8(stage, <usize>(NR << 2), a, aks, b, bks, kc, load_c);
   for (let i = 0; i < h; i++) {
     for (let j = 0; j < w; j++) {
       store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
@@ -248,33 +257,42 @@ function macro(c: usize, ldc: usize, ap: usize, bp: usize, mc: i32, nc: i32, kc:
     for (let i0 = 0; i0 < mc; i0 += MR) {
       const apanel = ap + (<usize>(i0 * kc) << 2);
       block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, min_i32(MR, mc - i0), w,
-            apanel, 4, MR << 2, bpanel, NR << 2, kc, load_c, stage);
+            apanel, MR << 2, bpanel, NR << 2, kc, load_c, stage);
     }
   }
 }
 
-// Small problems (the paper net's layers: K and N within one panel block, A within L2) skip packing: the
-// tile reads A and B where they lie (A through its two strides; B as rows of 8 contiguous columns when its
-// columns are contiguous, else B is packed one panel at a time). Edge blocks read A's last row again and,
-// in place, up to 7 floats past the end of a row of B (the planner leaves slack after the arena); see
-// block(). The fold over k is exactly the packed path's.
+// Small problems (the paper net's layers: K and N within one panel block, A within L2) skip most packing.
+// Row block by row block: the tile reads op(A) = Aᵀ where it lies (4 adjacent floats per k), and packs
+// plain A (the nn and nt forms) one 4 x K panel at a time; B is read where it lies when its columns are
+// contiguous, else (the nt form) packed once, whole. Edge blocks read, in place, up to 7 floats past the
+// end of a row of B (the planner leaves slack after the arena); see block(). The fold over k is exactly
+// the packed path's.
 function gemm_small(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb: usize, csb: usize,
                     M: i32, K: i32, N: i32, load_c: bool, scratch: usize): void {
   const ldc = <usize>N << 2;
-  const bpanel = scratch;                          // one packed B panel: K x NR (transposed B only)
-  const stage = bpanel + (<usize>(K * NR) << 2);
+  const apanel = scratch;                           // one packed A panel: MR x K
+  const bpack = apanel + (<usize>(MR * K) << 2);    // all of op(B), packed: K x round_up(N, NR) (nt only)
+  const stage = bpack + (<usize>(K * round_up(N, NR)) << 2);
   const directB = csb == 4;
-  for (let j0 = 0; j0 < N; j0 += NR) {
-    const w = min_i32(NR, N - j0);
-    let bp = b + <usize>j0 * csb, bks = rsb;
-    if (!directB) {
-      pack_b(bpanel, bp, rsb, csb, K, w);
-      bp = bpanel;
-      bks = NR << 2;
+  if (!directB) pack_b(bpack, b, rsb, csb, K, N);
+  for (let i0 = 0; i0 < M; i0 += MR) {
+    const h = min_i32(MR, M - i0);
+    let ap = a + <usize>i0 * rsa, aks = csa;
+    if (rsa != 4 || h < MR) {
+      pack_a(apanel, ap, rsa, csa, h, K);
+      ap = apanel;
+      aks = MR << 2;
     }
-    for (let i0 = 0; i0 < M; i0 += MR) {
-      block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, min_i32(MR, M - i0), w, a + <usize>i0 * rsa, rsa, csa,
-            bp, bks, K, load_c, stage);
+    const crow = c + <usize>i0 * ldc;
+    for (let j0 = 0; j0 < N; j0 += NR) {
+      const w = min_i32(NR, N - j0);
+      let bp = b + (<usize>j0 << 2), bks = rsb;
+      if (!directB) {
+        bp = bpack + (<usize>(j0 * K) << 2);
+        bks = NR << 2;
+      }
+      block(crow + (<usize>j0 << 2), ldc, h, w, ap, aks, bp, bks, K, load_c, stage);
     }
   }
 }
