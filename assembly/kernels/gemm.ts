@@ -220,30 +220,83 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
 }
 
+// Narrow edge panels (w <= 3 columns) turn the tile around: column j of the block is one vector over the
+// A panel's 4 rows, acc_j += A[0..4, k] * splat(B[k, j]), so w = 2 costs 2 products per k instead of the 4
+// of a 4 x 4 tile, B is read in its valid columns only and no staging is needed. The fold of each element
+// is the same. C is read and written lane by lane: rows h..3 of the panel are padding (zero rows, packed).
+// @ts-ignore: decorator
+@inline function load_col(p: usize, ldc: usize, h: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (h > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + ldc));
+  if (h > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * ldc));
+  if (h > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + 3 * ldc));
+  return v;
+}
+// @ts-ignore: decorator
+@inline function store_col(p: usize, ldc: usize, h: i32, v: v128): void {
+  v128.store32_lane(p, v, 0);
+  if (h > 1) v128.store32_lane(p + ldc, v, 1);
+  if (h > 2) v128.store32_lane(p + 2 * ldc, v, 2);
+  if (h > 3) v128.store32_lane(p + 3 * ldc, v, 3);
+}
+// @ts-ignore: decorator
+@inline function tile_cols(c: usize, ldc: usize, h: i32, w: i32, a: usize, aks: usize, b: usize, bks: usize,
+                           kc: i32, load_c: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+  if (load_c) {
+    c0 = load_col(c, ldc, h);
+    if (w > 1) c1 = load_col(c + 4, ldc, h);
+    if (w > 2) c2 = load_col(c + 8, ldc, h);
+  }
+  const end = b + <usize>kc * bks;
+  do {
+    const x = v128.load(a);
+    c0 = f32x4.add(c0, f32x4.mul(x, v128.load32_splat(b)));
+    if (w > 1) c1 = f32x4.add(c1, f32x4.mul(x, v128.load32_splat(b, 4)));
+    if (w > 2) c2 = f32x4.add(c2, f32x4.mul(x, v128.load32_splat(b, 8)));
+    a += aks;
+    b += bks;
+  } while (b < end);
+  store_col(c, ldc, h, c0);
+  if (w > 1) store_col(c + 4, ldc, h, c1);
+  if (w > 2) store_col(c + 8, ldc, h, c2);
+}
+
 // One MR x NR block of C at ct (h valid rows, w valid columns); the A panel always has MR rows (zero rows
-// past h in packed panels). Full blocks run in place. Edge blocks run the same tile on a staging tile and
-// copy the valid part back: columns past w are whatever B holds there (zero in packed panels; the next
-// floats of memory in place); every lane is independent, so the valid lanes carry exactly the fold of a
-// full block and the others are discarded.
+// past h in packed panels). Full blocks run in place, and so do blocks of all MR rows: a 4 x 4 tile for
+// columns 0..3, the column tile for the rest. Blocks of fewer rows and 4 or more columns run the 4 x 4 or
+// 4 x 8 tile on a staging tile and copy the valid part back: columns past w are whatever B holds there
+// (zero in packed panels; the next floats of memory in place); every lane is independent, so the valid
+// lanes carry exactly the fold of a full block and the others are discarded.
 // @ts-ignore: decorator
 @inline function block(ct: usize, ldc: usize, h: i32, w: i32, a: usize, aks: usize,
                        b: usize, bks: usize, kc: i32, load_c: bool, stage: usize): void {
   if (h == MR && w == NR) {
     tile_4x8(ct, ldc, a, aks, b, bks, kc, load_c);
-    return;
-  }
-  if (load_c) {
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++) {
-        store<f32>(stage + (<usize>(i * NR + j) << 2), load<f32>(ct + <usize>i * ldc + (<usize>j << 2)));
+  } else if (w < 4) {
+    if (w == 1) tile_cols(ct, ldc, h, 1, a, aks, b, bks, kc, load_c);
+    else if (w == 2) tile_cols(ct, ldc, h, 2, a, aks, b, bks, kc, load_c);
+    else tile_cols(ct, ldc, h, 3, a, aks, b, bks, kc, load_c);
+  } else if (h == MR) {
+    tile_4x4(ct, ldc, a, aks, b, bks, kc, load_c);
+    if (w == 5) tile_cols(ct + 16, ldc, MR, 1, a, aks, b + 16, bks, kc, load_c);
+    else if (w == 6) tile_cols(ct + 16, ldc, MR, 2, a, aks, b + 16, bks, kc, load_c);
+    else if (w == 7) tile_cols(ct + 16, ldc, MR, 3, a, aks, b + 16, bks, kc, load_c);
+  } else {
+    if (load_c) {
+      for (let i = 0; i < h; i++) {
+        for (let j = 0; j < w; j++) {
+          store<f32>(stage + (<usize>(i * NR + j) << 2), load<f32>(ct + <usize>i * ldc + (<usize>j << 2)));
+        }
       }
     }
-  }
-  if (w <= 4) tile_4x4(stage, <usize>(NR << 2), a, aks, b, bks, kc, load_c);
-  else tile_4x8(stage, <usize>(NR << 2), a, aks, b, bks, kc, load_c);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
+    if (w == 4) tile_4x4(stage, <usize>(NR << 2), a, aks, b, bks, kc, load_c);
+    else tile_4x8(stage, <usize>(NR << 2), a, aks, b, bks, kc, load_c);
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
+      }
     }
   }
 }

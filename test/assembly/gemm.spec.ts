@@ -45,6 +45,29 @@ describe("gemm equals its scalar twin bit for bit", () => {
       }
     }
   });
+  it("at every edge block: h = 1..4 rows (M to 9) by w = 1..8 columns (N to 16), the column tile included", () => {
+    const KS: i32[] = [1, 2, 7, 50];
+    for (let form = 0; form < 3; form++) {
+      for (let M = 1; M <= 9; M++) for (let N = 1; N <= 16; N++) for (let ki = 0; ki < KS.length; ki++) {
+        for (let acc = 0; acc < 2; acc++) {
+          expect(compare(form, M, KS[ki], N, acc)).toBe(0);
+        }
+      }
+    }
+  });
+  it("at the paper net's shapes (shards of 24 and 28 rows, whole batches of 100)", () => {
+    for (let form = 0; form < 3; form++) {
+      for (let acc = 0; acc < 2; acc++) {
+        expect(compare(form, 28, 784, 50, acc)).toBe(0);
+        expect(compare(form, 24, 50, 50, acc)).toBe(0);
+        expect(compare(form, 28, 50, 10, acc)).toBe(0);
+        expect(compare(form, 50, 28, 50, acc)).toBe(0);
+        expect(compare(form, 784, 24, 50, acc)).toBe(0);
+        expect(compare(form, 28, 10, 50, acc)).toBe(0);
+        expect(compare(form, 100, 50, 50, acc)).toBe(0);
+      }
+    }
+  });
   it("across the cache-blocking boundaries (K > KC, M > MC, N > NC)", () => {
     for (let form = 0; form < 3; form++) {
       expect(compare(form, 70, 300, 30, 0)).toBe(0);
