@@ -75,7 +75,8 @@ export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
 }
 
 // Packs op(B)[pc .. pc+kc, jc .. jc+nc] into NR-wide panels: panel p holds, for each k, NR consecutive
-// columns. Element (k, j) of op(B) lives at b + k * rsb + j * csb (bytes). Columns past nc are zero.
+// columns. Element (k, j) of op(B) lives at b + k * rsb + j * csb (bytes). Columns past nc are left as they
+// are: no tile reads a column past the valid ones (block()).
 function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const w = min_i32(NR, nc - j0);
@@ -111,12 +112,10 @@ function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32):
         dst += NR << 2;
       }
     } else {
-      for (let k = 0; k < kc; k++) {
-        const s = src + <usize>k * rsb;
-        let j = 0;
-        for (; j < w; j++) store<f32>(dst + (<usize>j << 2), load<f32>(s + <usize>j * csb));
-        for (; j < NR; j++) store<f32>(dst + (<usize>j << 2), 0);
-        dst += NR << 2;
+      // The last, partial panel: column by column, k inner.
+      for (let j = 0; j < w; j++) {
+        const s = src + <usize>j * csb, d = dst + (<usize>j << 2);
+        for (let k = 0; k < kc; k++) store<f32>(d + <usize>k * (NR << 2), load<f32>(s + <usize>k * rsb));
       }
     }
   }
@@ -353,10 +352,13 @@ function gemm_strided(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb:
   const mcMax = round_up(min_i32(M, MC), MR);
   const bpack = scratch;
   const apack = bpack + (<usize>(kcMax * ncMax) << 2);
+  // K in equal slices of at most KC (784 = 4 x 196, not 3 x 256 + 16: a thin last slice is mostly tile
+  // overhead). C carries each element's running fold from slice to slice, in k order.
+  const slices = (K + KC - 1) / KC, kcStep = (K + slices - 1) / slices;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min_i32(NC, N - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = min_i32(KC, K - pc);
+    for (let pc = 0; pc < K; pc += kcStep) {
+      const kc = min_i32(kcStep, K - pc);
       const load_c = accumulate || pc > 0;
       pack_b(bpack, b + <usize>pc * rsb + <usize>jc * csb, rsb, csb, kc, nc);
       for (let ic = 0; ic < M; ic += MC) {
