@@ -5,7 +5,9 @@
 // Then the paper net's training throughput (784 -> 20 x 50 ReLU -> 10, batch 100, inline, 4 shards and 1
 // shard), both builds interleaved epoch by epoch.
 //
-//   node bench/gemm-ab.mjs [--old a.wasm] [--new b.wasm] [--rounds 9] [--shapes nn,x50] [--cold] [--gemm-only | --train-only]
+//   node bench/gemm-ab.mjs [--old a.wasm] [--new b.wasm] [--rounds 9] [--shapes nn,x50] [--cold] [--tfjs]
+//                          [--wall] [--gemm-only | --train-only]
+// --tfjs adds TensorFlow.js's wasm backend (XNNPACK, one thread) on the nn shapes, timed in the same rounds.
 //
 // Defaults: old = /tmp/gemm-old/gradnoise.threads.wasm (copy build/ there before changing the kernel),
 // new = build/gradnoise.threads.wasm. Run `npm run build` first (the training part uses dist/).
@@ -76,8 +78,32 @@ function setup(b, M, K, N) {
   return { ...all[0], s, all };
 }
 
+let tf = null;
+if (doGemm && process.argv.includes('--tfjs')) {
+  tf = await import('@tensorflow/tfjs-core');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const { createRequire } = await import('node:module');
+  wasm.setWasmPaths(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm').replace(/[^/]+$/, ''));
+  wasm.setThreadsCount(1);
+  await tf.setBackend('wasm');
+}
+// TF.js: the same burst timing; matMul runs synchronously on this thread in the wasm backend.
+function timeTf(r) {
+  const a = tf.randomUniform([r.M, r.K], -1, 1), b = tf.randomUniform([r.K, r.N], -1, 1);
+  const flops = 2 * r.M * r.K * r.N, inner = Math.max(1, Math.round(6e7 / flops));
+  for (let i = 0; i < inner; i++) tf.matMul(a, b).dispose();
+  let best = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    const t = clock();
+    for (let i = 0; i < inner; i++) tf.matMul(a, b).dispose();
+    best = Math.min(best, clock() - t);
+  }
+  a.dispose(); b.dispose();
+  return flops * inner / (best / 1000) / 1e9;
+}
+
 if (doGemm) {
-  const rows = shapes.map(([form, M, K, N, label]) => ({ form, M, K, N, label, g: { old: [], new: [] }, ratio: [] }));
+  const rows = shapes.map(([form, M, K, N, label]) => ({ form, M, K, N, label, g: { old: [], new: [] }, ratio: [], tf: [] }));
   // Bits: both builds, same inputs, same output.
   for (const r of rows) {
     const outs = builds.map((b) => {
@@ -107,13 +133,15 @@ if (doGemm) {
       const g = {};
       for (const b of order) g[b.name] = time(b, r);
       r.g.old.push(g.old); r.g.new.push(g.new); r.ratio.push(g.new / g.old);
+      if (tf && r.form === 'nn') r.tf.push(timeTf(r));
     }
   }
   console.log(`GEMM GFLOP${wall ? '/s' : ' per CPU second'}${cold ? ' (cold: operands rotate through 8 MiB)' : ''}, median (min-max) of ${rounds} interleaved rounds; ratio = median of per-round new/old`);
   for (const r of rows) {
     const o = stats(r.g.old), n = stats(r.g.new), q = stats(r.ratio);
     console.log(`${r.form} ${`${r.M}x${r.K}x${r.N}`.padEnd(14)} ${r.label.padEnd(17)} old ${r1(o.median).padStart(5)} (${r1(o.min)}-${r1(o.max)})  ` +
-      `new ${r1(n.median).padStart(5)} (${r1(n.min)}-${r1(n.max)})  ratio ${q.median.toFixed(2)}${r.same ? '' : '  BITS DIFFER'}`);
+      `new ${r1(n.median).padStart(5)} (${r1(n.min)}-${r1(n.max)})  ratio ${q.median.toFixed(2)}${r.same ? '' : '  BITS DIFFER'}` +
+      (r.tf.length ? `  tfjs-wasm ${r1(stats(r.tf).median)} (${r1(stats(r.tf).min)}-${r1(stats(r.tf).max)})` : ''));
   }
 }
 

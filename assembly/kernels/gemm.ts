@@ -19,10 +19,10 @@
 //   arena, which this kernel no longer needs.
 //
 // Structure (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", 2008): for each
-// NC-wide column block and KC-deep slice, op(B) is packed into NR-wide panels (k-major, zero padded), then
-// for each MC-tall row block op(A) is packed into MR-tall panels (k-major, zero padded), and an MR x NR
-// register tile (MR * NR / 4 f32x4 accumulators) sweeps the panels. Packing turns every access pattern
-// (plain, transposed) into the same unit-stride stream, so one micro-kernel serves all three forms.
+// NC-wide column block and K slice (equal slices of at most KC), op(B) is packed into NR-wide panels
+// (k-major), then for each MC-tall row block op(A) is packed into MR-tall panels (k-major, zero padded),
+// and an MR x NR register tile (MR * NR / 4 f32x4 accumulators) sweeps the panels. Packing turns every
+// access pattern (plain, transposed) into the same unit-stride stream, so one tile serves all three forms.
 // Small problems pack only what the tile cannot read in place (gemm_small). Edge blocks run in place: a
 // tile of 1-3 rows, and for the last 1-3 columns a column tile (one vector over 4 rows per column).
 import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
