@@ -14,15 +14,17 @@
 //   bit-identity.
 // - `scratch` points to gemm_scratch_bytes(M, K, N) bytes (see shared/abi.ts), 16-byte aligned, owned by
 //   the caller (the planner's scratch block). Nothing is allocated here.
-// - When N is not a multiple of 8, the nn and tn forms may READ up to 7 floats (28 bytes) past the last row
-//   of B; those lanes are discarded. The planner leaves GEMM_READ_SLACK bytes after the arena for this.
+// - Nothing outside A, B, C and the scratch is read or written, at any shape (test/assembly/gemm.spec.ts
+//   places each operand at the end of memory). The planner still leaves GEMM_READ_SLACK bytes after the
+//   arena, which this kernel no longer needs.
 //
 // Structure (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", 2008): for each
-// NC-wide column block and KC-deep slice, op(B) is packed into NR-wide panels (k-major, zero padded), then
-// for each MC-tall row block op(A) is packed into MR-tall panels (k-major, zero padded), and an MR x NR
-// register tile (MR * NR / 4 f32x4 accumulators) sweeps the panels. Packing turns every access pattern
-// (plain, transposed) into the same unit-stride stream, so one micro-kernel serves all three forms.
-// Edge tiles run the same micro-kernel on a staging tile and copy the valid part back.
+// NC-wide column block and K slice (equal slices of at most KC), op(B) is packed into NR-wide panels
+// (k-major), then for each MC-tall row block op(A) is packed into MR-tall panels (k-major, zero padded),
+// and an MR x NR register tile (MR * NR / 4 f32x4 accumulators) sweeps the panels. Packing turns every
+// access pattern (plain, transposed) into the same unit-stride stream, so one tile serves all three forms.
+// Small problems pack only what the tile cannot read in place (gemm_small). Edge blocks run in place: a
+// tile of 1-3 rows, and for the last 1-3 columns a column tile (one vector over 4 rows per column).
 import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
 
 // @ts-ignore: decorator
@@ -49,30 +51,32 @@ import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
 // @ts-ignore: decorator
 @inline const SMALL_MK: i32 = 65536;
 
-/** Bytes of scratch a GEMM of this shape needs: packed B block, packed A block, one staging tile. */
+/** Bytes of scratch a GEMM of this shape needs: packed B block and packed A block (small problems: one A
+ *  panel and, for the nt form, all of B). */
 export function gemm_scratch_bytes(M: i32, K: i32, N: i32): i32 {
-  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) return (K * NR + MR * NR) << 2;
+  if (K <= SMALL_K && N <= SMALL_N && M * K <= SMALL_MK) return (MR * K + K * round_up(N, NR)) << 2;
   const kc = min_i32(K, KC);
   const nc = round_up(min_i32(N, NC), NR);
   const mc = round_up(min_i32(M, MC), MR);
-  return (kc * nc + mc * kc + MR * NR) << 2;
+  return (kc * nc + mc * kc) << 2;
 }
 
 // Four rows r0..r3 (stride `stride` bytes from s) of four consecutive floats each, stored transposed: at
-// dst + t * NR * 4 the four values (r0[t], r1[t], r2[t], r3[t]), for t = 0..3. Pure data movement.
+// dst + t * dstride the four values (r0[t], r1[t], r2[t], r3[t]), for t = 0..3. Pure data movement.
 // @ts-ignore: decorator
-@inline function transpose_store(dst: usize, s: usize, stride: usize): void {
+@inline function transpose_store(dst: usize, dstride: usize, s: usize, stride: usize): void {
   const v0 = v128.load(s), v1 = v128.load(s + stride), v2 = v128.load(s + 2 * stride), v3 = v128.load(s + 3 * stride);
   const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
   const t2 = i32x4.shuffle(v2, v3, 0, 4, 1, 5), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
   v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(dst + (NR << 2), i32x4.shuffle(t0, t2, 2, 3, 6, 7));
-  v128.store(dst + (NR << 3), i32x4.shuffle(t1, t3, 0, 1, 4, 5));
-  v128.store(dst + NR * 12, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+  v128.store(dst + dstride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 // Packs op(B)[pc .. pc+kc, jc .. jc+nc] into NR-wide panels: panel p holds, for each k, NR consecutive
-// columns. Element (k, j) of op(B) lives at b + k * rsb + j * csb (bytes). Columns past nc are zero.
+// columns. Element (k, j) of op(B) lives at b + k * rsb + j * csb (bytes). Columns past nc are left as they
+// are: no tile reads a column past the valid ones (block()).
 function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const w = min_i32(NR, nc - j0);
@@ -91,8 +95,8 @@ function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32):
       let k = 0;
       for (; k + 4 <= kc; k += 4) {
         const s = src + (<usize>k << 2);
-        transpose_store(dst, s, csb);
-        transpose_store(dst + 16, s + (csb << 2), csb);
+        transpose_store(dst, NR << 2, s, csb);
+        transpose_store(dst + 16, NR << 2, s + (csb << 2), csb);
         dst += NR << 4;
       }
       for (; k < kc; k++) {
@@ -108,12 +112,10 @@ function pack_b(dst: usize, b: usize, rsb: usize, csb: usize, kc: i32, nc: i32):
         dst += NR << 2;
       }
     } else {
-      for (let k = 0; k < kc; k++) {
-        const s = src + <usize>k * rsb;
-        let j = 0;
-        for (; j < w; j++) store<f32>(dst + (<usize>j << 2), load<f32>(s + <usize>j * csb));
-        for (; j < NR; j++) store<f32>(dst + (<usize>j << 2), 0);
-        dst += NR << 2;
+      // The last, partial panel: column by column, k inner.
+      for (let j = 0; j < w; j++) {
+        const s = src + <usize>j * csb, d = dst + (<usize>j << 2);
+        for (let k = 0; k < kc; k++) store<f32>(d + <usize>k * (NR << 2), load<f32>(s + <usize>k * rsb));
       }
     }
   }
@@ -131,9 +133,15 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
         v128.store(dst, v128.load(src + <usize>k * csa));
         dst += MR << 2;
       }
-    } else if (h == MR) {
-      for (let k = 0; k < kc; k++) {
-        const s = src + <usize>k * csa;
+    } else if (h == MR && csa == 4) {
+      // Plain rows of A (the nn and nt forms): 4 k at a time through a 4 x 4 register transpose.
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        transpose_store(dst, MR << 2, src + (<usize>k << 2), rsa);
+        dst += MR << 4;
+      }
+      for (; k < kc; k++) {
+        const s = src + (<usize>k << 2);
         store<f32>(dst, load<f32>(s));
         store<f32>(dst, load<f32>(s + rsa), 4);
         store<f32>(dst, load<f32>(s + 2 * rsa), 8);
@@ -152,129 +160,175 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   }
 }
 
-// The register tiles. Element (r, k) of the A panel is at a + o_r + k * aks (row offsets o_0 = 0, a1, a2,
-// a3) and row k of the B panel (8 consecutive columns) at b + k * bks, so the same tile reads packed panels
-// (o_r = 4r, aks = 16, bks = 32)
-// and, on the small-problem path, the operands where they lie. C[0..4, 0..8] (row stride ldc bytes) =
-// (load_c ? C : 0) + A · B over kc steps, k in order.
-// 8 accumulators + 2 B vectors + 1 broadcast + 1 product = 12 of the 16 xmm registers (V8 keeps one).
+// The register tiles. The A panel holds 4 adjacent floats per k (rows 0..3 of op(A) at a, a + 4, a + 8,
+// a + 12; the next k at a + aks): a packed panel (aks = 16) or, for op(A) = Aᵀ, A itself (aks = M floats).
+// Row k of the B panel is at b + k * bks: packed (bks = 32) or B in place. tile() computes C[0..R, 0..4V]
+// (row stride ldc bytes) = (load_c ? C : 0) + A · B over kc >= 1 steps, k in order, reading rows 0..R-1
+// of the panel and columns 0..4V-1 of B only. R (1..4) and V (1, 2) are constants at every call site, so
+// the branches on them fold away: the 4 x 8 instance is the main tile, the others serve edge blocks.
+// 4 x 8: 8 accumulators + 2 B vectors + 4 broadcasts + 1 product = the 15 xmm registers V8 allocates
+// (V8 loads all of a step's operands first). The row offsets are load immediates (wasm adds them without
+// wrapping, so V8 folds them into the address; an i32.add it must compute) and the loop runs on the B
+// pointer alone: 2 adds and a compare per k. Unrolling k by hand does not pay: V8 then hoists the loads of
+// several k steps and spills accumulators; its own unrolling (2 steps) keeps them apart.
 // @ts-ignore: decorator
-@inline function tile_4x8(c: usize, ldc: usize, a: usize, a1: usize, a2: usize, a3: usize, aks: usize,
-                          b: usize, bks: usize, kc: i32, load_c: bool): void {
+@inline function tile(c: usize, ldc: usize, R: i32, V: i32, a: usize, aks: usize, b: usize, bks: usize,
+                      kc: i32, load_c: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   if (load_c) {
-    c00 = v128.load(c); c01 = v128.load(c, 16);
-    c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
-    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
-    c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+    c00 = v128.load(c); if (V > 1) c01 = v128.load(c, 16);
+    if (R > 1) { c10 = v128.load(c + ldc); if (V > 1) c11 = v128.load(c + ldc, 16); }
+    if (R > 2) { c20 = v128.load(c + 2 * ldc); if (V > 1) c21 = v128.load(c + 2 * ldc, 16); }
+    if (R > 3) { c30 = v128.load(c + 3 * ldc); if (V > 1) c31 = v128.load(c + 3 * ldc, 16); }
   }
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let x = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a + a1);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a + a2);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a + a3);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    a += aks;
-    b += bks;
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
-  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
-  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
-}
-
-// The same for C[0..4, 0..4]: edge panels of at most four columns cost half a full tile.
-// @ts-ignore: decorator
-@inline function tile_4x4(c: usize, ldc: usize, a: usize, a1: usize, a2: usize, a3: usize, aks: usize,
-                          b: usize, bks: usize, kc: i32, load_c: bool): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  if (load_c) {
-    c0 = v128.load(c); c1 = v128.load(c + ldc); c2 = v128.load(c + 2 * ldc); c3 = v128.load(c + 3 * ldc);
-  }
-  for (let k = 0; k < kc; k++) {
+  const end = b + <usize>kc * bks;
+  do {
     const b0 = v128.load(b);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + a1), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + a2), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + a3), b0));
+    const b1 = V > 1 ? v128.load(b, 16) : b0;
+    let x = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0)); if (V > 1) c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    if (R > 1) {
+      x = v128.load32_splat(a, 4);
+      c10 = f32x4.add(c10, f32x4.mul(x, b0)); if (V > 1) c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    }
+    if (R > 2) {
+      x = v128.load32_splat(a, 8);
+      c20 = f32x4.add(c20, f32x4.mul(x, b0)); if (V > 1) c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    }
+    if (R > 3) {
+      x = v128.load32_splat(a, 12);
+      c30 = f32x4.add(c30, f32x4.mul(x, b0)); if (V > 1) c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    }
     a += aks;
     b += bks;
-  }
-  v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
+  } while (b < end);
+  v128.store(c, c00); if (V > 1) v128.store(c, c01, 16);
+  if (R > 1) { v128.store(c + ldc, c10); if (V > 1) v128.store(c + ldc, c11, 16); }
+  if (R > 2) { v128.store(c + 2 * ldc, c20); if (V > 1) v128.store(c + 2 * ldc, c21, 16); }
+  if (R > 3) { v128.store(c + 3 * ldc, c30); if (V > 1) v128.store(c + 3 * ldc, c31, 16); }
 }
 
-// One MR x NR block of C at ct (h valid rows, w valid columns), A rows at stride ars. Full blocks run in
-// place. Edge blocks run the same tile on a staging tile and copy the valid part back: rows past h repeat
-// row h - 1 (so A is never read outside its rows) and columns past w are whatever B holds there (zero in
-// packed panels; the next floats of memory in place); every lane is independent, so the valid lanes
-// carry exactly the fold of a full block and the others are discarded.
+// Narrow edge panels (w <= 3 columns) turn the tile around: column j of the block is one vector over the
+// A panel's 4 rows, acc_j += A[0..4, k] * splat(B[k, j]), so w = 2 costs 2 products per k instead of the 4
+// of a 4 x 4 tile. The fold of each element is the same. C is read and written lane by lane, rows 0..h-1
+// only; the panel's rows past h are zero padding (packed) or real rows of Aᵀ (in place, h = 4).
 // @ts-ignore: decorator
-@inline function block(ct: usize, ldc: usize, h: i32, w: i32, a: usize, ars: usize, aks: usize,
-                       b: usize, bks: usize, kc: i32, load_c: bool, stage: usize): void {
-  if (h == MR && w == NR) {
-    tile_4x8(ct, ldc, a, ars, ars << 1, ars * <usize>3, aks, b, bks, kc, load_c);
+@inline function load_col(p: usize, ldc: usize, h: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (h > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + ldc));
+  if (h > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * ldc));
+  if (h > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + 3 * ldc));
+  return v;
+}
+// @ts-ignore: decorator
+@inline function store_col(p: usize, ldc: usize, h: i32, v: v128): void {
+  v128.store32_lane(p, v, 0);
+  if (h > 1) v128.store32_lane(p + ldc, v, 1);
+  if (h > 2) v128.store32_lane(p + 2 * ldc, v, 2);
+  if (h > 3) v128.store32_lane(p + 3 * ldc, v, 3);
+}
+// W (1..3) is a constant at every call site; h is not (it only guards C's lanes).
+// @ts-ignore: decorator
+@inline function tile_cols(c: usize, ldc: usize, h: i32, W: i32, a: usize, aks: usize, b: usize, bks: usize,
+                           kc: i32, load_c: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+  if (load_c) {
+    c0 = load_col(c, ldc, h);
+    if (W > 1) c1 = load_col(c + 4, ldc, h);
+    if (W > 2) c2 = load_col(c + 8, ldc, h);
+  }
+  const end = b + <usize>kc * bks;
+  do {
+    const x = v128.load(a);
+    c0 = f32x4.add(c0, f32x4.mul(x, v128.load32_splat(b)));
+    if (W > 1) c1 = f32x4.add(c1, f32x4.mul(x, v128.load32_splat(b, 4)));
+    if (W > 2) c2 = f32x4.add(c2, f32x4.mul(x, v128.load32_splat(b, 8)));
+    a += aks;
+    b += bks;
+  } while (b < end);
+  store_col(c, ldc, h, c0);
+  if (W > 1) store_col(c + 4, ldc, h, c1);
+  if (W > 2) store_col(c + 8, ldc, h, c2);
+}
+
+// The first 4V columns of a block of R rows (R dispatched to its constant instance).
+// @ts-ignore: decorator
+@inline function tile_rows(c: usize, ldc: usize, h: i32, V: i32, a: usize, aks: usize, b: usize, bks: usize,
+                           kc: i32, load_c: bool): void {
+  if (h == 4) tile(c, ldc, 4, V, a, aks, b, bks, kc, load_c);
+  else if (h == 3) tile(c, ldc, 3, V, a, aks, b, bks, kc, load_c);
+  else if (h == 2) tile(c, ldc, 2, V, a, aks, b, bks, kc, load_c);
+  else tile(c, ldc, 1, V, a, aks, b, bks, kc, load_c);
+}
+
+// One MR x NR block of C at ct (h valid rows, w valid columns), written in place: a tile of h rows for the
+// first 8 or 4 columns, the column tile for the last 1-3. Nothing is read outside the h rows of the A
+// panel and the w columns of B, and every element gets exactly the fold of the contract.
+// @ts-ignore: decorator
+@inline function block(ct: usize, ldc: usize, h: i32, w: i32, a: usize, aks: usize,
+                       b: usize, bks: usize, kc: i32, load_c: bool): void {
+  if (w == NR) {
+    tile_rows(ct, ldc, h, 2, a, aks, b, bks, kc, load_c);
     return;
   }
-  const a1 = h > 1 ? ars : 0, a2 = <usize>(min_i32(2, h - 1)) * ars, a3 = <usize>(h - 1) * ars;
-  if (load_c) {
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++) {
-        store<f32>(stage + (<usize>(i * NR + j) << 2), load<f32>(ct + <usize>i * ldc + (<usize>j << 2)));
-      }
-    }
+  let j = 0;
+  if (w >= 4) {
+    tile_rows(ct, ldc, h, 1, a, aks, b, bks, kc, load_c);
+    j = 4;
   }
-  if (w <= 4) tile_4x4(stage, <usize>(NR << 2), a, a1, a2, a3, aks, b, bks, kc, load_c);
-  else tile_4x8(stage, <usize>(NR << 2), a, a1, a2, a3, aks, b, bks, kc, load_c);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      store<f32>(ct + <usize>i * ldc + (<usize>j << 2), load<f32>(stage + (<usize>(i * NR + j) << 2)));
-    }
-  }
+  const rest = w - j, cj = ct + (<usize>j << 2), bj = b + (<usize>j << 2);
+  if (rest == 1) tile_cols(cj, ldc, h, 1, a, aks, bj, bks, kc, load_c);
+  else if (rest == 2) tile_cols(cj, ldc, h, 2, a, aks, bj, bks, kc, load_c);
+  else if (rest == 3) tile_cols(cj, ldc, h, 3, a, aks, bj, bks, kc, load_c);
 }
 
 // Runs the macro-kernel over one packed A block (mc x kc) and one packed B block (kc x nc).
-function macro(c: usize, ldc: usize, ap: usize, bp: usize, mc: i32, nc: i32, kc: i32,
-               load_c: bool, stage: usize): void {
+function macro(c: usize, ldc: usize, ap: usize, bp: usize, mc: i32, nc: i32, kc: i32, load_c: bool): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const w = min_i32(NR, nc - j0);
     const bpanel = bp + (<usize>(j0 * kc) << 2);
     for (let i0 = 0; i0 < mc; i0 += MR) {
       const apanel = ap + (<usize>(i0 * kc) << 2);
       block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, min_i32(MR, mc - i0), w,
-            apanel, 4, MR << 2, bpanel, NR << 2, kc, load_c, stage);
+            apanel, MR << 2, bpanel, NR << 2, kc, load_c);
     }
   }
 }
 
-// Small problems (the paper net's layers: K and N within one panel block, A within L2) skip packing: the
-// tile reads A and B where they lie (A through its two strides; B as rows of 8 contiguous columns when its
-// columns are contiguous, else B is packed one panel at a time). Edge blocks read A's last row again and,
-// in place, up to 7 floats past the end of a row of B (the planner leaves slack after the arena); see
-// block(). The fold over k is exactly the packed path's.
+// Small problems (the paper net's layers: K and N within one panel block, A within L2) skip most packing.
+// Row block by row block: the tile reads op(A) = Aᵀ where it lies (4 adjacent floats per k), and packs
+// plain A (the nn and nt forms) and a partial last block one 4 x K panel at a time; B is read where it lies
+// when its columns are contiguous, else (the nt form) packed once, whole. The fold over k is exactly the
+// packed path's.
 function gemm_small(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb: usize, csb: usize,
                     M: i32, K: i32, N: i32, load_c: bool, scratch: usize): void {
   const ldc = <usize>N << 2;
-  const bpanel = scratch;                          // one packed B panel: K x NR (transposed B only)
-  const stage = bpanel + (<usize>(K * NR) << 2);
-  const directB = csb == 4;
-  for (let j0 = 0; j0 < N; j0 += NR) {
-    const w = min_i32(NR, N - j0);
-    let bp = b + <usize>j0 * csb, bks = rsb;
-    if (!directB) {
-      pack_b(bpanel, bp, rsb, csb, K, w);
-      bp = bpanel;
-      bks = NR << 2;
+  const apanel = scratch;                           // one packed A panel: MR x K (nn, nt)
+  const bpack = apanel + (<usize>(MR * K) << 2);    // all of op(B), packed: K x round_up(N, NR) (nt)
+  const directA = rsa == 4, directB = csb == 4;
+  if (!directB) pack_b(bpack, b, rsb, csb, K, N);
+  for (let i0 = 0; i0 < M; i0 += MR) {
+    const h = min_i32(MR, M - i0);
+    let ap = a + <usize>i0 * rsa, aks = csa;
+    // A partial block of Aᵀ is packed too: the column tile loads all 4 rows of the panel at once.
+    if (!directA || h < MR) {
+      pack_a(apanel, ap, rsa, csa, h, K);
+      ap = apanel;
+      aks = MR << 2;
     }
-    for (let i0 = 0; i0 < M; i0 += MR) {
-      block(c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, min_i32(MR, M - i0), w, a + <usize>i0 * rsa, rsa, csa,
-            bp, bks, K, load_c, stage);
+    const crow = c + <usize>i0 * ldc;
+    for (let j0 = 0; j0 < N; j0 += NR) {
+      const w = min_i32(NR, N - j0);
+      let bp = b + (<usize>j0 << 2), bks = rsb;
+      if (!directB) {
+        bp = bpack + (<usize>(j0 * K) << 2);
+        bks = NR << 2;
+      }
+      block(crow + (<usize>j0 << 2), ldc, h, w, ap, aks, bp, bks, K, load_c);
     }
   }
 }
@@ -298,17 +352,19 @@ function gemm_strided(c: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb:
   const mcMax = round_up(min_i32(M, MC), MR);
   const bpack = scratch;
   const apack = bpack + (<usize>(kcMax * ncMax) << 2);
-  const stage = apack + (<usize>(mcMax * kcMax) << 2);
+  // K in equal slices of at most KC (784 = 4 x 196, not 3 x 256 + 16: a thin last slice is mostly tile
+  // overhead). C carries each element's running fold from slice to slice, in k order.
+  const slices = (K + KC - 1) / KC, kcStep = (K + slices - 1) / slices;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min_i32(NC, N - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = min_i32(KC, K - pc);
+    for (let pc = 0; pc < K; pc += kcStep) {
+      const kc = min_i32(kcStep, K - pc);
       const load_c = accumulate || pc > 0;
       pack_b(bpack, b + <usize>pc * rsb + <usize>jc * csb, rsb, csb, kc, nc);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min_i32(MC, M - ic);
         pack_a(apack, a + <usize>ic * rsa + <usize>pc * csa, rsa, csa, mc, kc);
-        macro(c + <usize>ic * ldc + (<usize>jc << 2), ldc, apack, bpack, mc, nc, kc, load_c, stage);
+        macro(c + <usize>ic * ldc + (<usize>jc << 2), ldc, apack, bpack, mc, nc, kc, load_c);
       }
     }
   }

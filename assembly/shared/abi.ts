@@ -85,7 +85,7 @@ export const GEMM_NR = 8; //   columns of C per register tile (two f32x4)
 export const GEMM_KC = 256; // depth of a packed panel
 export const GEMM_MC = 64; //  rows of A packed per block (MC x KC in L2)
 export const GEMM_NC = 512; // columns of B packed per block (KC x NC)
-export const GEMM_READ_SLACK = 64; // bytes a GEMM may read past its B operand (kernels/gemm.ts contract)
+export const GEMM_READ_SLACK = 64; // bytes the planner leaves after the arena for reads past a GEMM operand (the kernel now makes none: kernels/gemm.ts contract)
 
 // ---- Work units of the update (docs/workers.md) ----
 // Every parameter tensor is cut into units of at most UPDATE_UNIT elements (from its first element).

@@ -33,6 +33,30 @@ function compare(form: i32, M: i32, K: i32, N: i32, accumulate: i32): i32 {
   return bad;
 }
 
+// The same with one operand (which = 0: A, 1: B) ending exactly at the end of memory, in pages grown for
+// it after everything else is allocated: a read past that operand traps instead of passing unnoticed.
+function compareAtEnd(form: i32, M: i32, K: i32, N: i32, accumulate: i32, which: i32): i32 {
+  const bytesA = <usize>(M * K * 4), bytesB = <usize>(K * N * 4);
+  let a = heap.alloc(bytesA + 16), b = heap.alloc(bytesB + 16);
+  const c1 = heap.alloc(<usize>(M * N * 4 + 16));
+  const c2 = heap.alloc(<usize>(M * N * 4 + 16));
+  const s = heap.alloc(<usize>gemm_scratch_bytes(M, K, N) + 16);
+  const moved = which == 0 ? bytesA : bytesB;
+  memory.grow(<i32>((moved + 0xffff) >> 16) + 1);
+  const top = (<usize>memory.size() << 16) - moved;
+  if (which == 0) a = top; else b = top;
+  fill(a, M * K); fill(b, K * N); fill(c1, M * N);
+  memory.copy(c2, c1, <usize>(M * N * 4));
+  if (form == 0) { gemm_nn_f32(c1, a, b, M, K, N, accumulate, s); gemm_nn_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
+  if (form == 1) { gemm_nt_f32(c1, a, b, M, K, N, accumulate, s); gemm_nt_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
+  if (form == 2) { gemm_tn_f32(c1, a, b, M, K, N, accumulate, s); gemm_tn_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
+  let bad = 0;
+  for (let i = 0; i < M * N; i++) {
+    if (load<u32>(c1 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) bad++;
+  }
+  return bad;
+}
+
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];
 
 describe("gemm equals its scalar twin bit for bit", () => {
@@ -42,6 +66,43 @@ describe("gemm equals its scalar twin bit for bit", () => {
         for (let acc = 0; acc < 2; acc++) {
           expect(compare(form, SIZES[mi], SIZES[ki], SIZES[ni], acc)).toBe(0);
         }
+      }
+    }
+  });
+  it("at every edge block: h = 1..4 rows (M to 9) by w = 1..8 columns (N to 16), the column tile included", () => {
+    const KS: i32[] = [1, 2, 7, 50];
+    for (let form = 0; form < 3; form++) {
+      for (let M = 1; M <= 9; M++) for (let N = 1; N <= 16; N++) for (let ki = 0; ki < KS.length; ki++) {
+        for (let acc = 0; acc < 2; acc++) {
+          expect(compare(form, M, KS[ki], N, acc)).toBe(0);
+        }
+      }
+    }
+  });
+  it("at the paper net's shapes (shards of 24 and 28 rows, whole batches of 100)", () => {
+    for (let form = 0; form < 3; form++) {
+      for (let acc = 0; acc < 2; acc++) {
+        expect(compare(form, 28, 784, 50, acc)).toBe(0);
+        expect(compare(form, 24, 50, 50, acc)).toBe(0);
+        expect(compare(form, 28, 50, 10, acc)).toBe(0);
+        expect(compare(form, 50, 28, 50, acc)).toBe(0);
+        expect(compare(form, 784, 24, 50, acc)).toBe(0);
+        expect(compare(form, 28, 10, 50, acc)).toBe(0);
+        expect(compare(form, 100, 50, 50, acc)).toBe(0);
+      }
+    }
+  });
+  it("reads nothing past the end of A or of B (each placed at the end of memory)", () => {
+    const MS: i32[] = [1, 2, 3, 5, 6, 7, 50], NS: i32[] = [1, 2, 3, 5, 6, 7, 10, 50];
+    for (let form = 0; form < 3; form++) {
+      for (let mi = 0; mi < MS.length; mi++) for (let ni = 0; ni < NS.length; ni++) {
+        for (let which = 0; which < 2; which++) {
+          expect(compareAtEnd(form, MS[mi], 9, NS[ni], 1, which)).toBe(0);
+        }
+      }
+      for (let which = 0; which < 2; which++) {
+        expect(compareAtEnd(form, 70, 300, 30, 0, which)).toBe(0);   // the blocked path, edges in M and N
+        expect(compareAtEnd(form, 9, 520, 530, 1, which)).toBe(0);
       }
     }
   });
