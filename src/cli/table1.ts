@@ -9,14 +9,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadData, type LoadedData } from './data.js';
+import { loadData, type LoadedData } from '../data/load.js';
 import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../runs/config.js';
 import { runTraining, type EpochRecord, type RunSummary } from '../runs/train.js';
-import { configId } from './ids.js';
+import { configId } from '../sweeps/ids.js';
 import { exitCodeOf, interruptible } from './signals.js';
 
 /** One row of the paper's Table 1: its setting and the paper's best / average test accuracy (%). */

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { loadData } from './data.js';
+import { loadData } from '../data/load.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
 import { int, num } from './options.js';
 import { writePlot } from './plots.js';
