@@ -89,8 +89,11 @@ async function connect(client: Redis, shown: string, ms: number, lastError: () =
   client.disconnect();
   if (signal?.aborted) throw new Error(`stopped while connecting to Redis at ${shown}`);
   const why = lastError();
-  throw new Error(`cannot reach Redis at ${shown} within ${Math.round(ms / 1000)} s${why ? ` (${why})` : ''}: is redis-server running there, ` +
-    `and do the URL${/NOAUTH|WRONGPASS|AUTH/i.test(why) ? ', GRADNOISE_REDIS_USERNAME and GRADNOISE_REDIS_PASSWORD' : ''} name it? (docs/sweeps.md)`);
+  const hint = /NOAUTH|WRONGPASS|NOPERM/.test(why) ? 'the server refused the credentials: check GRADNOISE_REDIS_USERNAME and GRADNOISE_REDIS_PASSWORD (or the URL\'s)'
+    : /CERT|SELF_SIGNED|VERIFY|TLS|SSL/.test(why) ? 'its TLS certificate could not be verified: --tls-ca names the CA that signed it (and the URL\'s host must be in it)'
+    : why === 'ECONNRESET' && shown.startsWith('redis://') ? 'the server closed the connection: is it a TLS port (rediss://)?'
+    : 'is redis-server running there, and does the URL name it?';
+  throw new Error(`cannot reach Redis at ${shown} within ${Math.round(ms / 1000)} s${why ? ` (${why})` : ''}: ${hint} (docs/sweeps.md)`);
 }
 
 export interface QueueSubmitOptions {
@@ -118,8 +121,9 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
   const pending = new Map(jobs.map((j) => [j.id, j]));
   const failed: { id: string; message: string }[] = [];
   let stored = 0;
-  let wake: (() => void) | null = null;
-  const poke = () => { wake?.(); };
+  // An event while a check runs is not lost: the next wait returns at once.
+  let wake: (() => void) | null = null, dirty = false;
+  const poke = () => { dirty = true; wake?.(); };
   const conn = watchConnection(client, shown, log,
     'waiting for it to come back: the sweep goes on when it does (the results so far are kept; Ctrl-C stops waiting, and the same command resumes)', poke);
   let queue: Queue | null = null, events: QueueEvents | null = null;
@@ -162,9 +166,11 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
 
     // Every pending job's state: collect the finished, resubmit what Redis lost, retry what failed in an
     // earlier submission, and give up (for this run) on what failed in this one.
-    const reconcile = async (): Promise<void> => {
+    const reconcile = async (): Promise<{ added: number; collected: number }> => {
+      dirty = false;
       const ids = [...pending.keys()];
       const missing: string[] = [];
+      const before = stored;
       for (let i = 0; i < ids.length; i += 200) {
         const chunk = ids.slice(i, i + 200);
         const states = await Promise.all(chunk.map((id) => q.getJobState(id)));
@@ -194,14 +200,17 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
         }
       }
       first = false;
+      return { added: missing.length, collected: stored - before };
     };
 
-    const submitted = jobs.length;
-    await reconcile();
-    log(`submitted ${submitted} job${submitted === 1 ? '' : 's'} to queue "${o.queueName}" at ${shown}; waiting for the workers (gradnoise worker --queue ...)`);
+    const { added, collected } = await reconcile();
+    const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+    log(`queued ${n(added, 'run')} on "${o.queueName}" at ${shown}` +
+      `${jobs.length > added ? ` (the queue already held ${jobs.length - added}${collected ? `, ${collected} of them finished and collected` : ''})` : ''}` +
+      `${pending.size ? '; waiting for the workers (gradnoise worker --queue ...)' : ''}`);
     while (pending.size > 0 && !o.signal.aborted) {
       // Events wake us at once; a full check runs at least every few seconds (more jobs, less often).
-      await sleep(Math.max(1000, 2 * pending.size), o.signal, (w) => { wake = w; });
+      if (!dirty || client.status !== 'ready') await sleep(Math.max(1000, 2 * pending.size), o.signal, (w) => { wake = w; });
       wake = null;
       if (o.signal.aborted) break;
       if (client.status !== 'ready') continue; // the watcher has said it; reconcile when it is back

@@ -64,7 +64,7 @@ export function sweepReport(name: string, thresholds: readonly number[], plan: r
   const of = new Set(all.map((r) => r.accuracyOf ?? 'test'));
   return {
     name, thresholds, planned: rows.reduce((n, r) => n + r.planned, 0), finished: rows.reduce((n, r) => n + r.finished, 0),
-    diverged: rows.reduce((n, r) => n + r.diverged, 0), accuracyOf: of.size === 1 ? [...of][0]! : 'test (train where there is no test split)', rows,
+    diverged: rows.reduce((n, r) => n + r.diverged, 0), accuracyOf: of.size === 0 ? 'test' : of.size === 1 ? [...of][0]! : 'test (train where there is no test split)', rows,
   };
 }
 
