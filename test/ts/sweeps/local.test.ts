@@ -2,11 +2,13 @@
 // a YAML spec over 2 processes, interrupted and resumed to the results of an uninterrupted sweep, a
 // finished sweep that runs nothing, the report's files and counts against the records, a child killed
 // mid-run that is run again, replay of a record with `gradnoise train --config`, data files found beside
-// the spec and refused when their bytes differ, and spec errors that name their place.
+// the spec and refused when their bytes differ, checkpoints kept, `reproduce table1` resuming an OUT of the
+// first version, and spec errors that name their place.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { planTable1 } from '../../../src/cli/table1.js';
 import { BIN, cli, readRecord, records, run, stopAll, tmp, waitFor } from './helpers.js';
 
 afterAll(stopAll);
@@ -128,6 +130,43 @@ describe('gradnoise sweep (local processes)', () => {
     const bad = await run(['train', '--config', join(d, 'out', 'runs', `${rec.id}.json`), '--data-dir', other]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/gradnoise: error: data file trainX .*other\/data\/x\.csv: its SHA-256 is [0-9a-f]{16}\.\.\., but the job was planned on [0-9a-f]{16}\.\.\. /);
+  });
+
+  it('reproduce table1 resumes an OUT written before the engine (records with row, noise and lr, no job)', async () => {
+    const out = join(dir, 'table1-old');
+    const o = { runs: 1, epochs: 1, lr: [0.1], rows: ['5'], batchSize: 100, dropout: 0.5, seed: 1, shards: 4, trainLimit: 500, testLimit: 100 };
+    const [plain] = planTable1(o).filter((j) => j.point.noise === false);
+    // The record format of the first `reproduce table1` (src/cli/table1.ts before the sweep engine).
+    const old = {
+      id: plain!.id, row: '5', noise: false, lr: 0.1, seed: 1, config: plain!.config, data: { trainLimit: 500, testLimit: 100 },
+      epochs: [{ epoch: 0, complete: true, trainLoss: 1, trainAccuracy: 0.5, testLoss: 1, testAccuracy: 0.5, examples: 500, examplesPerSecond: 1 }],
+      summary: { steps: 5, epochs: 1, testAccuracy: 0.5, weightsSha256: '0'.repeat(64), diverged: null }, accuracy: 0.5,
+    };
+    mkdirSync(join(out, 'runs'), { recursive: true });
+    writeFileSync(join(out, 'runs', `${plain!.id}.json`), JSON.stringify(old));
+    const r = await run(['reproduce', 'table1', '--rows', '5', '--runs', '1', '--lr', '0.1', '--epochs', '1', '--train-limit', '500', '--test-limit', '100', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Table 1: 2 runs .*; 1 already finished in /);
+    const table = JSON.parse(readFileSync(join(out, 'table1.json'), 'utf8'));
+    expect(table.runs).toBe(2);
+    expect(table.rows[0].noNoise).toEqual({ n: 1, best: 50, avg: 50, diverged: 0 }); // the old record, counted as it was
+    expect(JSON.parse(readFileSync(join(out, 'runs', `${plain!.id}.json`), 'utf8'))).toEqual(old); // and kept
+  });
+
+  it('checkpoint: true keeps every run\'s final checkpoint beside its record', async () => {
+    const d = join(dir, 'ck');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'ck.yaml'), 'base: { depth: 1, width: 8, steps: 10 }\nseeds: 2\ndata: { trainLimit: 200, testLimit: 50 }\ncheckpoint: true\n');
+    const r = await run(['sweep', join(d, 'ck.yaml'), '--out', join(d, 'out'), '--jobs', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const { loadModel } = await import('../../../src/index.js');
+    for (const f of records(join(d, 'out'))) {
+      const rec = readRecord(join(d, 'out'), f);
+      expect(rec.checkpointFile).toBe(`checkpoints/${rec.id}.safetensors`);
+      const m = await loadModel(join(d, 'out', rec.checkpointFile), { workers: 0 });
+      expect(m.step).toBe(10);
+      await m.dispose();
+    }
   });
 
   it.each([

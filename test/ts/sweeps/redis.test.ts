@@ -3,12 +3,13 @@
 // every run completes exactly once (the workers' completion lines), every stored result has the weights
 // hash of a local replay (the same spec on the local pool, and `gradnoise train --config` of a record),
 // and a second submission, into the same OUT or a fresh one, runs nothing new. Then Redis is killed
-// mid-sweep: the submitter says so clearly and waits, and when a fresh Redis is back the sweep completes.
+// mid-sweep: the submitter says so clearly and waits, and when a fresh Redis is back the sweep completes,
+// its runs' checkpoints carried back through Redis.
 //
 // Needs /usr/bin/redis-server (apt-get install redis-server; .ci/run does). Without it these tests are
 // skipped with a warning, unless GRADNOISE_REDIS_TESTS=required (set by .ci/run), which makes a missing
 // server a failure.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, freePort, readRecord, records, RedisServer, REDIS_SERVER, run, stopAll, tmp, waitFor, type Proc } from './helpers.js';
@@ -112,7 +113,7 @@ describe.skipIf(!found)('sweeps over BullMQ on a real Redis', () => {
   it('Redis killed mid-sweep: a clear error, the sweep waits, and completes when Redis is back (empty)', async () => {
     const specB = spec(dir, 'outage', {
       base: { depth: 2, width: 12, steps: 120, batchSize: 50 }, grid: { lr: [0.1, 0.05] }, seeds: [101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112],
-      data: { trainLimit: 500, testLimit: 100 },
+      data: { trainLimit: 500, testLimit: 100 }, checkpoint: true,
     });
     const out = join(dir, 'outage');
     const sub = cli(['sweep', specB, '--out', out, '--queue', redis.url, '--json']);
@@ -135,6 +136,12 @@ describe.skipIf(!found)('sweeps over BullMQ on a real Redis', () => {
     const loc = await run(['sweep', specB, '--out', local, '--jobs', '2']);
     expect(loc.code, loc.stderr).toBe(0);
     expect(hashes(out)).toEqual(hashes(local));
+    // The final checkpoints came back through Redis (base64 in the result), byte for byte the local ones.
+    for (const f of records(out)) {
+      const ck = readRecord(out, f).checkpointFile;
+      expect(ck).toMatch(/^checkpoints\/[0-9a-f]{16}\.safetensors$/);
+      expect(readFileSync(join(out, ck)).equals(readFileSync(join(local, ck)))).toBe(true);
+    }
   });
 
   it('a worker stopped by SIGTERM finishes its run and exits; a sweep without a reachable Redis says so', async () => {
