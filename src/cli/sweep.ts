@@ -147,9 +147,8 @@ export async function writeReport(spec: Pick<SweepSpec, 'name' | 'thresholds'>, 
   return { report, md, files };
 }
 
-interface SweepFlags extends EngineFlags {
-  out: string;
-}
+/** The sweep's own flags: --out defaults to runs/<spec name>, known only once the spec is read. */
+type SweepFlags = Omit<EngineFlags, 'out'> & { out?: string };
 
 export function sweepCommand(): Command {
   const cmd = new Command('sweep')
