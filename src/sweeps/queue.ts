@@ -148,20 +148,23 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
     const retried = new Set<string>();
     let first = true;
 
-    const collect = async (id: string): Promise<void> => {
+    /** Stores a completed job's result; false when Redis no longer holds the job (it went away in between). */
+    const collect = async (id: string): Promise<boolean> => {
       const job = await q.getJob(id);
-      const r = job?.returnvalue as QueueResult | null | undefined;
+      if (!job) return false;
+      const r = job.returnvalue as QueueResult | null | undefined;
       if (!r || typeof r !== 'object' || !r.record || r.record.id !== id) {
         const message = `its result in Redis is not a gradnoise record (${JSON.stringify(r)?.slice(0, 80)})`;
         failed.push({ id, message });
         o.events?.onFailed?.(id, message);
         pending.delete(id);
-        return;
+        return true;
       }
       const checkpoint = r.checkpoint ? new Uint8Array(Buffer.from(r.checkpoint, 'base64')) : null;
       if (o.store.write({ record: r.record, checkpoint })) stored++;
       pending.delete(id);
       o.events?.onStored?.(r.record);
+      return true;
     };
 
     // Every pending job's state: collect the finished, resubmit what Redis lost, retry what failed in an
@@ -176,7 +179,8 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
         const states = await Promise.all(chunk.map((id) => q.getJobState(id)));
         await Promise.all(chunk.map(async (id, k) => {
           const state = states[k];
-          if (state === 'completed') return collect(id);
+          // A state read from a Redis that then restarted empty: the job is gone, submit it again.
+          if (state === 'completed') return void (!(await collect(id)) && missing.push(id));
           if (state === 'unknown') return void missing.push(id);
           if (state !== 'failed') return;
           const job = await q.getJob(id);
