@@ -80,10 +80,12 @@ describe.skipIf(!found)('sweeps over BullMQ on a real Redis', () => {
     const done = completions();
     expect(done).toHaveLength(54);
     expect(new Set(done).size).toBe(54);
-    // The killed worker never completed its run; another worker ran it again (its second start).
+    // The killed worker never completed its run; another worker ran it again (its second start, or a later
+    // one if a loaded machine let another lock lapse too), and it was completed once (above).
     expect(lines(workers[0]!.out(), COMPLETED)).not.toContain(killed);
     const again = workers.slice(1).flatMap((w) => [...w.out().matchAll(STARTED)]).filter((m) => m[1] === killed);
-    expect(again.map((m) => Number(m[2]))).toEqual([2]);
+    expect(again.length).toBeGreaterThanOrEqual(1);
+    expect(Math.min(...again.map((m) => Number(m[2])))).toBe(2);
 
     // A local replay of the whole spec gives every run's weights, bit for bit, and the same report.
     const local = join(dir, 'local');
