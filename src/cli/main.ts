@@ -1,8 +1,11 @@
-// The `gradnoise` command line: `gradnoise train` (one run) and `gradnoise reproduce table1` (the paper's
-// MNIST experiment). Arguments are parsed by commander; every bad flag or value is an error naming it and
-// what is allowed, with a non-zero exit. Library errors print as one line.
+// The `gradnoise` command line: `gradnoise train` (one run), `gradnoise sweep` (seeded restarts from a
+// spec, locally or over BullMQ on Redis), `gradnoise worker` (runs a queue's sweep jobs) and `gradnoise
+// reproduce table1` (the paper's MNIST experiment, a built-in sweep). Arguments are parsed by commander;
+// every bad flag or value is an error naming it and what is allowed, with a non-zero exit. Library errors
+// print as one line.
 import { Command, CommanderError } from 'commander';
-import { invocation, reproduceCommand } from './table1.js';
+import { sweepCommand, workerCommand } from './sweep.js';
+import { reproduceCommand } from './table1.js';
 import { trainCommand } from './train.js';
 
 export function program(): Command {
@@ -12,15 +15,15 @@ export function program(): Command {
     .showSuggestionAfterError(true)
     .exitOverride();
   p.addCommand(trainCommand().exitOverride().showSuggestionAfterError(true));
+  p.addCommand(sweepCommand().exitOverride().showSuggestionAfterError(true));
+  p.addCommand(workerCommand().exitOverride().showSuggestionAfterError(true));
   p.addCommand(reproduceCommand());
   p.addHelpText('after', '\nRun `gradnoise <command> --help` for the options of a command.');
   return p;
 }
 
-/** Runs the command line `argv` (without node and the script); `script` is what --jobs children run. */
-export async function main(argv: string[], script = process.argv[1] ?? ''): Promise<number> {
-  invocation.script = script;
-  invocation.args = argv;
+/** Runs the command line `argv` (without node and the script). */
+export async function main(argv: string[]): Promise<number> {
   const p = program();
   try {
     if (argv.length === 0) {

@@ -56,3 +56,41 @@ export async function renderPanels(title: string, panels: readonly Panel[], colo
 export async function writePlot(path: string, title: string, panels: readonly Panel[], colorTitle?: string, dashTitle?: string): Promise<void> {
   writeFileAtomic(path, await renderPanels(title, panels, colorTitle, dashTitle));
 }
+
+/** One bar of a grouped bar chart: its category on the x axis, its group (colour) and its height. */
+export interface Bar {
+  readonly category: string;
+  readonly group: string;
+  readonly value: number;
+}
+
+/** A grouped bar chart (bars of each group side by side in each category); returns the SVG text. */
+export async function renderBars(title: string, bars: readonly Bar[], xTitle: string, yTitle: string, groupTitle: string, yMax?: number): Promise<string> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const categories = [...new Set(bars.map((b) => b.category))];
+  const groups = [...new Set(bars.map((b) => b.group))];
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, anchor: 'start' },
+    config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: '#ddd' }, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
+    width: Math.max(240, categories.length * Math.max(40, groups.length * 14)),
+    height: 220,
+    data: { values: bars },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'category', type: 'nominal', title: xTitle, sort: categories, axis: { labelAngle: 0 } },
+      xOffset: { field: 'group', type: 'nominal', sort: groups },
+      y: { field: 'value', type: 'quantitative', title: yTitle, axis: { tickMinStep: 1 }, ...(yMax !== undefined ? { scale: { domain: [0, yMax] } } : {}) },
+      color: { field: 'group', type: 'nominal', title: groupTitle, sort: groups },
+    },
+  };
+  const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+export async function writeBars(path: string, title: string, bars: readonly Bar[], xTitle: string, yTitle: string, groupTitle: string, yMax?: number): Promise<void> {
+  writeFileAtomic(path, await renderBars(title, bars, xTitle, yTitle, groupTitle, yMax));
+}

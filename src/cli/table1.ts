@@ -1,23 +1,26 @@
-// `gradnoise reproduce table1`: the paper's MNIST experiment (Neelakantan et al. 2015, Table 1). Every run is one
-// (row, noise on/off, learning rate, seed) of the 20 x 50 ReLU net trained with plain SGD; each finished
-// run is written atomically to OUT/runs/<id>.json, where the id hashes everything that decides its bits, so
-// an interrupted sweep resumes without redoing finished runs and a finished sweep runs nothing new. The
-// report gives, per row, the best and the average final test accuracy over all runs (both learning rates,
-// every seed: the paper's 40 runs per setting at --runs 20), beside the paper's numbers, as a table
-// (stdout, OUT/table1.md, OUT/table1.json) and as plots (OUT/plots/*.svg).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// `gradnoise reproduce table1`: the paper's MNIST experiment (Neelakantan et al. 2015, Table 1) as a sweep
+// spec (table1Spec(): one grid over the rows, noise on/off and the learning rates, the seeds per point),
+// run by the same engine as `gradnoise sweep` (src/sweeps/): on --jobs local processes or, with --queue,
+// on `gradnoise worker`s anywhere. Every run is one (row, noise, lr, seed) of the 20 x 50 ReLU net trained
+// with plain SGD; each finished run is written atomically to OUT/runs/<id>.json, where the id hashes
+// everything that decides its bits (the same ids as before the engine existed, so an OUT directory of an
+// earlier version resumes), so an interrupted sweep resumes without redoing finished runs and a finished
+// sweep runs nothing new. The report gives, per row, the best and the average final test accuracy over
+// all runs (both learning rates, every seed: the paper's 40 runs per setting at --runs 20), beside the
+// paper's numbers, as a table (stdout, OUT/table1.md, OUT/table1.json) and as plots (OUT/plots/*.svg),
+// and the engine's restart report (OUT/report.md, report.json, plots/report.svg).
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadData, type LoadedData } from './data.js';
 import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
-import { Progress, progressMode } from './progress.js';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../runs/config.js';
-import { runTraining, type EpochRecord, type RunSummary } from '../runs/train.js';
-import { configId } from './ids.js';
-import { exitCodeOf, interruptible } from './signals.js';
+import { checkBatchSizes, endpointOf, engineOptions, executeSweep, writeReport, type EngineFlags } from './sweep.js';
+import type { TrainConfig } from '../runs/config.js';
+import type { EpochRecord, RunSummary } from '../runs/train.js';
+import { describeData } from '../sweeps/data.js';
+import { planSweep, type SweepJob } from '../sweeps/plan.js';
+import { specToJson, validateSpec, type SweepSpec } from '../sweeps/spec.js';
+import { ResultStore } from '../sweeps/store.js';
 
 /** One row of the paper's Table 1: its setting and the paper's best / average test accuracy (%). */
 export interface Table1Row {
@@ -53,127 +56,48 @@ export interface SweepOptions {
   readonly testLimit?: number;
 }
 
-/** What names a run: its setting, its config and its id (the hash of both, which names its result file). */
-export interface RunKey {
+/** A finished run as the table counts it: its setting (from the plan) and its record's figures. */
+export interface RunRecord {
   readonly id: string;
   readonly row: string;
   readonly noise: boolean;
   readonly lr: number;
   readonly seed: number;
-  readonly config: TrainConfig;
-}
-
-/** One planned run, `index` in the sweep's order. */
-export interface PlannedRun extends RunKey {
-  readonly index: number;
-}
-
-/** A finished run as stored in OUT/runs/<id>.json. */
-export interface RunRecord extends RunKey {
-  readonly data: { readonly trainLimit: number | null; readonly testLimit: number | null };
   readonly epochs: readonly EpochRecord[];
   readonly summary: RunSummary;
   /** The test accuracy the table counts: the final one, or for a diverged run that of a NaN network. */
   readonly accuracy: number;
 }
 
-/** Every run of the sweep, seeds outermost (so a partial sweep covers every row evenly). */
-export function planSweep(o: SweepOptions): PlannedRun[] {
+/**
+ * Table 1 as a sweep spec: rows are bundles of (init, clip, dropout), crossed with the learning rates and
+ * noise on/off (row 1b, dropout, only without noise, as in the paper), `runs` seeds from `seed`. The
+ * experiment label and the complete configs give the run ids of the first `reproduce table1`.
+ */
+export function table1Spec(o: SweepOptions): SweepSpec {
   const rows = o.rows.map((id) => TABLE1.find((r) => r.id === id)!);
-  const out: PlannedRun[] = [];
-  for (let k = 0; k < o.runs; k++) {
-    const seed = o.seed + k;
-    for (const lr of o.lr) {
-      for (const row of rows) {
-        for (const noise of row.noise) {
-          const config: TrainConfig = {
-            ...DEFAULT_TRAIN_CONFIG, depth: 20, width: 50, activation: 'relu', init: row.init, dropout: row.dropout ? o.dropout : 0,
-            optimizer: 'sgd', lr, momentum: 0, clip: row.clip, noise, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
-            batchSize: o.batchSize, epochs: o.epochs, steps: null, seed, shards: o.shards,
-          };
-          const data = { trainLimit: o.trainLimit ?? null, testLimit: o.testLimit ?? null };
-          out.push({ index: out.length, id: configId({ config, data, experiment: 'table1' }), row: row.id, noise, lr, seed, config });
-        }
-      }
-    }
-  }
-  return out;
+  const bundle = (r: Table1Row) => ({ init: r.init, clip: r.clip, dropout: r.dropout ? o.dropout : 0 });
+  const block = (rs: Table1Row[], noise: boolean[]) => ({ lr: [...o.lr], row: Object.fromEntries(rs.map((r) => [r.id, bundle(r)])), noise });
+  const both = rows.filter((r) => r.noise.length === 2), plain = rows.filter((r) => r.noise.length === 1);
+  return validateSpec({
+    name: 'table1', experiment: 'table1',
+    base: {
+      depth: 20, width: 50, activation: 'relu', optimizer: 'sgd', momentum: 0, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
+      batchSize: o.batchSize, epochs: o.epochs, steps: null, shards: o.shards, seed: o.seed,
+    },
+    grid: [...(both.length ? [block(both, [false, true])] : []), ...(plain.length ? [block(plain, [false])] : [])],
+    seeds: o.runs,
+    data: { ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}), ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}) },
+  });
 }
 
-function readRecord(dir: string, id: string): RunRecord | null {
-  const path = join(dir, 'runs', `${id}.json`);
-  if (!existsSync(path)) return null;
-  try {
-    const r = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-    return r.id === id ? r : null;
-  } catch {
-    return null; // a damaged record (it cannot be half-written: writes are atomic) is run again
-  }
+/** Every run of Table 1 (seeds outermost, so a partial sweep covers every row evenly), as sweep jobs. */
+export function planTable1(o: SweepOptions): SweepJob[] {
+  const spec = table1Spec(o);
+  return planSweep(spec, describeData(spec.data, '.'));
 }
 
-/** Runs the planned runs this process owns (part k of n) that have no record yet. */
-async function runPart(plan: readonly PlannedRun[], o: SweepOptions, dir: string, workers: number, part: [number, number],
-                       data: LoadedData, progress: Progress | null, signal: AbortSignal): Promise<void> {
-  const mine = plan.filter((p) => p.index % part[1] === part[0] - 1);
-  // A NaN network predicts class 0 for every example (argmax of NaN logits): what the paper's diverged runs scored.
-  let zeros = 0;
-  for (let i = 0; i < data.test!.count; i++) if (data.test!.y[i] === 0) zeros++;
-  const nanAccuracy = zeros / data.test!.count;
-  let done = plan.filter((p) => readRecord(dir, p.id)).length;
-  for (const p of mine) {
-    if (signal.aborted) return;
-    if (readRecord(dir, p.id)) continue;
-    const name = `row ${p.row}${p.noise ? ' + noise' : ''}, lr ${p.lr}, seed ${p.seed}`;
-    const r = await runTraining(p.config, data, {
-      workers, signal, keepSteps: false, diverge: 'record',
-      hooks: { onStep: (s, total) => progress?.update(done, { run: name, step: `step ${s.step}/${total}`, loss: `loss ${s.loss.toFixed(3)}` }) },
-    });
-    if (r.summary.aborted) return; // an interrupted run is not recorded: a resumed sweep runs it again
-    const record: RunRecord = {
-      id: p.id, row: p.row, noise: p.noise, lr: p.lr, seed: p.seed, config: p.config,
-      data: { trainLimit: o.trainLimit ?? null, testLimit: o.testLimit ?? null }, epochs: r.epochs, summary: r.summary,
-      accuracy: r.summary.diverged ? nanAccuracy : r.summary.testAccuracy!,
-    };
-    writeFileAtomic(join(dir, 'runs', `${p.id}.json`), `${JSON.stringify(record)}\n`);
-    done++;
-    progress?.update(done, { run: name, acc: `${(100 * record.accuracy).toFixed(2)}%` });
-  }
-}
-
-/** The command's own arguments and script, for --jobs children (set by main()). */
-export const invocation = { script: process.argv[1] ?? '', args: process.argv.slice(2) };
-
-/** Runs part k of n in child processes (--jobs): the parent only watches the result files. */
-async function runChildren(plan: readonly PlannedRun[], dir: string, jobs: number, progress: Progress | null, signal: AbortSignal): Promise<void> {
-  const args = invocation.args.filter((a, i, all) => !(a === '--jobs' || all[i - 1] === '--jobs' || a.startsWith('--jobs=')));
-  const children: ChildProcess[] = [];
-  const exits = Array.from({ length: jobs }, (_, k) => new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    const c = spawn(process.execPath, [...process.execArgv, invocation.script, ...args, '--part', `${k + 1}/${jobs}`, '--quiet'],
-      { stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push(c);
-    c.on('error', (error) => resolve({ code: null, signal: null, error }));
-    c.on('exit', (code, sig) => resolve({ code, signal: sig }));
-  }));
-  const stop = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGINT'); };
-  signal.addEventListener('abort', stop);
-  const timer = setInterval(() => {
-    const done = plan.filter((p) => existsSync(join(dir, 'runs', `${p.id}.json`))).length;
-    progress?.update(done, { jobs: `${jobs} processes` });
-  }, 1000);
-  try {
-    const results = await Promise.all(exits);
-    // A child that stopped because we asked (Ctrl-C) is fine; anything else (a crash, the OOM killer's
-    // SIGKILL, a failed spawn) fails the sweep, keeping the finished runs.
-    const bad = results.find((r) => !(r.code === 0 || (signal.aborted && (r.code === 130 || r.code === 143 || r.signal !== null))));
-    if (bad) {
-      const why = bad.error ? `could not start: ${bad.error.message}` : bad.signal ? `was killed by ${bad.signal}` : `exited with code ${bad.code}`;
-      throw new Error(`a sweep process ${why}; finished runs are kept, run the same command again to resume`);
-    }
-  } finally {
-    clearInterval(timer);
-    signal.removeEventListener('abort', stop);
-  }
-}
+const rowOf = (j: SweepJob) => ({ row: j.point.row as string, noise: j.point.noise as boolean, lr: j.point.lr as number });
 
 interface Cell { n: number; best: number; avg: number; diverged: number }
 
@@ -194,10 +118,15 @@ export interface Table1Report {
   readonly planned: number;
 }
 
-export function report(plan: readonly PlannedRun[], dir: string): { table: Table1Report; records: RunRecord[] } {
-  const records = plan.map((p) => readRecord(dir, p.id)).filter((r): r is RunRecord => r !== null);
-  const rowIds = [...new Set(plan.map((p) => p.row))];
-  const lrs = [...new Set(plan.map((p) => p.lr))];
+export function report(plan: readonly SweepJob[], store: ResultStore): { table: Table1Report; records: RunRecord[] } {
+  const records: RunRecord[] = [];
+  for (const j of plan) {
+    // Records of earlier versions have the same figures under the same id; the setting comes from the plan.
+    const r = store.read(j.id);
+    if (r) records.push({ id: j.id, ...rowOf(j), seed: j.seed, epochs: r.epochs, summary: r.summary, accuracy: r.accuracy });
+  }
+  const rowIds = [...new Set(plan.map((p) => rowOf(p).row))].sort((a, b) => TABLE1.findIndex((r) => r.id === a) - TABLE1.findIndex((r) => r.id === b));
+  const lrs = [...new Set(plan.map((p) => rowOf(p).lr))];
   const rows = rowIds.map((id) => {
     const def = TABLE1.find((r) => r.id === id)!;
     const of = (noise: boolean, lr?: number) => cell(records.filter((r) => r.row === id && r.noise === noise && (lr === undefined || r.lr === lr)));
@@ -265,17 +194,16 @@ async function writePlots(t: Table1Report, records: readonly RunRecord[], dir: s
   return written;
 }
 
-interface Table1Flags {
+interface Table1Flags extends EngineFlags {
   runs: number; epochs: number; lr: number[]; rows: string[]; batchSize: number; dropout: number; seed: number; shards: number;
-  workers: number; jobs: number; part?: string; out: string; trainLimit?: number; testLimit?: number; json?: boolean; quiet?: boolean;
+  part?: string; trainLimit?: number; testLimit?: number;
 }
 
-function parsePart(v: string | undefined, jobs: number): [number, number] {
+function parsePart(v: string | undefined): [number, number] {
   if (v === undefined) return [1, 1];
   const m = /^(\d+)\/(\d+)$/.exec(v);
   const k = Number(m?.[1]), n = Number(m?.[2]);
   if (!m || n < 1 || k < 1 || k > n) throw new Error(`--part is "${v}" (need k/n with 1 <= k <= n, for example 1/2)`);
-  if (jobs > 1) throw new Error('--part and --jobs do not go together (--jobs starts its own parts)');
   return [k, n];
 }
 
@@ -293,12 +221,11 @@ export function reproduceCommand(): Command {
     .option('--dropout <rate>', 'dropout rate of row 1b (not stated in the paper)', num(0, 0.999), 0.5)
     .option('--seed <n>', 'first seed (runs use seed, seed + 1, ...)', int(0), 1)
     .option('--shards <n>', 'gradient shards per batch (part of each run\'s bits)', int(1, 64), 4)
-    .option('--workers <n>', 'worker threads per run', int(0, 64), 1)
-    .option('--jobs <n>', 'runs at once, in separate processes', int(1, 64), 1)
-    .option('--part <k/n>', 'run only every n-th planned run, from the k-th (to split a sweep over processes or machines)')
+    .option('--part <k/n>', 'run only every n-th planned run, from the k-th (to split a sweep by hand; --queue does it for you)')
     .option('--out <dir>', 'where run records, the table and the plots go', 'runs/table1')
     .option('--train-limit <n>', 'use only the first n training images', int(1))
-    .option('--test-limit <n>', 'use only the first n test images', int(1))
+    .option('--test-limit <n>', 'use only the first n test images', int(1));
+  engineOptions(table1, { jobs: 1, workers: 1 })
     .option('--json', 'print only the table as one JSON object on stdout')
     .option('--quiet', 'print nothing (for --part processes)')
     .action(async (flags: Table1Flags) => {
@@ -313,7 +240,8 @@ export function reproduceCommand(): Command {
 }
 
 async function reproduce(f: Table1Flags): Promise<number> {
-  const part = parsePart(f.part, f.jobs);
+  const part = parsePart(f.part);
+  const endpoint = endpointOf(f);
   if (f.workers > f.shards) throw new Error(`--workers ${f.workers} exceeds --shards ${f.shards}`);
   const o: SweepOptions = {
     runs: f.runs, epochs: f.epochs, lr: f.lr, rows: f.rows, batchSize: f.batchSize, dropout: f.dropout, seed: f.seed, shards: f.shards,
@@ -322,37 +250,34 @@ async function reproduce(f: Table1Flags): Promise<number> {
   if (o.lr.length === 0) throw new Error('--lr is empty (need at least one learning rate)');
   if (o.rows.length === 0) throw new Error('--rows is empty (need at least one row)');
   prepareOutputDir(f.out);
-  const plan = planSweep(o);
+  const spec = table1Spec(o);
+  const data = describeData(spec.data, '.');
+  const all = planSweep(spec, data);
+  const plan = all.filter((_, i) => i % part[1] === part[0] - 1);
+  if (o.batchSize > Math.min(o.trainLimit ?? 60000, 60000)) throw new Error(`--batch-size ${o.batchSize} is larger than the ${Math.min(o.trainLimit ?? 60000, 60000)} training images`);
+  checkBatchSizes(plan, data, '.');
+  writeFileAtomic(join(f.out, 'spec.json'), `${JSON.stringify(specToJson(spec), null, 2)}\n`);
+  const store = new ResultStore(f.out);
   const json = f.json ?? false, quiet = f.quiet ?? false;
   const say = (line: string) => { if (!json && !quiet) process.stdout.write(`${line}\n`); };
-  const done0 = plan.filter((p) => readRecord(f.out, p.id)).length;
+  const done0 = plan.filter((p) => store.has(p.id)).length;
   say(`Table 1: ${plan.length} runs (${o.rows.length} rows, noise on/off, lr ${o.lr.join(' and ')}, ${o.runs} seed${o.runs === 1 ? '' : 's'} from ${o.seed}), ` +
     `${o.epochs} epochs each, batch ${o.batchSize}; ${done0} already finished in ${f.out}`);
-  const progress = done0 < plan.length && f.part === undefined ? new Progress(progressMode(json, quiet), plan.length, 'runs', (v) => Object.values(v).join('  ')) : null;
-  progress?.update(done0, {});
-  const data = loadData({ trainLimit: o.trainLimit, testLimit: o.testLimit });
-  if (o.batchSize > data.train.count) throw new Error(`--batch-size ${o.batchSize} is larger than the ${data.train.count} training images`);
-  let aborted = false;
-  let signalName: 'SIGINT' | 'SIGTERM' = 'SIGINT';
-  await interruptible((sig) => {
-    signalName = sig;
-    progress?.log('stopping after the current step; finished runs are kept (Ctrl-C again to quit at once)');
-  }, async (signal) => {
-    if (f.jobs > 1) await runChildren(plan, f.out, f.jobs, progress, signal);
-    else await runPart(plan, o, f.out, f.workers, part, data, progress, signal);
-    aborted = signal.aborted;
-  }, () => progress?.stop());
-  if (f.part !== undefined) return aborted ? exitCodeOf(signalName) : 0;
-  const { table, records } = report(plan, f.out);
+  const describe = (j: SweepJob) => { const r = rowOf(j); return `row ${r.row}${r.noise ? ' + noise' : ''}, lr ${r.lr}, seed ${j.seed}`; };
+  const { outcome, code } = await executeSweep(plan, store, '.', f, endpoint, describe);
+  if (f.part !== undefined) return code;
+  const { table, records } = report(all, store);
   const md = markdown(table, o);
   writeFileAtomic(join(f.out, 'table1.md'), md);
   writeFileAtomic(join(f.out, 'table1.json'), `${JSON.stringify({ options: o, ...table }, null, 2)}\n`);
   const plots = await writePlots(table, records, f.out);
+  await writeReport({ name: 'table1', thresholds: spec.thresholds }, all, store);
   say('');
   say(md);
-  say(`wrote ${join(f.out, 'table1.md')}, ${join(f.out, 'table1.json')}${plots.length ? ` and ${plots.length} plot${plots.length === 1 ? '' : 's'} in ${join(f.out, 'plots')}` : ''}`);
-  if (aborted) say(`interrupted: ${table.runs} of ${table.planned} runs finished; run the same command again to resume`);
+  say(`wrote ${join(f.out, 'table1.md')}, ${join(f.out, 'table1.json')}${plots.length ? ` and ${plots.length} plot${plots.length === 1 ? '' : 's'} in ${join(f.out, 'plots')}` : ''}` +
+    `; the restart counts in ${join(f.out, 'report.md')}`);
+  if (outcome.aborted) say(`interrupted: ${table.runs} of ${table.planned} runs finished; run the same command again to resume`);
+  if (outcome.failed.length > 0) process.stderr.write(`gradnoise: error: ${outcome.failed.length} run${outcome.failed.length === 1 ? '' : 's'} failed (not stored; the same command tries them again)\n`);
   if (json) process.stdout.write(`${JSON.stringify({ options: o, ...table })}\n`);
-  return aborted ? exitCodeOf(signalName) : 0;
+  return code;
 }
-

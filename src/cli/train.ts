@@ -1,14 +1,18 @@
 // `gradnoise train`: one run, with progress, per-epoch lines, optional files (--out) and a final JSON line
-// (--json). Ctrl-C stops after the current step and still writes everything measured so far.
+// (--json). Ctrl-C stops after the current step and still writes everything measured so far. The run is
+// given by flags, or by --config FILE: a sweep's run record (OUT/runs/<id>.json), which replays that run
+// here to the same weights hash, or any { config, data } file (--out's config.json too).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { loadData } from './data.js';
+import YAML from 'yaml';
+import { loadData, type DataSource, type LoadedData } from '../data/load.js';
+import { checkJobData, describeJobData, loadJobData, type JobData } from '../sweeps/data.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
 import { int, num } from './options.js';
 import { writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
-import { ACTIVATIONS, DEFAULT_TRAIN_CONFIG, INITS, OPTIMIZERS, SCHEDULES, type TrainConfig } from '../runs/config.js';
+import { ACTIVATIONS, DEFAULT_TRAIN_CONFIG, INITS, OPTIMIZERS, resolveTrainConfig, SCHEDULES, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
 import { runTraining, type EpochRecord, type RunResult, type StepRecord } from '../runs/train.js';
 import { exitCodeOf, interruptible } from './signals.js';
 
@@ -22,7 +26,50 @@ interface TrainFlags {
   decaySteps: number; decayRate: number; warmupSteps: number;
   clip?: number; clipValue?: number; noise: boolean; eta: number; gamma: number; noiseBeforeClip?: boolean;
   batchSize: number; epochs: number; steps?: number; seed: number; workers: number; shards: number;
-  out?: string; json?: boolean; checkpoint?: string; checkpointEvery?: number; resume?: string;
+  out?: string; json?: boolean; checkpoint?: string; checkpointEvery?: number; resume?: string; config?: string; dataDir: string;
+}
+
+/** The data a run trains on, and how its config.json records it. */
+interface RunDataChoice {
+  readonly data: LoadedData;
+  readonly record: unknown;
+}
+
+const DATA_FLAGS = ['trainX', 'trainY', 'testX', 'testY', 'trainLimit', 'testLimit', 'rawInputs'] as const;
+const kebab = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * The config and data of a --config file: a sweep's run record or job ({ config, data: { source, ... } }),
+ * or the config.json of `train --out` ({ config, data: { trainX: "mnist" | path, ... } }).
+ */
+function readConfigFile(file: string): { config: TrainConfig; data: JobData | DataSource | null } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`--config ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let v: Record<string, unknown>;
+  try {
+    v = (extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`--config ${file}: not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'} (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (v === null || typeof v !== 'object' || !('config' in v)) throw new Error(`--config ${file}: no "config" in it (need a run record, or { config, data })`);
+  const config = resolveTrainConfig(v.config, `--config ${file}: config`);
+  const d = v.data as Record<string, unknown> | undefined | null;
+  if (d === undefined || d === null) return { config, data: null };
+  if (typeof d === 'object' && 'source' in d) return { config, data: checkJobData(d, `--config ${file}: data`) };
+  if (typeof d === 'object' && typeof d.trainX === 'string') {
+    const s = (k: string) => (typeof d[k] === 'string' ? d[k] as string : undefined);
+    const n = (k: string) => (typeof d[k] === 'number' ? d[k] as number : undefined);
+    return {
+      config,
+      data: d.trainX === 'mnist' ? { trainLimit: n('trainLimit'), testLimit: n('testLimit') }
+        : { trainX: s('trainX'), trainY: s('trainY'), testX: s('testX'), testY: s('testY'), trainLimit: n('trainLimit'), testLimit: n('testLimit') },
+    };
+  }
+  throw new Error(`--config ${file}: data is ${JSON.stringify(d).slice(0, 80)} (need a sweep run's data or train --out's)`);
 }
 
 export function trainCommand(): Command {
@@ -72,9 +119,26 @@ export function trainCommand(): Command {
     .option('--checkpoint <file>', 'write the training state (safetensors) there at the end, when stopped, and with --checkpoint-every (default with --out: <out>/checkpoint.safetensors)')
     .option('--checkpoint-every <n>', 'also write the checkpoint every n steps (atomically: a crash never leaves a broken one)', int(1))
     .option('--resume <file>', 'continue the run of this same command from its checkpoint, to the same bits as a run never stopped')
+    .option('--config <file>', 'train the run a file names instead of flags: a sweep\'s run record (OUT/runs/<id>.json) replays that run, ' +
+      'to its weights hash; or { config, data } in JSON or YAML (--out\'s config.json too)')
+    .option('--data-dir <dir>', 'with --config: where a sweep run\'s relative data paths are found (its files must have the recorded SHA-256)', '.')
     .option('--json', 'print only one JSON object (the summary) on stdout')
     .action(async (flags: TrainFlags, command: Command) => {
       const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
+      if (flags.config !== undefined) {
+        // The file names every field of the run: a flag beside it would be ignored or would change the run.
+        for (const f of TRAIN_CONFIG_FIELDS) if (fromCli(f)) throw new Error(`--config and ${kebab(f)} do not go together (the file names every field of the run)`);
+        const { config, data } = readConfigFile(flags.config);
+        if (data !== null) for (const f of DATA_FLAGS) if (fromCli(f)) throw new Error(`--config and ${kebab(f)} do not go together (the file names the data)`);
+        if (flags.checkpointEvery !== undefined && !flags.checkpoint && !flags.out) throw new Error('--checkpoint-every needs --checkpoint <file> or --out <dir>');
+        if (flags.workers > config.shards) throw new Error(`--workers ${flags.workers} exceeds the config's shards ${config.shards}`);
+        const choice: RunDataChoice | undefined = data === null ? undefined : 'source' in data
+          ? { data: { ...loadJobData(data as JobData, resolve(flags.dataDir)), describe: describeJobData(data as JobData) }, record: data }
+          : { data: loadData(data as DataSource), record: data };
+        process.exitCode = await train(config, flags, choice);
+        return;
+      }
+      if (fromCli('dataDir')) throw new Error('--data-dir needs --config (it finds the data of a sweep\'s run)');
       const noise = fromCli('noise') ? flags.noise : (fromCli('eta') || fromCli('gamma'));
       // A flag that would be ignored is an error: the run's record must say what really ran.
       const clash = (a: string, b: string) => { throw new Error(`${a} and ${b} do not go together`); };
@@ -101,11 +165,11 @@ export function trainCommand(): Command {
   return cmd;
 }
 
-async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
+async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataChoice): Promise<number> {
   const json = flags.json ?? false;
   const say = (line: string) => { if (!json) process.stdout.write(`${line}\n`); };
   if (flags.out) prepareOutputDir(flags.out);
-  const data = loadData(flags);
+  const data = choice?.data ?? loadData(flags);
   if (config.batchSize > data.train.count) throw new Error(`--batch-size ${config.batchSize} is larger than the ${data.train.count} training examples`);
   const update = [config.clip !== null ? `clip ${config.clip}` : '', config.clipValue !== null ? `clip value ${config.clipValue}` : '',
     config.noise ? `noise eta ${config.eta} gamma ${config.gamma}${config.noiseBeforeClip ? ' (before clipping)' : ''}` : ''].filter(Boolean).join(', ');
@@ -141,7 +205,7 @@ async function train(config: TrainConfig, flags: TrainFlags): Promise<number> {
     () => progress.stop(),
   );
   const s = result.summary;
-  if (flags.out) await writeOutputs(flags.out, config, flags, result);
+  if (flags.out) await writeOutputs(flags.out, config, flags, result, choice?.record);
   say(`${s.diverged ? 'diverged' : s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.examplesPerSecond)} examples/s); ` +
     `test loss ${f4(s.testLoss)}, test accuracy ${pct(s.testAccuracy)}`);
   say(`weights sha256 ${s.weightsSha256}`);
@@ -185,8 +249,8 @@ function previousRecords(dir: string | undefined): { epochs: EpochRecord[]; step
 const EPOCH_COLUMNS = ['epoch', 'complete', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'examplesPerSecond'];
 const STEP_COLUMNS = ['step', 'epoch', 'loss', 'accuracy', 'gradNorm', 'clipScale', 'sigma', 'lr'];
 
-async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult): Promise<void> {
-  const data = { trainX: flags.trainX ?? 'mnist', trainY: flags.trainY ?? 'mnist', testX: flags.testX ?? (flags.trainX ? null : 'mnist'),
+async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult, dataRecord?: unknown): Promise<void> {
+  const data = dataRecord ?? { trainX: flags.trainX ?? 'mnist', trainY: flags.trainY ?? 'mnist', testX: flags.testX ?? (flags.trainX ? null : 'mnist'),
     testY: flags.testY ?? (flags.trainY ? null : 'mnist'), trainLimit: flags.trainLimit ?? null, testLimit: flags.testLimit ?? null };
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers }, null, 2)}\n`);
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(r.summary, null, 2)}\n`);

@@ -153,3 +153,14 @@ export async function weightsSha256(model: Model): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/** The fields of a TrainConfig, in DEFAULT_TRAIN_CONFIG's order. */
+export const TRAIN_CONFIG_FIELDS = Object.keys(FIELDS) as readonly (keyof TrainConfig)[];
+
+/**
+ * What `value` would need to be to fill config field `field` (for example "a finite number > 0"), or null
+ * when it can: for specs that name the place of a value themselves (a sweep's `spec.grid.lr[2]`).
+ */
+export function configFieldProblem(field: keyof TrainConfig, value: unknown): string | null {
+  return FIELDS[field](value);
+}

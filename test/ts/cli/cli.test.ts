@@ -293,6 +293,6 @@ describe('gradnoise reproduce table1', () => {
     const md = readFileSync(join(dir, 'table1.md'), 'utf8');
     expect(md).toMatch(/\| 5\. He init, clip 10 \| [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \| 97\.4 \/ 91\.7 \| 97\.2 \/ 91\.7 \|/);
     expect(md).toMatch(/\| 6\. Zero init, clip 10 \|.*\| 11\.4 \/ 10\.1 \| 94\.5 \/ 49\.7 \|/);
-    expect(readdirSync(join(dir, 'plots')).sort()).toEqual(['table1-row-5.svg', 'table1-row-6.svg']);
+    expect(readdirSync(join(dir, 'plots')).sort()).toEqual(['report.svg', 'table1-row-5.svg', 'table1-row-6.svg']);
   });
 });

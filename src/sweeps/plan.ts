@@ -1,0 +1,135 @@
+// Planning a sweep: the points of its spec (the grid's products, or the seeded random draws), each run
+// once per seed, as jobs that carry their complete config (checked by resolveTrainConfig), their data
+// description and their id. The id hashes exactly what decides the run's bits (ids.ts), so the same spec
+// plans the same ids on any machine and a job is never run twice. Seeds are the outermost loop: a sweep
+// stopped half way has covered every point about evenly.
+import { createHash } from 'node:crypto';
+import { show } from '../core/check.js';
+import { configFieldProblem, resolveTrainConfig, type TrainConfig } from '../runs/config.js';
+import { dataKey, type JobData } from './data.js';
+import { configId } from './ids.js';
+import type { AxisValue, Distribution, SweepSpec } from './spec.js';
+
+/** The version of the job format below: a worker refuses jobs of another. */
+export const JOB_FORMAT = 1;
+
+/** One run of a sweep: everything a worker anywhere needs to run it. */
+export interface SweepJob {
+  readonly format: typeof JOB_FORMAT;
+  readonly id: string;
+  readonly sweep: string;
+  readonly experiment: string | null;
+  /** The point's value on every axis (bundle axes: the label): the report's setting. */
+  readonly point: Readonly<Record<string, AxisValue>>;
+  readonly seed: number;
+  readonly config: TrainConfig;
+  readonly data: JobData;
+  /** Keep the run's final checkpoint. */
+  readonly checkpoint: boolean;
+}
+
+/** The id of a run: its complete config, what of its data decides its bits, and the spec's experiment. */
+export function jobId(config: TrainConfig, data: JobData, experiment: string | null): string {
+  return configId({ config, data: dataKey(data), ...(experiment !== null ? { experiment } : {}) });
+}
+
+/** A point of the spec: its axis values and the config fields they set, and where it comes from. */
+export interface Point {
+  readonly point: Record<string, AxisValue>;
+  readonly fields: Partial<TrainConfig>;
+  readonly where: string;
+}
+
+/** A uniform draw in [0, 1) that depends only on (seed, point, axis): adding an axis leaves the others' draws. */
+function uniform01(seed: number, index: number, axis: string): number {
+  const h = createHash('sha256').update(`gradnoise/random/${seed}/${index}/${axis}`).digest();
+  return ((h.readUInt32BE(0) >>> 5) * 2 ** 26 + (h.readUInt32BE(4) >>> 6)) / 2 ** 53;
+}
+
+/** Draws of continuous axes keep 4 significant digits: readable in reports, and still all distinct enough. */
+function draw(d: Distribution, u: number): AxisValue {
+  const round = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Number(x.toPrecision(4))));
+  switch (d.kind) {
+    case 'choice': return d.values[Math.floor(u * d.values.length)]!;
+    case 'int': return d.low + Math.floor(u * (d.high - d.low + 1));
+    case 'uniform': return round(d.low + u * (d.high - d.low), d.low, d.high);
+    case 'logUniform': return round(Math.exp(Math.log(d.low) + u * (Math.log(d.high) - Math.log(d.low))), d.low, d.high);
+  }
+}
+
+const label = (p: Record<string, AxisValue>) => `{${Object.entries(p).map(([k, v]) => `${k}: ${show(v)}`).join(', ')}}`;
+
+/** Every point of the spec, in order: grid blocks in turn (first axis outermost), or the random draws. */
+export function specPoints(spec: SweepSpec): Point[] {
+  if (spec.random) {
+    const r = spec.random;
+    return Array.from({ length: r.count }, (_, i) => {
+      const point: Record<string, AxisValue> = {};
+      for (const a of r.axes) {
+        const v = draw(a.dist, uniform01(r.seed, i, a.name));
+        const need = configFieldProblem(a.name, v);
+        if (need) throw new Error(`spec.random.axes.${a.name}: draw ${i} is ${show(v)} (need ${need})`);
+        point[a.name] = v;
+      }
+      return { point, fields: { ...point } as Partial<TrainConfig>, where: `spec.random draw ${i}` };
+    });
+  }
+  if (!spec.grid) return [{ point: {}, fields: {}, where: 'spec.base' }];
+  const out: Point[] = [];
+  spec.grid.forEach((axes, b) => {
+    const blockName = spec.grid!.length === 1 ? 'spec.grid' : `spec.grid[${b}]`;
+    const walk = (k: number, point: Record<string, AxisValue>, fields: Partial<TrainConfig>) => {
+      if (k === axes.length) {
+        out.push({ point, fields, where: `${blockName} at ${label(point)}` });
+        return;
+      }
+      const a = axes[k]!;
+      for (const v of a.values) {
+        walk(k + 1, { ...point, [a.name]: v }, { ...fields, ...(a.bundles ? a.bundles[v as string] : { [a.name]: v }) });
+      }
+    };
+    walk(0, {}, {});
+  });
+  return out;
+}
+
+/** Every job of the sweep on `data`: seeds outermost, then the points in order. */
+export function planSweep(spec: SweepSpec, data: JobData): SweepJob[] {
+  const points = specPoints(spec);
+  // One complete config per point, checked once (the seed cannot make a config invalid).
+  const configs = points.map((p) => resolveTrainConfig({ ...spec.base, ...p.fields }, p.where));
+  const jobs: SweepJob[] = [];
+  const seen = new Map<string, string>();
+  for (const seed of spec.seeds) {
+    points.forEach((p, i) => {
+      const config: TrainConfig = { ...configs[i]!, seed };
+      const id = jobId(config, data, spec.experiment);
+      const other = seen.get(id);
+      if (other !== undefined) {
+        throw new Error(`${p.where} and ${other} give the same config: each of their runs would be one run twice (remove one of the two)`);
+      }
+      seen.set(id, p.where);
+      jobs.push({ format: JOB_FORMAT, id, sweep: spec.name, experiment: spec.experiment, point: p.point, seed, config, data, checkpoint: spec.checkpoint });
+    });
+  }
+  return jobs;
+}
+
+/** A job from untrusted input (a queue), checked: its config and data, and its id against its content. */
+export function checkJob(v: unknown, checkData: (d: unknown, path: string) => JobData): SweepJob {
+  const o = v as Record<string, unknown>;
+  if (o === null || typeof o !== 'object') throw new Error(`the job is ${show(v)} (need a gradnoise sweep job)`);
+  if (o.format !== JOB_FORMAT) {
+    throw new Error(`the job has format ${show(o.format)}, this gradnoise reads format ${JOB_FORMAT} (run the same gradnoise version as the submitter)`);
+  }
+  const config = resolveTrainConfig(o.config, 'job.config');
+  const data = checkData(o.data, 'job.data');
+  const experiment = o.experiment === null || typeof o.experiment === 'string' ? o.experiment : null;
+  const id = jobId(config, data, experiment);
+  if (o.id !== id) throw new Error(`the job's id ${show(o.id)} is not the hash of its config and data (${id}): it was not planned by this gradnoise version`);
+  const point = o.point !== null && typeof o.point === 'object' ? o.point as Record<string, AxisValue> : {};
+  return {
+    format: JOB_FORMAT, id, sweep: typeof o.sweep === 'string' ? o.sweep : 'sweep', experiment, point,
+    seed: config.seed, config, data, checkpoint: o.checkpoint === true,
+  };
+}

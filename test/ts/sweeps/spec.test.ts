@@ -1,0 +1,190 @@
+// The sweep engine's pure parts: spec validation (every error names its place in the spec), planning
+// (grid order, seeded random draws, one id per run, the ids of the first `reproduce table1` kept), the
+// restart report's counts, and the Redis endpoint (password and TLS passed through, warnings).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { TABLE1, planTable1 } from '../../../src/cli/table1.js';
+import { describeData } from '../../../src/sweeps/data.js';
+import { configId } from '../../../src/sweeps/ids.js';
+import { planSweep, specPoints, type SweepJob } from '../../../src/sweeps/plan.js';
+import { redisEndpoint } from '../../../src/sweeps/redis.js';
+import { reportMarkdown, sweepReport, type Counted } from '../../../src/sweeps/report.js';
+import { parseSpec, specToJson, validateSpec } from '../../../src/sweeps/spec.js';
+
+const plan = (spec: unknown) => {
+  const s = validateSpec(spec);
+  return planSweep(s, describeData(s.data, '.'));
+};
+
+describe('spec validation', () => {
+  it.each([
+    [{ grid: { lr: [0.1, 0.01, 'x'] } }, /^spec\.grid\.lr\[2\] is "x" \(need a finite number > 0\)$/],
+    [{ grid: { lr: [0.1, 0.1] } }, /^spec\.grid\.lr\[1\] is 0\.1, listed twice$/],
+    [{ grid: { lr: [] } }, /^spec\.grid\.lr is \[\] \(need a non-empty list of lr values\)$/],
+    [{ grid: { init: ['he', 'bad'] } }, /^spec\.grid\.init\[1\] is "bad" \(need one of simple, sussilloAbbott, he, zero, glorot\)$/],
+    [{ grid: { lrr: [0.1] } }, /^spec\.grid\.lrr: lrr is not a config field; did you mean lr\?; an axis that names no field maps labels/],
+    [{ grid: { row: { a: { intt: 'he' } } } }, /^spec\.grid\.row\.a\.intt: unknown key \(allowed: depth, .*\); did you mean init\?$/],
+    [{ grid: { row: { '1b': { dropout: 2 } } } }, /^spec\.grid\.row\["1b"\]\.dropout is 2 \(need a finite number >= 0 and <= 0\.999\)$/],
+    [{ grid: { row: { a: { lr: 0.1 } }, lr: [0.2] } }, /^spec\.grid: the axes row and lr both set lr$/],
+    [{ grid: { seed: [1, 2] } }, /^spec\.grid\.seed\[0\]: the seed is not an axis/],
+    [{ grid: [{ lr: [0.1] }, 7] }, /^spec\.grid\[1\] is 7 \(need an object of axes/],
+    [{ base: { lr: -1 } }, /^spec\.base\.lr is -1 \(need a finite number > 0\)$/],
+    [{ base: { depht: 3 } }, /^spec\.base\.depht: unknown key .*did you mean depth\?$/],
+    [{ base: { noiseBeforeClip: true, noise: true } }, /^spec\.base: noiseBeforeClip needs a clip/],
+    [{ seeds: 0 }, /^spec\.seeds is 0 \(need an integer from 1 to 100000\)$/],
+    [{ seeds: [1, 'two'] }, /^spec\.seeds\[1\] is "two" \(need an integer from 0 up\)$/],
+    [{ seeds: [3], base: { seed: 2 } }, /^spec\.base\.seed and a list of spec\.seeds do not go together/],
+    [{ thresholds: [0.99, 1.5] }, /^spec\.thresholds\[1\] is 1\.5 \(need an accuracy in \(0, 1\]/],
+    [{ data: { trainX: 'x.npy' } }, /^spec\.data: trainX and trainY go together \(got trainX only\)$/],
+    [{ data: { trainLimit: 0 } }, /^spec\.data\.trainLimit is 0 \(need an integer from 1 up\)$/],
+    [{ data: { trainlimit: 10 } }, /^spec\.data\.trainlimit: unknown key .*did you mean trainLimit\?$/],
+    [{ random: { count: 3, axes: { lr: { uniform: [0, 1] } } } }, /^spec\.random\.seed is missing/],
+    [{ random: { count: 3, seed: 1, axes: { lr: { uniform: [0, 1] } } } }, /^spec\.random\.axes\.lr\.uniform\[0\] is 0 \(need a finite number > 0\)$/],
+    [{ random: { count: 3, seed: 1, axes: { lr: { logUniform: [0.1, 0.01] } } } }, /^spec\.random\.axes\.lr\.logUniform is \[0\.1, 0\.01\] \(need \[low, high\], two numbers > 0 with low < high\)$/],
+    [{ random: { count: 3, seed: 1, axes: { lr: { gauss: 1 } } } }, /^spec\.random\.axes\.lr\.gauss: unknown key/],
+    [{ random: { count: 2, seed: 1, axes: { lr: { logUniform: [0.01, 0.1] } } }, grid: { lr: [0.1] } }, /^spec: grid and random do not go together/],
+    [{ name: 'a b' }, /^spec\.name is "a b" \(need 1 to 100 characters/],
+    [{ colour: 1 }, /^spec\.colour: unknown key/],
+    [{ grid: { lr: [0.1, 0.01], noise: [true] }, base: { noiseBeforeClip: true, clip: 1, noise: true } , seeds: 1 }, null],
+  ])('%j', (spec, message) => {
+    if (message === null) expect(() => validateSpec(spec)).not.toThrow();
+    else expect(() => validateSpec(spec)).toThrow(message);
+  });
+
+  it('a point whose config is invalid names the point', () => {
+    expect(() => plan({ base: { noise: true, noiseBeforeClip: true, clip: 10 }, grid: { clip: [10, null] } }))
+      .toThrow(/^spec\.grid at \{clip: null\}: noiseBeforeClip needs a clip/);
+  });
+
+  it('two points that give the same config are an error naming both', () => {
+    expect(() => plan({ grid: [{ lr: [0.1] }, { lr: [0.1, 0.2] }] })).toThrow(/^spec\.grid\[1\] at \{lr: 0\.1\} and spec\.grid\[0\] at \{lr: 0\.1\} give the same config/);
+  });
+
+  it('parses YAML and JSON, and names the file in errors', () => {
+    const yaml = 'name: y\nbase: { depth: 1, width: 8 }\ngrid:\n  lr: [0.1, 0.01]\nseeds: 2\n';
+    const s = parseSpec(yaml, 'dir/my.yaml');
+    expect(s.name).toBe('y');
+    expect(parseSpec(JSON.stringify({ grid: { lr: [0.1] } }), 'x/sweep-a.json').name).toBe('sweep-a');
+    expect(() => parseSpec('grid: [', 'bad.yaml')).toThrow(/^bad\.yaml: not valid YAML: /);
+    expect(() => parseSpec('{"grid": ', 'bad.json')).toThrow(/^bad\.json: not valid JSON: /);
+    expect(() => parseSpec('grid: { lr: [x] }', 'p.yml')).toThrow(/^p\.yml: spec\.grid\.lr\[0\] is "x"/);
+    // spec.json (what OUT holds) reads back to the same spec.
+    expect(validateSpec(specToJson(s))).toEqual(s);
+  });
+});
+
+describe('planning', () => {
+  const spec = {
+    name: 'p', base: { depth: 1, width: 8, steps: 10 },
+    grid: { lr: [0.1, 0.01], row: { a: { init: 'he' }, b: { init: 'zero', clip: 10 } } }, seeds: 2, data: { trainLimit: 200 },
+  };
+
+  it('grid: the product of the axes, first axis outermost, seeds outermost of all, each a complete config', () => {
+    const jobs = plan(spec);
+    expect(jobs.map((j) => [j.seed, j.point.lr, j.point.row])).toEqual([
+      [1, 0.1, 'a'], [1, 0.1, 'b'], [1, 0.01, 'a'], [1, 0.01, 'b'],
+      [2, 0.1, 'a'], [2, 0.1, 'b'], [2, 0.01, 'a'], [2, 0.01, 'b'],
+    ]);
+    expect(jobs[1]!.config).toMatchObject({ depth: 1, width: 8, steps: 10, lr: 0.1, init: 'zero', clip: 10, seed: 1, shards: 4, batchSize: 100 });
+    expect(Object.keys(jobs[1]!.config)).toHaveLength(24);
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(8);
+    expect(jobs[0]!.data).toEqual({ source: 'mnist', trainX: null, trainY: null, testX: null, testY: null, trainLimit: 200, testLimit: null, rawInputs: false });
+    // The same spec plans the same ids; the worker count is nowhere in them.
+    expect(plan(spec).map((j) => j.id)).toEqual(jobs.map((j) => j.id));
+    expect(jobs[0]!.id).toBe(configId({ config: jobs[0]!.config, data: { trainLimit: 200, testLimit: null } }));
+  });
+
+  it('joined grid blocks, and a spec without axes (one point per seed)', () => {
+    const jobs = plan({ grid: [{ lr: [0.1], noise: [false, true] }, { lr: [0.01], noise: [false] }] });
+    expect(jobs.map((j) => j.point)).toEqual([{ lr: 0.1, noise: false }, { lr: 0.1, noise: true }, { lr: 0.01, noise: false }]);
+    expect(plan({ seeds: [4, 9] }).map((j) => [j.seed, j.point])).toEqual([[4, {}], [9, {}]]);
+  });
+
+  it('random: seeded draws, the same for the same spec, in range, and another seed draws other points', () => {
+    const r = (seed: number) => ({
+      random: { count: 20, seed, axes: { lr: { logUniform: [1e-3, 1e-1] }, width: { int: [8, 16] }, momentum: { uniform: [0, 0.9] }, init: { choice: ['he', 'glorot'] } } },
+    });
+    const a = specPoints(validateSpec(r(1))), b = specPoints(validateSpec(r(1))), c = specPoints(validateSpec(r(2)));
+    expect(a).toEqual(b);
+    expect(a.map((p) => p.point)).not.toEqual(c.map((p) => p.point));
+    for (const { point } of a) {
+      expect(point.lr).toBeGreaterThanOrEqual(1e-3);
+      expect(point.lr).toBeLessThanOrEqual(1e-1);
+      expect(Number((point.lr as number).toPrecision(4))).toBe(point.lr);
+      expect(Number.isInteger(point.width) && (point.width as number) >= 8 && (point.width as number) <= 16).toBe(true);
+      expect(['he', 'glorot']).toContain(point.init);
+    }
+    // Both ends of an int range and both choices come up in 20 draws (with overwhelming probability).
+    expect(new Set(a.map((p) => p.point.init)).size).toBe(2);
+    // Adding an axis leaves the other axes' draws as they were.
+    const more = specPoints(validateSpec({ random: { ...r(1).random, axes: { ...r(1).random.axes, dropout: { uniform: [0, 0.5] } } } }));
+    expect(more.map((p) => p.point.lr)).toEqual(a.map((p) => p.point.lr));
+  });
+
+  it('reproduce table1 as a spec plans exactly the run ids of docs/experiments (the first table1, 260 runs)', () => {
+    const runs = readFileSync(fileURLToPath(new URL('../../../docs/experiments/table1-runs.jsonl', import.meta.url)), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { id: string; row: string; noise: boolean; lr: number; seed: number });
+    const jobs = planTable1({ runs: 10, epochs: 10, lr: [0.1, 0.01], rows: TABLE1.map((r) => r.id), batchSize: 100, dropout: 0.5, seed: 1, shards: 4 });
+    expect(jobs).toHaveLength(260);
+    const byId = new Map(jobs.map((j) => [j.id, j]));
+    for (const r of runs) {
+      const j = byId.get(r.id);
+      expect(j, `run ${r.id} (row ${r.row}, noise ${r.noise}, lr ${r.lr}, seed ${r.seed})`).toBeDefined();
+      expect([j!.point.row, j!.point.noise, j!.point.lr, j!.seed]).toEqual([r.row, r.noise, r.lr, r.seed]);
+    }
+  });
+});
+
+describe('the report', () => {
+  it('counts per setting: runs, finished, diverged, best, average and runs under each error threshold (strictly)', () => {
+    const jobs = plan({ grid: { lr: [0.1, 0.01] }, seeds: 4, thresholds: [0.99, 0.98, 0.95] });
+    const acc = [0.995, 0.99, 0.985, 0.5, /* lr 0.01: */ 0.97, 0.96];
+    const at = (lr: number) => jobs.filter((j) => j.point.lr === lr);
+    const records = new Map<string, Counted>();
+    at(0.1).forEach((j, k) => records.set(j.id, { accuracy: acc[k]!, summary: { diverged: k === 3 ? { step: 5, layer: 'dense_0', message: 'NaN' } : null } }));
+    at(0.01).slice(0, 2).forEach((j, k) => records.set(j.id, { accuracy: acc[4 + k]!, summary: { diverged: null } }));
+    const r = sweepReport('t', [0.99, 0.98, 0.95], jobs, records);
+    expect(r.rows.map((x) => [x.label, x.planned, x.finished, x.diverged, x.best, x.under])).toEqual([
+      ['lr 0.1', 4, 4, 1, 0.995, [1, 3, 3]], // 0.99 is exactly 1% error: not under 1%, but under 2%
+      ['lr 0.01', 4, 2, 0, 0.97, [0, 0, 2]],
+    ]);
+    expect(r.rows[0]!.average).toBeCloseTo((0.995 + 0.99 + 0.985 + 0.5) / 4, 12);
+    expect([r.planned, r.finished, r.diverged]).toEqual([8, 6, 1]);
+    const md = reportMarkdown(r);
+    expect(md).toContain('| setting | runs | finished | diverged | best | average | < 1% error | < 2% error | < 5% error |');
+    expect(md).toContain('| lr 0.1 | 4 | 4 | 1 | 99.50% | 86.75% | 1 | 3 | 3 |');
+    expect(md).toContain('| lr 0.01 | 4 | 2 | 0 | 97.00% | 96.50% | 0 | 0 | 2 |');
+  });
+
+  it('an id planned twice (two sweeps in one OUT) counts once', () => {
+    const jobs = plan({ seeds: 1 });
+    const twice: SweepJob[] = [jobs[0]!, jobs[0]!];
+    const r = sweepReport('t', [0.5], twice, new Map([[jobs[0]!.id, { accuracy: 0.9, summary: { diverged: null } }]]));
+    expect([r.planned, r.finished, r.rows[0]!.under]).toEqual([1, 1, [1]]);
+  });
+});
+
+describe('the Redis endpoint', () => {
+  it('host, port, db, TLS; the password from the environment, never shown', () => {
+    const e = redisEndpoint({ url: 'redis://10.0.0.5:6380/2', env: { GRADNOISE_REDIS_PASSWORD: 's3cret', GRADNOISE_REDIS_USERNAME: 'sweeper' } });
+    expect(e.options).toMatchObject({ host: '10.0.0.5', port: 6380, db: 2, username: 'sweeper', password: 's3cret', maxRetriesPerRequest: null });
+    expect(e.shown).toBe('redis://sweeper@10.0.0.5:6380/2');
+    expect(e.warnings).toEqual([]);
+    const t = redisEndpoint({ url: 'rediss://queue.example.org', env: { GRADNOISE_REDIS_PASSWORD: 'p' } });
+    expect(t.options).toMatchObject({ host: 'queue.example.org', port: 6379, tls: { servername: 'queue.example.org' } });
+    expect(t.shown).toBe('rediss://queue.example.org:6379');
+  });
+
+  it('warns of a password in the URL and of an open Redis off loopback; refuses what it cannot use', () => {
+    const u = redisEndpoint({ url: 'redis://:pw@127.0.0.1:6379', env: {} });
+    expect(u.options.password).toBe('pw');
+    expect(u.shown).not.toContain('pw');
+    expect(u.warnings).toEqual([expect.stringMatching(/the password in --queue shows in `ps`.*GRADNOISE_REDIS_PASSWORD/)]);
+    expect(redisEndpoint({ url: 'redis://127.0.0.1:6379', env: {} }).warnings).toEqual([]);
+    expect(redisEndpoint({ url: 'redis://192.168.1.9', env: {} }).warnings).toEqual([expect.stringMatching(/used without a password: anyone who can reach it/)]);
+    expect(() => redisEndpoint({ url: 'http://x:1', env: {} })).toThrow(/^--queue is "http:\/\/x:1" \(need redis:\/\/HOST:PORT, or rediss:\/\/HOST:PORT for TLS\)$/);
+    expect(() => redisEndpoint({ url: 'redis://h:1', tlsCa: 'ca.pem', env: {} })).toThrow(/need a rediss:\/\/ URL/);
+    expect(() => redisEndpoint({ url: 'rediss://h:1', tlsCa: '/nonexistent/ca.pem', env: { GRADNOISE_REDIS_PASSWORD: 'p' } })).toThrow(/^--tls-ca \/nonexistent\/ca\.pem: cannot read it \(ENOENT\)$/);
+  });
+});
