@@ -245,6 +245,9 @@ export async function loadModel(source: CheckpointSource, options: LoadModelOpti
   return model;
 }
 
+// One message however far a fit() on workers had got (its pool starting, or running) when dispose() came.
+const DISPOSED_DURING_FIT = 'gradnoise: the model was disposed during fit()';
+
 // A model dropped without dispose() still ends its workers once it is collected. Runtimes without
 // FinalizationRegistry (workerd, by its compatibility date) have no workers to end either.
 const orphans = typeof FinalizationRegistry === 'function'
@@ -385,7 +388,7 @@ export class Model {
       if (old && !old.broken) return old;
       if (old) await old.terminate();
       const spin = (await hardwareThreads()) >= this.workers ? 50000 : 0;
-      if (this.disposed) throw new Error('fit: the model was disposed');
+      if (this.disposed) throw new Error(DISPOSED_DURING_FIT);
       return Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
     })();
     if (previous) orphans?.unregister(this);
@@ -435,7 +438,7 @@ export class Model {
       this.running = 'workers';
       try {
         const pool = await this.workerPool();
-        if (this.disposed) throw new Error('fit: the model was disposed');
+        if (this.disposed) throw new Error(DISPOSED_DURING_FIT);
         return await pool.fit(s, val, cfg, this.batchSize, options);
       } finally {
         this.running = null;

@@ -293,8 +293,12 @@ describe('lifecycle', () => {
 
   it('dispose() during a run rejects it and ends every worker', async () => {
     const m = await model({ workers: 2 });
-    const run = m.fit(DATA.x, DATA.y, { epochs: 100 }).then(() => null, (e: Error) => e);
-    await new Promise((r) => setTimeout(r, 300));
+    // Disposed once the run has really started (its first step reported), or, on a machine too busy to get
+    // that far in a second, while its workers start: the same error either way.
+    let started!: () => void;
+    const first = new Promise<void>((r) => { started = r; });
+    const run = m.fit(DATA.x, DATA.y, { epochs: 100, onStep: () => started() }).then(() => null, (e: Error) => e);
+    await Promise.race([first, new Promise((r) => setTimeout(r, 1000))]);
     await m.dispose();
     expect((await run)?.message).toMatch(/disposed during fit/);
     expect(() => m.getParam('dense_0/bias')).toThrow(/disposed/);
