@@ -40,10 +40,14 @@
 // 4 Philox lanes); one 4-block body; scalar tail, one Philox per block. The SIMD bodies stage the raw
 // Philox words in the output itself before overwriting them, so they touch exactly p[0 .. N) and nothing
 // else (no scratch, safe for disjoint chunks on several threads), and gaussian_add_f32 reads each old
-// value before staging. Measured (Node 20, x86-64 AMD EPYC, n = 88,210, CPU time, interleaved with the
-// previous build in one run of bench/noise-ab.mjs): 4.1-4.3 ns per normal against 4.65-4.8 before the
-// exact shortcuts of "Box-Muller, f32x4" below (34.3 instead of 36.9 instructions per normal in V8's code,
-// counted with callgrind), ~2.1 ns per uniform, ~49 ns per normal for the scalar per-block path.
+// value before staging. Measured (Node 20, x86-64 AMD EPYC, CPU time, interleaved with the previous build
+// in one run of bench/noise-ab.mjs, medians of 21 rounds with min-max): 3.92 (3.60-4.58) ns per normal at
+// n = 88,210 and 4.09 (3.64-4.29) at 2^20, against 4.42 (3.90-5.06) and 4.52 (3.92-4.86) before the exact
+// shortcuts of "Box-Muller, f32x4" below (34.3 instead of 36.9 instructions per normal in V8's code,
+// counted with callgrind); ~2 ns per uniform, ~49 ns per normal for the scalar per-block path. Tried and
+// slower or no better: one word pair at a time through memory (fewer spills, latency bound: +6-10%), the
+// 4-block body alone (+27%), two Philox rounds per loop iteration or all ten unrolled, and the low product
+// words taken from the extmul results instead of i32x4.mul (within +-5%).
 import { log_f32, log_poly_v128 } from "./math";
 import {
   trig_quadrant_f32, trig_reduce_f32, trig_sin_poly_f32, trig_cos_poly_f32, trig_sin_fix_f32,
