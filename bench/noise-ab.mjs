@@ -4,7 +4,7 @@
 // B/A ratio is the median of the per-round ratios.
 //
 //   node bench/noise-ab.mjs --old <dist dir of the old build> [--new dist] [--rounds 15] [--step-rounds 60]
-//                           [--only kernels|steps]
+//                           [--step-workers 0,2] [--only kernels|steps]
 //
 // A dist dir is what `npm run build` leaves in dist/ (dist/src for the facade, dist/build for the wasm):
 // copy it before changing anything (cp -r dist /tmp/old; ln -s $PWD/node_modules /tmp/node_modules) and
@@ -17,8 +17,10 @@
 //             annealed noise, eta 0.01, gamma 0.55), inline and on 2 workers: ms per step (one sample is
 //             an epoch of 20 steps on 2,000 MNIST images, timed inside the training loop; the models with
 //             and without noise run back to back) and the noise overhead, per round with-noise /
-//             without-noise step time - 1. A busy machine inflates wall-clock times: many short samples
-//             and the median of the paired ratios are what survives it (--step-rounds, default 60).
+//             without-noise step time - 1; on 2 workers also with the noise-ahead of runtime/parallel.ts
+//             switched off (its testing hook), to isolate what it saves. A busy machine inflates wall-clock
+//             times: many short samples and the median of the paired ratios are what survives it
+//             (--step-rounds, default 60).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,10 +34,12 @@ if (!oldDir) throw new Error('noise-ab: pass --old <dist dir of the old build>')
 const newDir = arg('new', 'dist');
 const rounds = Number(arg('rounds', 15));
 const stepRounds = Number(arg('step-rounds', 60));
+const stepWorkers = arg('step-workers', '0,2').split(',').map(Number);
 const only = arg('only', 'all');
 
 // Kernel timings use this thread's CPU time (process.cpuUsage: only the main thread runs then), which a
 // shared machine's other processes do not inflate the way they inflate wall-clock time.
+const AHEAD_HOOK = Symbol.for('gradnoise.testing.noiseAhead');
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 function stats(samples) {
@@ -50,7 +54,8 @@ const variants = await Promise.all([['A (old)', oldDir], ['B (new)', newDir]].ma
   const facade = await import(pathToFileURL(`${root}/src/index.js`).href);
   const abi = await import(pathToFileURL(`${root}/src/core/abi.js`).href);
   const wasm = readFileSync(`${root}/build/gradnoise.threads.wasm`);
-  return { label, root, facade, abi, wasm };
+  // one compiled module per build, shared by all its models and workers (and so by V8's tier-up)
+  return { label, root, facade, abi, wasm, module: new WebAssembly.Module(wasm) };
 }));
 
 // The paper net's parameter tensors in layout order (kernel, bias per layer) and their update units.
@@ -108,23 +113,31 @@ async function stepBench(v) {
   const { createModel, paperNet, chain, clipByGlobalNorm, addNoise, sgd, mnist } = v.facade;
   const full = mnist({ limit: { train: 2000, test: 1 } }).train;
   const cases = {};
-  for (const workers of [0, 2]) {
+  for (const workers of stepWorkers) {
     const models = {};
     for (const noise of [false, true]) {
       const optimizer = noise ? chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 }))
         : chain(clipByGlobalNorm(10), sgd({ lr: 0.01 }));
-      const m = await createModel(paperNet('he'), { batchSize: 100, seed: 1, workers, shards: 4, optimizer, wasm: v.wasm });
+      const m = await createModel(paperNet('he'), { batchSize: 100, seed: 1, workers, shards: 4, optimizer, wasm: v.module });
       for (let i = 0; i < 5; i++) await m.fit(full.x, full.y, { epochs: 1 }); // warm-up, and the workers' start
       models[noise] = m;
     }
     // ms per step of one epoch (20 steps), timed inside the training loop (examples/s of the epoch)
     const msPerStep = async (m) => 100 / (await m.fit(full.x, full.y, { epochs: 1 })).epochs[0].examplesPerSecond * 1000;
-    cases[`step ${workers ? '2 workers' : 'inline'}`] = { models, run: async (r) => {
-      // plain and noisy back to back (order alternating), so both see the same load
-      if (r % 2) { const b = await msPerStep(models.true); return { plain: await msPerStep(models.false), noisy: b }; }
+    const run = (ahead) => async (r) => {
+      // plain and noisy back to back (order alternating), so both see the same load; `ahead` sets the
+      // workers' noise-ahead mode of the noisy run through the pool's testing hook (a build without
+      // noise ahead ignores it)
+      const noisy = async () => {
+        if (ahead) globalThis[AHEAD_HOOK] = ahead;
+        try { return await msPerStep(models.true); } finally { delete globalThis[AHEAD_HOOK]; }
+      };
+      if (r % 2) { const b = await noisy(); return { plain: await msPerStep(models.false), noisy: b }; }
       const a = await msPerStep(models.false);
-      return { plain: a, noisy: await msPerStep(models.true) };
-    } };
+      return { plain: a, noisy: await noisy() };
+    };
+    cases[`step ${workers ? `${workers} workers` : 'inline'}`] = { models, run: run(null) };
+    if (workers) cases[`step ${workers} workers, noise ahead off`] = { models, run: run('off') };
   }
   return cases;
 }
@@ -158,7 +171,7 @@ if (only === 'all' || only === 'steps') {
       }
     }
   }
-  for (const b of benches) for (const c of Object.values(b)) for (const m of Object.values(c.models)) await m.dispose();
+  for (const b of benches) for (const m of new Set(Object.values(b).flatMap((c) => Object.values(c.models)))) await m.dispose();
 }
 
 console.log(`noise A/B, ${rounds} kernel rounds and ${stepRounds} step rounds interleaved; A = ${variants[0].root}, B = ${variants[1].root}`);
@@ -167,13 +180,13 @@ for (const [c, m] of results) {
   const [a, b] = variants.map((v) => m.get(v.label));
   const ratio = stats(a.map((x, i) => b[i] / x));
   const isPct = c.endsWith('(%)');
-  console.log(`${c.padEnd(44)} A ${fmt(stats(a), isPct ? 1 : 3).padEnd(24)} B ${fmt(stats(b), isPct ? 1 : 3).padEnd(24)}` +
+  console.log(`${c.padEnd(60)} A ${fmt(stats(a), isPct ? 1 : 3).padEnd(24)} B ${fmt(stats(b), isPct ? 1 : 3).padEnd(24)}` +
     (isPct ? '' : ` B/A ${r2(ratio.median, 3)} (${r2(ratio.min, 3)}-${r2(ratio.max, 3)})`));
 }
 // Load only ever adds time: the 10th percentiles of the step times are the steadiest figures on a busy
 // machine, and their ratio a second estimate of the noise overhead.
 const q10 = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(0.1 * (xs.length - 1))];
-for (const w of ['inline', '2 workers']) {
+for (const w of ['inline', ...stepWorkers.filter((n) => n > 0).flatMap((n) => [`${n} workers`, `${n} workers, noise ahead off`])]) {
   const plain = results.get(`step ${w}, clip+sgd (ms)`), noisy = results.get(`step ${w}, clip+noise+sgd (ms)`);
   if (!plain) continue;
   console.log(`step ${w}, 10th percentiles: ` + variants.map((v) => {
