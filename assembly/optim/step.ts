@@ -527,9 +527,11 @@ function optimizer_chunk(
   }
 }
 
-/** Pass 2 over one range, both exports below; chunks inside [0, ready) read their noise at ahead. */
-// @ts-ignore: decorator
-@inline function fused_update(
+/**
+ * Pass 2 over one range, both exports below; chunks inside [0, ready) read their noise at ahead. Not
+ * inlined into the two: one copy of the specialised loops (the module stays ~4 KiB smaller).
+ */
+function fused_update(
   hyper: usize, p: usize, g: usize, s0: usize, s1: usize, s2: usize, n: i32, tensor: i32, start: i32,
   tmp: usize, ahead: usize, ready: i32,
 ): void {
