@@ -157,16 +157,13 @@ export function log_f32(x: f32): f32 {
   return select<f32>(reinterpret<f32>(QNAN_BITS), r, x < 0);
 }
 
-// The core of log_v128 for normal, positive, finite lanes xs whose exponent field is off by `eadj`
-// (-23 for lanes lifted from subnormals, else 0): range reduction and the polynomial, no special values.
+/**
+ * The second half of log_v128: log x = log(1 + t) + fe ln 2 from the reduced argument t (x = (1 + t) 2^fe,
+ * 1 + t in [sqrt(1/2), sqrt(2)), t exact) and the exponent fe (an exact integer). Shared with rng.ts's
+ * Box-Muller radius, which does the range reduction its own way (same t and fe, so the same bits).
+ */
 // @ts-ignore: decorator
-@inline function log_core_v128(xs: v128, eadj: v128): v128 {
-  const e = i32x4.add(i32x4.sub(i32x4.shr_s(xs, 23), i32x4.splat(126)), eadj);
-  const m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
-  const lo = f32x4.lt(m, f32x4.splat(SQRTHF));
-  const one = f32x4.splat(<f32>1.0);
-  const fe = f32x4.sub(f32x4.convert_i32x4_s(e), v128.and(one, lo));
-  const t = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, lo), one);
+@inline export function log_poly_v128(t: v128, fe: v128): v128 {
   const z = f32x4.mul(t, t);
   let p = f32x4.add(f32x4.mul(f32x4.splat(LP0), t), f32x4.splat(LP1));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(LP2));
@@ -183,6 +180,19 @@ export function log_f32(x: f32): f32 {
   return f32x4.add(r, f32x4.mul(fe, f32x4.splat(LN2_HI)));
 }
 
+// The core of log_v128 for normal, positive, finite lanes xs whose exponent field is off by `eadj`
+// (-23 for lanes lifted from subnormals, else 0): range reduction and the polynomial, no special values.
+// @ts-ignore: decorator
+@inline function log_core_v128(xs: v128, eadj: v128): v128 {
+  const e = i32x4.add(i32x4.sub(i32x4.shr_s(xs, 23), i32x4.splat(126)), eadj);
+  const m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
+  const lo = f32x4.lt(m, f32x4.splat(SQRTHF));
+  const one = f32x4.splat(<f32>1.0);
+  const fe = f32x4.sub(f32x4.convert_i32x4_s(e), v128.and(one, lo));
+  const t = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, lo), one);
+  return log_poly_v128(t, fe);
+}
+
 @inline
 export function log_v128(x: v128): v128 {
   const sub = f32x4.lt(x, f32x4.splat(MIN_NORMAL));
@@ -191,15 +201,6 @@ export function log_v128(x: v128): v128 {
   r = v128.bitselect(r, x, f32x4.lt(x, f32x4.splat(INF)));
   r = v128.bitselect(f32x4.splat(-INF), r, f32x4.eq(x, f32x4.splat(<f32>0.0)));
   return v128.bitselect(i32x4.splat(QNAN_BITS), r, f32x4.lt(x, f32x4.splat(<f32>0.0)));
-}
-
-/**
- * log_v128 for lanes in [MIN_NORMAL, 1] (Box-Muller's uniforms, 2^-24 .. 1): the same bits, without the
- * subnormal lift and the special-value selects, which never change such a lane.
- */
-@inline
-export function log_unit_v128(x: v128): v128 {
-  return log_core_v128(x, i32x4.splat(0));
 }
 
 // ================================================================ tanh

@@ -21,8 +21,9 @@
 // Gaussians: Box-Muller within a block, words (u0, u1) -> lanes (z0, z1), (u2, u3) -> (z2, z3):
 //   r = sqrt(-2 ln a), a = (u_even in (0, 1]),  theta = 2 pi b, b = (u_odd in [0, 1)),
 //   z_even = r cos theta,  z_odd = r sin theta.
-//   ln from math.ts (log_f32; the f32x4 path uses math.ts's log_unit_v128, log_v128 restricted to (0, 1]),
-//   sin/cos from trig.ts; both are bit-identical scalar vs f32x4.
+//   ln from math.ts (log_f32), sin/cos from trig.ts (the trig_*_f32 blocks). The f32x4 path computes the
+//   same f32 operations per lane with math.ts's log polynomial (log_poly_v128) and trig.ts's f32x4 blocks,
+//   reaching the arguments by cheaper exact routes (see "Box-Muller, f32x4" below).
 // Range: a >= 2^-24, so |z| <= sqrt(48 ln 2) = 5.7681 (5.768124 in f32): the tails beyond ~5.77 sigma
 // (probability 8e-9 per sample) are absent, and beyond ~4.5 sigma the radius takes few distinct values
 // (a = 1, 2, 3, ... times 2^-24). Gradient noise and weight init do not care; do not use this for tail
@@ -39,10 +40,15 @@
 // 4 Philox lanes); one 4-block body; scalar tail, one Philox per block. The SIMD bodies stage the raw
 // Philox words in the output itself before overwriting them, so they touch exactly p[0 .. N) and nothing
 // else (no scratch, safe for disjoint chunks on several threads), and gaussian_add_f32 reads each old
-// value before staging. Measured (Node 20, x86-64 AMD EPYC, n = 2^20): 3.8-4 ns per normal (4.5-5 before
-// the domain-specialised Box-Muller blocks below) and 1.8-2 ns per uniform, against ~49 ns per normal for
-// the scalar per-block path.
-import { log_f32, log_unit_v128 } from "./math";
+// value before staging. Measured (Node 20, x86-64 AMD EPYC, CPU time, interleaved with the previous build
+// in one run of bench/noise-ab.mjs, medians of 21 rounds with min-max): 3.92 (3.60-4.58) ns per normal at
+// n = 88,210 and 4.09 (3.64-4.29) at 2^20, against 4.42 (3.90-5.06) and 4.52 (3.92-4.86) before the exact
+// shortcuts of "Box-Muller, f32x4" below (34.3 instead of 36.9 instructions per normal in V8's code,
+// counted with callgrind); ~2 ns per uniform, ~49 ns per normal for the scalar per-block path. Tried and
+// slower or no better: one word pair at a time through memory (fewer spills, latency bound: +6-10%), the
+// 4-block body alone (+27%), two Philox rounds per loop iteration or all ten unrolled, and the low product
+// words taken from the extmul results instead of i32x4.mul (within +-5%).
+import { log_f32, log_poly_v128 } from "./math";
 import {
   trig_quadrant_f32, trig_reduce_f32, trig_sin_poly_f32, trig_cos_poly_f32, trig_sin_fix_f32,
   trig_cos_fix_f32, trig_quadrant_v128, trig_reduce_v128, trig_sin_poly_v128, trig_cos_poly_v128,
@@ -243,47 +249,79 @@ export function uniform_at_f32(i: u64, k0: u32, k1: u32, w2: u32, w3: u32): f32 
 
 // ================================================================ Box-Muller, f32x4 (lane = block)
 
-// ---- Box-Muller building blocks specialised to its domain (same bits as the general ones) ----
-// The general log_v128 / trig_q_v128 / trig_*_fix_v128 handle inputs Box-Muller never produces; the
-// variants below drop that handling and compute every lane's result with the same f32 operations, so
-// the bits do not change (compared with the general functions on all 2^24 values of each 24-bit input
-// when they were written; checked against the scalar path, which still uses the general functions, in
-// test/assembly/rng.spec.ts, and against src/core/philox.ts in test/ts/philox.test.ts). Together with
-// the signed int->float conversions (exact: the values are below 2^24 + 1, and the unsigned conversion
-// costs ~8 instructions on x86 without AVX-512) they make the normals 15-20% faster.
+// ---- Box-Muller building blocks specialised to its domain (same bits as the scalar path) ----
+// The scalar path (gaussian_lane_f32) uses the general log_f32 and trig_*_f32, which handle inputs
+// Box-Muller never produces. The f32x4 blocks below compute, lane by lane, the same f32 operations on the
+// same values, and get there with fewer instructions (each shortcut is exact; the reasoning is beside it).
+// They are checked against the scalar path on every one of the 2^24 inputs of each uniform (radius and
+// angle, test/assembly/rng.spec.ts), and against src/core/philox.ts in test/ts/philox.test.ts.
 
-// Cephes logf coefficients and ln 2 split, as in math.ts (log_f32 / log_v128): change them together.
+// @ts-ignore: decorator
+@inline const SQRTHF_BITS: i32 = 0x3f3504f3; //  bits of math.ts's SQRTHF, sqrt(1/2) in f32
+// @ts-ignore: decorator
+@inline const TWO_PI_M24_BITS: i32 = 0x34c90fdb; // TWO_PI * 2^-24 in f32 (0x40c90fdb, exponent - 24)
+
 /**
- * trig_q_v128 (k & 3 of the quadrant k, an exact integer with |k| < 2^22) without the float->int
- * conversion: k + 1.5 * 2^23 is exact and holds k, two's complement, in its low mantissa bits.
+ * sqrt(-2 ln a) for a = ((ua >>> 8) + 1) 2^-24, lane by lane: the bits of the scalar
+ * Mathf.sqrt(-2 * log_f32(u01c_f32(ua))). k = (ua >>> 8) + 1 in [1, 2^24] converts exactly (the signed
+ * conversion: the unsigned one costs ~8 instructions on x86 without AVX-512), and a = k 2^-24 is k with
+ * its exponent field lowered by 24 (a >= 2^-24 is normal), so a itself is never formed. Cephes' range
+ * reduction (math.ts: a = m 2^e, m in [1/2, 1); below sqrt(1/2), m doubled and e decremented) then
+ * comes from one integer subtraction, as in musl's logf: ix = bits(a) - bits(sqrt(1/2)) has the final
+ * exponent in its top bits (e = ix >> 23, arithmetic) and 1 + t = the float with the bits
+ * (ix & 0x7fffff) + bits(sqrt(1/2)) (m or 2m, exactly). The polynomial is math.ts's, on the same t, fe.
  */
 // @ts-ignore: decorator
-@inline function quadrant_q_v128(k: v128): v128 {
-  return v128.and(f32x4.add(k, f32x4.splat(<f32>12582912.0)), i32x4.splat(3));
+@inline export function radius_v128(ua: v128): v128 {
+  const k = f32x4.convert_i32x4_s(i32x4.add(i32x4.shr_u(ua, 8), i32x4.splat(1)));
+  const ix = i32x4.sub(k, i32x4.splat(SQRTHF_BITS + (24 << 23)));
+  const fe = f32x4.convert_i32x4_s(i32x4.shr_s(ix, 23));
+  const w = i32x4.add(v128.and(ix, i32x4.splat(0x007fffff)), i32x4.splat(SQRTHF_BITS));
+  const t = f32x4.sub(w, f32x4.splat(<f32>1.0));
+  return f32x4.sqrt(f32x4.mul(f32x4.splat(<f32>-2.0), log_poly_v128(t, fe)));
 }
 
-/** trig_sin_fix_v128 / trig_cos_fix_v128 with the swap test done once, as `even` = (q & 1) == 0. */
+/**
+ * theta = 2 pi b, b = (ub >>> 8) 2^-24: fr(TWO_PI * fr(j * 2^-24)) = fr(j * (TWO_PI 2^-24)) for the
+ * integer j, since scaling by a power of two is exact here (no result is subnormal), so one multiply.
+ */
 // @ts-ignore: decorator
-@inline function sin_fix_v128(q: v128, even: v128, s: v128, c: v128): v128 {
-  return v128.xor(v128.bitselect(s, c, even), i32x4.shl(v128.and(q, i32x4.splat(2)), 30));
-}
-// @ts-ignore: decorator
-@inline function cos_fix_v128(q: v128, even: v128, s: v128, c: v128): v128 {
-  const q1 = i32x4.add(q, i32x4.splat(1));
-  return v128.xor(v128.bitselect(c, s, even), i32x4.shl(v128.and(q1, i32x4.splat(2)), 30));
+@inline export function angle_v128(ub: v128): v128 {
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(ub, 8)), f32x4.splat(reinterpret<f32>(TWO_PI_M24_BITS)));
 }
 
+/**
+ * Box-Muller of the word pairs staged lane-transposed at p .. p + bytes (philox4x32_10_x4 / _x8 layout: per
+ * 4 blocks, words 0, 1, 2, 3 at +0, +16, +32, +48): each pair (u_even, u_odd) of 4 blocks becomes
+ * (r cos theta, r sin theta) in place, still lane = block, the bits of gaussian_lane_f32. The quadrant k
+ * (an exact integer, 0..4) is read from the low bits of k + 1.5 2^23 (exact); for odd k, sin and cos swap
+ * (a masked xor swap); the sign of sin is bit 1 of k, that of cos bit 1 of k + 1 (= bit 1 xor bit 0 of k),
+ * applied to the polynomial before the product as trig.ts does. One pair per iteration, through memory:
+ * the loop keeps TurboFan from interleaving the pairs, which with the ~30 constants spilled most of the
+ * 15 usable xmm registers (store-to-load forwarding makes the round trip cheap).
+ */
+/**
+ * The last step of Box-Muller for one word pair of 4 blocks (lane = block): r cos theta when `even`, else
+ * r sin theta, from the radius r, the polynomials s = sin x, c = cos x of the reduced angle x and
+ * kk = k + 1.5 2^23 (the quadrant k, an exact integer 0..4, then sits in the low mantissa bits), lane by
+ * lane the bits of gaussian_lane_f32. For odd k, sin and cos swap (one masked xor swap instead of two
+ * selects); the sign of sin is bit 1 of k, that of cos bit 1 of k + 1 (= bit 1 xor bit 0 of k), applied to
+ * the polynomial before the product as trig.ts does.
+ */
 // @ts-ignore: decorator
-@inline function radius_v128(ua: v128): v128 {
-  const a = f32x4.mul(
-    f32x4.convert_i32x4_s(i32x4.add(i32x4.shr_u(ua, 8), i32x4.splat(1))), f32x4.splat(TWO_M24));
-  return f32x4.sqrt(f32x4.mul(f32x4.splat(<f32>-2.0), log_unit_v128(a)));
+@inline export function box_muller_fix_v128(r: v128, s: v128, c: v128, kk: v128, even: bool): v128 {
+  const odd = i32x4.shl(kk, 31); //                         bit 0 of k, at the sign
+  const swap = v128.and(v128.xor(s, c), i32x4.shr_s(odd, 31));
+  const sign_s = i32x4.shl(i32x4.shr_u(kk, 1), 31); //      bit 1 of k, at the sign
+  return even
+    ? f32x4.mul(r, v128.xor(v128.xor(c, swap), v128.xor(sign_s, odd)))
+    : f32x4.mul(r, v128.xor(v128.xor(s, swap), sign_s));
 }
 
+/** k + 1.5 2^23 for the quadrant k of trig_quadrant_v128: k, two's complement, in the low mantissa bits. */
 // @ts-ignore: decorator
-@inline function angle_v128(ub: v128): v128 {
-  const b = f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(ub, 8)), f32x4.splat(TWO_M24));
-  return f32x4.mul(f32x4.splat(TWO_PI), b);
+@inline export function quadrant_bits_v128(k: v128): v128 {
+  return f32x4.add(k, f32x4.splat(<f32>12582912.0));
 }
 
 /**
@@ -302,10 +340,9 @@ export function uniform_at_f32(i: u64, k0: u32, k1: u32, w2: u32, w3: u32): f32 
   const zz01 = f32x4.mul(x01, x01);
   const s01 = trig_sin_poly_v128(x01, zz01);
   const c01 = trig_cos_poly_v128(zz01);
-  const q01 = quadrant_q_v128(k01);
-  const even01 = i32x4.eq(v128.and(q01, i32x4.splat(1)), i32x4.splat(0));
-  const z0 = f32x4.mul(r01, cos_fix_v128(q01, even01, s01, c01));
-  const z1 = f32x4.mul(r01, sin_fix_v128(q01, even01, s01, c01));
+  const kk01 = quadrant_bits_v128(k01);
+  const z0 = box_muller_fix_v128(r01, s01, c01, kk01, true);
+  const z1 = box_muller_fix_v128(r01, s01, c01, kk01, false);
   // pair (word 2, word 3) -> z2, z3
   const r23 = radius_v128(v128.load(p, 32));
   const t23 = angle_v128(v128.load(p, 48));
@@ -314,10 +351,9 @@ export function uniform_at_f32(i: u64, k0: u32, k1: u32, w2: u32, w3: u32): f32 
   const zz23 = f32x4.mul(x23, x23);
   const s23 = trig_sin_poly_v128(x23, zz23);
   const c23 = trig_cos_poly_v128(zz23);
-  const q23 = quadrant_q_v128(k23);
-  const even23 = i32x4.eq(v128.and(q23, i32x4.splat(1)), i32x4.splat(0));
-  const z2 = f32x4.mul(r23, cos_fix_v128(q23, even23, s23, c23));
-  const z3 = f32x4.mul(r23, sin_fix_v128(q23, even23, s23, c23));
+  const kk23 = quadrant_bits_v128(k23);
+  const z2 = box_muller_fix_v128(r23, s23, c23, kk23, true);
+  const z3 = box_muller_fix_v128(r23, s23, c23, kk23, false);
   // lane = block  ->  stream order (block j = z0[j], z1[j], z2[j], z3[j])
   const t0 = i32x4.shuffle(z0, z1, 0, 4, 1, 5);
   const t1 = i32x4.shuffle(z0, z1, 2, 6, 3, 7);

@@ -206,6 +206,26 @@ const data = mnist({ limit: { train: 10000, test: 1 } }).train;
     `noise adds ${round(100 * overhead)}% to the step (goal < 3%)`);
   log(`  the same from the update timings: noise costs ${round(extraUs)} µs of a ${round(stepUs)} µs step = ${round(100 * extraUs / stepUs)}%`);
   plain.dispose(); noisy.dispose();
+  // On 2 workers the worker that finishes its shards first computes noise while it waits (docs/workers.md):
+  // the same comparison, epochs of 2,000 images (20 steps) back to back, the median of the paired ratios.
+  const small = { x: data.x.subarray(0, 2000 * 784), y: data.y.subarray(0, 2000) };
+  const mk2 = (noise) => createModel(paperNet('he'), {
+    batchSize: 100, seed: 1, workers: 2,
+    optimizer: noise ? chain(clipByGlobalNorm(10), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.01 })) : chain(clipByGlobalNorm(10), sgd({ lr: 0.01 })),
+  });
+  const plain2 = await mk2(false), noisy2 = await mk2(true);
+  for (let i = 0; i < 3; i++) { await plain2.fit(small.x, small.y, { epochs: 1 }); await noisy2.fit(small.x, small.y, { epochs: 1 }); }
+  const ratios = [];
+  for (let r = 0; r < (quick ? 5 : 40); r++) {
+    const eps = async (m) => (await m.fit(small.x, small.y, { epochs: 1 })).epochs[0].examplesPerSecond;
+    let pe, ne; // examples/s without and with noise, in alternating order
+    if (r % 2) { ne = await eps(noisy2); pe = await eps(plain2); } else { pe = await eps(plain2); ne = await eps(noisy2); }
+    ratios.push(pe / ne);
+  }
+  const ov2 = stats(ratios.map((x) => x - 1));
+  result.noiseOverhead.twoWorkers = ov2;
+  log(`  on 2 workers: noise adds ${round(100 * ov2.median)}% to the step (median of ${ov2.n} paired epochs, min ${round(100 * ov2.min)}%, max ${round(100 * ov2.max)}%)`);
+  await plain2.dispose(); await noisy2.dispose();
 }
 
 // 6. Where a training step's time goes: the paper net (clip 10 + noise + SGD) with every kernel call

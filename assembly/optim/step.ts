@@ -13,6 +13,8 @@
 //           rmsprop s0 = square average, s1 = momentum buffer, s2 = centered mean
 //   TMP     scratch, STEP_SCRATCH_BYTES bytes, private to the caller: x chunk at TMP, noise chunk at
 //           TMP + 4 * STEP_CHUNK
+//   AHEAD   (fused_update_ahead_f32) the noise of the range computed ahead by noise_fill_f32, element START
+//           at AHEAD; READY how many of the range's first elements it holds
 //
 // Noise before clipping: pass 1 is called with NOISE_FIRST = 1 and U_F_NOISE in the flags; it then
 // writes x = fr(fr(g * gscale) + n(i)) back into G (just fr(g * gscale) if U_F_NOISE is clear) and sums
@@ -21,10 +23,12 @@
 // A noise-first pass 1 writes G even when its non-finite sum makes the facade refuse the step: P and the
 // state are untouched then, G is not.
 //
-// Contract: any N >= 0 (tail handled), any START >= 0, TENSOR in [0, 2^30); P, G, S*, TMP any 4-byte
-// alignment (16 is faster); no two of P, G, S0, S1, S2, TMP overlap. The noise of element i is a pure
-// function of (seed, step, TENSOR, START + i): a tensor may be split into ranges (threads) at any point
-// and gives the same bits. Without noise the RNG is never called and the noise half of TMP is untouched.
+// Contract: any N >= 0 (tail handled), any START >= 0, TENSOR in [0, 2^30); P, G, S*, TMP, AHEAD any
+// 4-byte alignment (16 is faster); no two of P, G, S0, S1, S2, TMP, AHEAD overlap. The noise of element
+// i is a pure function of (seed, step, TENSOR, START + i): a tensor may be split into ranges (threads) at
+// any point and gives the same bits, and a chunk of pass 2 inside [0, READY) that reads its noise at
+// AHEAD instead of drawing it gets the same values, so READY changes no bit either (workers compute the
+// noise ahead while they wait at a barrier, runtime/parallel.ts). Without noise the RNG is never called and the noise half of TMP is untouched.
 // Pass 2 zeroes G. Pass 1's lanes count from the start of the range, so its sum is the per-tensor sum of
 // docs/update.md when the range is the whole tensor. The scalar twins in ref/step.ts perform per element
 // exactly these operations, so both give identical bits (test/assembly/step.spec.ts).
@@ -32,11 +36,16 @@
 // Shape of the passes: the range is cut into chunks of at most STEP_CHUNK elements (pass 2: boundaries
 // at multiples of STEP_CHUNK of the tensor index; pass 1: from the range start, keeping the lanes). Per
 // chunk the noise (if any) is generated into TMP with gaussian_fill_f32, then a short chain of transform
-// loops (one per set flag, each a plain SIMD loop over the L1-resident chunk) builds x in TMP, then one
-// optimizer loop specialised for (kind, momentum, nesterov, first, centered) consumes it. Flags are
-// tested once per chunk, never per element. Measured (Node 20, AMD EPYC, shared machine, best of 15):
-// sgd 0.32-0.36 ns per parameter, sgd + noise 4.3, adam + noise 5.1-5.2 (the Gaussian stream alone
-// 3.7), pass 1 0.25, at n = 88,210 and 1,000,000.
+// loops builds x in TMP: the loop that reads G also applies the clip scale and adds the noise when no
+// clip by value comes between (the paper's chain is one loop), otherwise one plain SIMD loop per set flag
+// over the L1-resident chunk; then one optimizer loop specialised for (kind, momentum, nesterov, first,
+// centered) consumes it. Flags are tested once per chunk, never per element. 1024-element chunks (8 KiB
+// of TMP) amortise gaussian_fill_f32's entry (its ~30 constants) better than 256 did. Measured (Node 20,
+// AMD EPYC, shared machine, CPU time, interleaved with the previous build in one run of
+// bench/noise-ab.mjs, the paper net's 88,210 parameters, medians of 21 rounds with min-max): pass 2 of
+// clip + sgd 0.57 (0.39-0.68) ns per parameter, 0.75 (0.49-0.92) before; clip + noise + sgd 4.85
+// (4.16-5.33), 5.82 (4.94-6.38) before (the Gaussian stream alone 3.92). Callgrind: 39.9 instructions per
+// parameter for clip + noise + sgd, 47.1 before.
 import {
   U_GSCALE, U_CLIP_VALUE, U_CLIP_SCALE, U_SIGMA, U_LR, U_WD, U_A, U_B, U_C, U_D, U_EPS, U_E, U_F, U_FLAGS,
   U_STEP, U_SEED_LO, U_SEED_HI, U_G, OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP,
@@ -46,7 +55,7 @@ import {
 import { gaussian_fill_f32 } from "../rng";
 
 /** Elements per chunk: x and the noise of a chunk stay in L1 between the loops that use them. */
-export const STEP_CHUNK: i32 = 256;
+export const STEP_CHUNK: i32 = 1024;
 /**
  * Bytes of scratch TMP that grad_sumsq_f64 and fused_update_f32 need: the x chunk (STEP_CHUNK f32) and
  * the noise chunk (STEP_CHUNK + 32 f32: the noise is generated from the Philox block boundary before the
@@ -183,29 +192,45 @@ export function first_nonfinite_f32(g: usize, n: i32): i32 {
 
 // ================================================================ pass 2: the transform chain on a chunk
 
-/** x = fr(g * s) (or x = g when `copy`), g = 0: the only loop that reads G. */
+/**
+ * x = fr(g * s) (or x = g when `copy`), then x = fr(x * cs) when `clip` (clip by norm) and x = fr(x + n)
+ * when `noise` (n at nz), g = 0: the only loop that reads G. Folding the clip scale and the noise into it
+ * (when no clip by value comes between) saves two passes over the chunk; the operations per element and
+ * their order are those of the separate loops.
+ */
 // @ts-ignore: decorator
-@inline function take_f32(x: usize, g: usize, m: i32, s: f32, copy: bool): void {
-  const vs = f32x4.splat(s), z = f32x4.splat(0);
+@inline function take_f32(
+  x: usize, g: usize, m: i32, s: f32, copy: bool, cs: f32, clip: bool, nz: usize, noise: bool,
+): void {
+  const vs = f32x4.splat(s), vcs = f32x4.splat(cs), z = f32x4.splat(0);
   let i = 0;
   for (; i + 8 <= m; i += 8) {
     const o = <usize>i << 2;
-    const g0 = v128.load(g + o), g1 = v128.load(g + o, 16);
-    v128.store(x + o, copy ? g0 : f32x4.mul(g0, vs));
-    v128.store(x + o, copy ? g1 : f32x4.mul(g1, vs), 16);
+    let x0 = v128.load(g + o), x1 = v128.load(g + o, 16);
+    if (!copy) { x0 = f32x4.mul(x0, vs); x1 = f32x4.mul(x1, vs); }
+    if (clip) { x0 = f32x4.mul(x0, vcs); x1 = f32x4.mul(x1, vcs); }
+    if (noise) { x0 = f32x4.add(x0, v128.load(nz + o)); x1 = f32x4.add(x1, v128.load(nz + o, 16)); }
+    v128.store(x + o, x0);
+    v128.store(x + o, x1, 16);
     v128.store(g + o, z);
     v128.store(g + o, z, 16);
   }
   for (; i + 4 <= m; i += 4) {
     const o = <usize>i << 2;
-    const g0 = v128.load(g + o);
-    v128.store(x + o, copy ? g0 : f32x4.mul(g0, vs));
+    let x0 = v128.load(g + o);
+    if (!copy) x0 = f32x4.mul(x0, vs);
+    if (clip) x0 = f32x4.mul(x0, vcs);
+    if (noise) x0 = f32x4.add(x0, v128.load(nz + o));
+    v128.store(x + o, x0);
     v128.store(g + o, z);
   }
   for (; i < m; i++) {
     const o = <usize>i << 2;
-    const g0 = load<f32>(g + o);
-    store<f32>(x + o, copy ? g0 : g0 * s);
+    let x0 = load<f32>(g + o);
+    if (!copy) x0 = x0 * s;
+    if (clip) x0 = x0 * cs;
+    if (noise) x0 = x0 + load<f32>(nz + o);
+    store<f32>(x + o, x0);
     store<f32>(g + o, 0);
   }
 }
@@ -503,13 +528,12 @@ function optimizer_chunk(
 }
 
 /**
- * Pass 2 over one range (docs/update.md, "per element, in this order"): x from the gradient, then clip
- * by value, clip by norm, noise, weight decay, each when its flag is set, then the optimizer
- * (kind = flags & 15) updates P and the state slots; G is zeroed.
+ * Pass 2 over one range, both exports below; chunks inside [0, ready) read their noise at ahead. Not
+ * inlined into the two: one copy of the specialised loops (the module stays ~4 KiB smaller).
  */
-export function fused_update_f32(
+function fused_update(
   hyper: usize, p: usize, g: usize, s0: usize, s1: usize, s2: usize, n: i32, tensor: i32, start: i32,
-  tmp: usize,
+  tmp: usize, ahead: usize, ready: i32,
 ): void {
   const flags = load<u32>(hyper, U_FLAGS);
   const prescaled = (flags & U_F_PRESCALED) != 0;
@@ -526,14 +550,61 @@ export function fused_update_f32(
   for (let c = 0; c < n; c += m, m = min<i32>(STEP_CHUNK, n - c)) {
     const o = <usize>c << 2;
     let nz: usize = 0;
-    if (noise) nz = noise_chunk(hyper, nbuf, tensor, start, c, m);
-    if (prescaled) take_f32(x, g + o, m, gs, true);
-    else take_f32(x, g + o, m, gs, false);
-    if (clipv) clip_value_f32(x, m, cv);
-    if (clipn) scale_f32(x, m, cs);
-    if (noise) add_f32(x, nz, m, 0, false);
+    if (noise) nz = c + m <= ready ? ahead + o : noise_chunk(hyper, nbuf, tensor, start, c, m);
+    if (prescaled) {
+      take_f32(x, g + o, m, gs, true, 0, false, 0, false);
+      if (clipv) clip_value_f32(x, m, cv);
+      if (clipn) scale_f32(x, m, cs);
+    } else if (clipv) {
+      take_f32(x, g + o, m, gs, false, 0, false, 0, false);
+      clip_value_f32(x, m, cv);
+      if (clipn) scale_f32(x, m, cs);
+      if (noise) add_f32(x, nz, m, 0, false);
+    } else if (clipn) {
+      if (noise) take_f32(x, g + o, m, gs, false, cs, true, nz, true);
+      else take_f32(x, g + o, m, gs, false, cs, true, 0, false);
+    } else {
+      if (noise) take_f32(x, g + o, m, gs, false, 0, false, nz, true);
+      else take_f32(x, g + o, m, gs, false, 0, false, 0, false);
+    }
     if (wd) add_f32(x, p + o, m, wdv, true);
     optimizer_chunk(hyper, flags, p + o,
       s0 == 0 ? 0 : s0 + o, s1 == 0 ? 0 : s1 + o, s2 == 0 ? 0 : s2 + o, x, m);
   }
+}
+
+/**
+ * Pass 2 over one range (docs/update.md, "per element, in this order"): x from the gradient, then clip
+ * by value, clip by norm, noise, weight decay, each when its flag is set, then the optimizer
+ * (kind = flags & 15) updates P and the state slots; G is zeroed.
+ */
+export function fused_update_f32(
+  hyper: usize, p: usize, g: usize, s0: usize, s1: usize, s2: usize, n: i32, tensor: i32, start: i32,
+  tmp: usize,
+): void {
+  fused_update(hyper, p, g, s0, s1, s2, n, tensor, start, tmp, 0, 0);
+}
+
+/**
+ * fused_update_f32 with the noise of the range's first READY elements computed ahead (noise_fill_f32)
+ * at AHEAD (f32, element START of the range at AHEAD): those chunks read it instead of drawing it, the
+ * rest draw their own. The values are the same either way (n(i) is a pure function of its index), so
+ * the bits do not depend on READY. READY counts from the range start and is a multiple of STEP_CHUNK or
+ * the range's end; the range starts on a multiple of STEP_CHUNK of the tensor.
+ */
+export function fused_update_ahead_f32(
+  hyper: usize, p: usize, g: usize, s0: usize, s1: usize, s2: usize, n: i32, tensor: i32, start: i32,
+  tmp: usize, ahead: usize, ready: i32,
+): void {
+  fused_update(hyper, p, g, s0, s1, s2, n, tensor, start, tmp, ahead, ready);
+}
+
+/**
+ * p[j] = n(START + j), j < N: the gradient noise fr(0 + fr(sigma * z)) of elements START .. START + N - 1
+ * of tensor TENSOR at the step of HYPER (sigma, seed, step from the struct), exactly the values pass 2
+ * adds. Writes p[0 .. N) and nothing else; any START, any N >= 0.
+ */
+export function noise_fill_f32(hyper: usize, p: usize, n: i32, tensor: i32, start: i32): void {
+  gaussian_fill_f32(p, noise_index(tensor, start, 0), n, 0, load<f32>(hyper, U_SIGMA),
+    load<u32>(hyper, U_SEED_LO), load<u32>(hyper, U_SEED_HI), load<u32>(hyper, U_STEP), RNG_DOMAIN_NOISE);
 }

@@ -91,5 +91,5 @@ export const GEMM_READ_SLACK = 64; // bytes the planner leaves after the arena f
 // Every parameter tensor is cut into units of at most UPDATE_UNIT elements (from its first element).
 // Reduction of gradient shards, pass 1 and pass 2 run per unit, so workers split the update by units; the
 // global norm is the sum over tensors (layout order) of the sum over each tensor's units (in order) of the
-// unit's pass-1 sum (docs/update.md). A multiple of 256 (STEP_CHUNK) and of 4 (the lanes of pass 1).
+// unit's pass-1 sum (docs/update.md). A multiple of STEP_CHUNK (1024) and of 4 (the lanes of pass 1).
 export const UPDATE_UNIT = 16384;

@@ -9,6 +9,8 @@ type GemmFn = (c: Ptr, a: Ptr, b: Ptr, M: number, K: number, N: number, accumula
 type UnaryFn = (y: Ptr, x: Ptr, n: number) => void;
 type UnaryBackFn = (dx: Ptr, y: Ptr, dy: Ptr, n: number) => void;
 type FusedFn = (hyper: Ptr, p: Ptr, g: Ptr, s0: Ptr, s1: Ptr, s2: Ptr, n: number, tensor: number, start: number, tmp: Ptr) => void;
+type FusedAheadFn = (hyper: Ptr, p: Ptr, g: Ptr, s0: Ptr, s1: Ptr, s2: Ptr, n: number, tensor: number, start: number, tmp: Ptr,
+  ahead: Ptr, ready: number) => void;
 type InitNormalFn = (p: Ptr, n: number, mean: number, std: number, k0: number, k1: number, w2: number, domain: number) => void;
 
 /** Every function exported by assembly/index.ts, as the facade calls it (`_ref`: scalar twins for tests). */
@@ -47,17 +49,19 @@ export interface CoreExports {
   grad_sumsq_f64(hyper: Ptr, g: Ptr, n: number, tensor: number, start: number, tmp: Ptr, noiseFirst: number): number;
   grad_sumsq_f64_ref(hyper: Ptr, g: Ptr, n: number, tensor: number, start: number, tmp: Ptr, noiseFirst: number): number;
   fused_update_f32: FusedFn;
+  fused_update_ahead_f32: FusedAheadFn;
   fused_update_f32_ref: FusedFn;
+  noise_fill_f32(hyper: Ptr, p: Ptr, n: number, tensor: number, start: number): void;
   first_nonfinite_f32(g: Ptr, n: number): number;
 }
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32', 'copy_f32', 'correct_count_f32',
-  'dropout_backward_f32', 'dropout_forward_f32', 'fill_f32', 'first_nonfinite_f32', 'fused_update_f32',
+  'dropout_backward_f32', 'dropout_forward_f32', 'fill_f32', 'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32',
   'fused_update_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes',
   'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64', 'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32',
-  'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32', 'philox4x32_10',
+  'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32', 'noise_fill_f32', 'philox4x32_10',
   'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32', 'roofline_f32',
   'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'tanh_backward_f32',
   'tanh_forward_f32',

@@ -4,6 +4,7 @@
 // training, as consecutive blocks:
 //
 //   header | params | grads x gradSlots | optimizer state x stateSlots | activations | activation grads | scratch
+//   | noise ahead x noiseSlots
 //
 // Params, every grad slot and every optimizer-state slot share one internal layout (the same tensors in
 // the same order at the same relative offsets), so an optimizer is one flat loop over a block and a
@@ -12,7 +13,7 @@
 // between workers. Pure: no wasm, no model knowledge; the caller passes named sizes in floats.
 import { ALIGN, GEMM_READ_SLACK, HEADER_BYTES } from './abi.js';
 
-export type BlockKind = 'header' | 'params' | 'grads' | 'optState' | 'activations' | 'activationGrads' | 'scratch';
+export type BlockKind = 'header' | 'params' | 'grads' | 'optState' | 'activations' | 'activationGrads' | 'scratch' | 'noise';
 
 /** One tensor to place: a unique name within its block and its size in 4-byte elements (f32 or i32). */
 export interface TensorRequest {
@@ -31,6 +32,12 @@ export interface LayoutRequest {
   readonly activations: readonly TensorRequest[];
   readonly activationGrads: readonly TensorRequest[];
   readonly scratchBytes: number;
+  /**
+   * Copies of the params layout that hold the gradient noise of the current step, computed ahead by
+   * workers waiting at a barrier (runtime/parallel.ts): 0 or 1. Default 0. Last in the arena, so a plan
+   * without it is the plan of before.
+   */
+  readonly noiseSlots?: number;
 }
 
 export interface Placement {
@@ -58,6 +65,8 @@ export interface LayoutPlan {
   readonly activations: Block;
   readonly activationGrads: Block;
   readonly scratch: Block;
+  /** The noise-ahead block (at most one), a copy of the params layout. */
+  readonly noise: readonly Block[];
   /** Params by name, with offsets inside the params block; add grads[s].offset - params.offset for slot s. */
   readonly paramTensors: ReadonlyMap<string, Placement>;
   readonly activationTensors: ReadonlyMap<string, Placement>;
@@ -116,9 +125,12 @@ export function fnv1a(hash: number, value: number | string): number {
 export function planLayout(req: LayoutRequest): LayoutPlan {
   const gradSlots = req.gradSlots ?? 1;
   const stateSlots = req.stateSlots ?? 0;
+  const noiseSlots = req.noiseSlots ?? 0;
   checkCount('base', req.base, 0);
   checkCount('gradSlots', gradSlots, 1);
   checkCount('stateSlots', stateSlots, 0);
+  checkCount('noiseSlots', noiseSlots, 0);
+  if (noiseSlots > 1) throw new Error(`planLayout: noiseSlots is ${noiseSlots} (need 0 or 1)`);
   checkCount('scratchBytes', req.scratchBytes, 0);
   checkRequests('params', req.params);
   checkRequests('activations', req.activations);
@@ -151,8 +163,11 @@ export function planLayout(req: LayoutRequest): LayoutPlan {
   const scratch: Block = { kind: 'scratch', offset: at, bytes: alignUp(req.scratchBytes, LINE) };
   at += scratch.bytes;
 
+  const noise: Block[] = [];
+  for (let s = 0; s < noiseSlots; s++, at += paramBytes) noise.push({ kind: 'noise', offset: at, bytes: paramBytes });
+
   let hash = FNV_OFFSET;
-  for (const b of [header, params, ...grads, ...optState, activations, activationGrads, scratch]) {
+  for (const b of [header, params, ...grads, ...optState, activations, activationGrads, scratch, ...noise]) {
     hash = fnv1a(fnv1a(fnv1a(hash, b.kind), b.offset), b.bytes);
   }
   for (const m of [paramTensors, activationTensors, activationGradTensors]) {
@@ -160,7 +175,7 @@ export function planLayout(req: LayoutRequest): LayoutPlan {
   }
 
   return {
-    base: req.base, header, params, grads, optState, activations, activationGrads, scratch,
+    base: req.base, header, params, grads, optState, activations, activationGrads, scratch, noise,
     paramTensors, activationTensors, activationGradTensors,
     // The slack after the arena lets the GEMM read past its last operand without leaving the memory.
     end: at, pages: Math.ceil((at + GEMM_READ_SLACK) / PAGE), hash,

@@ -26,6 +26,8 @@ export interface NetworkOptions {
   readonly stateSlots: number;
   /** Gradient shards per batch (grad slots and scratch areas). Default 1. */
   readonly shards?: number;
+  /** 1: plan the noise-ahead block (workers compute the step's noise there while they wait). Default 0. */
+  readonly noiseSlots?: number;
   /**
    * Attach to this memory, already laid out and initialised by another Network with the same spec and
    * options (a worker's view of the trainer's memory): the header and parameters are left as they are.
@@ -117,6 +119,7 @@ export class Network {
       activations,
       activationGrads: this.layers.flatMap((l) => l.activationGrads(rows)),
       scratchBytes: this.shards * this.shardScratchBytes,
+      noiseSlots: opts.noiseSlots ?? 0,
     });
     if (opts.memory && opts.memory.buffer.byteLength < this.plan.pages * 65536) {
       throw new Error(`internal: the memory to attach holds ${opts.memory.buffer.byteLength} bytes; the plan needs ${this.plan.pages} pages`);

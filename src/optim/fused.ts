@@ -183,10 +183,33 @@ export class FusedUpdater {
     return { gradNorm, clipScale };
   }
 
-  /** Pass 2 on unit u: clip -> noise -> optimizer; zeroes the unit's gradients. */
-  pass2(hyper: number, tmp: number, u: number): void {
+  /**
+   * Pass 2 on unit u: clip -> noise -> optimizer; zeroes the unit's gradients. The noise of the unit's
+   * first `ready` elements was computed ahead (fillAhead) into the noise block; the rest is drawn here.
+   */
+  pass2(hyper: number, tmp: number, u: number, ready = 0): void {
     const x = this.units[u]!;
-    this.net.k.fused_update_f32(hyper, x.p, x.g, x.s0, x.s1, x.s2, x.n, x.tensor, x.start, tmp);
+    if (ready > 0) this.net.k.fused_update_ahead_f32(hyper, x.p, x.g, x.s0, x.s1, x.s2, x.n, x.tensor, x.start, tmp, this.aheadOf(u), ready);
+    else this.net.k.fused_update_f32(hyper, x.p, x.g, x.s0, x.s1, x.s2, x.n, x.tensor, x.start, tmp);
+  }
+
+  /** Whether the layout has the noise-ahead block and the noise comes after clipping (pass 2 adds it). */
+  get ahead(): boolean {
+    return this.net.plan.noise.length > 0 && this.plan.noise !== null && !this.plan.noise.beforeClip;
+  }
+
+  /** Where unit u's noise goes in the noise-ahead block (the params layout). */
+  aheadOf(u: number): number {
+    return this.units[u]!.p - this.net.plan.params.offset + this.net.plan.noise[0]!.offset;
+  }
+
+  /**
+   * Computes the noise of elements [off, off + n) of unit u at the step prepared in `hyper` into the
+   * noise-ahead block: the values pass 2 would draw.
+   */
+  fillAhead(hyper: number, u: number, off: number, n: number): void {
+    const x = this.units[u]!;
+    this.net.k.noise_fill_f32(hyper, this.aheadOf(u) + 4 * off, n, x.tensor, x.start + off);
   }
 
   /**

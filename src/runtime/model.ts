@@ -197,7 +197,11 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
     warn(`gradnoise: ${why}${inline}. The results are the same bits.`);
   }
   if (why) workers = 0;
-  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: lowered.fused ? stateSlotsOf(lowered.fused) : 0, shards });
+  // With two or more workers, the noise added after clipping is partly computed ahead, by whoever waits
+  // at the barrier after the shards (runtime/parallel.ts), into a planned block.
+  const f = lowered.fused;
+  const noiseSlots = workers >= 2 && f !== null && f.noise !== null && !f.noise.beforeClip ? 1 : 0;
+  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: f ? stateSlotsOf(f) : 0, shards, noiseSlots });
   if (lowered.fused) initState(net, lowered.fused);
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
   const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };

@@ -1,12 +1,47 @@
 // One worker's share of a step (docs/workers.md), run by every worker of a pool between the barriers of the
 // control block: its shards (w, w + N, ...), then the reduction and pass 1 of its units, then pass 2 of its
 // units. The leading worker (id 0) also publishes each step and runs the training loop (runtime/worker.ts).
+//
+// Noise ahead: the shards are uneven (a batch of 100 on 4 shards is 24 + 24 + 24 + 28 rows), so whoever
+// finishes its shards first waits at the barrier after them, while the step's noise (a function of the
+// seed, the step and the element alone) is already known. A waiting worker claims pieces of it (an atomic
+// counter in the control block) and computes them into the noise-ahead block; pass 2 then reads the
+// pieces claimed before it starts and draws the rest itself. The pieces are ordered round-robin over the
+// workers' unit ranges, so each worker's claimed pieces are a prefix of its own, and every unit's
+// precomputed part a prefix of the unit. The values are the same whoever computes them, so only the speed
+// depends on the timing. A piece is complete before its claimer reaches the next barrier, and pass 2
+// comes after that barrier; the leader resets the counter when it publishes the next step, after every
+// worker has read it.
 import { NonFiniteGradientError, type StepMetrics } from '../optim/transforms.js';
 import type { Prepared } from '../optim/fused.js';
 import type { Staged } from './data.js';
 import { Engine, NonFiniteError } from './engine.js';
 import type { StepRunner } from './loop.js';
-import { C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, CMD_SYNC, type Control } from './sync.js';
+import type { AheadMode } from './protocol.js';
+import { C_AHEAD, C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, CMD_SYNC, type Control } from './sync.js';
+
+/** Elements per piece of noise computed ahead: 10-20 µs of work, so a waiting worker sees the barrier open soon. */
+export const AHEAD_PIECE = 4096;
+
+/** A piece of the step's noise: elements [off, off + n) of unit `unit`. */
+interface Piece { readonly unit: number; readonly off: number; readonly n: number }
+
+/**
+ * The pieces of noise-ahead in claim order: each worker's units cut into pieces of at most AHEAD_PIECE
+ * elements, in order, then the workers' lists taken round-robin. Only speed depends on it, never a bit.
+ */
+export function aheadPieces(sizes: readonly number[], workers: number): { piece: Piece; worker: number }[] {
+  const lists = splitUnits(sizes, workers).map(([u0, u1]) => {
+    const list: Piece[] = [];
+    for (let u = u0; u < u1; u++) for (let off = 0; off < sizes[u]!; off += AHEAD_PIECE) list.push({ unit: u, off, n: Math.min(AHEAD_PIECE, sizes[u]! - off) });
+    return list;
+  });
+  const out: { piece: Piece; worker: number }[] = [];
+  for (let i = 0; out.length < lists.reduce((a, l) => a + l.length, 0); i++) {
+    lists.forEach((l, w) => { if (i < l.length) out.push({ piece: l[i]!, worker: w }); });
+  }
+  return out;
+}
 
 /**
  * Contiguous unit ranges, one per worker, balanced by element count: worker w takes the units whose first
@@ -38,19 +73,43 @@ export class Crew {
   private data: Staged | null = null;
   private order: Uint32Array | null = null;
   private published: Uint32Array | null = null;
+  /** Noise-ahead pieces in claim order (empty without the noise-ahead block), and this worker's ones. */
+  private readonly pieces: readonly Piece[];
+  private readonly mine: readonly { readonly index: number; readonly unit: number; readonly end: number }[];
+  /** Per unit, the elements of this step's noise computed ahead (a prefix of the unit). */
+  private readonly ready: Int32Array;
+  private aheadMode: AheadMode = 'idle';
+  private readonly claim: () => boolean;
 
   constructor(readonly engine: Engine, readonly ctl: Control, readonly id: number) {
     if (!engine.fused) throw new Error('internal: workers run fused updates only');
     this.hyper = engine.net.hyperOf(id);
     this.tmp = engine.net.scratchOf(id);
-    this.units = splitUnits(engine.units.map((u) => u.n), ctl.parties)[id]!;
+    const sizes = engine.units.map((u) => u.n);
+    this.units = splitUnits(sizes, ctl.parties)[id]!;
+    const all = engine.fused.ahead ? aheadPieces(sizes, ctl.parties) : [];
+    this.pieces = all.map((a) => a.piece);
+    this.mine = all.flatMap((a, index) => (a.worker === id ? [{ index, unit: a.piece.unit, end: a.piece.off + a.piece.n }] : []));
+    this.ready = new Int32Array(sizes.length);
+    const fused = engine.fused;
+    this.claim = () => {
+      const j = Atomics.add(ctl.i32, C_AHEAD, 1);
+      if (j >= this.pieces.length) return false;
+      const p = this.pieces[j]!;
+      fused.fillAhead(this.hyper, p.unit, p.off, p.n);
+      return true;
+    };
   }
 
-  /** The run's data, and the shared buffer through which the leader publishes each epoch's order. */
-  begin(data: Staged, order: Uint32Array | null): void {
+  /**
+   * The run's data, the shared buffer through which the leader publishes each epoch's order, and when the
+   * noise is computed ahead (tests force 'all' or 'off'; the bits are the same).
+   */
+  begin(data: Staged, order: Uint32Array | null, ahead: AheadMode = 'idle'): void {
     this.data = data;
     this.order = order;
     this.published = null;
+    this.aheadMode = ahead;
   }
 
   /**
@@ -85,6 +144,8 @@ export class Crew {
         Atomics.store(ctl.i32, C_ROWS, rows);
         Atomics.store(ctl.i32, C_FROM, from);
         Atomics.store(ctl.i32, C_CMD, CMD_STEP);
+        // Every worker read the last step's claims before that step's second barrier, which this one is past.
+        Atomics.store(ctl.i32, C_AHEAD, 0);
         ctl.barrier();
         const out = this.share();
         const { engine } = this, net = engine.net;
@@ -131,6 +192,8 @@ export class Crew {
     const S = engine.shards, N = ctl.parties, res = ctl.shardResults;
     const t = net.step;
     return engine.guard(`fit (worker ${id})`, () => {
+      // The step's scalars first: the noise computed ahead at the next barrier needs sigma_t.
+      const pre: Prepared = fused.prepare(hyper, rows, t);
       for (let s = id; s < S; s += N) {
         const [r0, r1] = net.shardRows(rows, s);
         engine.load(this.data!, order, from, r0, r1);
@@ -138,13 +201,17 @@ export class Crew {
         res[2 * s] = r.loss;
         res[2 * s + 1] = r.correct;
       }
-      ctl.barrier();
+      const ahead = this.pieces.length > 0 && this.aheadMode !== 'off';
+      if (ahead && this.aheadMode === 'all') while (this.claim()) { /* every piece, waiting or not */ }
+      ctl.barrier(ahead ? this.claim : undefined);
+      const claimed = this.pieces.length > 0 ? Atomics.load(ctl.i32, C_AHEAD) : 0;
       let loss = 0, correct = 0;
       for (let s = 0; s < S; s++) { loss += res[2 * s]!; correct += res[2 * s + 1]!; }
       if (!Number.isFinite(loss)) return { kind: 'loss', loss };
 
-      const pre: Prepared = fused.prepare(hyper, rows, t);
       const [u0, u1] = this.units;
+      this.ready.fill(0, u0, u1);
+      for (const m of this.mine) if (m.index < claimed) this.ready[m.unit] = m.end;
       net.phase.what = 'reduction and gradient norm';
       for (let u = u0; u < u1; u++) {
         engine.reduce(u);
@@ -159,7 +226,7 @@ export class Crew {
         throw e;
       }
       net.phase.what = 'optimizer update';
-      for (let u = u0; u < u1; u++) fused.pass2(hyper, tmp, u);
+      for (let u = u0; u < u1; u++) fused.pass2(hyper, tmp, u, this.ready[u]!);
       if (id === 0) net.step = t + 1;
       return { kind: 'ok', loss, correct, metrics: { ...norm, sigma: pre.sigma, lr: pre.lr } };
     });

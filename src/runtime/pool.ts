@@ -10,7 +10,7 @@ import { updateUnits } from '../optim/fused.js';
 import type { Staged } from './data.js';
 import { NonFiniteError } from './engine.js';
 import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
-import type { ErrorData, Fault, FitMessage, InitMessage, WorkerMessage } from './protocol.js';
+import type { AheadMode, ErrorData, Fault, FitMessage, InitMessage, WorkerMessage } from './protocol.js';
 import { Control, controlBytes } from './sync.js';
 import { startWorker, type WorkerHandle } from './threads.js';
 
@@ -27,6 +27,8 @@ export const ABORT_GRACE_MS = 30_000;
 
 /** Tests set this global (a Fault) to make a worker throw or exit at a given step. Not part of the API. */
 export const FAULT_HOOK = Symbol.for('gradnoise.testing.fault');
+/** Testing hook: an AheadMode that every later fit() passes to its workers ('idle' when unset). */
+export const AHEAD_HOOK = Symbol.for('gradnoise.testing.noiseAhead');
 
 export interface RunHooks {
   readonly onStep?: (info: StepInfo) => void;
@@ -79,7 +81,8 @@ export class Pool {
           const timer = setTimeout(() => reject(new Error(`gradnoise: worker ${id} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
           const init: InitMessage = {
             type: 'init', id, parties: workers, spin, build: mod.build, module: mod.module, memory: net.core.memory,
-            spec: net.spec, net: { maxRows: net.maxRows, seed: net.seed, stateSlots: net.plan.optState.length, shards: net.shards },
+            spec: net.spec,
+            net: { maxRows: net.maxRows, seed: net.seed, stateSlots: net.plan.optState.length, shards: net.shards, noiseSlots: net.plan.noise.length },
             fused, control,
           };
           h.listen({
@@ -124,6 +127,7 @@ export class Pool {
       type: 'fit', data: sharedStaged(data), validation: validation && sharedStaged(validation), cfg,
       order: cfg.shuffle ? new Uint32Array(new SharedArrayBuffer(cfg.count * 4)) : null,
       steps: hooks.onStep !== undefined, evalChunk, fault: fault ?? null,
+      ahead: ((globalThis as Record<symbol, unknown>)[AHEAD_HOOK] as AheadMode | undefined) ?? 'idle',
     };
     return new Promise<FitHistory>((resolve, reject) => {
       let settled = false, callbackError: unknown = null;

@@ -16,10 +16,19 @@ export interface InitMessage {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly spec: ModelSpec;
-  readonly net: { readonly maxRows: number; readonly seed: number; readonly stateSlots: number; readonly shards: number };
+  readonly net: {
+    readonly maxRows: number; readonly seed: number; readonly stateSlots: number; readonly shards: number; readonly noiseSlots: number;
+  };
   readonly fused: FusedPlan;
   readonly control: SharedArrayBuffer;
 }
+
+/**
+ * When workers compute the step's noise ahead (runtime/parallel.ts): while they wait at the barrier after
+ * the shards ('idle', always outside tests), before it whether they wait or not ('all'), or never ('off').
+ * The bits are the same for all three; tests force the last two through the pool's testing hook.
+ */
+export type AheadMode = 'idle' | 'all' | 'off';
 
 /** A fault to inject, for the lifecycle tests only (set through the pool's testing hook). */
 export interface Fault {
@@ -43,6 +52,7 @@ export interface FitMessage {
   /** Rows per chunk of validation (the model's batchSize). */
   readonly evalChunk: number;
   readonly fault: Fault | null;
+  readonly ahead: AheadMode;
 }
 
 /** An error as it crosses back: enough to rebuild a NonFiniteError or an Error with its message and stack. */

@@ -9,6 +9,7 @@ export const C_FROM = 4; //     position in the epoch order of the batch's first
 export const C_SHUFFLED = 5; // 1: rows come through the shared order buffer; 0: examples from..from+rows
 export const C_FAIL = 6; //     set by any party that failed, and by the host when a worker died
 export const C_ABORT = 7; //    set by the host: stop at the next step boundary
+export const C_AHEAD = 8; //    chunks of the step's noise claimed so far by waiting workers (runtime/parallel.ts)
 const INT_WORDS = 16;
 
 export const CMD_STEP = 1;
@@ -47,9 +48,11 @@ export class Control {
 
   /**
    * Waits until all parties have arrived. Throws PeerFailure if a party failed (before or while waiting):
-   * a failure wakes every sleeper, and sleeps are bounded, so no party waits for a dead one.
+   * a failure wakes every sleeper, and sleeps are bounded, so no party waits for a dead one. A waiting
+   * party first calls `work` (a short piece of work; false when there is none left) for as long as the
+   * barrier stays closed and work remains, then spins and sleeps.
    */
-  barrier(): void {
+  barrier(work?: () => boolean): void {
     const c = this.i32;
     const gen = Atomics.load(c, C_GEN);
     if (Atomics.load(c, C_FAIL) !== 0) throw new PeerFailure();
@@ -60,6 +63,7 @@ export class Control {
       Atomics.notify(c, C_GEN);
       return;
     }
+    if (work) while (Atomics.load(c, C_GEN) === gen && work()) { /* one piece per check */ }
     for (let i = 0; i < this.spin; i++) if (Atomics.load(c, C_GEN) !== gen) return;
     while (Atomics.load(c, C_GEN) === gen) {
       Atomics.wait(c, C_GEN, gen, 200);
@@ -86,6 +90,6 @@ export class Control {
    * barrier it opens), and so is the barrier (a finished run leaves nobody in it).
    */
   reset(): void {
-    for (const w of [C_FAIL, C_ABORT]) Atomics.store(this.i32, w, 0);
+    for (const w of [C_FAIL, C_ABORT, C_AHEAD]) Atomics.store(this.i32, w, 0);
   }
 }

@@ -59,7 +59,7 @@ function injectFault(m: FitMessage, c: Crew): void {
 
 async function fit(m: FitMessage): Promise<void> {
   const c = crew!;
-  c.begin(m.data, m.order);
+  c.begin(m.data, m.order, m.ahead);
   injectFault(m, c);
   if (id !== 0) {
     try {

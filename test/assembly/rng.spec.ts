@@ -9,9 +9,11 @@
 // e.g. E. Sarmas' philox.py TEST_CASES and the rust Philox4x32_10 crate tests.
 import {
   philox4x32_10, philox4x32_10_x1, philox4x32_10_x4, philox4x32_10_x8, gaussian_at_f32, gaussian_lane_f32, uniform_at_f32,
-  gaussian_fill_f32, gaussian_add_f32, uniform_fill_f32,
+  gaussian_fill_f32, gaussian_add_f32, uniform_fill_f32, radius_v128, angle_v128, box_muller_fix_v128, quadrant_bits_v128,
 } from "../../assembly/rng";
-import { sincos_f32, sincos_v128 } from "../../assembly/trig";
+import {
+  sincos_f32, sincos_v128, trig_quadrant_v128, trig_reduce_v128, trig_sin_poly_v128, trig_cos_poly_v128,
+} from "../../assembly/trig";
 import { init_normal_f32, init_uniform_f32, fill_f32 } from "../../assembly/kernels/init";
 import { init_normal_f32_ref, init_uniform_f32_ref, fill_f32_ref } from "../../assembly/ref/init";
 
@@ -326,5 +328,41 @@ describe("Gaussian range", () => {
     expect<f32>(mx).toBeLessThanOrEqual(<f32>5.7682);
     expect<f32>(mx).toBeGreaterThan(<f32>3.5);
     heap.free(a);
+  });
+});
+
+// The f32x4 Box-Muller blocks of rng.ts reach the scalar path's values by other (exact) routes: the radius
+// through an integer range reduction, the angle in one multiply, the quadrant fix-up by xor. Checked here
+// against gaussian_lane_f32 on every one of the 2^24 values each uniform can take (u >>> 8), the other
+// word of the pair held at a few values; the low 8 bits of a word are ignored by both paths.
+function boxMullerMismatches(vary_a: bool, other: u32): i32 {
+  let bad = 0;
+  for (let j: u32 = 0; j < (1 << 24); j += 4) {
+    const v = i32x4.shl(i32x4(j, j + 1, j + 2, j + 3), 8);
+    const o = i32x4.splat(other);
+    const ua = vary_a ? v : o, ub = vary_a ? o : v;
+    const r = radius_v128(ua);
+    const th = angle_v128(ub);
+    const k = trig_quadrant_v128(th);
+    const x = trig_reduce_v128(th, k);
+    const zz = f32x4.mul(x, x);
+    const s = trig_sin_poly_v128(x, zz), c = trig_cos_poly_v128(zz);
+    const kk = quadrant_bits_v128(k);
+    const ze = box_muller_fix_v128(r, s, c, kk, true), zo = box_muller_fix_v128(r, s, c, kk, false);
+    for (let lane = 0; lane < 4; lane++) {
+      const w = i32x4(laneOf(ua, lane), laneOf(ub, lane), 0, 0);
+      if (laneOf(ze, lane) != reinterpret<u32>(gaussian_lane_f32(w, 0))) bad++;
+      if (laneOf(zo, lane) != reinterpret<u32>(gaussian_lane_f32(w, 1))) bad++;
+    }
+  }
+  return bad;
+}
+
+describe("Box-Muller, f32x4 against scalar on every input", () => {
+  it("radius: all 2^24 values of the even word", () => {
+    expect<i32>(boxMullerMismatches(true, 0x5a5a5a5a)).toBe(0);
+  });
+  it("angle and quadrant fix-up: all 2^24 values of the odd word", () => {
+    expect<i32>(boxMullerMismatches(false, 0x12345678)).toBe(0);
   });
 });
