@@ -151,16 +151,3 @@ export function rng(seed) {
   };
   return { u32, normal };
 }
-
-/** The mean softmax cross-entropy of logits (rows x 10) against labels: for the --check mode. */
-export function meanXent(logits, labels, rows) {
-  let sum = 0;
-  for (let i = 0; i < rows; i++) {
-    let m = -Infinity;
-    for (let j = 0; j < 10; j++) m = Math.max(m, logits[i * 10 + j]);
-    let z = 0;
-    for (let j = 0; j < 10; j++) z += Math.exp(logits[i * 10 + j] - m);
-    sum += Math.log(z) + m - logits[i * 10 + labels[i]];
-  }
-  return sum / rows;
-}

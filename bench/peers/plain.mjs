@@ -148,7 +148,7 @@ if (o.threads !== 1) {
   const opts = { warmup: o.warmup || (netName === 'W1' ? 10 : 1), samples: o.samples, seconds: o.seconds, perStep: batch };
   if (o.workload === 'W4') {
     const r = await sampleInterleaved(Object.fromEntries(W4_VARIANTS.map((v) => [v, runner(v)])), opts);
-    report({ ...base, unit: 'examples/s', series: r.series, steps: r.steps, info: { ...info, noise: 'mulberry32 + Box-Muller in JS, one normal per parameter' } });
+    report({ ...base, unit: 'examples/s', series: r.series, steps: r.steps, info: { ...info, how: 'global norm in a JS loop over all gradients, then one update loop: g · scale + sigma_t · N(0, 1) (mulberry32 + Box-Muller) per parameter' } });
   } else {
     const r = await sampleRates(runner('sgd'), opts);
     report({ ...base, unit: 'examples/s', flopsPerExample: flopsPerExample(dims), series: { 'examples/s': r.samples }, steps: r.steps });

@@ -65,7 +65,8 @@ function cellText(c, key, flopsPerExample) {
   if (c.notRun) return c.notRun;
   const s = c.stats?.[key];
   if (!s) return c.errors?.length ? `failed: ${c.errors[0].slice(0, 200)}` : '–';
-  return range(s) + (flopsPerExample ? ` · ${(s.median * flopsPerExample / 1e9).toFixed(1)} GFLOP/s` : '');
+  const failed = c.errors?.length ? ` (${c.errors.length} of ${c.processSeconds.length} processes failed: results.json says why)` : '';
+  return range(s) + (flopsPerExample ? ` · ${(s.median * flopsPerExample / 1e9).toFixed(1)} GFLOP/s` : '') + failed;
 }
 
 function trainingTable(res, workload, withGflops) {

@@ -67,27 +67,27 @@ function rowsOf(workload) {
   const add = (r) => { if (config.systems.includes(r.system)) rows.push(r); };
   if (train) {
     add({ id: 'gradnoise-inline', system: 'gradnoise', variant: 'inline', label: 'gradnoise, inline, 1 shard', run: node('gradnoise.mjs'),
-      1: true, 2: 'inline is one thread (next row)', note: 'workers: 0, shards: 1: the plain single-threaded step' });
+      1: true, 2: 'one thread: see the workers row', note: 'workers: 0, shards: 1: the plain single-threaded step' });
     add({ id: 'gradnoise-sharded', system: 'gradnoise', variant: 'sharded', label: 'gradnoise, workers, 4 shards', run: node('gradnoise.mjs'),
       1: workload === 'W4' ? 'not measured (W4 compares inline and 2 workers)' : true, 2: true,
       note: 'workers: 1 or 2, shards: 4: the deterministic parallel mode (same bits for any worker count)' });
   } else {
     add({ id: 'gradnoise-gemm', system: 'gradnoise', variant: 'inline', label: 'gradnoise gemm_nn_f32', run: node('gradnoise.mjs'),
-      1: true, 2: 'one GEMM runs on one thread: workers split a step\'s batch, not a GEMM', note: 'the core\'s SIMD kernel, called directly' });
+      1: true, 2: 'one thread per GEMM', note: 'the core\'s SIMD kernel, called directly; workers split a step\'s batch, not a GEMM' });
   }
-  const tfThreads = 'threaded SIMD build, started under Node with bench/peers/shims.mjs (it does not start as shipped)';
+  const tfThreads = 'the threaded SIMD build, started with shims.mjs (it does not start under Node as shipped)';
   if (workload === 'W4') {
     add({ id: 'tfjs-wasm-explicit', system: 'tfjs', variant: 'wasm-explicit', label: 'TF.js wasm, explicit transposes', run: node('tfjs.mjs'),
-      1: true, 2: 'not measured (the threaded build is slower on W1)', note: 'the faster TF.js variant on W1' });
+      1: true, 2: 'not measured (W4 takes TF.js as shipped: one thread)', note: 'matMul(transpose(a), b) in the backward pass' });
   } else {
     add({ id: 'tfjs-wasm', system: 'tfjs', variant: 'wasm', label: train ? 'TF.js wasm (as shipped: transposed matMul)' : 'TF.js wasm (XNNPACK)',
-      run: node('tfjs.mjs'), 1: true, 2: true, note: `SIMD; 2 threads: ${tfThreads}` });
+      run: node('tfjs.mjs'), 1: true, 2: true, note: `SIMD (XNNPACK); 2 threads: ${tfThreads}` });
     if (train) add({ id: 'tfjs-wasm-explicit', system: 'tfjs', variant: 'wasm-explicit', label: 'TF.js wasm, explicit transposes', run: node('tfjs.mjs'),
       1: true, 2: true, note: 'matMul(transpose(a), b) in the backward pass instead of matMul(a, b, true, false)' });
     add({ id: 'tfjs-cpu', system: 'tfjs', variant: 'cpu', label: 'TF.js cpu', run: node('tfjs.mjs'), 1: true, 2: SINGLE_JS, note: 'pure-JS backend' });
   }
   add({ id: 'jax', system: 'jax', variant: 'jit', label: train ? 'jax-js, jit(valueAndGrad step)' : 'jax-js, jit(matmul)', run: node('jax.mjs'),
-    1: true, 2: workload === 'W4' ? 'not measured' : true,
+    1: true, 2: workload === 'W4' ? 'not measured (W4 takes jax-js as shipped: one thread)' : true,
     note: 'wasm device, init(\'wasm\'); 2 threads: its Web Worker pool, given a Worker on worker_threads by shims.mjs (Node 20 has none)' });
   add({ id: 'plain', system: 'plain', variant: 'js', label: 'plain JS, Float32Array', run: node('plain.mjs'), 1: true, 2: SINGLE_JS, note: 'i-k-j loops, no library' });
   add({ id: 'torch', system: 'torch', variant: 'cpu', label: 'PyTorch (native, CPU)', run: torch ? py() : null,
@@ -131,7 +131,8 @@ function runCell(row, workload, threads, extra = []) {
   const wall = (performance.now() - t0) / 1000;
   const line = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status !== 0 || !line) {
-    const why = r.error ? String(r.error) : (r.stderr ?? '').trim().split('\n').slice(-4).join(' / ');
+    const why = r.error ? String(r.error) : r.status === 13 && !r.stderr?.trim()
+      ? 'Node found nothing left to run while awaiting (unsettled top-level await)' : (r.stderr ?? '').trim().split('\n').slice(-4).join(' / ');
     return { error: `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}: ${why}`.slice(0, 600), wall };
   }
   return { ...JSON.parse(line), wall };
@@ -181,7 +182,7 @@ const cells = [];
 for (const w of config.workloads) {
   for (const row of rowsOf(w)) {
     for (const t of [1, 2]) {
-      cells.push({ workload: w, row, threads: t, reason: row[t] === true ? null : row[t], series: {}, steps: [], cpuPerWall: [], wall: [], info: null, errors: [] });
+      cells.push({ workload: w, row, threads: t, reason: row[t] === true ? null : row[t], series: {}, steps: [], cpuPerWall: [], wall: [], load: [], info: null, errors: [] });
     }
   }
 }
@@ -192,6 +193,7 @@ for (let round = 0; round < config.rounds; round++) {
     const mine = runnable.filter((c) => c.workload === w);
     const k = mine.length ? (round * 3) % mine.length : 0;
     for (const c of [...mine.slice(k), ...mine.slice(0, k)]) {
+      c.load.push(Math.round(os.loadavg()[0] * 100) / 100); // the 1-minute load average as the process starts
       const r = runCell(c.row, w, c.threads);
       c.wall.push(r.wall);
       if (r.error) { c.errors.push(r.error); log(`[${round + 1}/${config.rounds}] ${w} ${c.row.label}, ${c.threads} thread(s): ERROR ${r.error}`); continue; }
@@ -252,7 +254,7 @@ const results = {
   cells: cells.map((c) => ({
     workload: c.workload, id: c.row.id, system: c.row.system, variant: c.row.variant, label: c.row.label, note: c.row.note, threads: c.threads,
     notRun: c.reason ?? undefined, errors: c.errors.length ? c.errors : undefined, series: c.series, stats: c.stats, overhead: c.overhead,
-    flopsPerExample: c.flopsPerExample, stepsPerSample: c.steps, cpuPerWall: c.cpuPerWall, processSeconds: c.wall, info: c.info,
+    flopsPerExample: c.flopsPerExample, stepsPerSample: c.steps, cpuPerWall: c.cpuPerWall, processSeconds: c.wall, loadAtStart: c.load, info: c.info,
   })),
   profile,
 };

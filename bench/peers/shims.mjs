@@ -46,9 +46,14 @@ export async function enableTfjsThreads(tf, wasm, threads) {
   wasm.setThreadsCount(threads);
   const cpus = os.cpus;
   os.cpus = () => [...cpus(), ...cpus()];
+  // Emscripten unrefs its pthread workers, so while the backend waits for them to load nothing may keep
+  // Node's event loop alive: on a busy machine Node then exits mid-await (code 13, "unsettled top-level
+  // await"). A timer holds the loop open until the backend is up.
+  const keepAlive = setInterval(() => {}, 1000);
   try {
     await tf.setBackend('wasm');
   } finally {
+    clearInterval(keepAlive);
     os.cpus = cpus;
     globalThis.Blob = OrigBlob;
     URL.createObjectURL = origCreate;
@@ -69,8 +74,9 @@ class WebWorker {
     this.pending = [];
     // jax-js passes a blob: URL of its worker source and revokes it once the workers are ready.
     resolveObjectURL(String(url)).text().then((src) => {
+      // Not unref'd: a run awaits the pool's replies, and an unref'd pool would let Node exit mid-await
+      // (the runner ends with process.exit()).
       this.worker = new NodeWorker(PRELUDE + src, { eval: true });
-      this.worker.unref();
       this.worker.on('message', (data) => this.onmessage?.({ data }));
       this.worker.on('error', (e) => this.onerror?.(e));
       for (const m of this.pending) this.worker.postMessage(m);
