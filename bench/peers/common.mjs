@@ -102,16 +102,19 @@ export async function sampleRates(run, { warmup, samples, seconds, perStep, minS
 }
 
 /**
- * The same for several variants of one workload in one process, interleaved sample by sample, so each
- * round of samples sees the same machine state (W4 compares them as ratios).
+ * The same for several variants of one workload in one process, interleaved: each turn times every
+ * variant once, at one common step count, so the variants of a turn see the same machine state (W4
+ * compares them as ratios). Turns are a third of a sample long and three times as many, so that the
+ * load changes less within a turn and the median of the ratios has more of them.
  */
 export async function sampleInterleaved(runs, opts) {
   const names = Object.keys(runs);
+  const turn = { ...opts, seconds: opts.seconds / 3, samples: 3 * opts.samples };
   const steps = {};
-  for (const name of names) steps[name] = (await sampleRates(runs[name], { ...opts, samples: 0 })).steps;
-  const common = Math.max(...Object.values(steps)); // the same step count for all: comparable samples
+  for (const name of names) steps[name] = (await sampleRates(runs[name], { ...turn, samples: 0 })).steps;
+  const common = Math.max(...Object.values(steps));
   const series = Object.fromEntries(names.map((n) => [n, []]));
-  for (let i = 0; i < opts.samples; i++) {
+  for (let i = 0; i < turn.samples; i++) {
     for (const name of names) {
       const t0 = performance.now();
       const own = await runs[name](common);

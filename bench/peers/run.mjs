@@ -18,7 +18,7 @@
 //   node bench/peers/run.mjs --check         only the same-work check
 //   node bench/peers/run.mjs --only W1,W3 --systems gradnoise,tfjs --no-write   a subset, files untouched
 // Options: --rounds N --samples N --seconds T --no-profile --no-write. PyTorch runs where `python3` (or
-// $GRADNOISE_PYTHON, or /usr/bin/python3) can import torch; its cells say "not installed" elsewhere.
+// /usr/bin/python3; or only $GRADNOISE_PYTHON when set) can import torch; elsewhere its cells say "not installed".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,14 +46,15 @@ const log = (...a) => console.error(...a);
 // ---------------------------------------------------------------------------------------------------
 // PyTorch: present where some python3 imports torch.
 function findTorch() {
-  for (const py of [process.env.GRADNOISE_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
+  // $GRADNOISE_PYTHON, when set, is the only one tried (GRADNOISE_PYTHON=none: leave PyTorch out).
+  for (const py of process.env.GRADNOISE_PYTHON ? [process.env.GRADNOISE_PYTHON] : ['python3', '/usr/bin/python3']) {
     const r = spawnSync(py, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
     if (r.status === 0) return { python: py, version: r.stdout.trim() };
   }
   return null;
 }
 const torch = config.systems.includes('torch') ? findTorch() : null;
-const NO_TORCH = 'not installed (no python3 here imports torch; apt-get install -y python3-torch libopenblas0)';
+const NO_TORCH = 'not installed';
 
 // ---------------------------------------------------------------------------------------------------
 // The rows of each workload's table: a system variant, how to run it, and per thread count either true
@@ -91,7 +92,8 @@ function rowsOf(workload) {
     note: 'wasm device, init(\'wasm\'); 2 threads: its Web Worker pool, given a Worker on worker_threads by shims.mjs (Node 20 has none)' });
   add({ id: 'plain', system: 'plain', variant: 'js', label: 'plain JS, Float32Array', run: node('plain.mjs'), 1: true, 2: SINGLE_JS, note: 'i-k-j loops, no library' });
   add({ id: 'torch', system: 'torch', variant: 'cpu', label: 'PyTorch (native, CPU)', run: torch ? py() : null,
-    1: torch ? true : NO_TORCH, 2: torch ? true : NO_TORCH, note: torch ? `torch ${torch.version}, set_num_threads(n), OPENBLAS_NUM_THREADS=n` : '' });
+    1: torch ? true : NO_TORCH, 2: torch ? true : NO_TORCH,
+    note: torch ? `torch ${torch.version}, set_num_threads(n), OPENBLAS_NUM_THREADS=n` : 'no python3 here imports torch (Debian: apt-get install -y python3-torch libopenblas0)' });
   return rows;
 }
 
@@ -161,7 +163,7 @@ await writeCache(cacheDir);
 function sameWorkCheck() {
   const systems = [];
   for (const row of rowsOf('W1')) {
-    if (row[1] !== true || row.id === 'gradnoise-sharded') continue;
+    if (row[1] !== true) continue; // gradnoise's workers row: one worker with 4 shards
     const r = runCell(row, 'W1', 1, ['--check', String(config.checkSteps)]);
     systems.push({ id: row.id, label: row.label, loss: r.series?.loss ?? null, error: r.error });
   }
@@ -248,7 +250,7 @@ const results = {
       `${git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'assembly') ? ', with uncommitted changes in src/ or assembly/' : ''})`,
     '@tensorflow/tfjs-core': pkg('@tensorflow/tfjs-core'), '@tensorflow/tfjs-backend-wasm': pkg('@tensorflow/tfjs-backend-wasm'),
     '@tensorflow/tfjs-backend-cpu': pkg('@tensorflow/tfjs-backend-cpu'), '@jax-js/jax': pkg('@jax-js/jax'),
-    torch: torch ? `${torch.version}${torchInfo ? ` (CPU capability ${torchInfo.capability}, BLAS ${torchInfo.libblas}, oneDNN ${torchInfo.mkldnn ? 'available' : 'off'})` : ''}` : NO_TORCH,
+    torch: torch ? `${torch.version}${torchInfo ? ` (CPU capability ${torchInfo.capability}, BLAS ${torchInfo.libblas}, oneDNN ${torchInfo.mkldnn ? 'available' : 'off'})` : ''}` : 'not installed (no python3 here imports torch)',
   },
   check,
   cells: cells.map((c) => ({
