@@ -14,7 +14,7 @@
 //
 // Usage: node bench/peers/gradnoise.mjs --workload W1|W2|W3|W4 --threads 1|2 --variant inline|sharded --cache DIR
 import { pathToFileURL } from 'node:url';
-import { GEMMS, LR, NETS, W4_VARIANTS, flopsPerExample, loadCache, parseArgs, report, rng, sampleInterleaved, sampleRates, CLIP, ETA, GAMMA } from './common.mjs';
+import { CLIP, ETA, GAMMA, GEMMS, LR, NETS, W4_VARIANTS, flopsPerExample, loadCache, parseArgs, report, rng, sampleInterleaved, sampleRates } from './common.mjs';
 
 const dist = new URL('../../dist/src/', import.meta.url);
 const g = await import(new URL('index.js', dist).href);

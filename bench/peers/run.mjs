@@ -129,7 +129,7 @@ function runCell(row, workload, threads, extra = []) {
   const args = [...row.run.args, '--workload', workload, '--threads', String(threads), '--variant', row.variant,
     '--samples', String(config.samples), '--seconds', String(config.seconds), '--cache', cacheDir, ...extra];
   const t0 = performance.now();
-  const r = spawnSync(row.run.cmd, args, { encoding: 'utf8', timeout: 900_000, maxBuffer: 1 << 26 });
+  const r = spawnSync(row.run.cmd, args, { encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 26 });
   const wall = (performance.now() - t0) / 1000;
   const line = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status !== 0 || !line) {

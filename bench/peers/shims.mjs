@@ -34,22 +34,32 @@ export async function enableTfjsThreads(tf, wasm, threads) {
     }
   };
   const LOAD_FROM_BLOB = 'var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)';
+  // Called once per pthread worker (8 of them). The files are written on the first call only: rewriting
+  // them while an earlier worker reads them let it read an empty script, exit silently, and the backend
+  // then waited forever for it.
+  let worker = null;
   URL.createObjectURL = (blob) => {
     if (!blob?.source?.includes(LOAD_FROM_BLOB) || mainScript === null) return origCreate(blob);
-    const main = path.join(dir, 'main.cjs'), worker = path.join(dir, 'worker.cjs');
+    if (worker) return worker;
+    const main = path.join(dir, 'main.cjs');
     writeFileSync(main, "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), " +
       "require$$4 = require('os'); var commonjsGlobal = globalThis;\n" + mainScript);
-    writeFileSync(worker, blob.source.replace(LOAD_FROM_BLOB, `importScripts(${JSON.stringify(main)})`));
-    return worker;
+    writeFileSync(path.join(dir, 'worker.cjs'), blob.source.replace(LOAD_FROM_BLOB, `importScripts(${JSON.stringify(main)})`));
+    return (worker = path.join(dir, 'worker.cjs'));
   };
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   wasm.setThreadsCount(threads);
   const cpus = os.cpus;
   os.cpus = () => [...cpus(), ...cpus()];
-  // Emscripten unrefs its pthread workers, so while the backend waits for them to load nothing may keep
-  // Node's event loop alive: on a busy machine Node then exits mid-await (code 13, "unsettled top-level
-  // await"). A timer holds the loop open until the backend is up.
-  const keepAlive = setInterval(() => {}, 1000);
+  // Emscripten unrefs its pthread workers, so while the backend waits for them to load nothing else may
+  // keep Node's event loop alive (a failed start then ended as exit 13, "unsettled top-level await").
+  // A timer holds the loop open until the backend is up, and ends a start that hangs with a clear error.
+  let waited = 0;
+  const keepAlive = setInterval(() => {
+    if (++waited < 120) return;
+    console.error('tfjs: the threaded wasm backend did not start within 2 minutes (a pthread worker never reported loaded)');
+    process.exit(1);
+  }, 1000);
   try {
     await tf.setBackend('wasm');
   } finally {
