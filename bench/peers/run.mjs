@@ -13,7 +13,7 @@
 //      marker comments; the prose around them stays).
 // Figures are the median of all samples of a cell (rounds x samples), with min and max.
 //
-//   npm run bench:peers                      the full run (3 rounds x 3 samples of 1 s; about 20 minutes)
+//   npm run bench:peers                      the full run (3 rounds x 3 samples of 1 s; about 22 minutes here)
 //   npm run bench:peers -- --quick           1 round x 2 samples of 0.3 s (a few minutes)
 //   node bench/peers/run.mjs --check         only the same-work check
 //   node bench/peers/run.mjs --only W1,W3 --systems gradnoise,tfjs --no-write   a subset, files untouched
