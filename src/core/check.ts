@@ -40,6 +40,12 @@ function distance(a: string, b: string): number {
   return d[b.length]!;
 }
 
+/** "; did you mean x?" for the allowed names within two edits of `key` (case aside), else "". */
+export function didYouMean(key: string, allowed: readonly string[]): string {
+  const near = allowed.filter((a) => distance(a.toLowerCase(), key.toLowerCase()) <= 2);
+  return near.length > 0 ? `; did you mean ${near.join(' or ')}?` : '';
+}
+
 /**
  * Checks that `options` is a plain object (or undefined, when `optional`) whose keys are all in
  * `allowed`; returns it as a record. A typo is an error naming the key and the allowed ones.
@@ -53,9 +59,7 @@ export function checkOptions(
   }
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
-    const near = allowed.filter((a) => distance(a.toLowerCase(), key.toLowerCase()) <= 2);
-    const hint = near.length > 0 ? `; did you mean ${near.join(' or ')}?` : '';
-    throw new Error(`${where}: unknown option "${key}" (allowed: ${allowed.join(', ')})${hint}`);
+    throw new Error(`${where}: unknown option "${key}" (allowed: ${allowed.join(', ')})${didYouMean(key, allowed)}`);
   }
   return options as Record<string, unknown>;
 }

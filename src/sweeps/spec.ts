@@ -20,7 +20,7 @@
 //   checkpoint: false                      # keep every run's final checkpoint in OUT/checkpoints/
 import { basename, extname } from 'node:path';
 import YAML from 'yaml';
-import { show } from '../core/check.js';
+import { didYouMean, show } from '../core/check.js';
 import { configFieldProblem, resolveTrainConfig, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
 
 /** What a point of a sweep shows for an axis: a config value, or the label of a bundle. */
@@ -81,28 +81,10 @@ const bad = (path: string, value: unknown, need: string): never => { throw new E
 /** `spec.grid.lr` or `spec.grid.row["1b"]`: a key as a reader would type it. */
 const at = (path: string, key: string): string => (/^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`);
 
-function near(key: string, allowed: readonly string[]): string {
-  const d = (a: string, b: string) => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length]!;
-  };
-  const hits = allowed.filter((a) => d(a.toLowerCase(), key.toLowerCase()) <= 2);
-  return hits.length ? `; did you mean ${hits.join(' or ')}?` : '';
-}
-
 function checkKeys(path: string, v: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (!isObject(v)) bad(path, v, `an object with keys among ${allowed.join(', ')}`);
   for (const k of Object.keys(v as object)) {
-    if (!allowed.includes(k)) throw new Error(`${at(path, k)}: unknown key (allowed: ${allowed.join(', ')})${near(k, allowed)}`);
+    if (!allowed.includes(k)) throw new Error(`${at(path, k)}: unknown key (allowed: ${allowed.join(', ')})${didYouMean(k, allowed)}`);
   }
   return v as Record<string, unknown>;
 }
@@ -147,7 +129,7 @@ function gridBlock(path: string, v: unknown): GridAxis[] {
       axes.push({ name, values: list, bundles: null });
     } else {
       if (!isObject(values) || Object.keys(values).length === 0) {
-        throw new Error(`${p}: ${name} is not a config field${near(name, TRAIN_CONFIG_FIELDS)}; an axis that names no field maps labels ` +
+        throw new Error(`${p}: ${name} is not a config field${didYouMean(name, TRAIN_CONFIG_FIELDS)}; an axis that names no field maps labels ` +
           `to the fields they set, such as { "a": { lr: 0.1 }, "b": { lr: 0.01, clip: 10 } } (got ${show(values)})`);
       }
       const bundles: Record<string, Partial<TrainConfig>> = {};
@@ -194,7 +176,7 @@ function randomAxes(path: string, v: unknown): RandomAxes {
   if (!isObject(o.axes) || Object.keys(o.axes).length === 0) bad(`${path}.axes`, o.axes, 'an object of axes, such as { lr: { logUniform: [0.001, 0.1] } }');
   const axes = Object.entries(o.axes as object).map(([name, d]) => {
     const p = at(`${path}.axes`, name);
-    if (!isField(name)) throw new Error(`${p}: ${name} is not a config field${near(name, TRAIN_CONFIG_FIELDS)} (random axes draw config fields)`);
+    if (!isField(name)) throw new Error(`${p}: ${name} is not a config field${didYouMean(name, TRAIN_CONFIG_FIELDS)} (random axes draw config fields)`);
     if (name === 'seed') throw new Error(`${p}: the seed is not an axis (the seeds of every point are spec.seeds)`);
     return { name, dist: distribution(p, name, d) };
   });

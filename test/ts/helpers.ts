@@ -1,4 +1,13 @@
-// Deterministic synthetic data shared by the vitest suites (not a test file itself).
+// Deterministic synthetic data and checks shared by the vitest suites (not a test file itself).
+import { createHash } from 'node:crypto';
+import type { Model } from '../../src/index.js';
+
+/** SHA-256 of every parameter's bytes in layout order (weightsSha256's bits, synchronously). */
+export function weightsHash(m: Model): string {
+  const h = createHash('sha256');
+  for (const w of m.getWeights().values()) h.update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
+  return h.digest('hex');
+}
 
 /** A 32-bit LCG (Numerical Recipes constants) giving values in [-1, 1). */
 export function lcg(seed: number): () => number {

@@ -2,7 +2,6 @@
 // step's noise into a planned block, and pass 2 reads them. The contract: the same bits whether every
 // piece, none or whatever the timing allows is computed ahead, for 0-4 workers; the block is planned
 // exactly when it can be used; and what it holds is the noise pass 2 would have drawn.
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RNG_DOMAIN_NOISE } from '../../../src/core/abi.js';
 import { initNormal } from '../../../src/core/philox.js';
@@ -12,13 +11,7 @@ import { aheadPieces, AHEAD_PIECE } from '../../../src/runtime/parallel.js';
 import type { AheadMode } from '../../../src/runtime/protocol.js';
 import { AHEAD_HOOK } from '../../../src/runtime/pool.js';
 import type { Engine } from '../../../src/runtime/engine.js';
-import { lcg } from '../helpers.js';
-
-function weightsHash(m: Model): string {
-  const h = createHash('sha256');
-  for (const w of m.getWeights().values()) h.update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
-  return h.digest('hex');
-}
+import { lcg, weightsHash } from '../helpers.js';
 
 // The first kernel (784 x 40 = 31,360 elements) spans two update units and several pieces of noise.
 const SPEC: ModelSpec = {

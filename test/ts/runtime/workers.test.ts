@@ -2,7 +2,6 @@
 // the single-threaded fallback, and repeated runs), the lifecycle (a worker that throws or dies, abort,
 // dispose, no process kept alive), the fallback notices, and a responsive caller while workers train.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -10,16 +9,9 @@ import {
   type Model, type ModelOptions, type ModelSpec,
 } from '../../../src/index.js';
 import { FAULT_HOOK } from '../../../src/runtime/pool.js';
-import { blobs, lcg } from '../helpers.js';
+import { blobs, lcg, weightsHash } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-/** SHA-256 of every parameter's bytes in layout order. */
-function weightsHash(m: Model): string {
-  const h = createHash('sha256');
-  for (const w of m.getWeights().values()) h.update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
-  return h.digest('hex');
-}
 
 // 784 -> 6 x 32 ReLU (with dropout) -> 10 on random inputs: small enough for many runs, deep enough to
 // exercise every kernel of the paper's nets; the first kernel (25,088 elements) spans two update units.
