@@ -6,11 +6,10 @@ import { fused_update_f32, fused_update_ahead_f32, noise_fill_f32, STEP_CHUNK, S
 import { fused_update_f32_ref } from "../../assembly/ref/step";
 import { gaussian_fill_f32 } from "../../assembly/rng";
 import {
-  U_GSCALE, U_CLIP_VALUE, U_CLIP_SCALE, U_SIGMA, U_LR, U_WD, U_A, U_B, U_C, U_D, U_EPS, U_E, U_F, U_FLAGS,
-  U_STEP, U_SEED_LO, U_SEED_HI, U_G, U_BYTES, OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP,
-  U_F_CLIP_VALUE, U_F_CLIP_NORM, U_F_NOISE, U_F_PRESCALED, U_F_MOMENTUM, U_F_NESTEROV, U_F_FIRST,
-  U_F_CENTERED, U_F_WD, RNG_DOMAIN_NOISE,
+  U_BYTES, OPT_SGD, U_F_CLIP_VALUE, U_F_CLIP_NORM, U_F_NOISE, U_F_WD, RNG_DOMAIN_NOISE,
 } from "../../assembly/shared/abi";
+import { mismatches, reseed } from "./helpers";
+import { Copies, flagSet, KINDS, writeHyper } from "./update";
 
 const TENSOR = 5;
 const SEED_LO: u32 = 0xdeadbeef;
@@ -20,70 +19,15 @@ const MAXN = 3200;
 
 const H = heap.alloc(<usize>U_BYTES + 16);
 const TMP = heap.alloc(<usize>STEP_SCRATCH_BYTES + 16);
-function arr(): usize { return heap.alloc(<usize>(MAXN * 4 + 32)); }
-const P1 = arr(), G1 = arr(), A1 = arr(), B1 = arr(), C1 = arr();
-const P2 = arr(), G2 = arr(), A2 = arr(), B2 = arr(), C2 = arr();
-const NZ = arr(), REF = arr();
+const COPIES = new Copies(MAXN);
+const P1 = COPIES.p1, G1 = COPIES.g1, A1 = COPIES.a1, B1 = COPIES.b1, C1 = COPIES.c1;
+const P2 = COPIES.p2, G2 = COPIES.g2, A2 = COPIES.a2, B2 = COPIES.b2, C2 = COPIES.c2;
+const NZ = heap.alloc(<usize>(MAXN * 4 + 32)), REF = heap.alloc(<usize>(MAXN * 4 + 32));
+reseed(777);
 
-let seed: u32 = 777;
-function fill(p: usize, n: i32, lo: f32, hi: f32): void {
-  for (let i = 0; i < n; i++) {
-    seed = seed * 1664525 + 1013904223;
-    store<f32>(p + (<usize>i << 2), lo + (hi - lo) * (<f32>(seed >> 8) * <f32>5.9604644775390625e-8));
-  }
-}
-function mismatches(a: usize, b: usize, n: i32): i32 {
-  let bad = 0;
-  for (let i = 0; i < n; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
-  return bad;
-}
-function setHyper(flags: u32): void {
-  store<f32>(H, <f32>1 / 3, U_GSCALE);
-  store<f32>(H, 0.7, U_CLIP_VALUE);
-  store<f32>(H, 0.37, U_CLIP_SCALE);
-  store<f32>(H, 0.1, U_SIGMA);
-  store<f32>(H, 0.05, U_LR);
-  store<f32>(H, 0.01, U_WD);
-  store<f32>(H, 0.9, U_A);
-  store<f32>(H, 0.1, U_B);
-  store<f32>(H, 0.999, U_C);
-  store<f32>(H, 0.001, U_D);
-  store<f32>(H, 1e-3, U_EPS);
-  store<f32>(H, 0.3, U_E);
-  store<f32>(H, 0.04, U_F);
-  store<f32>(H, 0.9995, U_G);
-  store<u32>(H, flags, U_FLAGS);
-  store<u32>(H, STEP, U_STEP);
-  store<u32>(H, SEED_LO, U_SEED_LO);
-  store<u32>(H, SEED_HI, U_SEED_HI);
-}
-function prepare(n: i32): void {
-  fill(P1, n, -1, 1);
-  fill(G1, n, -3, 3);
-  fill(A1, n, 0.5, 1);
-  fill(B1, n, 0.01, 0.2);
-  fill(C1, n, -0.1, 0.1);
-  memory.copy(P2, P1, <usize>(n * 4));
-  memory.copy(G2, G1, <usize>(n * 4));
-  memory.copy(A2, A1, <usize>(n * 4));
-  memory.copy(B2, B1, <usize>(n * 4));
-  memory.copy(C2, C1, <usize>(n * 4));
-}
-function differ(n: i32): i32 {
-  const m = n + 1;
-  return mismatches(P1, P2, m) + mismatches(G1, G2, m) + mismatches(A1, A2, m) + mismatches(B1, B2, m) + mismatches(C1, C2, m);
-}
-
-const KINDS: u32[] = [OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP];
-const FLAG_BITS: u32[] = [
-  U_F_CLIP_VALUE, U_F_CLIP_NORM, U_F_NOISE, U_F_PRESCALED, U_F_MOMENTUM, U_F_NESTEROV, U_F_FIRST,
-  U_F_CENTERED, U_F_WD,
-];
-function flagSet(bits: i32): u32 {
-  let f: u32 = 0;
-  for (let b = 0; b < FLAG_BITS.length; b++) if ((bits >> b) & 1) f |= FLAG_BITS[b];
-  return f;
-}
+function setHyper(flags: u32): void { writeHyper(H, flags, STEP, SEED_LO, SEED_HI); }
+function prepare(n: i32): void { COPIES.prepare(n); }
+function differ(n: i32): i32 { return COPIES.differ(n + 1); }
 
 describe("noise_fill_f32", () => {
   it("writes fr(0 + fr(sigma * z)) of the tensor's stream at any start and size, and nothing past it", () => {

@@ -13,13 +13,11 @@ function fill(p: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), rnd());
 }
 
-// Returns the number of elements whose bits differ.
-function compare(form: i32, M: i32, K: i32, N: i32, accumulate: i32): i32 {
-  const a = heap.alloc(<usize>(M * K * 4 + 16));
-  const b = heap.alloc(<usize>(K * N * 4 + 16));
-  const c1 = heap.alloc(<usize>(M * N * 4 + 16));
-  const c2 = heap.alloc(<usize>(M * N * 4 + 16));
-  const s = heap.alloc(<usize>gemm_scratch_bytes(M, K, N) + 16);
+// Fills a, b and c1 (c2 = c1), runs the kernel into c1 and its scalar twin into c2, and returns the number
+// of elements whose bits differ.
+function fillAndRun(
+  form: i32, a: usize, b: usize, c1: usize, c2: usize, s: usize, M: i32, K: i32, N: i32, accumulate: i32,
+): i32 {
   fill(a, M * K); fill(b, K * N); fill(c1, M * N);
   memory.copy(c2, c1, <usize>(M * N * 4));
   if (form == 0) { gemm_nn_f32(c1, a, b, M, K, N, accumulate, s); gemm_nn_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
@@ -29,6 +27,17 @@ function compare(form: i32, M: i32, K: i32, N: i32, accumulate: i32): i32 {
   for (let i = 0; i < M * N; i++) {
     if (load<u32>(c1 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) bad++;
   }
+  return bad;
+}
+
+// The same on fresh allocations.
+function compare(form: i32, M: i32, K: i32, N: i32, accumulate: i32): i32 {
+  const a = heap.alloc(<usize>(M * K * 4 + 16));
+  const b = heap.alloc(<usize>(K * N * 4 + 16));
+  const c1 = heap.alloc(<usize>(M * N * 4 + 16));
+  const c2 = heap.alloc(<usize>(M * N * 4 + 16));
+  const s = heap.alloc(<usize>gemm_scratch_bytes(M, K, N) + 16);
+  const bad = fillAndRun(form, a, b, c1, c2, s, M, K, N, accumulate);
   heap.free(a); heap.free(b); heap.free(c1); heap.free(c2); heap.free(s);
   return bad;
 }
@@ -45,16 +54,7 @@ function compareAtEnd(form: i32, M: i32, K: i32, N: i32, accumulate: i32, which:
   memory.grow(<i32>((moved + 0xffff) >> 16) + 1);
   const top = (<usize>memory.size() << 16) - moved;
   if (which == 0) a = top; else b = top;
-  fill(a, M * K); fill(b, K * N); fill(c1, M * N);
-  memory.copy(c2, c1, <usize>(M * N * 4));
-  if (form == 0) { gemm_nn_f32(c1, a, b, M, K, N, accumulate, s); gemm_nn_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
-  if (form == 1) { gemm_nt_f32(c1, a, b, M, K, N, accumulate, s); gemm_nt_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
-  if (form == 2) { gemm_tn_f32(c1, a, b, M, K, N, accumulate, s); gemm_tn_f32_ref(c2, a, b, M, K, N, accumulate, 0); }
-  let bad = 0;
-  for (let i = 0; i < M * N; i++) {
-    if (load<u32>(c1 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) bad++;
-  }
-  return bad;
+  return fillAndRun(form, a, b, c1, c2, s, M, K, N, accumulate);
 }
 
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];

@@ -7,10 +7,11 @@ import { grad_sumsq_f64_ref, fused_update_f32_ref, first_nonfinite_f32_ref } fro
 import { gaussian_fill_f32 } from "../../assembly/rng";
 import {
   U_GSCALE, U_CLIP_VALUE, U_CLIP_SCALE, U_SIGMA, U_LR, U_WD, U_A, U_B, U_C, U_D, U_EPS, U_E, U_F, U_FLAGS,
-  U_STEP, U_SEED_LO, U_SEED_HI, U_G, U_BYTES, OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP,
-  U_F_CLIP_VALUE, U_F_CLIP_NORM, U_F_NOISE, U_F_PRESCALED, U_F_MOMENTUM, U_F_NESTEROV, U_F_FIRST,
-  U_F_CENTERED, U_F_WD, RNG_DOMAIN_NOISE,
+  U_G, U_BYTES, OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP, U_F_CLIP_VALUE, U_F_CLIP_NORM,
+  U_F_NOISE, U_F_PRESCALED, U_F_MOMENTUM, U_F_NESTEROV, U_F_FIRST, U_F_CENTERED, U_F_WD, RNG_DOMAIN_NOISE,
 } from "../../assembly/shared/abi";
+import { mismatches, reseed } from "./helpers";
+import { Copies, fillRange, FLAG_BITS, flagSet, KINDS, writeHyper } from "./update";
 
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43, 300];
 const STARTS: i32[] = [5, 253]; // 253: the 300-element range crosses the chunk boundary at 256 early
@@ -24,63 +25,16 @@ const MAXN = 600;
 // ---- memory: one hyper struct, two copies (kernel, twin) of p, g, s0, s1, s2, scratch ----
 const H = heap.alloc(<usize>U_BYTES + 16);
 const TMP = heap.alloc(<usize>STEP_SCRATCH_BYTES + 16);
-function arr(): usize { return heap.alloc(<usize>(MAXN * 4 + 32)); }
-const P1 = arr(), G1 = arr(), A1 = arr(), B1 = arr(), C1 = arr();
-const P2 = arr(), G2 = arr(), A2 = arr(), B2 = arr(), C2 = arr();
-const NZ = arr();
+const COPIES = new Copies(MAXN);
+const P1 = COPIES.p1, G1 = COPIES.g1, A1 = COPIES.a1, B1 = COPIES.b1, C1 = COPIES.c1;
+const P2 = COPIES.p2, G2 = COPIES.g2, A2 = COPIES.a2, B2 = COPIES.b2, C2 = COPIES.c2;
+const NZ = heap.alloc(<usize>(MAXN * 4 + 32));
+reseed(12345);
 
-let seed: u32 = 12345;
-function rnd(lo: f32, hi: f32): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return lo + (hi - lo) * (<f32>(seed >> 8) * <f32>5.9604644775390625e-8);
-}
-function fill(p: usize, n: i32, lo: f32, hi: f32): void {
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), rnd(lo, hi));
-}
 function at(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
 function put(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
-/** Number of u32 words that differ between a and b. */
-function mismatches(a: usize, b: usize, n: i32): i32 {
-  let bad = 0;
-  for (let i = 0; i < n; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
-  return bad;
-}
-
-/** The hyper struct with fixed, unremarkable values (each field is used by some kind). */
-function setHyper(flags: u32): void {
-  store<f32>(H, <f32>1 / 3, U_GSCALE);
-  store<f32>(H, 0.7, U_CLIP_VALUE);
-  store<f32>(H, 0.37, U_CLIP_SCALE);
-  store<f32>(H, 0.1, U_SIGMA);
-  store<f32>(H, 0.05, U_LR);
-  store<f32>(H, 0.01, U_WD);
-  store<f32>(H, 0.9, U_A);
-  store<f32>(H, 0.1, U_B);
-  store<f32>(H, 0.999, U_C);
-  store<f32>(H, 0.001, U_D);
-  store<f32>(H, 1e-3, U_EPS);
-  store<f32>(H, 0.3, U_E);
-  store<f32>(H, 0.04, U_F);
-  store<f32>(H, 0.9995, U_G);
-  store<u32>(H, flags, U_FLAGS);
-  store<u32>(H, STEP, U_STEP);
-  store<u32>(H, SEED_LO, U_SEED_LO);
-  store<u32>(H, SEED_HI, U_SEED_HI);
-}
-
-/** Fresh inputs in copy 1, duplicated into copy 2; states in ranges every optimizer accepts. */
-function prepare(n: i32): void {
-  fill(P1, n, -1, 1);
-  fill(G1, n, -3, 3);
-  fill(A1, n, 0.5, 1); //    sgd/rmsprop momentum, adam m: any sign is fine, but rmsprop/adagrad need > 0
-  fill(B1, n, 0.01, 0.2); // adam v, rmsprop momentum buffer
-  fill(C1, n, -0.1, 0.1); // rmsprop centered mean: s0 - s2^2 stays positive
-  memory.copy(P2, P1, <usize>(n * 4));
-  memory.copy(G2, G1, <usize>(n * 4));
-  memory.copy(A2, A1, <usize>(n * 4));
-  memory.copy(B2, B1, <usize>(n * 4));
-  memory.copy(C2, C1, <usize>(n * 4));
-}
+function setHyper(flags: u32): void { writeHyper(H, flags, STEP, SEED_LO, SEED_HI); }
+function prepare(n: i32): void { COPIES.prepare(n); }
 
 /** Runs pass 1 and pass 2 on both copies; returns the number of differing words (sums included). */
 function compareRun(flags: u32, n: i32, start: i32, off: usize): i32 {
@@ -94,22 +48,7 @@ function compareRun(flags: u32, n: i32, start: i32, off: usize): i32 {
   let bad = reinterpret<u64>(s1) == reinterpret<u64>(s2) ? 0 : 1;
   fused_update_f32(H, P1 + off, G1 + off, A1 + off, B1 + off, C1 + off, n, TENSOR, start, TMP);
   fused_update_f32_ref(H, P2 + off, G2 + off, A2 + off, B2 + off, C2 + off, n, TENSOR, start, 0);
-  const m = n + 1; // one element past the range: must be untouched in both
-  bad += mismatches(P1, P2, m) + mismatches(G1, G2, m) + mismatches(A1, A2, m);
-  bad += mismatches(B1, B2, m) + mismatches(C1, C2, m);
-  return bad;
-}
-
-const KINDS: u32[] = [OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP];
-// every flag bit above the kind: 9 bits, 512 subsets (bits a kind does not use must be ignored)
-const FLAG_BITS: u32[] = [
-  U_F_CLIP_VALUE, U_F_CLIP_NORM, U_F_NOISE, U_F_PRESCALED, U_F_MOMENTUM, U_F_NESTEROV, U_F_FIRST,
-  U_F_CENTERED, U_F_WD,
-];
-function flagSet(bits: i32): u32 {
-  let f: u32 = 0;
-  for (let b = 0; b < FLAG_BITS.length; b++) if ((bits >> b) & 1) f |= FLAG_BITS[b];
-  return f;
+  return bad + COPIES.differ(n + 1); // one element past the range: must be untouched in both
 }
 
 describe("fused_update_f32 and grad_sumsq_f64 equal their scalar twins bit for bit", () => {
@@ -372,11 +311,11 @@ describe("the gradient buffer and pass 1", () => {
     setHyper(OPT_SGD);
     for (let si = 0; si < SIZES.length; si++) {
       const n = SIZES[si];
-      fill(G1, n, -3, 3);
+      fillRange(G1, n, -3, 3);
       expect<i32>(first_nonfinite_f32(G1, n)).toBe(-1);
       expect<bool>(isFinite<f64>(grad_sumsq_f64(H, G1, n, 0, 0, TMP, 0))).toBe(true);
       for (let pos = 0; pos < n; pos += max<i32>(1, n / 7)) {
-        fill(G1, n, -3, 3);
+        fillRange(G1, n, -3, 3);
         const bad: f32 = pos % 3 == 0 ? <f32>NaN : (pos % 3 == 1 ? <f32>Infinity : <f32>-Infinity);
         put(G1, pos, bad);
         if (pos + 2 < n) put(G1, pos + 2, <f32>NaN);
