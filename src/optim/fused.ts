@@ -24,6 +24,14 @@ export function stateSlotsOf(plan: FusedPlan): number {
 }
 
 /** Sets the optimizer state to its initial value (zeros, or Adagrad's initial accumulator). */
+/**
+ * Whether noise-ahead can serve this update: the noise comes after clipping, so pass 2 adds it and it can
+ * be drawn before the gradient is known (the layout then plans the block for two or more workers).
+ */
+export function noiseAheadApplies(plan: FusedPlan): boolean {
+  return plan.noise !== null && !plan.noise.beforeClip;
+}
+
 export function initState(net: Network, plan: FusedPlan): void {
   const { plan: layout, k } = net;
   for (const b of layout.optState) k.fill_f32(b.offset, b.bytes >> 2, 0);
@@ -195,7 +203,7 @@ export class FusedUpdater {
 
   /** Whether the layout has the noise-ahead block and the noise comes after clipping (pass 2 adds it). */
   get ahead(): boolean {
-    return this.net.plan.noise.length > 0 && this.plan.noise !== null && !this.plan.noise.beforeClip;
+    return this.net.plan.noise.length > 0 && noiseAheadApplies(this.plan);
   }
 
   /** Where unit u's noise goes in the noise-ahead block (the params layout). */

@@ -10,7 +10,7 @@ import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule, type
 import { Network } from '../model/network.js';
 import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
-import { FusedUpdater, initState, stateSlotsOf } from '../optim/fused.js';
+import { FusedUpdater, initState, noiseAheadApplies, stateSlotsOf } from '../optim/fused.js';
 import { checkOptions, show } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
 import { stage, type Inputs, type Staged, type Targets } from './data.js';
@@ -200,7 +200,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   // With two or more workers, the noise added after clipping is partly computed ahead, by whoever waits
   // at the barrier after the shards (runtime/parallel.ts), into a planned block.
   const f = lowered.fused;
-  const noiseSlots = workers >= 2 && f !== null && f.noise !== null && !f.noise.beforeClip ? 1 : 0;
+  const noiseSlots = workers >= 2 && f !== null && noiseAheadApplies(f) ? 1 : 0;
   const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: f ? stateSlotsOf(f) : 0, shards, noiseSlots });
   if (lowered.fused) initState(net, lowered.fused);
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.

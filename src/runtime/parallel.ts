@@ -101,6 +101,11 @@ export class Crew {
     };
   }
 
+  /** Testing only ('zeroed'): a piece of the noise-ahead block set to 0. */
+  private zeroPiece(p: Piece): void {
+    this.engine.net.f32(this.engine.fused!.aheadOf(p.unit) + 4 * p.off, p.n).fill(0);
+  }
+
   /**
    * The run's data, the shared buffer through which the leader publishes each epoch's order, and when the
    * noise is computed ahead (tests force 'all' or 'off'; the bits are the same).
@@ -202,9 +207,15 @@ export class Crew {
         res[2 * s + 1] = r.correct;
       }
       const ahead = this.pieces.length > 0 && this.aheadMode !== 'off';
-      if (ahead && this.aheadMode === 'all') while (this.claim()) { /* every piece, waiting or not */ }
+      if (ahead && this.aheadMode !== 'idle') while (this.claim()) { /* every piece, waiting or not */ }
       ctl.barrier(ahead ? this.claim : undefined);
+      // Pieces claimed, not necessarily finished: a claim taken as the barrier opened may still be filling
+      // its piece. The barrier after pass 1 (below) is what makes every claimed piece complete before any
+      // pass 2 reads it; a step without that barrier would need a count of finished pieces instead.
       const claimed = this.pieces.length > 0 ? Atomics.load(ctl.i32, C_AHEAD) : 0;
+      if (this.aheadMode === 'zeroed') {
+        for (const m of this.mine) this.zeroPiece(this.pieces[m.index]!);
+      }
       let loss = 0, correct = 0;
       for (let s = 0; s < S; s++) { loss += res[2 * s]!; correct += res[2 * s + 1]!; }
       if (!Number.isFinite(loss)) return { kind: 'loss', loss };

@@ -26,9 +26,11 @@ export interface InitMessage {
 /**
  * When workers compute the step's noise ahead (runtime/parallel.ts): while they wait at the barrier after
  * the shards ('idle', always outside tests), before it whether they wait or not ('all'), or never ('off').
- * The bits are the same for all three; tests force the last two through the pool's testing hook.
+ * The bits are the same for all three; tests force the last two through the pool's testing hook, and
+ * 'zeroed' ('all', then the block zeroed before pass 2 reads it: a noise-free update) to show that pass 2
+ * really takes the noise from the block.
  */
-export type AheadMode = 'idle' | 'all' | 'off';
+export type AheadMode = 'idle' | 'all' | 'off' | 'zeroed';
 
 /** A fault to inject, for the lifecycle tests only (set through the pool's testing hook). */
 export interface Fault {

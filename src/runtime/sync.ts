@@ -9,7 +9,7 @@ export const C_FROM = 4; //     position in the epoch order of the batch's first
 export const C_SHUFFLED = 5; // 1: rows come through the shared order buffer; 0: examples from..from+rows
 export const C_FAIL = 6; //     set by any party that failed, and by the host when a worker died
 export const C_ABORT = 7; //    set by the host: stop at the next step boundary
-export const C_AHEAD = 8; //    chunks of the step's noise claimed so far by waiting workers (runtime/parallel.ts)
+export const C_AHEAD = 8; //    pieces of the step's noise claimed so far by waiting workers (runtime/parallel.ts)
 const INT_WORDS = 16;
 
 export const CMD_STEP = 1;
@@ -90,6 +90,6 @@ export class Control {
    * barrier it opens), and so is the barrier (a finished run leaves nobody in it).
    */
   reset(): void {
-    for (const w of [C_FAIL, C_ABORT, C_AHEAD]) Atomics.store(this.i32, w, 0);
+    for (const w of [C_FAIL, C_ABORT]) Atomics.store(this.i32, w, 0);
   }
 }

@@ -126,4 +126,8 @@ void hostPort().then((p) => {
   port.listen(listen);
   // Listening now: the host sends init only after this, so no message can arrive before the listener.
   post({ type: 'alive' });
+}).catch((e: unknown) => {
+  // No port, so nothing to post to: thrown from a task, the error reaches the host as the worker's error
+  // event (with its cause) instead of a start-up timeout.
+  setTimeout(() => { throw e; });
 });

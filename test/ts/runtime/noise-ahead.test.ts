@@ -24,6 +24,7 @@ const DATA = (() => {
   return { x: new Float32Array(n * 784).map(() => r()), y: new Uint8Array(n).map(() => Math.floor((r() + 1) * 5)) };
 })();
 const NOISY = () => chain(clipByGlobalNorm(1), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.05, momentum: 0.9 }));
+const QUIET = () => chain(clipByGlobalNorm(1), sgd({ lr: 0.05, momentum: 0.9 }));
 const SEED = 77;
 
 const models: Model[] = [];
@@ -49,6 +50,21 @@ describe('noise computed ahead by waiting workers', () => {
       hashes.set(`${workers} workers, ${mode ?? 'idle'}`, weightsHash(m));
     }
     expect(new Set(hashes.values()).size, JSON.stringify([...hashes], null, 1)).toBe(1);
+  });
+
+  it('is what pass 2 adds: with the block zeroed after the fills, the update adds no noise', async () => {
+    const run = async (workers: number, mode: AheadMode | undefined, optimizer: ReturnType<typeof NOISY>) => {
+      setMode(mode);
+      const m = await createModel(SPEC, { batchSize: 50, seed: SEED, optimizer, workers, shards: 4 });
+      models.push(m);
+      await m.fit(DATA.x, DATA.y, { epochs: 2 });
+      return weightsHash(m);
+    };
+    const noisy = await run(0, undefined, NOISY());
+    const zeroed = await run(2, 'zeroed', NOISY());
+    expect(zeroed).not.toBe(noisy);
+    // A zero noise sample leaves the clipped gradient as it is: the bits of the same chain without noise.
+    expect(zeroed).toBe(await run(0, undefined, QUIET()));
   });
 
   it('leaves in the block exactly the noise of the last step (every piece computed ahead)', async () => {
