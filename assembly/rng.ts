@@ -291,16 +291,6 @@ export function uniform_at_f32(i: u64, k0: u32, k1: u32, w2: u32, w3: u32): f32 
 }
 
 /**
- * Box-Muller of the word pairs staged lane-transposed at p .. p + bytes (philox4x32_10_x4 / _x8 layout: per
- * 4 blocks, words 0, 1, 2, 3 at +0, +16, +32, +48): each pair (u_even, u_odd) of 4 blocks becomes
- * (r cos theta, r sin theta) in place, still lane = block, the bits of gaussian_lane_f32. The quadrant k
- * (an exact integer, 0..4) is read from the low bits of k + 1.5 2^23 (exact); for odd k, sin and cos swap
- * (a masked xor swap); the sign of sin is bit 1 of k, that of cos bit 1 of k + 1 (= bit 1 xor bit 0 of k),
- * applied to the polynomial before the product as trig.ts does. One pair per iteration, through memory:
- * the loop keeps TurboFan from interleaving the pairs, which with the ~30 constants spilled most of the
- * 15 usable xmm registers (store-to-load forwarding makes the round trip cheap).
- */
-/**
  * The last step of Box-Muller for one word pair of 4 blocks (lane = block): r cos theta when `even`, else
  * r sin theta, from the radius r, the polynomials s = sin x, c = cos x of the reduced angle x and
  * kk = k + 1.5 2^23 (the quadrant k, an exact integer 0..4, then sits in the low mantissa bits), lane by

@@ -42,18 +42,22 @@ function compare(form: i32, M: i32, K: i32, N: i32, accumulate: i32): i32 {
   return bad;
 }
 
-// The same with one operand (which = 0: A, 1: B) ending exactly at the end of memory, in pages grown for
-// it after everything else is allocated: a read past that operand traps instead of passing unnoticed.
+// The same with one buffer (which = 0: A, 1: B, 2: C, 3: the scratch, at its exact size) ending exactly
+// at the end of memory, in pages grown for it after everything else is allocated: an access past that
+// buffer traps instead of passing unnoticed in the slack of an allocation.
 function compareAtEnd(form: i32, M: i32, K: i32, N: i32, accumulate: i32, which: i32): i32 {
-  const bytesA = <usize>(M * K * 4), bytesB = <usize>(K * N * 4);
-  let a = heap.alloc(bytesA + 16), b = heap.alloc(bytesB + 16);
-  const c1 = heap.alloc(<usize>(M * N * 4 + 16));
-  const c2 = heap.alloc(<usize>(M * N * 4 + 16));
-  const s = heap.alloc(<usize>gemm_scratch_bytes(M, K, N) + 16);
-  const moved = which == 0 ? bytesA : bytesB;
+  const bytesA = <usize>(M * K * 4), bytesB = <usize>(K * N * 4), bytesC = <usize>(M * N * 4);
+  const bytesS = <usize>gemm_scratch_bytes(M, K, N);
+  let a = heap.alloc(bytesA + 16), b = heap.alloc(bytesB + 16), c1 = heap.alloc(bytesC + 16);
+  const c2 = heap.alloc(bytesC + 16);
+  let s = heap.alloc(bytesS + 16);
+  const moved = which == 0 ? bytesA : which == 1 ? bytesB : which == 2 ? bytesC : bytesS;
   memory.grow(<i32>((moved + 0xffff) >> 16) + 1);
   const top = (<usize>memory.size() << 16) - moved;
-  if (which == 0) a = top; else b = top;
+  if (which == 0) a = top;
+  else if (which == 1) b = top;
+  else if (which == 2) c1 = top;
+  else s = top;
   return fillAndRun(form, a, b, c1, c2, s, M, K, N, accumulate);
 }
 
@@ -92,15 +96,15 @@ describe("gemm equals its scalar twin bit for bit", () => {
       }
     }
   });
-  it("reads nothing past the end of A or of B (each placed at the end of memory)", () => {
+  it("touches nothing past the end of A, B, C or its scratch (each placed at the end of memory)", () => {
     const MS: i32[] = [1, 2, 3, 5, 6, 7, 50], NS: i32[] = [1, 2, 3, 5, 6, 7, 10, 50];
     for (let form = 0; form < 3; form++) {
       for (let mi = 0; mi < MS.length; mi++) for (let ni = 0; ni < NS.length; ni++) {
-        for (let which = 0; which < 2; which++) {
+        for (let which = 0; which < 4; which++) {
           expect(compareAtEnd(form, MS[mi], 9, NS[ni], 1, which)).toBe(0);
         }
       }
-      for (let which = 0; which < 2; which++) {
+      for (let which = 0; which < 4; which++) {
         expect(compareAtEnd(form, 70, 300, 30, 0, which)).toBe(0);   // the blocked path, edges in M and N
         expect(compareAtEnd(form, 9, 520, 530, 1, which)).toBe(0);
       }
