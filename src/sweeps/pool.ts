@@ -2,7 +2,7 @@
 // defaults to the cores), each running one job at a time with the same runJob a queue worker uses. The
 // parent hands out jobs one by one (a slow job never holds up a whole share of the sweep), stores each
 // outcome in the result store as it arrives, and shows the progress. A child that dies mid-job (the OOM
-// killer, a kill -9) is replaced and its job run again, up to 3 times; a job that throws is reported and
+// killer, a kill -9) or is stopped on its own (a kill) is replaced and its job run again, up to 3 times; a job that throws is reported and
 // not stored, so the next run of the sweep tries it again. Ctrl-C stops every child at its next step and
 // keeps every finished job.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -139,22 +139,25 @@ export async function runLocalPool(jobs: readonly SweepJob[], o: LocalPoolOption
       } else if (r.type === 'failed') {
         failed.push({ id: job.id, message: r.message });
         o.events?.onFailed?.(job.id, r.message);
-      } else if (r.type === 'exit') {
+      } else {
+        // The process died ('exit'), or was stopped while the sweep goes on ('aborted' without the
+        // signal: a kill -TERM of that process alone, a supervisor), and exits: the job runs again in a
+        // new process. 'aborted' with the signal set: the sweep is stopping, the loop ends here.
         live.delete(child);
         child = null;
         if (o.signal.aborted) break;
+        const what = r.type === 'exit' ? why(r) : 'was stopped (SIGTERM or SIGINT to it alone)';
         const n = (tries.get(job.id) ?? 0) + 1;
         tries.set(job.id, n);
         if (n < MAX_TRIES) {
-          o.events?.onLog?.(`a sweep process ${why(r)} while running job ${job.id}; running it again in a new process (try ${n + 1} of ${MAX_TRIES})`);
+          o.events?.onLog?.(`a sweep process ${what} while running job ${job.id}; running it again in a new process (try ${n + 1} of ${MAX_TRIES})`);
           queue.unshift(job);
         } else {
-          const message = `its process ${why(r)}, ${MAX_TRIES} times`;
+          const message = `its process ${what}, ${MAX_TRIES} times`;
           failed.push({ id: job.id, message });
           o.events?.onFailed?.(job.id, message);
         }
       }
-      // 'aborted': the signal stopped it; the loop ends here.
     }
     if (child) {
       await child.close();

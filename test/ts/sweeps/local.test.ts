@@ -87,17 +87,22 @@ describe('gradnoise sweep (local processes)', () => {
     expect(data.stderr).toMatch(/--config and --train-limit do not go together \(the file names the data\)/);
   });
 
-  it('a child process killed mid-run is replaced and its run done again', async () => {
-    const out = join(dir, 'killed');
+  it.each([
+    ['SIGKILL', /a sweep process was killed by SIGKILL while running job [0-9a-f]+; running it again in a new process \(try 2 of 3\)/],
+    ['SIGTERM', /a sweep process was stopped \(SIGTERM or SIGINT to it alone\) while running job [0-9a-f]+; running it again in a new process \(try 2 of 3\)/],
+  ] as const)('a child process given %s mid-run is replaced and its run done again', async (sig, line) => {
+    const out = join(dir, `killed-${sig}`);
     const p = cli(['sweep', spec, '--out', out, '--jobs', '2']);
+    // After a first result, 10 or more runs are left: each process is running one (the parent hands the
+    // next out as it stores a result), so the killed one had a run to do again.
     await waitFor('a first result', () => records(out).length >= 1, 60_000, p.err);
     const children = execFileSync('pgrep', ['-P', String(p.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
     expect(children.length).toBeGreaterThanOrEqual(1);
-    process.kill(children[0]!, 'SIGKILL');
+    process.kill(children[0]!, sig);
     const { code } = await p.exit;
     expect(code, p.err()).toBe(0);
-    // Killed between two runs, it had nothing to run again; killed mid-run, it says so.
-    if (/was killed by SIGKILL while running job/.test(p.err())) expect(p.err()).toMatch(/running it again in a new process \(try 2 of 3\)/);
+    expect(p.err()).toMatch(line);
+    expect(p.out(), p.err()).not.toMatch(/interrupted/);
     expect(records(out)).toHaveLength(12);
     const ref = join(dir, 'whole');
     for (const f of records(ref)) expect(readRecord(out, f).summary.weightsSha256).toBe(readRecord(ref, f).summary.weightsSha256);
