@@ -3,3 +3,6 @@
 import { main } from '../dist/src/cli/main.js';
 
 process.exitCode = await main(process.argv.slice(2));
+// The command has finished and written everything: a connection still retrying (BullMQ and ioredis while
+// Redis is down) must not keep the process alive. Unreferenced, the timer never delays a normal exit.
+setTimeout(() => process.exit(), 2000).unref();

@@ -239,8 +239,6 @@ async function worker(f: WorkerFlags): Promise<number> {
     exitWhenIdleMs: f.exitWhenIdle !== undefined ? f.exitWhenIdle * 1000 : null, connectTimeoutMs: f.connectTimeout * 1000, signal, log: line,
   }));
   line(`worker stopped: ${r.completed} run${r.completed === 1 ? '' : 's'} completed, ${r.failed} failed`);
-  // A connection BullMQ still retries (Redis gone) must not keep a stopped worker alive.
-  setTimeout(() => process.exit(), 2000).unref();
   // Stopped by a signal, it exits with the shell's code for it, as every command does (its runs finished).
   return signalName === null ? 0 : exitCodeOf(signalName);
 }

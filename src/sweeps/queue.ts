@@ -227,13 +227,16 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
     return { stored, failed, aborted: o.signal.aborted && pending.size > 0 };
   } finally {
     conn.closing();
-    await events?.close().catch(() => {}); // (cuts its blocking read first)
-    // Closing waits for Redis when it is up; when it is down, let go at once.
+    // Closing waits for Redis when it is up (a close cuts QueueEvents' blocking read first). When it is
+    // down, BullMQ's close and disconnect wait for a connection that never comes: give them a moment, then
+    // let go, so that Ctrl-C during an outage still ends the command and writes the report.
+    const letGo = (p: Promise<unknown> | undefined) => Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
     if (client.status === 'ready') {
-      await queue?.close().catch(() => {});
+      await letGo(events?.close());
+      await letGo(queue?.close());
       await client.quit().catch(() => {});
     } else {
-      await queue?.disconnect().catch(() => {});
+      await letGo(Promise.all([events?.disconnect(), queue?.disconnect()]));
       client.disconnect();
     }
   }

@@ -9,7 +9,7 @@
 // Needs /usr/bin/redis-server (apt-get install redis-server; .ci/run does). Without it these tests are
 // skipped with a warning, unless GRADNOISE_REDIS_TESTS=required (set by .ci/run), which makes a missing
 // server a failure.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, freePort, readRecord, records, RedisServer, REDIS_SERVER, run, stopAll, tmp, waitFor, type Proc } from './helpers.js';
@@ -157,5 +157,21 @@ describe.skipIf(!found)('sweeps over BullMQ on a real Redis', () => {
     const r = await run(['sweep', A(), '--out', join(dir, 'nowhere'), '--queue', `redis://127.0.0.1:${port}`, '--connect-timeout', '2']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`gradnoise: error: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} within 2 s \\(ECONNREFUSED\\): is redis-server running there`));
+  });
+
+  it('Ctrl-C while Redis is down ends the submission at once, with the report of what was collected', async () => {
+    const out = join(dir, 'outage-stop');
+    const sub = cli(['sweep', A(), '--out', out, '--queue', redis.url]); // no worker runs now
+    await waitFor('the submission', () => /queued \d+ runs?/.test(sub.err()) || sub.child.exitCode !== null, 60_000, sub.err);
+    await redis.kill();
+    await waitFor('the lost-connection message', () => /lost the connection to Redis/.test(sub.err()), 20_000, sub.err);
+    const t0 = Date.now();
+    sub.child.kill('SIGINT');
+    const { code } = await sub.exit;
+    expect(code, sub.err()).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(sub.err()).toMatch(/stopped waiting: \d+ jobs are still in the queue/);
+    expect(sub.out()).toMatch(/interrupted: 0 of \d+ runs finished; run the same command again to resume/);
+    expect(existsSync(join(out, 'report.md')), readdirSync(out).join(', ')).toBe(true);
   });
 });
