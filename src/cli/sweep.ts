@@ -15,11 +15,12 @@ import { writeBars } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { exitCodeOf, interruptible } from './signals.js';
 import { describeData, describeJobData, loadJobData, type JobData } from '../sweeps/data.js';
+import { MNIST_TRAIN_COUNT } from '../data/mnist.js';
 import type { JobRecord } from '../sweeps/job.js';
 import { planSweep, type SweepJob } from '../sweeps/plan.js';
 import { runLocalPool, type SweepRunOutcome } from '../sweeps/pool.js';
 import { DEFAULT_QUEUE, redisEndpoint, type RedisEndpoint } from '../sweeps/redis.js';
-import { errorLabel, reportMarkdown, settingLabel, sweepReport, type SweepReport } from '../sweeps/report.js';
+import { errorLabel, pct, reportMarkdown, settingLabel, sweepReport, type SweepReport } from '../sweeps/report.js';
 import { parseSpec, specToJson, type SweepSpec } from '../sweeps/spec.js';
 import { ResultStore } from '../sweeps/store.js';
 
@@ -68,11 +69,10 @@ export function endpointOf(flags: { queue?: string; tlsCa?: string; tlsCert?: st
   return e;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** Checks what can be checked before anything runs: every batch fits in the data. */
 export function checkBatchSizes(plan: readonly SweepJob[], data: JobData, dataDir: string): void {
-  const train = data.source === 'mnist' ? Math.min(data.trainLimit ?? 60000, 60000) : loadJobData(data, dataDir).train.count;
+  const train = data.source === 'mnist' ? Math.min(data.trainLimit ?? MNIST_TRAIN_COUNT, MNIST_TRAIN_COUNT) : loadJobData(data, dataDir).train.count;
   const big = plan.find((j) => j.config.batchSize > train);
   if (big) throw new Error(`the run at ${settingLabel(big.point) || 'the base config'}: batchSize ${big.config.batchSize} is larger than the ${train} training examples of ${describeJobData(data)}`);
 }

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import YAML from 'yaml';
 import { loadData, type DataSource, type LoadedData } from '../data/load.js';
 import { checkJobData, describeJobData, loadJobData, type JobData } from '../sweeps/data.js';
+import { parseConfigText } from '../sweeps/spec.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
 import { int, num } from './options.js';
 import { writePlot } from './plots.js';
@@ -49,12 +49,7 @@ function readConfigFile(file: string): { config: TrainConfig; data: JobData | Da
   } catch (e) {
     throw new Error(`--config ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let v: Record<string, unknown>;
-  try {
-    v = (extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`--config ${file}: not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'} (${(e as Error).message.split('\n')[0]})`);
-  }
+  const v = parseConfigText(text, `--config ${file}`) as Record<string, unknown>;
   if (v === null || typeof v !== 'object' || !('config' in v)) throw new Error(`--config ${file}: no "config" in it (need a run record, or { config, data })`);
   const config = resolveTrainConfig(v.config, `--config ${file}: config`);
   const d = v.data as Record<string, unknown> | undefined | null;

@@ -52,6 +52,8 @@ export const MNIST_ROWS = 28;
 export const MNIST_COLS = 28;
 export const MNIST_FEATURES = MNIST_ROWS * MNIST_COLS;
 export const MNIST_CLASSES = 10;
+/** Images in the training split (the test split has 10,000). */
+export const MNIST_TRAIN_COUNT = 60_000;
 /** torchvision's MNIST normalization constants (training-set pixel mean and std after /255). */
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;

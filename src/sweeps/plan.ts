@@ -62,8 +62,18 @@ const label = (p: Record<string, AxisValue>) => `{${Object.entries(p).map(([k, v
 /** Every point of the spec, in order: grid blocks in turn (first axis outermost), or the random draws. */
 export function specPoints(spec: SweepSpec): Point[] {
   if (spec.random) {
+    // Draws 0, 1, 2, ... in turn, skipping a point drawn before (a choice of few values, or two draws
+    // that round to the same 4 digits), until `count` distinct points: a draw's values depend only on
+    // its number, so the same spec always gives the same points.
     const r = spec.random;
-    return Array.from({ length: r.count }, (_, i) => {
+    const out: Point[] = [];
+    const seen = new Set<string>();
+    const maxDraws = 20 * r.count + 1000;
+    for (let i = 0; out.length < r.count; i++) {
+      if (i === maxDraws) {
+        throw new Error(`spec.random: ${maxDraws} draws give only ${out.length} distinct points, not the ${r.count} of spec.random.count ` +
+          '(the axes have too few values for that many: lower the count or widen the axes)');
+      }
       const point: Record<string, AxisValue> = {};
       for (const a of r.axes) {
         const v = draw(a.dist, uniform01(r.seed, i, a.name));
@@ -71,8 +81,12 @@ export function specPoints(spec: SweepSpec): Point[] {
         if (need) throw new Error(`spec.random.axes.${a.name}: draw ${i} is ${show(v)} (need ${need})`);
         point[a.name] = v;
       }
-      return { point, fields: { ...point } as Partial<TrainConfig>, where: `spec.random draw ${i}` };
-    });
+      const key = label(point);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ point, fields: { ...point } as Partial<TrainConfig>, where: `spec.random draw ${i}` });
+    }
+    return out;
   }
   if (!spec.grid) return [{ point: {}, fields: {}, where: 'spec.base' }];
   const out: Point[] = [];

@@ -22,6 +22,7 @@ import { runJob, type JobRecord } from './job.js';
 import { checkJob, type SweepJob } from './plan.js';
 import type { SweepEvents, SweepRunOutcome } from './pool.js';
 import type { RedisEndpoint } from './redis.js';
+import { pct } from './report.js';
 import type { ResultStore } from './store.js';
 
 /** The largest checkpoint a job's result carries through Redis (base64 makes it a third larger there). */
@@ -152,14 +153,15 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
     const collect = async (id: string): Promise<boolean> => {
       const job = await q.getJob(id);
       if (!job) return false;
-      const r = job.returnvalue as QueueResult | null | undefined;
-      if (!r || typeof r !== 'object' || !r.record || r.record.id !== id) {
-        const message = `its result in Redis is not a gradnoise record (${JSON.stringify(r)?.slice(0, 80)})`;
+      const problem = resultProblem(job.returnvalue, id);
+      if (problem !== null) {
+        const message = `its result in Redis is not a gradnoise record of this job: ${problem}`;
         failed.push({ id, message });
         o.events?.onFailed?.(id, message);
         pending.delete(id);
         return true;
       }
+      const r = job.returnvalue as QueueResult;
       const checkpoint = r.checkpoint ? new Uint8Array(Buffer.from(r.checkpoint, 'base64')) : null;
       if (o.store.write({ record: r.record, checkpoint })) stored++;
       pending.delete(id);
@@ -242,6 +244,28 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
   }
 }
 
+/**
+ * What is wrong with a result a worker left in Redis for job `id` (null: nothing): it must be a record of
+ * that very job (its config and data hash to the id, as a worker checks a job it takes) with the figures
+ * the report counts, or it would be stored and counted for good.
+ */
+export function resultProblem(v: unknown, id: string): string | null {
+  const r = v as Partial<QueueResult> | null | undefined;
+  if (!r || typeof r !== 'object' || !r.record || typeof r.record !== 'object') return `${JSON.stringify(r)?.slice(0, 80)}`;
+  if (r.record.id !== id) return `it names job ${JSON.stringify(r.record.id)?.slice(0, 40)}`;
+  try {
+    checkJob(r.record, checkJobData);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const s = r.record.summary as Partial<JobRecord['summary']> | undefined;
+  if (typeof r.record.accuracy !== 'number' || typeof s?.weightsSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.weightsSha256)) {
+    return 'no accuracy or weights hash in it';
+  }
+  if (r.checkpoint !== null && r.checkpoint !== undefined && typeof r.checkpoint !== 'string') return 'its checkpoint is not base64 text';
+  return null;
+}
+
 export interface QueueWorkerOptions {
   readonly endpoint: RedisEndpoint;
   readonly queueName: string;
@@ -263,7 +287,6 @@ export interface QueueWorkerOptions {
   readonly log: (line: string) => void;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** Takes jobs from the queue and runs them until the signal (then finishes the running ones) or idleness. */
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<{ completed: number; failed: number }> {

@@ -68,7 +68,8 @@ export function sweepReport(name: string, thresholds: readonly number[], plan: r
   };
 }
 
-const pct = (x: number | null) => (x === null ? '' : `${(100 * x).toFixed(2)}%`);
+/** An accuracy as a percentage with 2 decimals ('' for none). */
+export const pct = (x: number | null): string => (x === null ? '' : `${(100 * x).toFixed(2)}%`);
 
 export function reportMarkdown(r: SweepReport): string {
   const head = ['setting', 'runs', 'finished', 'diverged', 'best', 'average', ...r.thresholds.map((t) => `< ${errorLabel(t)} error`)];

@@ -222,6 +222,9 @@ export function validateSpec(v: unknown, defaultName = 'sweep'): SweepSpec {
   if (o.seeds === undefined || typeof o.seeds === 'number') {
     const n = o.seeds === undefined ? 1 : intIn('spec.seeds', o.seeds, 1, MAX_SEEDS);
     const first = base.seed ?? 1;
+    if (first > Number.MAX_SAFE_INTEGER - (n - 1)) {
+      throw new Error(`spec.seeds: ${n} seeds counted from spec.base.seed ${first} go past ${Number.MAX_SAFE_INTEGER} (2^53 - 1), the largest seed`);
+    }
     seeds = Array.from({ length: n }, (_, k) => first + k);
   } else if (Array.isArray(o.seeds) && o.seeds.length > 0 && o.seeds.length <= MAX_SEEDS) {
     if (base.seed !== undefined) throw new Error('spec.base.seed and a list of spec.seeds do not go together (the list names every seed)');
@@ -243,14 +246,25 @@ export function validateSpec(v: unknown, defaultName = 'sweep'): SweepSpec {
   return { name: name as string, experiment, base, grid, random, seeds, data: dataSpec('spec.data', o.data), thresholds, checkpoint };
 }
 
-/** Parses spec text: JSON for a .json name, YAML (a superset of JSON) otherwise. */
-export function parseSpec(text: string, file: string): SweepSpec {
-  let v: unknown;
+/**
+ * The value of a config or spec file: JSON for a .json name, YAML (a superset of JSON) otherwise. A key
+ * given twice is an error in both (JSON.parse alone would keep the last one silently).
+ */
+export function parseConfigText(text: string, file: string): unknown {
+  const json = extname(file).toLowerCase() === '.json';
   try {
-    v = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+    const v: unknown = json ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+    if (json) YAML.parse(text, { uniqueKeys: true }); // valid JSON is YAML: only for keys given twice
+    return v;
   } catch (e) {
-    throw new Error(`${file}: not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    const m = (e as Error).message.split('\n')[0]!;
+    throw new Error(`${file}: not valid ${json ? 'JSON' : 'YAML'}: ${/must be unique/.test(m) ? `a key given twice (${m})` : m}`);
   }
+}
+
+/** Parses spec text (parseConfigText), then checks it. */
+export function parseSpec(text: string, file: string): SweepSpec {
+  const v = parseConfigText(text, file);
   try {
     return validateSpec(v, basename(file, extname(file)).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100) || 'sweep');
   } catch (e) {

@@ -8,6 +8,7 @@ import { TABLE1, planTable1 } from '../../../src/cli/table1.js';
 import { describeData } from '../../../src/sweeps/data.js';
 import { configId } from '../../../src/sweeps/ids.js';
 import { planSweep, specPoints, type SweepJob } from '../../../src/sweeps/plan.js';
+import { resultProblem } from '../../../src/sweeps/queue.js';
 import { redisEndpoint } from '../../../src/sweeps/redis.js';
 import { reportMarkdown, sweepReport, type Counted } from '../../../src/sweeps/report.js';
 import { parseSpec, specToJson, validateSpec } from '../../../src/sweeps/spec.js';
@@ -115,11 +116,45 @@ describe('planning', () => {
       expect(Number.isInteger(point.width) && (point.width as number) >= 8 && (point.width as number) <= 16).toBe(true);
       expect(['he', 'glorot']).toContain(point.init);
     }
-    // Both ends of an int range and both choices come up in 20 draws (with overwhelming probability).
+    // Both choices come up in 20 draws (all but 2 in 2^20 seeds).
     expect(new Set(a.map((p) => p.point.init)).size).toBe(2);
     // Adding an axis leaves the other axes' draws as they were.
     const more = specPoints(validateSpec({ random: { ...r(1).random, axes: { ...r(1).random.axes, dropout: { uniform: [0, 0.5] } } } }));
     expect(more.map((p) => p.point.lr)).toEqual(a.map((p) => p.point.lr));
+  });
+
+  it('random: a point drawn again is skipped, up to count distinct points; an axis space too small for count is an error', () => {
+    const points = (count: number, axes: Record<string, unknown>) => specPoints(validateSpec({ random: { count, seed: 3, axes } }));
+    // 300 draws of a log-uniform kept to 4 digits repeat some values; the plan still has 300 distinct runs.
+    const many = points(300, { lr: { logUniform: [1e-3, 1e-1] } });
+    expect(new Set(many.map((p) => p.point.lr)).size).toBe(300);
+    expect(many.map((p) => p.point.lr)).toEqual(points(300, { lr: { logUniform: [1e-3, 1e-1] } }).map((p) => p.point.lr));
+    expect(plan({ random: { count: 300, seed: 3, axes: { lr: { logUniform: [1e-3, 1e-1] } } } })).toHaveLength(300);
+    // Two values, two points: both, whatever the draws.
+    expect(new Set(points(2, { init: { choice: ['he', 'glorot'] } }).map((p) => p.point.init))).toEqual(new Set(['he', 'glorot']));
+    expect(() => points(3, { init: { choice: ['he', 'glorot'] } }))
+      .toThrow(/^spec\.random: 1060 draws give only 2 distinct points, not the 3 of spec\.random\.count \(the axes have too few values/);
+  });
+
+  it('a key given twice in a JSON spec is an error, as in YAML; seeds counted past 2^53 - 1 are refused', () => {
+    expect(() => parseSpec('{"seeds": 2, "seeds": 5}', 'twice.json')).toThrow(/^twice\.json: not valid JSON: a key given twice \(Map keys must be unique/);
+    expect(() => parseSpec('seeds: 2\nseeds: 5\n', 'twice.yaml')).toThrow(/^twice\.yaml: not valid YAML: a key given twice/);
+    expect(() => validateSpec({ base: { seed: 9007199254740990 }, seeds: 3 }))
+      .toThrow(/^spec\.seeds: 3 seeds counted from spec\.base\.seed 9007199254740990 go past 9007199254740991/);
+    expect(validateSpec({ base: { seed: 9007199254740989 }, seeds: 3 }).seeds.at(-1)).toBe(9007199254740991);
+  });
+
+  it('a result a queue worker left is collected only as a record of that very job, with its figures', () => {
+    const job = plan({ base: { depth: 1, width: 8, steps: 5 }, seeds: 1 })[0]!;
+    const record = { ...job, epochs: [], summary: { weightsSha256: 'ab'.repeat(32) }, accuracy: 0.5, accuracyOf: 'test', checkpointFile: null };
+    expect(resultProblem({ record, checkpoint: null }, job.id)).toBeNull();
+    expect(resultProblem(null, job.id)).toMatch(/^null$/);
+    expect(resultProblem({ record }, 'ffffffffffffffff')).toMatch(/^it names job /);
+    expect(resultProblem({ record: { ...record, config: { ...record.config, lr: 0.5 } } }, job.id)).toMatch(/is not the hash of its config and data/);
+    expect(resultProblem({ record: { ...record, format: 99 } }, job.id)).toMatch(/format 99/);
+    expect(resultProblem({ record: { ...record, summary: {} } }, job.id)).toBe('no accuracy or weights hash in it');
+    expect(resultProblem({ record: { ...record, accuracy: '0.5' } }, job.id)).toBe('no accuracy or weights hash in it');
+    expect(resultProblem({ record, checkpoint: 7 }, job.id)).toBe('its checkpoint is not base64 text');
   });
 
   it('reproduce table1 as a spec plans exactly the run ids of docs/experiments (the first table1, 260 runs)', () => {
