@@ -7,6 +7,7 @@
 // ioredis options as BullMQ needs them: maxRetriesPerRequest null (commands wait for a lost connection
 // instead of failing), and reconnecting within 2 s of Redis coming back.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
 import { show } from '../core/check.js';
 
@@ -73,7 +74,8 @@ export function redisEndpoint(o: RedisEndpointOptions): RedisEndpoint {
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together (a client certificate and its key)');
   const options: RedisOptions = {
     host, port, db, ...(username ? { username } : {}), ...(password ? { password } : {}),
-    ...(tls ? { tls: { servername: host, ca: file(o.tlsCa, '--tls-ca'), cert: file(o.tlsCert, '--tls-cert'), key: file(o.tlsKey, '--tls-key') } } : {}),
+    // SNI takes host names only (RFC 6066); an IP address is still verified against the certificate.
+    ...(tls ? { tls: { ...(isIP(host) ? {} : { servername: host }), ca: file(o.tlsCa, '--tls-ca'), cert: file(o.tlsCert, '--tls-cert'), key: file(o.tlsKey, '--tls-key') } } : {}),
     maxRetriesPerRequest: null,
     connectTimeout: 5000,
     retryStrategy: (times: number) => Math.min(250 * times, 2000),

@@ -71,14 +71,23 @@ export function freePort(): Promise<number> {
 /** A redis-server on loopback, without persistence: a restart comes back empty. */
 export class RedisServer {
   private proc: ChildProcess | null = null;
-  constructor(readonly port: number) {}
+  /**
+   * On loopback at `port`; with `tls` (the server's certificate and key, and the CA of client
+   * certificates) that port speaks TLS only; `extra` are more redis-server arguments (--requirepass).
+   */
+  constructor(readonly port: number, private readonly o: { tls?: { cert: string; key: string; ca: string }; extra?: string[] } = {}) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.o.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const p = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const t = this.o.tls;
+    const ports = t
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.cert, '--tls-key-file', t.key, '--tls-ca-cert-file', t.ca, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    const args = [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(this.o.extra ?? [])];
+    const p = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     started.add(p);
     this.proc = p;
     let log = '';
