@@ -4,6 +4,7 @@ export { createModel, loadModel, Model, NonFiniteError } from './runtime/model.j
 export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, ModelOptions, StepInfo } from './runtime/model.js';
 export { crc32, decodeCheckpoint, parseSafetensors } from './runtime/checkpoint.js';
 export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorEntry } from './runtime/checkpoint.js';
+export { PreparedData } from './runtime/data.js';
 export type { Inputs, Targets } from './runtime/data.js';
 export { dense, dropout, mlp, paperNet } from './model/spec.js';
 export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';

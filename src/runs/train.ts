@@ -143,6 +143,9 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
   try {
     if (o.resume) resumeFrom(model, o.resume, c, data);
     hooks.onStart?.({ workers: model.workers, build: model.build });
+    // Checked and copied once for the whole run, not in each fit() call of a checkpoint interval.
+    const train = model.prepare(data.train.x, data.train.y);
+    const testSet = data.test ? model.prepare(data.test.x, data.test.y) : null;
     const perEpoch = Math.ceil(data.train.count / c.batchSize);
     const total = c.steps ?? perEpoch * c.epochs;
     const kept = o.resume && o.previous ? o.previous : { epochs: [], steps: [] };
@@ -170,9 +173,9 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
     // the next call, so the bits are those of one call (docs/checkpoints.md).
     while (model.step < total && !aborted && !diverged) {
       const chunk = Math.min(o.checkpoint?.every ?? Infinity, total - model.step);
-      const history = await model.fit(data.train.x, data.train.y, {
+      const history = await model.fit(train, {
         steps: chunk,
-        ...(data.test ? { validation: { x: data.test.x, y: data.test.y } } : {}),
+        ...(testSet ? { validation: testSet } : {}),
         signal: o.signal,
         onStep: (s) => {
           examples += s.examples;
@@ -208,7 +211,7 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
     if (cut && !cut.complete) hooks.onEpoch?.(cut);
     const seconds = (performance.now() - t0) / 1000;
     const last = epochs[epochs.length - 1];
-    const test = data.test ? model.evaluate(data.test.x, data.test.y) : null;
+    const test = testSet ? model.evaluate(testSet) : null;
     const summary: RunSummary = {
       steps: model.step, epochs: model.epoch,
       trainLoss: last?.trainLoss ?? null, trainAccuracy: last?.trainAccuracy ?? null,

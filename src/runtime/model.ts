@@ -13,7 +13,7 @@ import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, noiseAheadApplies, stateSlotsOf } from '../optim/fused.js';
 import { checkOptions, show } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
-import { stage, type Inputs, type Staged, type Targets } from './data.js';
+import { prepareData, PreparedData, stage, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
 import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -86,8 +86,8 @@ export interface FitOptions {
   readonly seed?: number;
   /** Drop the last partial batch of an epoch. Default false (it trains on fewer examples). */
   readonly dropLast?: boolean;
-  /** Evaluated after each complete epoch. */
-  readonly validation?: { readonly x: Inputs; readonly y: Targets };
+  /** Evaluated after each complete epoch: { x, y }, or the PreparedData of model.prepare(x, y). */
+  readonly validation?: { readonly x: Inputs; readonly y: Targets } | PreparedData;
   readonly onStep?: (info: StepInfo) => void;
   readonly onEpoch?: (info: EpochInfo) => void;
   /** Stop at the next step boundary. */
@@ -401,15 +401,28 @@ export class Model {
     return next;
   }
 
-  /** Trains for `epochs` passes over (x, y) with seeded shuffling. */
-  async fit(x: Inputs, y: Targets, options: FitOptions = {}): Promise<FitHistory> {
+  /**
+   * Checks x and y once and copies them into the form fit() and evaluate() read (shared memory where
+   * there is any): pass the result in place of (x, y) to train on the same examples in many fit() calls
+   * without checking and copying them each time. A snapshot of the arrays as they are now.
+   */
+  prepare(x: Inputs, y: Targets): PreparedData {
+    return prepareData('prepare', this.live('prepare'), x, y);
+  }
+
+  /** Trains for `epochs` passes over (x, y), or over prepared data, with seeded shuffling. */
+  fit(x: Inputs, y: Targets, options?: FitOptions): Promise<FitHistory>;
+  fit(data: PreparedData, options?: FitOptions): Promise<FitHistory>;
+  async fit(a: Inputs | PreparedData, b?: Targets | FitOptions, c?: FitOptions): Promise<FitHistory> {
+    const prepared = a instanceof PreparedData ? a : null;
+    const options: FitOptions = (prepared ? b as FitOptions | undefined : c) ?? {};
     const net = this.live('fit');
     checkOptions('fit', options, FIT_OPTIONS);
     for (const f of ['shuffle', 'dropLast'] as const) checkType('fit', f, options[f], 'boolean');
     for (const f of ['onStep', 'onEpoch'] as const) checkType('fit', f, options[f], 'function');
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new Error(`fit: signal is ${show(options.signal)} (need an AbortSignal)`);
     if (options.validation !== undefined && (typeof options.validation !== 'object' || options.validation === null)) {
-      throw new Error(`fit: validation is ${show(options.validation)} (need { x, y })`);
+      throw new Error(`fit: validation is ${show(options.validation)} (need { x, y } or a PreparedData)`);
     }
     const maxSteps = options.steps ?? Infinity;
     if (options.steps !== undefined && (!Number.isSafeInteger(maxSteps) || maxSteps < 0)) {
@@ -422,9 +435,10 @@ export class Model {
     const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
     const seed = options.seed ?? net.seed;
     if (!isSeed(seed)) throw new Error(`fit: seed is ${show(seed)} (need an integer from 0 to 2^53 - 1)`);
-    const s = stage('fit', net, x, y, true);
+    const s = prepared ? prepared.for('fit', net) : stage('fit', net, a as Inputs, b as Targets, true);
     if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
-    const val = options.validation ? stage('fit validation', net, options.validation.x, options.validation.y, true) : null;
+    const v = options.validation;
+    const val = v === undefined ? null : v instanceof PreparedData ? v.for('fit validation', net) : stage('fit validation', net, v.x, v.y, true);
     const nonFinite = options.nonFinite ?? 'throw';
     if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is ${show(nonFinite)} (allowed: throw, skip)`);
     const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
@@ -475,8 +489,11 @@ export class Model {
   }
 
   /** Mean loss and accuracy over (x, y), in batches of batchSize, without touching the parameters. */
-  evaluate(x: Inputs, y: Targets): Evaluation {
-    return evaluateStaged(this.engine, stage('evaluate', this.live('evaluate'), x, y, true), this.batchSize);
+  evaluate(x: Inputs, y: Targets): Evaluation;
+  evaluate(data: PreparedData): Evaluation;
+  evaluate(x: Inputs | PreparedData, y?: Targets): Evaluation {
+    const net = this.live('evaluate');
+    return evaluateStaged(this.engine, x instanceof PreparedData ? x.for('evaluate', net) : stage('evaluate', net, x, y, true), this.batchSize);
   }
 
   /** The network's outputs for x (logits for softmaxCrossEntropy), examples x outputs, row-major. */

@@ -7,7 +7,7 @@ import type { CoreModule } from '../core/wasm.js';
 import type { Network } from '../model/network.js';
 import type { FusedPlan } from '../optim/fuse.js';
 import { updateUnits } from '../optim/fused.js';
-import type { Staged } from './data.js';
+import { sharedStaged, type Staged } from './data.js';
 import { NonFiniteError } from './engine.js';
 import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
 import type { AheadMode, ErrorData, Fault, FitMessage, InitMessage, WorkerMessage } from './protocol.js';
@@ -44,18 +44,6 @@ function rebuild(e: ErrorData, id: number): Error {
   if (e.stack) err.stack = `${err.name}: ${err.message}\n    (in worker ${id})\n${e.stack.split('\n').slice(1).join('\n')}`;
   return err;
 }
-
-function shared<T extends Float32Array | Int32Array>(a: T): T {
-  if (a.buffer instanceof SharedArrayBuffer) return a;
-  const C = a.constructor as { new (b: SharedArrayBuffer): T };
-  const s = new C(new SharedArrayBuffer(a.byteLength));
-  s.set(a as never);
-  return s;
-}
-
-const sharedStaged = (s: Staged): Staged => ({
-  count: s.count, x: shared(s.x), labels: s.labels && shared(s.labels), targets: s.targets && shared(s.targets),
-});
 
 export class Pool {
   /** Set once a worker failed or died: the pool must not run again. */

@@ -1,0 +1,65 @@
+// Prepared data (model.prepare): checked and copied once, then trained on in many fit() calls. It must
+// give the bits of fit(x, y) for any worker count and any cut into calls, be a snapshot of the arrays,
+// carry the same checks, and refuse a model of another shape by name.
+import { afterEach, describe, expect, it } from 'vitest';
+import { addNoise, chain, clipByGlobalNorm, createModel, mlp, PreparedData, sgd, type Model } from '../../../src/index.js';
+import { blobs, weightsHash } from '../helpers.js';
+
+const SPEC = mlp({ inputs: 8, hidden: [16, 16], outputs: 4 });
+const OPT = () => chain(clipByGlobalNorm(1), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.05 }));
+const DATA = blobs(400, 3), TEST = blobs(100, 4);
+const models: Model[] = [];
+const make = async (workers: number, spec = SPEC) => {
+  const m = await createModel(spec, { batchSize: 32, seed: 5, optimizer: OPT(), workers, shards: 4 });
+  models.push(m);
+  return m;
+};
+afterEach(async () => { await Promise.all(models.splice(0).map((m) => m.dispose())); });
+
+describe('model.prepare', () => {
+  it('trains to the bits of fit(x, y), in one call or cut into several, inline and on 2 workers', async () => {
+    const ref = await make(0);
+    const history = await ref.fit(DATA.x, DATA.y, { steps: 30, validation: { x: TEST.x, y: TEST.y } });
+    const want = weightsHash(ref);
+    for (const workers of [0, 2]) {
+      const m = await make(workers);
+      const train = m.prepare(DATA.x, DATA.y), test = m.prepare(TEST.x, TEST.y);
+      expect(train).toBeInstanceOf(PreparedData);
+      expect(train.count).toBe(400);
+      const parts = [];
+      for (const steps of [7, 13, 10]) parts.push(await m.fit(train, { steps, validation: test }));
+      expect(weightsHash(m), `${workers} workers`).toBe(want);
+      // The two complete epochs' test figures (an epoch cut by the end of a call is tested when it completes).
+      const tested = (epochs: readonly { complete: boolean; validation?: unknown }[]) => epochs.filter((e) => e.complete).map((e) => e.validation);
+      expect(tested(parts.flatMap((h) => h.epochs))).toEqual(tested(history.epochs));
+      expect(tested(history.epochs)).toHaveLength(2);
+      expect(m.evaluate(test)).toEqual(ref.evaluate(TEST.x, TEST.y));
+    }
+  });
+
+  it('is a snapshot: changing the arrays afterwards changes nothing in it', async () => {
+    const ref = await make(2);
+    await ref.fit(DATA.x, DATA.y, { steps: 20 });
+    const m = await make(2);
+    const x = DATA.x.slice(), y = DATA.y.slice();
+    const train = m.prepare(x, y);
+    x.fill(Number.NaN);
+    y.fill(0);
+    await m.fit(train, { steps: 20 });
+    expect(weightsHash(m)).toBe(weightsHash(ref));
+  });
+
+  it('checks what fit checks, once, and refuses a model of another shape by name', async () => {
+    const m = await make(0);
+    const bad = DATA.x.slice();
+    bad[17] = Number.POSITIVE_INFINITY;
+    expect(() => m.prepare(bad, DATA.y)).toThrow(/^prepare: x\[17\] is Infinity \(example 2, feature 1\): values must be finite/);
+    expect(() => m.prepare(DATA.x, new Uint8Array(400).fill(4))).toThrow(/^prepare: y\[0\] is 4, labels must be 0\.\.3/);
+    expect(() => m.prepare(DATA.x.subarray(0, 12), DATA.y)).toThrow(/^prepare: x\.length is 12, not a multiple of the model's 8 inputs/);
+    const other = await make(0, mlp({ inputs: 8, hidden: [16], outputs: 3 }));
+    const p = other.prepare(DATA.x, new Uint8Array(400));
+    await expect(m.fit(p)).rejects.toThrow(/^fit: this PreparedData was made for a model of 8 inputs, 3 outputs \(softmaxCrossEntropy\); this model has 8 inputs, 4 outputs/);
+    expect(() => m.evaluate(p)).toThrow(/^evaluate: this PreparedData was made for a model of 8 inputs, 3 outputs/);
+    await expect(m.fit(m.prepare(DATA.x, DATA.y), { steps: 1, validation: p })).rejects.toThrow(/^fit validation: this PreparedData was made/);
+  });
+});
