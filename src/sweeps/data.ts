@@ -98,16 +98,22 @@ export interface JobDataset extends LoadedData {
   readonly nanAccuracy: number;
 }
 
+/** The data sets a process keeps loaded: a long-lived queue worker sees many sweeps' data in turn. */
+const CACHED = 4;
 const cache = new Map<string, JobDataset>();
 
 /**
- * Loads a job's data (once per process and description), its files found relative to `dataDir` and
+ * Loads a job's data (kept for the next jobs: the last few descriptions a process used), its files found relative to `dataDir` and
  * refused when their bytes are not the ones the job was planned on.
  */
 export function loadJobData(d: JobData, dataDir: string): JobDataset {
   const key = JSON.stringify([d, dataDir]);
   const hit = cache.get(key);
-  if (hit) return hit;
+  if (hit) {
+    cache.delete(key); // most recently used last
+    cache.set(key, hit);
+    return hit;
+  }
   const path = (k: 'trainX' | 'trainY' | 'testX' | 'testY'): string | undefined => {
     const f = d[k];
     if (!f) return undefined;
@@ -128,5 +134,6 @@ export function loadJobData(d: JobData, dataDir: string): JobDataset {
   for (let i = 0; i < split.count; i++) if (split.y[i] === 0) zeros++;
   const out: JobDataset = { ...loaded, nanAccuracy: zeros / split.count };
   cache.set(key, out);
+  if (cache.size > CACHED) cache.delete(cache.keys().next().value!);
   return out;
 }
