@@ -13,7 +13,11 @@ import { checkLimit, MNIST_FILES, pixelTable, splitFromTensors, type Mnist, type
  * magic bytes, not their name, so `train-images-idx3-ubyte` works whether or not it was gunzipped.
  */
 export function readIdxFile(path: string): IdxTensor {
-  let bytes: Uint8Array = readFileSync(path);
+  return idxFromBytes(readFileSync(path), path);
+}
+
+/** An IDX tensor from a file's bytes, gunzipped first when they are gzip-compressed. */
+export function idxFromBytes(bytes: Uint8Array, path: string): IdxTensor {
   if (isGzip(bytes)) {
     try {
       bytes = gunzipSync(bytes);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseNumericCsv } from './csv.js';
 import { validateDataset } from './dataset.js';
-import { mnist, readIdxFile } from './files.js';
+import { idxFromBytes, mnist } from './files.js';
 import { parseNpy } from './npy.js';
 
 /** One split of a data set: rows of features and their integer classes. */
@@ -28,6 +28,11 @@ export interface LoadedData {
 }
 
 export interface DataSource {
+  /**
+   * Reads a file's bytes (default: readFileSync). The sweeps pass one that checks them against the
+   * SHA-256 a job was planned on, so the bytes checked are the bytes parsed.
+   */
+  readonly read?: (path: string, flag: string) => Uint8Array;
   readonly trainX?: string;
   readonly trainY?: string;
   readonly testX?: string;
@@ -39,36 +44,36 @@ export interface DataSource {
 
 interface Array2 { shape: number[]; data: ArrayLike<number>; bytes: boolean }
 
-function readArray(path: string, flag: string): Array2 {
-  const ext = extname(path).toLowerCase();
-  let bytes: Uint8Array;
-  if (ext === '.npy' || ext === '.csv') {
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new Error(`${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+const readFile = (path: string, flag: string): Uint8Array => {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+};
+
+function readArray(path: string, flag: string, read: (path: string, flag: string) => Uint8Array): Array2 {
+  const ext = extname(path).toLowerCase();
+  const bytes = read(path, flag);
   if (ext === '.npy') {
-    const a = parseNpy(bytes!, `${flag} ${path}`);
+    const a = parseNpy(bytes, `${flag} ${path}`);
     return { shape: a.shape, data: a.data, bytes: a.data instanceof Uint8Array };
   }
   if (ext === '.csv') {
-    const c = parseNumericCsv(new TextDecoder().decode(bytes!), `${flag} ${path}`);
+    const c = parseNumericCsv(new TextDecoder().decode(bytes), `${flag} ${path}`);
     return { shape: [c.rows, c.cols], data: c.data, bytes: false };
   }
   try {
-    const t = readIdxFile(path);
+    const t = idxFromBytes(bytes, path);
     return { shape: t.shape, data: t.data, bytes: t.dtype === 'u8' };
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code) throw new Error(`${flag} ${path}: cannot read the file (${err.code})`);
-    throw new Error(`${flag}: ${err.message}`);
+    throw new Error(`${flag}: ${(e as Error).message}`);
   }
 }
 
-function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, limit: number | undefined, raw: boolean): { split: Split; features: number } {
-  const xa = readArray(xPath, xFlag), ya = readArray(yPath, yFlag);
+function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, limit: number | undefined, raw: boolean,
+                   read: (path: string, flag: string) => Uint8Array): { split: Split; features: number } {
+  const xa = readArray(xPath, xFlag, read), ya = readArray(yPath, yFlag, read);
   if (xa.shape.length < 1) throw new Error(`${xFlag} ${xPath}: a scalar holds no examples (need examples x features)`);
   const n = xa.shape[0]!;
   const features = xa.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -103,8 +108,9 @@ export function loadData(src: DataSource): LoadedData {
   if ((src.testX === undefined) !== (src.testY === undefined)) throw new Error('--test-x and --test-y go together');
   if (src.testX === undefined && src.testLimit !== undefined) throw new Error('--test-limit needs a test split (--test-x and --test-y)');
   const raw = src.rawInputs ?? false;
-  const tr = loadSplit(src.trainX, src.trainY, '--train-x', '--train-y', src.trainLimit, raw);
-  const te = src.testX ? loadSplit(src.testX, src.testY!, '--test-x', '--test-y', src.testLimit, raw) : null;
+  const read = src.read ?? readFile;
+  const tr = loadSplit(src.trainX, src.trainY, '--train-x', '--train-y', src.trainLimit, raw, read);
+  const te = src.testX ? loadSplit(src.testX, src.testY!, '--test-x', '--test-y', src.testLimit, raw, read) : null;
   if (te && te.features !== tr.features) throw new Error(`--test-x ${src.testX}: ${te.features} features per example, but --train-x has ${tr.features}`);
   let max = 0;
   for (const s of [tr.split, te?.split]) if (s) for (let i = 0; i < s.count; i++) max = Math.max(max, s.y[i]!);

@@ -114,19 +114,32 @@ export function loadJobData(d: JobData, dataDir: string): JobDataset {
     cache.set(key, hit);
     return hit;
   }
+  // Each file is read once: the bytes checked against the job's SHA-256 are the bytes parsed.
+  const planned = new Map<string, { k: string; sha256: string }>();
   const path = (k: 'trainX' | 'trainY' | 'testX' | 'testY'): string | undefined => {
     const f = d[k];
     if (!f) return undefined;
     const p = where(dataDir, f.path);
-    const got = sha256File(p, `data file ${k}`);
-    if (got !== f.sha256) {
-      throw new Error(`data file ${k} ${p}: its SHA-256 is ${got.slice(0, 16)}..., but the job was planned on ${f.sha256.slice(0, 16)}... ` +
-        '(other bytes would give another result under the same job id: give this machine the same file, or point --data-dir at it)');
-    }
+    if (!planned.has(p)) planned.set(p, { k, sha256: f.sha256 }); // a file that is both splits: named as the first
     return p;
   };
+  const read = (p: string): Uint8Array => {
+    const { k, sha256 } = planned.get(p)!;
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(p);
+    } catch (e) {
+      throw new Error(`data file ${k} ${p}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== sha256) {
+      throw new Error(`data file ${k} ${p}: its SHA-256 is ${got.slice(0, 16)}..., but the job was planned on ${sha256.slice(0, 16)}... ` +
+        '(other bytes would give another result under the same job id: give this machine the same file, or point --data-dir at it)');
+    }
+    return bytes;
+  };
   const loaded = loadData({
-    trainX: path('trainX'), trainY: path('trainY'), testX: path('testX'), testY: path('testY'),
+    read, trainX: path('trainX'), trainY: path('trainY'), testX: path('testX'), testY: path('testY'),
     trainLimit: d.trainLimit ?? undefined, testLimit: d.testLimit ?? undefined, rawInputs: d.rawInputs,
   });
   const split = loaded.test ?? loaded.train;
