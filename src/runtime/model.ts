@@ -415,6 +415,9 @@ export class Model {
   fit(data: PreparedData, options?: FitOptions): Promise<FitHistory>;
   async fit(a: Inputs | PreparedData, b?: Targets | FitOptions, c?: FitOptions): Promise<FitHistory> {
     const prepared = a instanceof PreparedData ? a : null;
+    if (prepared && (ArrayBuffer.isView(b) || c !== undefined)) {
+      throw new Error('fit: a PreparedData holds its labels; the options come second: fit(data, options)');
+    }
     const options: FitOptions = (prepared ? b as FitOptions | undefined : c) ?? {};
     const net = this.live('fit');
     checkOptions('fit', options, FIT_OPTIONS);

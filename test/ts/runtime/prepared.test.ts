@@ -61,5 +61,8 @@ describe('model.prepare', () => {
     await expect(m.fit(p)).rejects.toThrow(/^fit: this PreparedData was made for a model of 8 inputs, 3 outputs \(softmaxCrossEntropy\); this model has 8 inputs, 4 outputs/);
     expect(() => m.evaluate(p)).toThrow(/^evaluate: this PreparedData was made for a model of 8 inputs, 3 outputs/);
     await expect(m.fit(m.prepare(DATA.x, DATA.y), { steps: 1, validation: p })).rejects.toThrow(/^fit validation: this PreparedData was made/);
+    const mine = m.prepare(DATA.x, DATA.y);
+    await expect(m.fit(mine, DATA.y as never, { steps: 1 } as never)).rejects.toThrow(/^fit: a PreparedData holds its labels; the options come second: fit\(data, options\)/);
+    expect(() => m.evaluate(DATA.x as never)).toThrow(/^evaluate: y is missing/);
   });
 });
