@@ -135,7 +135,10 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
   model.restoreCheckpoint(ck, from.name);
 }
 
-/** Trains one config on `data`, with per-epoch test figures when there is a test split. */
+/**
+ * Trains one config on `data`, with per-epoch test figures when there is a test split. The run trains from
+ * `data`'s arrays (inline; workers get one copy in shared memory): they must not change while it runs.
+ */
 export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions): Promise<RunResult> {
   const hooks = o.hooks ?? {};
   const keepSteps = o.keepSteps ?? true;
@@ -143,9 +146,10 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
   try {
     if (o.resume) resumeFrom(model, o.resume, c, data);
     hooks.onStart?.({ workers: model.workers, build: model.build });
-    // Checked and copied once for the whole run, not in each fit() call of a checkpoint interval.
-    const train = model.prepare(data.train.x, data.train.y);
-    const testSet = data.test ? model.prepare(data.test.x, data.test.y) : null;
+    // Checked once for the whole run, not in each fit() call of a checkpoint interval; copied only into
+    // the shared memory that workers need (the run's data stays as it is while the run lasts).
+    const train = model.prepare(data.train.x, data.train.y, { copy: false });
+    const testSet = data.test ? model.prepare(data.test.x, data.test.y, { copy: false }) : null;
     const perEpoch = Math.ceil(data.train.count / c.batchSize);
     const total = c.steps ?? perEpoch * c.epochs;
     const kept = o.resume && o.previous ? o.previous : { epochs: [], steps: [] };

@@ -86,40 +86,63 @@ export const sharedStaged = (s: Staged): Staged => ({
 
 const describeShape = (s: Shape) => `${s.inputs} inputs, ${s.outputs} outputs (${s.loss})`;
 
+/** Only prepareData makes a PreparedData: its staged arrays were checked, and nothing else may hold them. */
+const MADE_HERE = Symbol('PreparedData');
+
 /**
  * Examples checked once and copied into the form training reads (float inputs; integer labels or float
  * targets), in shared memory where the runtime has it: `fit` and `evaluate` take one in place of (x, y)
  * and skip the checks and copies they otherwise make on every call (on MNIST's 60,000 images about a
  * tenth of a second per call inline, more on workers, which need the data in shared memory). A snapshot:
- * changing the arrays it was made from afterwards changes nothing in it. Made by `model.prepare(x, y)`.
+ * changing the arrays it was made from afterwards changes nothing in it (unless made with copy: false).
+ * Made by `model.prepare(x, y)`.
  */
 export class PreparedData {
+  readonly #shape: Shape;
+  readonly #staged: Staged;
+
   /** @internal (model.prepare makes them) */
-  constructor(readonly shape: Shape, readonly staged: Staged) {}
+  constructor(token: symbol, shape: Shape, staged: Staged) {
+    if (token !== MADE_HERE) throw new Error('PreparedData: made by model.prepare(x, y), which checks the examples');
+    this.#shape = shape;
+    this.#staged = staged;
+  }
 
   /** Number of examples. */
   get count(): number {
-    return this.staged.count;
+    return this.#staged.count;
+  }
+
+  /** The model shape it was checked for. */
+  get shape(): Shape {
+    return { ...this.#shape };
   }
 
   /** @internal The staged examples, after checking that they fit a model of this shape. */
   for(where: string, shape: Shape): Staged {
-    const a = this.shape;
+    const a = this.#shape;
     if (a.inputs !== shape.inputs || a.outputs !== shape.outputs || a.loss !== shape.loss) {
       throw new Error(`${where}: this PreparedData was made for a model of ${describeShape(a)}; this model has ${describeShape(shape)}`);
     }
-    return this.staged;
+    return this.#staged;
   }
 }
 
-/** Checks x and y as `stage` does, then copies them (into shared memory when there is any). */
-export function prepareData(where: string, shape: Shape, x: Inputs, y: Targets): PreparedData {
+/**
+ * Checks x and y as `stage` does, then copies them (into shared memory when `shared` and the runtime has
+ * it). With `copy` false, arrays are used as they are where that works (not a snapshot then): inline, or
+ * already in shared memory.
+ */
+export function prepareData(where: string, shape: Shape, x: Inputs, y: Targets, o: { copy: boolean; shared: boolean }): PreparedData {
   const s = stage(where, shape, x, y, true);
-  // Without shared memory, what stage converted (bytes to floats, labels to Int32Array) is a copy already.
-  const copy = <T extends Float32Array | Int32Array>(a: T): T =>
-    typeof SharedArrayBuffer === 'function' ? sharedCopy(a) : (a === x || a === y ? a.slice() as T : a);
-  return new PreparedData({ inputs: shape.inputs, outputs: shape.outputs, loss: shape.loss }, {
-    count: s.count, x: copy(s.x), labels: s.labels && copy(s.labels), targets: s.targets && copy(s.targets),
+  const canShare = o.shared && typeof SharedArrayBuffer === 'function';
+  // What stage converted (bytes to floats, labels to Int32Array) is a copy already.
+  const own = <T extends Float32Array | Int32Array>(a: T): T => {
+    if (canShare) return o.copy ? sharedCopy(a) : shared(a);
+    return o.copy && (a === x || a === y) ? a.slice() as T : a;
+  };
+  return new PreparedData(MADE_HERE, { inputs: shape.inputs, outputs: shape.outputs, loss: shape.loss }, {
+    count: s.count, x: own(s.x), labels: s.labels && own(s.labels), targets: s.targets && own(s.targets),
   });
 }
 

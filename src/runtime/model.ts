@@ -404,10 +404,16 @@ export class Model {
   /**
    * Checks x and y once and copies them into the form fit() and evaluate() read (shared memory where
    * there is any): pass the result in place of (x, y) to train on the same examples in many fit() calls
-   * without checking and copying them each time. A snapshot of the arrays as they are now.
+   * without checking and copying them each time. A snapshot of the arrays as they are now; with
+   * `copy: false`, the arrays themselves where this model can train from them (inline, or already in
+   * shared memory), which saves the copy's memory: then they must not change while it is in use.
    */
-  prepare(x: Inputs, y: Targets): PreparedData {
-    return prepareData('prepare', this.live('prepare'), x, y);
+  prepare(x: Inputs, y: Targets, options: { readonly copy?: boolean } = {}): PreparedData {
+    const net = this.live('prepare');
+    checkOptions('prepare', options, ['copy']);
+    checkType('prepare', 'copy', options.copy, 'boolean');
+    const copy = options.copy ?? true;
+    return prepareData('prepare', net, x, y, { copy, shared: copy || this.workers > 0 });
   }
 
   /** Trains for `epochs` passes over (x, y), or over prepared data, with seeded shuffling. */
@@ -418,6 +424,7 @@ export class Model {
     if (prepared && (ArrayBuffer.isView(b) || c !== undefined)) {
       throw new Error('fit: a PreparedData holds its labels; the options come second: fit(data, options)');
     }
+    if (prepared && b instanceof PreparedData) throw new Error('fit: the second argument is a PreparedData: pass test data as fit(data, { validation })');
     const options: FitOptions = (prepared ? b as FitOptions | undefined : c) ?? {};
     const net = this.live('fit');
     checkOptions('fit', options, FIT_OPTIONS);
@@ -496,6 +503,7 @@ export class Model {
   evaluate(data: PreparedData): Evaluation;
   evaluate(x: Inputs | PreparedData, y?: Targets): Evaluation {
     const net = this.live('evaluate');
+    if (x instanceof PreparedData && y !== undefined) throw new Error('evaluate: a PreparedData holds its labels: evaluate(data), without y');
     return evaluateStaged(this.engine, x instanceof PreparedData ? x.for('evaluate', net) : stage('evaluate', net, x, y, true), this.batchSize);
   }
 

@@ -120,7 +120,11 @@ export function loadJobData(d: JobData, dataDir: string): JobDataset {
     const f = d[k];
     if (!f) return undefined;
     const p = where(dataDir, f.path);
-    if (!planned.has(p)) planned.set(p, { k, sha256: f.sha256 }); // a file that is both splits: named as the first
+    const other = planned.get(p);
+    if (other && other.sha256 !== f.sha256) {
+      throw new Error(`data file ${k} ${p}: it is also data file ${other.k}, planned with another SHA-256 (${other.sha256.slice(0, 16)}... and ${f.sha256.slice(0, 16)}...)`);
+    }
+    if (!other) planned.set(p, { k, sha256: f.sha256 }); // a file that is both splits: named as the first
     return p;
   };
   const read = (p: string): Uint8Array => {

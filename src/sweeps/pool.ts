@@ -142,7 +142,9 @@ export async function runLocalPool(jobs: readonly SweepJob[], o: LocalPoolOption
       } else {
         // The process died ('exit'), or was stopped while the sweep goes on ('aborted' without the
         // signal: a kill -TERM of that process alone, a supervisor), and exits: the job runs again in a
-        // new process. 'aborted' with the signal set: the sweep is stopping, the loop ends here.
+        // new process. 'aborted' with the signal set: the sweep is stopping, and the loop ends here (the
+        // child, still exiting, is closed and awaited below).
+        if (r.type === 'aborted' && o.signal.aborted) break;
         live.delete(child);
         child = null;
         if (o.signal.aborted) break;

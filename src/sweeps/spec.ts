@@ -252,14 +252,52 @@ export function validateSpec(v: unknown, defaultName = 'sweep'): SweepSpec {
  */
 export function parseConfigText(text: string, file: string): unknown {
   const json = extname(file).toLowerCase() === '.json';
+  let v: unknown;
   try {
-    const v: unknown = json ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
-    if (json) YAML.parse(text, { uniqueKeys: true }); // valid JSON is YAML: only for keys given twice
-    return v;
+    v = json ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     const m = (e as Error).message.split('\n')[0]!;
     throw new Error(`${file}: not valid ${json ? 'JSON' : 'YAML'}: ${/must be unique/.test(m) ? `a key given twice (${m})` : m}`);
   }
+  const twice = json ? duplicateJsonKey(text) : null;
+  if (twice !== null) throw new Error(`${file}: not valid JSON: a key given twice (${JSON.stringify(twice)})`);
+  return v;
+}
+
+/**
+ * The first key given twice in one object of `text`, valid JSON (null: none). One pass, no recursion:
+ * any depth, any size.
+ */
+function duplicateJsonKey(text: string): string | null {
+  const open: (Set<string> | null)[] = []; // per open object its keys, per open array null
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const keys = open[open.length - 1];
+      if (keys && keyNext) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        keyNext = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      open.push(new Set());
+      keyNext = true;
+    } else if (c === '[') {
+      open.push(null);
+      keyNext = false;
+    } else if (c === '}' || c === ']') {
+      open.pop();
+      keyNext = false;
+    } else if (c === ',') {
+      keyNext = open[open.length - 1] != null;
+    }
+  }
+  return null;
 }
 
 /** Parses spec text (parseConfigText), then checks it. */

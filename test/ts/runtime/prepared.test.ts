@@ -49,6 +49,46 @@ describe('model.prepare', () => {
     expect(weightsHash(m)).toBe(weightsHash(ref));
   });
 
+  it('on workers, fit(prepared) copies nothing into shared memory, where fit(x, y) copies the examples every call', async () => {
+    const m = await make(2);
+    const train = m.prepare(DATA.x, DATA.y);
+    await m.fit(train, { steps: 2 }); // the workers start
+    const Real = globalThis.SharedArrayBuffer;
+    let big = 0;
+    globalThis.SharedArrayBuffer = new Proxy(Real, {
+      construct(target, args: [number]) {
+        if (args[0] >= DATA.x.byteLength) big++;
+        return new target(...args);
+      },
+    });
+    try {
+      await m.fit(train, { steps: 3 });
+      await m.fit(train, { steps: 3 });
+      expect(big).toBe(0);
+      await m.fit(DATA.x, DATA.y, { steps: 3 });
+      expect(big).toBe(1);
+    } finally {
+      globalThis.SharedArrayBuffer = Real;
+    }
+  });
+
+  it('copy: false trains from the arrays themselves inline (no snapshot), and copies only into shared memory for workers', async () => {
+    const ref = await make(0);
+    await ref.fit(DATA.x, DATA.y, { steps: 20 });
+    for (const workers of [0, 2]) {
+      const m = await make(workers);
+      const x = DATA.x.slice();
+      const train = m.prepare(x, DATA.y, { copy: false });
+      x[0] = x[0]! + 1000; // after prepare: seen inline, not by the workers' shared copy
+      await m.fit(train, { steps: 20 });
+      if (workers === 0) expect(weightsHash(m)).not.toBe(weightsHash(ref));
+      else expect(weightsHash(m)).toBe(weightsHash(ref));
+    }
+    const m = await make(0);
+    expect(() => m.prepare(DATA.x, DATA.y, { copy: 'no' } as never)).toThrow(/^prepare: copy is "no" \(need a boolean\)/);
+    expect(() => m.prepare(DATA.x, DATA.y, { cpy: false } as never)).toThrow(/^prepare: .*cpy/);
+  });
+
   it('checks what fit checks, once, and refuses a model of another shape by name', async () => {
     const m = await make(0);
     const bad = DATA.x.slice();
@@ -64,5 +104,8 @@ describe('model.prepare', () => {
     const mine = m.prepare(DATA.x, DATA.y);
     await expect(m.fit(mine, DATA.y as never, { steps: 1 } as never)).rejects.toThrow(/^fit: a PreparedData holds its labels; the options come second: fit\(data, options\)/);
     expect(() => m.evaluate(DATA.x as never)).toThrow(/^evaluate: y is missing/);
+    expect(() => m.evaluate(mine, DATA.y as never)).toThrow(/^evaluate: a PreparedData holds its labels: evaluate\(data\), without y/);
+    await expect(m.fit(mine, mine as never)).rejects.toThrow(/^fit: the second argument is a PreparedData: pass test data as fit\(data, \{ validation \}\)/);
+    expect(() => new (PreparedData as unknown as new (...a: unknown[]) => unknown)(Symbol('x'), {}, {})).toThrow(/^PreparedData: made by model\.prepare\(x, y\)/);
   });
 });

@@ -1,11 +1,14 @@
 // The sweep engine's pure parts: spec validation (every error names its place in the spec), planning
 // (grid order, seeded random draws, one id per run, the ids of the first `reproduce table1` kept), the
 // restart report's counts, and the Redis endpoint (password and TLS passed through, warnings).
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TABLE1, planTable1 } from '../../../src/cli/table1.js';
-import { describeData } from '../../../src/sweeps/data.js';
+import { describeData, loadJobData, type JobData } from '../../../src/sweeps/data.js';
 import { configId } from '../../../src/sweeps/ids.js';
 import { planSweep, specPoints, type SweepJob } from '../../../src/sweeps/plan.js';
 import { resultProblem } from '../../../src/sweeps/queue.js';
@@ -137,11 +140,28 @@ describe('planning', () => {
   });
 
   it('a key given twice in a JSON spec is an error, as in YAML; seeds counted past 2^53 - 1 are refused', () => {
-    expect(() => parseSpec('{"seeds": 2, "seeds": 5}', 'twice.json')).toThrow(/^twice\.json: not valid JSON: a key given twice \(Map keys must be unique/);
+    expect(() => parseSpec('{"seeds": 2, "seeds": 5}', 'twice.json')).toThrow(/^twice\.json: not valid JSON: a key given twice \("seeds"\)$/);
+    expect(() => parseSpec('{"base": {"lr": 0.1, "depth": 1, "l\\u0072": 0.2}, "seeds": 2}', 'esc.json')).toThrow(/a key given twice \("lr"\)$/);
+    // The same key in different objects, keys inside strings and arrays, and depth are all fine.
+    const deep = `${'['.repeat(3000)}${']'.repeat(3000)}`;
+    expect(parseSpec(`{"name": "n", "base": {"seed": 3}, "data": {"trainLimit": 100}, "thresholds": [0.9, 0.5], "checkpoint": false, "experiment": "{\\"seed\\": 1, \\"seed\\": 2}"}`, 'ok.json').seeds).toEqual([3]);
+    expect(() => parseSpec(`{"experiment": "x", "grid": ${deep}}`, 'deep.json')).toThrow(/^deep\.json: spec\.grid/);
     expect(() => parseSpec('seeds: 2\nseeds: 5\n', 'twice.yaml')).toThrow(/^twice\.yaml: not valid YAML: a key given twice/);
     expect(() => validateSpec({ base: { seed: 9007199254740990 }, seeds: 3 }))
       .toThrow(/^spec\.seeds: 3 seeds counted from spec\.base\.seed 9007199254740990 go past 9007199254740991/);
     expect(validateSpec({ base: { seed: 9007199254740989 }, seeds: 3 }).seeds.at(-1)).toBe(9007199254740991);
+  });
+
+  it('a data file that two fields of a job name with different SHA-256s is refused, not half checked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradnoise-data-'));
+    writeFileSync(join(dir, 'x.csv'), '1,2\n3,4\n5,6\n7,8\n');
+    writeFileSync(join(dir, 'y.csv'), '0\n1\n0\n1\n');
+    const sha = (f: string) => createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
+    const file = (path: string, sha256 = sha(path)) => ({ path, sha256 });
+    const d: JobData = { source: 'files', trainX: file('x.csv'), trainY: file('y.csv'), testX: file('x.csv'), testY: file('y.csv'), trainLimit: null, testLimit: null, rawInputs: false };
+    expect(loadJobData(d, dir).train.count).toBe(4);
+    expect(() => loadJobData({ ...d, testY: file(join(dir, 'y.csv'), 'ab'.repeat(32)) }, dir))
+      .toThrow(/^data file testY .*y\.csv: it is also data file trainY, planned with another SHA-256/);
   });
 
   it('a result a queue worker left is collected only as a record of that very job, with its figures', () => {
