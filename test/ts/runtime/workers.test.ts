@@ -329,11 +329,20 @@ describe('fallbacks and options', () => {
         optimizer: chain(clipByGlobalNorm(1), addNoise({ eta: 0.01 }), sgd({ lr: 0.05 })) });
       const x = new Float32Array(100 * 784).map((_, i) => (i * 7919 % 255) / 255), y = new Uint8Array(100).map((_, i) => i % 10);
       await m.fit(x, y, { epochs: 3 });
-      const h = createHash('sha256');
-      for (const w of m.getWeights().values()) h.update(new Uint8Array(w.buffer));
-      console.log(JSON.stringify({ build: m.build, workers: m.workers, notes, hash: h.digest('hex') }));
+      const hash = (model) => {
+        const h = createHash('sha256');
+        for (const w of model.getWeights().values()) h.update(new Uint8Array(w.buffer));
+        return h.digest('hex');
+      };
+      // Prepared data is a snapshot here too (a plain copy without shared memory).
+      const m2 = await createModel(paperNet({ depth: 3, width: 16 }), { batchSize: 20, seed: 9, onWarning: () => {},
+        optimizer: chain(clipByGlobalNorm(1), addNoise({ eta: 0.01 }), sgd({ lr: 0.05 })) });
+      const x2 = x.slice(), data = m2.prepare(x2, y);
+      x2.fill(NaN);
+      await m2.fit(data, { epochs: 3 });
+      console.log(JSON.stringify({ build: m.build, workers: m.workers, notes, hash: hash(m), prepared: hash(m2) }));
     `;
-    const run = (code: string) => new Promise<{ build: string; workers: number; notes: string[]; hash: string }>((resolve, reject) => {
+    const run = (code: string) => new Promise<{ build: string; workers: number; notes: string[]; hash: string; prepared: string }>((resolve, reject) => {
       execFile(process.execPath, ['--input-type=module', '-e', code], { timeout: 30_000 }, (e, stdout, stderr) => {
         if (e) reject(new Error(`${e.message}\n${stderr}`));
         else resolve(JSON.parse(stdout.trim().split('\n').pop()!));
@@ -346,6 +355,7 @@ describe('fallbacks and options', () => {
     expect(without.notes).toEqual([`gradnoise: this runtime (node ${process.versions.node}) has no SharedArrayBuffer; fit() trains inline on the calling thread, not on 1 worker. The results are the same bits.`]);
     expect([withSab.build, withSab.workers, withSab.notes]).toEqual(['threads', 1, []]);
     expect(without.hash).toBe(withSab.hash);
+    expect([without.prepared, withSab.prepared]).toEqual([without.hash, without.hash]);
   });
 
   it('an unfusable update trains inline and says so in its one warning', async () => {
