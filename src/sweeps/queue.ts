@@ -17,6 +17,7 @@
 import { hostname } from 'node:os';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { show } from '../core/check.js';
 import { checkJobData, describeJobData } from './data.js';
 import { runJob, type JobRecord } from './job.js';
 import { checkJob, type SweepJob } from './plan.js';
@@ -251,8 +252,8 @@ export async function runOnQueue(jobs: readonly SweepJob[], o: QueueSubmitOption
  */
 export function resultProblem(v: unknown, id: string): string | null {
   const r = v as Partial<QueueResult> | null | undefined;
-  if (!r || typeof r !== 'object' || !r.record || typeof r.record !== 'object') return `${JSON.stringify(r)?.slice(0, 80)}`;
-  if (r.record.id !== id) return `it names job ${JSON.stringify(r.record.id)?.slice(0, 40)}`;
+  if (!r || typeof r !== 'object' || !r.record || typeof r.record !== 'object') return show(r).slice(0, 80); // show(): any value (JSON.stringify throws on a BigInt)
+  if (r.record.id !== id) return `it names job ${show(r.record.id).slice(0, 40)}`;
   try {
     checkJob(r.record, checkJobData);
   } catch (e) {
