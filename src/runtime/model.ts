@@ -409,7 +409,9 @@ export class Model {
    * shared memory), which saves the copy's memory: then they must not change while it is in use.
    */
   prepare(x: Inputs, y: Targets, options: { readonly copy?: boolean } = {}): PreparedData {
-    const net = this.live('prepare');
+    // Only the model's shape is read: preparing the next data while fit() runs is fine.
+    if (this.disposed) throw new Error('prepare: the model has been disposed');
+    const net = this.net;
     checkOptions('prepare', options, ['copy']);
     checkType('prepare', 'copy', options.copy, 'boolean');
     const copy = options.copy ?? true;

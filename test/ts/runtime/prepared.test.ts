@@ -37,6 +37,16 @@ describe('model.prepare', () => {
     }
   });
 
+  it('can be made while fit() runs (it reads only the model\'s shape), not after dispose()', async () => {
+    const m = await make(2);
+    const running = m.fit(DATA.x, DATA.y, { steps: 30 });
+    const next = m.prepare(TEST.x, TEST.y);
+    await running;
+    expect(m.evaluate(next)).toEqual(m.evaluate(TEST.x, TEST.y));
+    await m.dispose();
+    expect(() => m.prepare(TEST.x, TEST.y)).toThrow(/^prepare: the model has been disposed/);
+  });
+
   it('is a snapshot: changing the arrays afterwards changes nothing in it', async () => {
     const ref = await make(2);
     await ref.fit(DATA.x, DATA.y, { steps: 20 });
