@@ -2,9 +2,9 @@
 // defaults to the cores), each running one job at a time with the same runJob a queue worker uses. The
 // parent hands out jobs one by one (a slow job never holds up a whole share of the sweep), stores each
 // outcome in the result store as it arrives, and shows the progress. A child that dies mid-job (the OOM
-// killer, a kill -9) or is stopped on its own (a kill) is replaced and its job run again, up to 3 times; a job that throws is reported and
-// not stored, so the next run of the sweep tries it again. Ctrl-C stops every child at its next step and
-// keeps every finished job.
+// killer, a kill -9) or is stopped on its own (a kill) is replaced and its job run again, up to 3 times;
+// a job that throws is reported and not stored, so the next run of the sweep tries it again. Ctrl-C stops
+// every child at its next step and keeps every finished job.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { JobRecord } from './job.js';
