@@ -17,7 +17,8 @@ import { prepareData, PreparedData, stage, type Inputs, type Staged, type Target
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
 import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { FAULT_HOOK, Pool } from './pool.js';
+import { FAULT_HOOK, Pool, SPIN_HOOK } from './pool.js';
+import type { SpinPolicy } from './sync.js';
 import { restore, snapshot } from './snapshot.js';
 import { hardwareThreads, readCoreBuild, readLocalFile, runtimeInfo, writeLocalFileAtomic } from './threads.js';
 
@@ -391,7 +392,8 @@ export class Model {
       const old = previous ? await previous.catch(() => null) : null;
       if (old && !old.broken) return old;
       if (old) await old.terminate();
-      const spin = (await hardwareThreads()) >= this.workers ? 50000 : 0;
+      const spin = ((globalThis as Record<symbol, unknown>)[SPIN_HOOK] as SpinPolicy | undefined)
+        ?? { max: (await hardwareThreads()) >= this.workers ? 50000 : 0, adaptive: true };
       if (this.disposed) throw new Error(DISPOSED_DURING_FIT);
       return Pool.start(this.mod, this.net, this.fusedPlan!, this.workers, spin);
     })();

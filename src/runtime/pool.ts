@@ -11,7 +11,7 @@ import { sharedStaged, type Staged } from './data.js';
 import { NonFiniteError } from './engine.js';
 import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
 import type { AheadMode, ErrorData, Fault, FitMessage, InitMessage, WorkerMessage } from './protocol.js';
-import { Control, controlBytes } from './sync.js';
+import { Control, controlBytes, type SpinPolicy } from './sync.js';
 import { startWorker, type WorkerHandle } from './threads.js';
 
 /** How long a pool may take to start before it counts as failed. */
@@ -29,6 +29,8 @@ export const ABORT_GRACE_MS = 30_000;
 export const FAULT_HOOK = Symbol.for('gradnoise.testing.fault');
 /** Testing hook: an AheadMode that every later fit() passes to its workers ('idle' when unset). */
 export const AHEAD_HOOK = Symbol.for('gradnoise.testing.noiseAhead');
+/** Benchmark hook: a SpinPolicy for every later pool's workers (bench/barrier-spin.mjs). Not part of the API. */
+export const SPIN_HOOK = Symbol.for('gradnoise.testing.spin');
 
 export interface RunHooks {
   readonly onStep?: (info: StepInfo) => void;
@@ -55,7 +57,7 @@ export class Pool {
   private constructor(private readonly handles: WorkerHandle[], private readonly ctl: Control, private readonly net: Network) {}
 
   /** Starts `workers` workers attached to the network's memory; resolves when every one is ready. */
-  static async start(mod: CoreModule, net: Network, fused: FusedPlan, workers: number, spin: number): Promise<Pool> {
+  static async start(mod: CoreModule, net: Network, fused: FusedPlan, workers: number, spin: SpinPolicy): Promise<Pool> {
     const unitCount = updateUnits(net).length;
     const control = new SharedArrayBuffer(controlBytes(net.shards, unitCount));
     const ctl = new Control(control, workers, net.shards, unitCount, spin);

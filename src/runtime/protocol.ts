@@ -6,12 +6,13 @@ import type { ModelSpec } from '../model/spec.js';
 import type { FusedPlan } from '../optim/fuse.js';
 import type { Staged } from './data.js';
 import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
+import type { SpinPolicy } from './sync.js';
 
 export interface InitMessage {
   readonly type: 'init';
   readonly id: number;
   readonly parties: number;
-  readonly spin: number;
+  readonly spin: SpinPolicy;
   readonly build: BuildName;
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;

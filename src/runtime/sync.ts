@@ -29,6 +29,17 @@ export function controlBytes(shards: number, units: number): number {
   return INT_WORDS * 4 + (2 * shards + units) * 8;
 }
 
+/** How a waiting worker spins before it sleeps (Control's constructor). */
+/** The shortest adaptive spin (loads): a fraction of a microsecond. */
+const MIN_SPIN = 256;
+/** Spins in vain in a row before the adaptive spin shortens. */
+const VAIN_RUN = 3;
+
+export interface SpinPolicy {
+  readonly max: number;
+  readonly adaptive: boolean;
+}
+
 export class Control {
   readonly i32: Int32Array;
   /** loss sum and correct count of shard s at [2s], [2s + 1]. */
@@ -36,14 +47,23 @@ export class Control {
   /** pass-1 sum of unit u at [u]. */
   readonly unitSums: Float64Array;
 
+  /** Loads this party spins before it sleeps in its next wait (adaptive: between MIN_SPIN and spin.max). */
+  private budget: number;
+  /** Spins in vain in a row (adaptive). */
+  private vain = 0;
+
   /**
-   * `parties` workers meet at every barrier; a waiting one spins `spin` loads before it sleeps (spinning
-   * wins when every worker has a core, and wastes the core when they share).
+   * `parties` workers meet at every barrier; a waiting one spins up to `spin.max` loads before it sleeps.
+   * Spinning wins when every worker has a core, and wastes the core when they share one (another process
+   * on a busy machine): with `spin.adaptive`, a run of waits that outlast the spin halves the next spin,
+   * and one that ends while spinning doubles it, so a party whose partner keeps losing its core soon sleeps
+   * at once (bench/barrier-spin.mjs).
    */
-  constructor(readonly sab: SharedArrayBuffer, readonly parties: number, shards: number, units: number, readonly spin: number) {
+  constructor(readonly sab: SharedArrayBuffer, readonly parties: number, shards: number, units: number, readonly spin: SpinPolicy) {
     this.i32 = new Int32Array(sab, 0, INT_WORDS);
     this.shardResults = new Float64Array(sab, INT_WORDS * 4, 2 * shards);
     this.unitSums = new Float64Array(sab, INT_WORDS * 4 + 2 * shards * 8, units);
+    this.budget = spin.max;
   }
 
   /**
@@ -64,7 +84,20 @@ export class Control {
       return;
     }
     if (work) while (Atomics.load(c, C_GEN) === gen && work()) { /* one piece per check */ }
-    for (let i = 0; i < this.spin; i++) if (Atomics.load(c, C_GEN) !== gen) return;
+    const { max, adaptive } = this.spin;
+    for (let i = 0; i < this.budget; i++) {
+      if (Atomics.load(c, C_GEN) !== gen) {
+        if (adaptive) {
+          this.budget = Math.min(max, 2 * this.budget); // the spin paid: allow more
+          this.vain = 0;
+        }
+        return;
+      }
+    }
+    // Spins in vain, VAIN_RUN in a row (one uneven barrier per step is not that; a partner that keeps
+    // losing its core is): the next spins are shorter, down to a few hundred loads (never 0, so that waits
+    // which end just after them can make it grow again once the machine is quiet).
+    if (adaptive && ++this.vain >= VAIN_RUN) this.budget = Math.max(Math.min(max, MIN_SPIN), this.budget >> 1);
     while (Atomics.load(c, C_GEN) === gen) {
       Atomics.wait(c, C_GEN, gen, 200);
       if (Atomics.load(c, C_FAIL) !== 0) throw new PeerFailure();
