@@ -10,7 +10,7 @@
 // paper's numbers, as a table (stdout, OUT/table1.md, OUT/table1.json) and as plots (OUT/plots/*.svg),
 // and the engine's restart report (OUT/report.md, report.json, plots/report.svg).
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
@@ -55,7 +55,13 @@ export interface SweepOptions {
   readonly shards: number;
   readonly trainLimit?: number;
   readonly testLimit?: number;
+  /** The init of the paper's "simple" rows (1, 1b, 2, 3): simple N(0, 0.1²) (the default) or simpleVar N(0, 0.1). */
+  readonly simpleInit?: SimpleInit;
 }
+
+/** The readings of the paper's "simple" init (docs/EXPERIMENTS.md measures both). */
+export const SIMPLE_INITS = ['simple', 'simpleVar'] as const;
+export type SimpleInit = (typeof SIMPLE_INITS)[number];
 
 /** A finished run as the table counts it: its setting (from the plan) and its record's figures. */
 export interface RunRecord {
@@ -77,7 +83,8 @@ export interface RunRecord {
  */
 export function table1Spec(o: SweepOptions): SweepSpec {
   const rows = o.rows.map((id) => TABLE1.find((r) => r.id === id)!);
-  const bundle = (r: Table1Row) => ({ init: r.init, clip: r.clip, dropout: r.dropout ? o.dropout : 0 });
+  const init = (r: Table1Row) => (r.init === 'simple' ? o.simpleInit ?? 'simple' : r.init);
+  const bundle = (r: Table1Row) => ({ init: init(r), clip: r.clip, dropout: r.dropout ? o.dropout : 0 });
   const block = (rs: Table1Row[], noise: boolean[]) => ({ lr: [...o.lr], row: Object.fromEntries(rs.map((r) => [r.id, bundle(r)])), noise });
   const both = rows.filter((r) => r.noise.length === 2), plain = rows.filter((r) => r.noise.length === 1);
   return validateSpec({
@@ -140,13 +147,16 @@ export function report(plan: readonly SweepJob[], store: ResultStore): { table: 
   return { table: { rows, runs: records.length, planned: plan.length }, records };
 }
 
+const SIMPLE_INIT_TEXT: Record<SimpleInit, string> = { simple: 'N(0, 0.1²)', simpleVar: 'N(0, 0.1), std 0.316' };
+
 const show = (c: Cell | null) => (c ? `${c.best.toFixed(1)} / ${c.avg.toFixed(1)}${c.diverged ? ` (${c.diverged} of ${c.n} diverged)` : ''}` : '');
 const showPaper = (p: readonly [number, number] | null) => (p ? `${p[0].toFixed(1)} / ${p[1].toFixed(1)}` : '');
 
 export function markdown(t: Table1Report, o: SweepOptions): string {
   const lines = [
     `Test accuracy (%), best / average over ${o.runs} seed${o.runs === 1 ? '' : 's'} x ${o.lr.length} learning rate${o.lr.length === 1 ? '' : 's'} (${o.lr.join(', ')}) per setting` +
-      ` (the paper: 20 x 2 = 40 runs); ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, batch ${o.batchSize}; ${t.runs} of ${t.planned} runs finished.`,
+      ` (the paper: 20 x 2 = 40 runs); ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, batch ${o.batchSize}` +
+      `${(o.simpleInit ?? 'simple') === 'simple' ? '' : `; the simple rows with the ${o.simpleInit} init (${SIMPLE_INIT_TEXT[o.simpleInit!]})`}; ${t.runs} of ${t.planned} runs finished.`,
     '',
     '| Experiment | No noise | With noise | Paper: no noise | Paper: with noise |',
     '|---|---|---|---|---|',
@@ -197,7 +207,7 @@ async function writePlots(t: Table1Report, records: readonly RunRecord[], dir: s
 
 interface Table1Flags extends EngineFlags {
   runs: number; epochs: number; lr: number[]; rows: string[]; batchSize: number; dropout: number; seed: number; shards: number;
-  part?: string; trainLimit?: number; testLimit?: number;
+  part?: string; trainLimit?: number; testLimit?: number; simpleInit: SimpleInit;
 }
 
 function parsePart(v: string | undefined): [number, number] {
@@ -225,7 +235,9 @@ export function reproduceCommand(): Command {
     .option('--part <k/n>', 'run only every n-th planned run, from the k-th (to split a sweep by hand; --queue does it for you)')
     .option('--out <dir>', 'where run records, the table and the plots go', 'runs/table1')
     .option('--train-limit <n>', 'use only the first n training images', int(1))
-    .option('--test-limit <n>', 'use only the first n test images', int(1));
+    .option('--test-limit <n>', 'use only the first n test images', int(1))
+    .addOption(new Option('--simple-init <name>', 'the init of the simple rows (1, 1b, 2, 3): simple = N(0, 0.1^2), ' +
+      'simpleVar = N(0, 0.1) (the paper\'s "0.1" read as a variance)').choices(SIMPLE_INITS).default('simple'));
   engineOptions(table1, { jobs: 1, workers: 1 })
     .option('--json', 'print only the table as one JSON object on stdout')
     .option('--quiet', 'print nothing (for --part processes)')
@@ -246,6 +258,7 @@ async function reproduce(f: Table1Flags): Promise<number> {
   if (f.workers > f.shards) throw new Error(`--workers ${f.workers} exceeds --shards ${f.shards}`);
   const o: SweepOptions = {
     runs: f.runs, epochs: f.epochs, lr: f.lr, rows: f.rows, batchSize: f.batchSize, dropout: f.dropout, seed: f.seed, shards: f.shards,
+    ...(f.simpleInit !== 'simple' ? { simpleInit: f.simpleInit } : {}),
     ...(f.trainLimit !== undefined ? { trainLimit: f.trainLimit } : {}), ...(f.testLimit !== undefined ? { testLimit: f.testLimit } : {}),
   };
   if (o.lr.length === 0) throw new Error('--lr is empty (need at least one learning rate)');
@@ -264,7 +277,7 @@ async function reproduce(f: Table1Flags): Promise<number> {
   const say = (line: string) => { if (!json && !quiet) process.stdout.write(`${line}\n`); };
   const done0 = plan.filter((p) => store.has(p.id)).length;
   say(`Table 1: ${plan.length} runs (${o.rows.length} rows, noise on/off, lr ${o.lr.join(' and ')}, ${o.runs} seed${o.runs === 1 ? '' : 's'} from ${o.seed}), ` +
-    `${o.epochs} epochs each, batch ${o.batchSize}; ${done0} already finished in ${f.out}`);
+    `${o.epochs} epochs each, batch ${o.batchSize}${o.simpleInit ? `, simple rows with the ${o.simpleInit} init` : ''}; ${done0} already finished in ${f.out}`);
   const describe = (j: SweepJob) => { const r = rowOf(j); return `row ${r.row}${r.noise ? ' + noise' : ''}, lr ${r.lr}, seed ${j.seed}`; };
   const { outcome, code } = await executeSweep(plan, store, '.', f, endpoint, describe);
   if (f.part !== undefined) return code;

@@ -9,7 +9,7 @@ import { loadData, type DataSource, type LoadedData } from '../data/load.js';
 import { checkJobData, describeJobData, loadJobData, type JobData } from '../sweeps/data.js';
 import { parseConfigText } from '../sweeps/spec.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
-import { int, num } from './options.js';
+import { biasInit, int, num } from './options.js';
 import { writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { ACTIVATIONS, DEFAULT_TRAIN_CONFIG, INITS, OPTIMIZERS, resolveTrainConfig, SCHEDULES, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
@@ -21,7 +21,7 @@ const f4 = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.to
 
 interface TrainFlags {
   trainX?: string; trainY?: string; testX?: string; testY?: string; trainLimit?: number; testLimit?: number; rawInputs?: boolean;
-  depth: number; width: number; activation: TrainConfig['activation']; init: TrainConfig['init']; dropout: number;
+  depth: number; width: number; activation: TrainConfig['activation']; init: TrainConfig['init']; biasInit: TrainConfig['biasInit']; dropout: number;
   optimizer: TrainConfig['optimizer']; lr: number; momentum: number; weightDecay: number; schedule: TrainConfig['schedule'];
   decaySteps: number; decayRate: number; warmupSteps: number;
   clip?: number; clipValue?: number; noise: boolean; eta: number; gamma: number; noiseBeforeClip?: boolean;
@@ -84,7 +84,9 @@ export function trainCommand(): Command {
     .option('--depth <n>', 'hidden layers', int(0, 1000), d.depth)
     .option('--width <n>', 'units per hidden layer', int(1, 65536), d.width)
     .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS).default(d.activation))
-    .addOption(new Option('--init <name>', 'weight init: simple = N(0, 0.1^2), sussilloAbbott, he, zero, glorot').choices(INITS).default(d.init))
+    .addOption(new Option('--init <name>', 'weight init: simple = N(0, 0.1^2), simpleVar = N(0, 0.1) (std 0.316), sussilloAbbott, he, zero, glorot')
+      .choices(INITS).default(d.init))
+    .option('--bias-init <x>', 'bias init: a constant, or kernel (drawn as the layer\'s weights)', biasInit, d.biasInit)
     .option('--dropout <rate>', 'dropout after every hidden layer, in [0, 1)', num(0, 0.999), d.dropout)
     // optimizer
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default(d.optimizer))
@@ -148,7 +150,7 @@ export function trainCommand(): Command {
       if (flags.checkpointEvery !== undefined && !flags.checkpoint && !flags.out) throw new Error('--checkpoint-every needs --checkpoint <file> or --out <dir>');
       if (flags.workers > flags.shards) throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
       const config: TrainConfig = {
-        depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, dropout: flags.dropout,
+        depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, biasInit: flags.biasInit, dropout: flags.dropout,
         optimizer: flags.optimizer, lr: flags.lr, momentum: flags.momentum, weightDecay: flags.weightDecay, schedule: flags.schedule,
         decaySteps: flags.decaySteps, decayRate: flags.decayRate, warmupSteps: flags.warmupSteps,
         clip: flags.clip ?? null, clipValue: flags.clipValue ?? null, noise, eta: flags.eta, gamma: flags.gamma,
@@ -170,6 +172,7 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
     config.noise ? `noise eta ${config.eta} gamma ${config.gamma}${config.noiseBeforeClip ? ' (before clipping)' : ''}` : ''].filter(Boolean).join(', ');
   say(`data: ${data.describe}`);
   say(`model: ${data.features} -> ${config.depth} x ${config.width} ${config.activation} -> ${data.classes}, ${config.init} init` +
+    `${config.biasInit !== 0 ? `, biases ${config.biasInit === 'kernel' ? 'as the weights' : config.biasInit}` : ''}` +
     `${config.dropout ? `, dropout ${config.dropout}` : ''}; ${config.optimizer} lr ${config.lr}${config.schedule !== 'constant' ? ` (${config.schedule})` : ''}` +
     `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers} worker${flags.workers === 1 ? '' : 's'}, ${config.shards} shards`);
 

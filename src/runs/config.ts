@@ -3,14 +3,14 @@
 // model, so one config gives one weights hash everywhere. Runtime-agnostic: no file system, no workers,
 // hashing through WebCrypto (crypto.subtle), which every one of those runtimes has.
 import { checkOptions, fail, show } from '../core/check.js';
-import { mlp, type Initializer, type ModelSpec } from '../model/spec.js';
+import { mlp, PAPER_INITS, type Initializer, type ModelSpec } from '../model/spec.js';
 import { cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LearningRate } from '../optim/schedules.js';
 import {
   adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, rmsprop, sgd, type GradientTransformation,
 } from '../optim/transforms.js';
 import { createModel, type Model, type ModelOptions } from '../runtime/model.js';
 
-export const INITS = ['simple', 'sussilloAbbott', 'he', 'zero', 'glorot'] as const;
+export const INITS = ['simple', 'sussilloAbbott', 'he', 'zero', 'glorot', 'simpleVar'] as const;
 export const ACTIVATIONS = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'linear'] as const;
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'cosine', 'exponential', 'step'] as const;
@@ -20,8 +20,13 @@ export interface TrainConfig {
   readonly depth: number;
   readonly width: number;
   readonly activation: (typeof ACTIVATIONS)[number];
-  /** simple = N(0, 0.1²) as in the paper; sussilloAbbott, he (normal), zero, glorot (uniform). */
+  /**
+   * The weights' init: simple = N(0, 0.1²), the paper's "simple" init read as standard deviation 0.1;
+   * simpleVar = N(0, 0.1), read as variance 0.1 (std 0.316); sussilloAbbott, he (normal), zero, glorot (uniform).
+   */
   readonly init: (typeof INITS)[number];
+  /** The biases' init: a constant (0 by default), or 'kernel': drawn as the weights of the same layer. */
+  readonly biasInit: number | 'kernel';
   readonly dropout: number;
   readonly optimizer: (typeof OPTIMIZERS)[number];
   readonly lr: number;
@@ -50,7 +55,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  depth: 20, width: 50, activation: 'relu', init: 'he', dropout: 0,
+  depth: 20, width: 50, activation: 'relu', init: 'he', biasInit: 0, dropout: 0,
   optimizer: 'sgd', lr: 0.01, momentum: 0, weightDecay: 0, schedule: 'constant', decaySteps: 1000, decayRate: 0.5, warmupSteps: 0,
   clip: null, clipValue: null, noise: false, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
   batchSize: 100, epochs: 1, steps: null, seed: 1, shards: 4,
@@ -65,10 +70,11 @@ const num = (min: number, max = Infinity, open = false): Check => (v) =>
 const oneOf = (allowed: readonly string[]): Check => (v) => allowed.includes(v as string) ? null : `one of ${allowed.join(', ')}`;
 const orNull = (c: Check): Check => (v) => v === null ? null : c(v) && `null or ${c(v)}`;
 const bool: Check = (v) => typeof v === 'boolean' ? null : 'true or false';
+const biasInit: Check = (v) => v === 'kernel' || (typeof v === 'number' && Number.isFinite(v)) ? null : 'a finite number (a constant) or "kernel"';
 
 // The same ranges as the CLI's flags (src/cli/train.ts).
 const FIELDS: { readonly [K in keyof TrainConfig]: Check } = {
-  depth: int(0, 1000), width: int(1, 65536), activation: oneOf(ACTIVATIONS), init: oneOf(INITS), dropout: num(0, 0.999),
+  depth: int(0, 1000), width: int(1, 65536), activation: oneOf(ACTIVATIONS), init: oneOf(INITS), biasInit, dropout: num(0, 0.999),
   optimizer: oneOf(OPTIMIZERS), lr: num(0, Infinity, true), momentum: num(0, 0.999999), weightDecay: num(0), schedule: oneOf(SCHEDULES),
   decaySteps: int(1), decayRate: num(0, 1, true), warmupSteps: int(0),
   clip: orNull(num(0, Infinity, true)), clipValue: orNull(num(0, Infinity, true)), noise: bool, eta: num(0), gamma: num(0), noiseBeforeClip: bool,
@@ -93,8 +99,10 @@ export function resolveTrainConfig(partial: unknown, where = 'config'): TrainCon
   return c;
 }
 
-const kernelInit = (init: TrainConfig['init']): Initializer =>
-  init === 'simple' ? { kind: 'normal', std: 0.1 } : init === 'he' ? 'heNormal' : init === 'zero' ? 'zeros' : init === 'glorot' ? 'glorotUniform' : 'sussilloAbbott';
+/** The Initializer of each named init (model/spec.ts's paperNet uses the same for the paper's four). */
+export const kernelInit = (init: TrainConfig['init']): Initializer =>
+  init === 'simple' || init === 'simpleVar' || init === 'sussilloAbbott' || init === 'he' || init === 'zero' ? PAPER_INITS[init]
+    : 'glorotUniform';
 
 function learningRate(c: TrainConfig): LearningRate {
   const base: LearningRate = c.schedule === 'cosine' ? cosineDecay({ lr: c.lr, steps: c.decaySteps })
@@ -127,7 +135,8 @@ export interface DataShape {
 export function specOfConfig(c: TrainConfig, data: DataShape): ModelSpec {
   return mlp({
     inputs: data.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data.classes, activation: c.activation,
-    init: kernelInit(c.init), biasInit: 'zeros', dropout: c.dropout || undefined,
+    init: kernelInit(c.init), biasInit: c.biasInit === 'kernel' ? kernelInit(c.init) : c.biasInit === 0 ? 'zeros' : { kind: 'constant', value: c.biasInit },
+    dropout: c.dropout || undefined,
   });
 }
 

@@ -28,9 +28,19 @@ export interface SweepJob {
   readonly checkpoint: boolean;
 }
 
+/**
+ * Config fields added after the first sweeps, with the value every run before them had: such a field
+ * enters a run's id only when it differs from that value, so the ids of every earlier run (OUT
+ * directories, docs/experiments/) stay what they were and a run of today with the old setting resumes
+ * from their records.
+ */
+const LATER_FIELDS: Readonly<Partial<TrainConfig>> = { biasInit: 0 };
+
 /** The id of a run: its complete config, what of its data decides its bits, and the spec's experiment. */
 export function jobId(config: TrainConfig, data: JobData, experiment: string | null): string {
-  return configId({ config, data: dataKey(data), ...(experiment !== null ? { experiment } : {}) });
+  const hashed: Record<string, unknown> = { ...config };
+  for (const [k, v] of Object.entries(LATER_FIELDS)) if (hashed[k] === v) delete hashed[k];
+  return configId({ config: hashed, data: dataKey(data), ...(experiment !== null ? { experiment } : {}) });
 }
 
 /** A point of the spec: its axis values and the config fields they set, and where it comes from. */

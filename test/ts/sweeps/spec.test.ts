@@ -26,7 +26,7 @@ describe('spec validation', () => {
     [{ grid: { lr: [0.1, 0.01, 'x'] } }, /^spec\.grid\.lr\[2\] is "x" \(need a finite number > 0\)$/],
     [{ grid: { lr: [0.1, 0.1] } }, /^spec\.grid\.lr\[1\] is 0\.1, listed twice$/],
     [{ grid: { lr: [] } }, /^spec\.grid\.lr is \[\] \(need a non-empty list of lr values\)$/],
-    [{ grid: { init: ['he', 'bad'] } }, /^spec\.grid\.init\[1\] is "bad" \(need one of simple, sussilloAbbott, he, zero, glorot\)$/],
+    [{ grid: { init: ['he', 'bad'] } }, /^spec\.grid\.init\[1\] is "bad" \(need one of simple, sussilloAbbott, he, zero, glorot, simpleVar\)$/],
     [{ grid: { lrr: [0.1] } }, /^spec\.grid\.lrr: lrr is not a config field; did you mean lr\?; an axis that names no field maps labels/],
     [{ grid: { row: { a: { intt: 'he' } } } }, /^spec\.grid\.row\.a\.intt: unknown key \(allowed: depth, .*\); did you mean init\?$/],
     [{ grid: { row: { '1b': { dropout: 2 } } } }, /^spec\.grid\.row\["1b"\]\.dropout is 2 \(need a finite number >= 0 and <= 0\.999\)$/],
@@ -91,12 +91,26 @@ describe('planning', () => {
       [2, 0.1, 'a'], [2, 0.1, 'b'], [2, 0.01, 'a'], [2, 0.01, 'b'],
     ]);
     expect(jobs[1]!.config).toMatchObject({ depth: 1, width: 8, steps: 10, lr: 0.1, init: 'zero', clip: 10, seed: 1, shards: 4, batchSize: 100 });
-    expect(Object.keys(jobs[1]!.config)).toHaveLength(24);
+    expect(Object.keys(jobs[1]!.config)).toHaveLength(25);
     expect(new Set(jobs.map((j) => j.id)).size).toBe(8);
     expect(jobs[0]!.data).toEqual({ source: 'mnist', trainX: null, trainY: null, testX: null, testY: null, trainLimit: 200, testLimit: null, rawInputs: false });
     // The same spec plans the same ids; the worker count is nowhere in them.
     expect(plan(spec).map((j) => j.id)).toEqual(jobs.map((j) => j.id));
-    expect(jobs[0]!.id).toBe(configId({ config: jobs[0]!.config, data: { trainLimit: 200, testLimit: null } }));
+    const { biasInit, ...before } = jobs[0]!.config;
+    expect(biasInit).toBe(0);
+    expect(jobs[0]!.id).toBe(configId({ config: before, data: { trainLimit: 200, testLimit: null } }));
+  });
+
+  it('a field added later (biasInit) enters the id only away from the value every earlier run had', () => {
+    const ids = (biasInit: unknown) => plan({ ...spec, base: { ...spec.base, biasInit } }).map((j) => j.id);
+    const old = plan(spec).map((j) => j.id);
+    expect(ids(0)).toEqual(old);
+    expect(ids(-0)).toEqual(old); // the same bits (zero biases), the same runs
+    const [c, k] = [ids(0.1), ids('kernel')];
+    for (const other of [c, k]) for (let i = 0; i < old.length; i++) expect(other[i]).not.toBe(old[i]);
+    expect(new Set([...c, ...k]).size).toBe(2 * old.length);
+    const j = plan({ ...spec, base: { ...spec.base, biasInit: 0.1 } })[0]!;
+    expect(j.id).toBe(configId({ config: j.config, data: { trainLimit: 200, testLimit: null } }));
   });
 
   it('joined grid blocks, and a spec without axes (one point per seed)', () => {
@@ -175,6 +189,19 @@ describe('planning', () => {
     expect(resultProblem({ record: { ...record, summary: {} } }, job.id)).toBe('no accuracy or weights hash in it');
     expect(resultProblem({ record: { ...record, accuracy: '0.5' } }, job.id)).toBe('no accuracy or weights hash in it');
     expect(resultProblem({ record, checkpoint: 7 }, job.id)).toBe('its checkpoint is not base64 text');
+  });
+
+  it('reproduce table1 --simple-init simpleVar: the simple rows (1, 1b, 2, 3) take that init, the other rows keep their runs', () => {
+    const o = { runs: 2, epochs: 10, lr: [0.1, 0.01], rows: TABLE1.map((r) => r.id), batchSize: 100, dropout: 0.5, seed: 1, shards: 4 };
+    const std = planTable1(o), svar = planTable1({ ...o, simpleInit: 'simpleVar' });
+    expect(svar.map((j) => [j.point, j.seed])).toEqual(std.map((j) => [j.point, j.seed]));
+    std.forEach((s, i) => {
+      const v = svar[i]!, simple = ['1', '1b', '2', '3'].includes(s.point.row as string);
+      expect(v.config).toEqual({ ...s.config, init: simple ? 'simpleVar' : s.config.init });
+      if (simple) expect(v.id).not.toBe(s.id);
+      else expect(v.id).toBe(s.id);
+    });
+    expect(planTable1({ ...o, simpleInit: 'simple' }).map((j) => j.id)).toEqual(std.map((j) => j.id));
   });
 
   it('reproduce table1 as a spec plans exactly the run ids of docs/experiments (the first table1, 260 runs)', () => {
