@@ -55,13 +55,20 @@ export interface SweepOptions {
   readonly shards: number;
   readonly trainLimit?: number;
   readonly testLimit?: number;
-  /** The init of the paper's "simple" rows (1, 1b, 2, 3): simple N(0, 0.1²) (the default) or simpleVar N(0, 0.1). */
+  /** The init of the paper's "simple" rows (1, 1b, 2, 3): one of SIMPLE_INITS, 'simple' by default. */
   readonly simpleInit?: SimpleInit;
 }
 
-/** The readings of the paper's "simple" init (docs/EXPERIMENTS.md measures both). */
-export const SIMPLE_INITS = ['simple', 'simpleVar'] as const;
+/**
+ * The readings of the paper's "simple" init (paperNet's PAPER_INITS) as config fields: simple N(0, 0.1²)
+ * with zero biases, simpleVar N(0, 0.1), simpleBias N(0, 0.1²) with biases 0.1 (docs/EXPERIMENTS.md).
+ */
+export const SIMPLE_INITS = ['simple', 'simpleVar', 'simpleBias'] as const;
 export type SimpleInit = (typeof SIMPLE_INITS)[number];
+const SIMPLE_INIT_FIELDS: Record<SimpleInit, Partial<TrainConfig>> = {
+  simple: { init: 'simple' }, simpleVar: { init: 'simpleVar' }, simpleBias: { init: 'simple', biasInit: 0.1 },
+};
+const SIMPLE_INIT_TEXT: Record<SimpleInit, string> = { simple: 'N(0, 0.1²)', simpleVar: 'N(0, 0.1), std 0.316', simpleBias: 'N(0, 0.1²), biases 0.1' };
 
 /** A finished run as the table counts it: its setting (from the plan) and its record's figures. */
 export interface RunRecord {
@@ -83,8 +90,8 @@ export interface RunRecord {
  */
 export function table1Spec(o: SweepOptions): SweepSpec {
   const rows = o.rows.map((id) => TABLE1.find((r) => r.id === id)!);
-  const init = (r: Table1Row) => (r.init === 'simple' ? o.simpleInit ?? 'simple' : r.init);
-  const bundle = (r: Table1Row) => ({ init: init(r), clip: r.clip, dropout: r.dropout ? o.dropout : 0 });
+  const init = (r: Table1Row) => (r.init === 'simple' ? SIMPLE_INIT_FIELDS[o.simpleInit ?? 'simple'] : { init: r.init });
+  const bundle = (r: Table1Row) => ({ ...init(r), clip: r.clip, dropout: r.dropout ? o.dropout : 0 });
   const block = (rs: Table1Row[], noise: boolean[]) => ({ lr: [...o.lr], row: Object.fromEntries(rs.map((r) => [r.id, bundle(r)])), noise });
   const both = rows.filter((r) => r.noise.length === 2), plain = rows.filter((r) => r.noise.length === 1);
   return validateSpec({
@@ -146,8 +153,6 @@ export function report(plan: readonly SweepJob[], store: ResultStore): { table: 
   });
   return { table: { rows, runs: records.length, planned: plan.length }, records };
 }
-
-const SIMPLE_INIT_TEXT: Record<SimpleInit, string> = { simple: 'N(0, 0.1²)', simpleVar: 'N(0, 0.1), std 0.316' };
 
 const show = (c: Cell | null) => (c ? `${c.best.toFixed(1)} / ${c.avg.toFixed(1)}${c.diverged ? ` (${c.diverged} of ${c.n} diverged)` : ''}` : '');
 const showPaper = (p: readonly [number, number] | null) => (p ? `${p[0].toFixed(1)} / ${p[1].toFixed(1)}` : '');
@@ -237,7 +242,7 @@ export function reproduceCommand(): Command {
     .option('--train-limit <n>', 'use only the first n training images', int(1))
     .option('--test-limit <n>', 'use only the first n test images', int(1))
     .addOption(new Option('--simple-init <name>', 'the init of the simple rows (1, 1b, 2, 3): simple = N(0, 0.1^2), ' +
-      'simpleVar = N(0, 0.1) (the paper\'s "0.1" read as a variance)').choices(SIMPLE_INITS).default('simple'));
+      'simpleVar = N(0, 0.1) (the paper\'s "0.1" read as a variance), simpleBias = N(0, 0.1^2) with biases 0.1').choices(SIMPLE_INITS).default('simple'));
   engineOptions(table1, { jobs: 1, workers: 1 })
     .option('--json', 'print only the table as one JSON object on stdout')
     .option('--quiet', 'print nothing (for --part processes)')

@@ -23,6 +23,7 @@ export interface TrainConfig {
   /**
    * The weights' init: simple = N(0, 0.1²), the paper's "simple" init read as standard deviation 0.1;
    * simpleVar = N(0, 0.1), read as variance 0.1 (std 0.316); sussilloAbbott, he (normal), zero, glorot (uniform).
+   * paperNet's 'simpleBias' (std 0.1, biases 0.1) is init 'simple' with biasInit 0.1.
    */
   readonly init: (typeof INITS)[number];
   /** The biases' init: a constant (0 by default), or 'kernel': drawn as the weights of the same layer. */
@@ -99,10 +100,8 @@ export function resolveTrainConfig(partial: unknown, where = 'config'): TrainCon
   return c;
 }
 
-/** The Initializer of each named init (model/spec.ts's paperNet uses the same for the paper's four). */
-export const kernelInit = (init: TrainConfig['init']): Initializer =>
-  init === 'simple' || init === 'simpleVar' || init === 'sussilloAbbott' || init === 'he' || init === 'zero' ? PAPER_INITS[init]
-    : 'glorotUniform';
+/** The weights' Initializer of each named init (those of the paper's net are paperNet's, model/spec.ts). */
+const kernelInit = (init: TrainConfig['init']): Initializer => (init === 'glorot' ? 'glorotUniform' : PAPER_INITS[init].kernel);
 
 function learningRate(c: TrainConfig): LearningRate {
   const base: LearningRate = c.schedule === 'cosine' ? cosineDecay({ lr: c.lr, steps: c.decaySteps })

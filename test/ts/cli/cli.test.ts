@@ -51,7 +51,7 @@ describe('arguments', () => {
     [['reproduce', 'table1', '--part', '3/2'], /--part is "3\/2" \(need k\/n with 1 <= k <= n/],
     [['reproduce', 'table2'], /unknown command 'table2'/],
     [['reproduce', 'table1', '--lr', '0.1,0.1'], /argument '0\.1,0\.1' is invalid\. 0\.1 is listed twice\./],
-    [['reproduce', 'table1', '--simple-init', 'he'], /argument 'he' is invalid\. Allowed choices are simple, simpleVar\./],
+    [['reproduce', 'table1', '--simple-init', 'he'], /argument 'he' is invalid\. Allowed choices are simple, simpleVar, simpleBias\./],
     [['train', '--bias-init', 'zero'], /option '--bias-init <x>' argument 'zero' is invalid\. Need a number \(a constant\) or "kernel"\./],
     [['train', '--config', '/nonexistent.json', '--bias-init', '0.1'], /--config and --bias-init do not go together/],
     [['train', '--out', '/proc/version/x', ...SMALL], /--out \/proc\/version\/x: cannot write there/],

@@ -51,13 +51,15 @@ describe('the inits of a config', () => {
   const MNIST = { features: 784, classes: 10 };
   const dense = (c: object) => specOfConfig(resolveTrainConfig(c), MNIST).layers.filter((l) => l.kind === 'dense');
 
-  it('simple is N(0, 0.1²) with zero biases as before, the net of paperNet(\'simple\'); simpleVar is N(0, 0.1)', () => {
+  it('simple is N(0, 0.1²) with zero biases as before, the net of paperNet(\'simple\'); simpleVar is N(0, 0.1); simpleBias has biases 0.1', () => {
     for (const init of ['simple', 'simpleVar', 'he', 'zero', 'sussilloAbbott'] as const) {
       expect(specOfConfig(resolveTrainConfig({ init }), MNIST)).toEqual(paperNet(init));
     }
     expect(dense({ init: 'simple' }).map((l) => [l.kernelInit, l.biasInit])).toEqual(Array(21).fill([{ kind: 'normal', std: 0.1 }, 'zeros']));
     expect(dense({ init: 'simpleVar' }).map((l) => l.kernelInit)).toEqual(Array(21).fill({ kind: 'normal', std: Math.sqrt(0.1) }));
-    expect(() => paperNet({ depth: 3 } as never)).toThrow(/paperNet: unknown init \{"depth":3\} \(allowed: simple, simpleVar, sussilloAbbott, he, zero\)/);
+    expect(specOfConfig(resolveTrainConfig({ init: 'simple', biasInit: 0.1 }), MNIST)).toEqual(paperNet('simpleBias'));
+    expect(dense({ init: 'simple', biasInit: 0.1 }).map((l) => [l.kernelInit, l.biasInit])).toEqual(Array(21).fill([{ kind: 'normal', std: 0.1 }, { kind: 'constant', value: 0.1 }]));
+    expect(() => paperNet({ depth: 3 } as never)).toThrow(/paperNet: unknown init \{"depth":3\} \(allowed: simple, simpleVar, simpleBias, sussilloAbbott, he, zero\)/);
   });
 
   it('biasInit: a constant, or drawn as the weights; 0 is the zeros of every earlier config', () => {

@@ -191,17 +191,29 @@ describe('planning', () => {
     expect(resultProblem({ record, checkpoint: 7 }, job.id)).toBe('its checkpoint is not base64 text');
   });
 
-  it('reproduce table1 --simple-init simpleVar: the simple rows (1, 1b, 2, 3) take that init, the other rows keep their runs', () => {
+  it.each([
+    ['simpleVar', { init: 'simpleVar' }],
+    ['simpleBias', { init: 'simple', biasInit: 0.1 }],
+  ] as const)('reproduce table1 --simple-init %s: the simple rows (1, 1b, 2, 3) take that init, the other rows keep their runs', (simpleInit, fields) => {
     const o = { runs: 2, epochs: 10, lr: [0.1, 0.01], rows: TABLE1.map((r) => r.id), batchSize: 100, dropout: 0.5, seed: 1, shards: 4 };
-    const std = planTable1(o), svar = planTable1({ ...o, simpleInit: 'simpleVar' });
-    expect(svar.map((j) => [j.point, j.seed])).toEqual(std.map((j) => [j.point, j.seed]));
+    const std = planTable1(o), other = planTable1({ ...o, simpleInit });
+    expect(other.map((j) => [j.point, j.seed])).toEqual(std.map((j) => [j.point, j.seed]));
     std.forEach((s, i) => {
-      const v = svar[i]!, simple = ['1', '1b', '2', '3'].includes(s.point.row as string);
-      expect(v.config).toEqual({ ...s.config, init: simple ? 'simpleVar' : s.config.init });
+      const v = other[i]!, simple = ['1', '1b', '2', '3'].includes(s.point.row as string);
+      expect(v.config).toEqual(simple ? { ...s.config, ...fields } : s.config);
       if (simple) expect(v.id).not.toBe(s.id);
       else expect(v.id).toBe(s.id);
     });
     expect(planTable1({ ...o, simpleInit: 'simple' }).map((j) => j.id)).toEqual(std.map((j) => j.id));
+  });
+
+  it('the runs of docs/experiments/issue24/bias.yaml with biases 0.1 are those of reproduce table1 --simple-init simpleBias, row 3', () => {
+    const o = { runs: 5, epochs: 10, lr: [0.1, 0.01], rows: ['3'], batchSize: 100, dropout: 0.5, seed: 1, shards: 4 };
+    const file = fileURLToPath(new URL('../../../docs/experiments/issue24/bias.yaml', import.meta.url));
+    const spec = parseSpec(readFileSync(file, 'utf8'), file);
+    const bias = planSweep(spec, describeData(spec.data, '.')).filter((j) => j.config.biasInit === 0.1).map((j) => j.id).sort();
+    expect(bias).toHaveLength(20);
+    expect(bias).toEqual(planTable1({ ...o, simpleInit: 'simpleBias' }).map((j) => j.id).sort());
   });
 
   it('reproduce table1 as a spec plans exactly the run ids of docs/experiments (the first table1, 260 runs)', () => {
