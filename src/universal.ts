@@ -5,9 +5,14 @@ export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, L
 export { crc32, decodeCheckpoint, parseSafetensors } from './runtime/checkpoint.js';
 export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorEntry } from './runtime/checkpoint.js';
 export { PreparedData } from './runtime/data.js';
-export type { Inputs, Targets } from './runtime/data.js';
-export { dense, dropout, mlp, paperNet } from './model/spec.js';
-export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';
+export type { DataSignature, Inputs, Targets } from './runtime/data.js';
+export { dense, dropout, mlp, paperNet, toGraph } from './model/spec.js';
+export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec, SequentialSpec } from './model/spec.js';
+export { graph, input, layers, losses, ops, Param, Tensor } from './graph/builder.js';
+export type { DenseOptions, EmbeddingOptions, GraphOptions, Layer, Loss as GraphLossTerm } from './graph/builder.js';
+export { compileGraph, GRAPH_FORMAT, isGraphSpec, normalizeGraph } from './graph/spec.js';
+export type { GraphInput, GraphLoss, GraphNode, GraphParam, GraphSpec, NormalizedGraph } from './graph/spec.js';
+export type { DType, ValueType } from './graph/op.js';
 export {
   adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, describeTransform, fromDescription, rmsprop, sgd,
 } from './optim/transforms.js';

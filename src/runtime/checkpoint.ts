@@ -18,8 +18,8 @@
 // checks everything the format promises and throws an Error starting `checkpoint <source>:` that says
 // what is wrong; it never returns a half-checked file. docs/checkpoints.md lists what each bad input gets.
 import { fnv1a, FNV_OFFSET } from '../core/layout.js';
-import type { DataPosition } from '../model/network.js';
-import type { NormalizedSpec } from '../model/spec.js';
+import type { DataPosition } from '../graph/network.js';
+import type { NormalizedGraph } from '../graph/spec.js';
 import type { TransformDescription } from '../optim/transforms.js';
 
 export const CHECKPOINT_FORMAT = 'gradnoise.checkpoint';
@@ -43,7 +43,7 @@ const DTYPE_BYTES: Readonly<Record<string, number>> = {
 export interface CheckpointMeta {
   readonly format: typeof CHECKPOINT_FORMAT;
   readonly version: number;
-  readonly spec: NormalizedSpec;
+  readonly spec: NormalizedGraph;
   /** The optimizer chain, as describeTransform gives it. */
   readonly optimizer: TransformDescription;
   readonly seed: number;

@@ -7,13 +7,15 @@
 // loop every few milliseconds. Both give the same bits: a batch is always cut into the same shards
 // (docs/workers.md). The other methods run inline, on the same memory, between runs.
 import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
-import { Network } from '../model/network.js';
-import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
+import { Network } from '../graph/network.js';
+import { toGraph, type ModelSpec } from '../model/spec.js';
+import { MAX_UNITS } from '../graph/limits.js';
+import type { NormalizedGraph } from '../graph/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, noiseAheadApplies, stateSlotsOf } from '../optim/fused.js';
 import { checkOptions, show } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
-import { prepareData, PreparedData, stage, type Inputs, type Staged, type Targets } from './data.js';
+import { prepareData, PreparedData, signatureOf, stage, type DataSignature, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
 import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -202,7 +204,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   // at the barrier after the shards (runtime/parallel.ts), into a planned block.
   const f = lowered.fused;
   const noiseSlots = workers >= 2 && f !== null && noiseAheadApplies(f) ? 1 : 0;
-  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: f ? stateSlotsOf(f) : 0, shards, noiseSlots });
+  const net = new Network(mod, toGraph(spec), { maxRows: batchSize, seed, stateSlots: f ? stateSlotsOf(f) : 0, shards, noiseSlots });
   if (lowered.fused) initState(net, lowered.fused);
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
   const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };
@@ -265,6 +267,7 @@ export class Model {
   private running: 'inline' | 'workers' | null = null;
   private pool: Promise<Pool> | null = null;
   private readonly net: Network;
+  private readonly signature: DataSignature;
 
   /** @internal use createModel() */
   constructor(private readonly engine: Engine, private readonly mod: CoreModule, readonly batchSize: number,
@@ -275,12 +278,19 @@ export class Model {
               readonly inlineReason: string | null,
               private readonly warn: (message: string) => void) {
     this.net = engine.net;
+    this.signature = signatureOf(engine.net.graph);
   }
 
   /** Whether updates run in the fused wasm pass (true) or through the chain's TypeScript reference path. */
   get isFused(): boolean { return this.engine.fused !== null; }
 
-  get spec(): ModelSpec { return this.net.spec; }
+  /** The model's graph, every default filled in (mlp() and sequential specs become graphs). */
+  get spec(): NormalizedGraph { return this.net.spec; }
+  /** Names of the inputs x supplies (the network's), and of the targets y supplies (only losses read them). */
+  get inputNames(): string[] { return [...this.net.graph.featureInputs]; }
+  get targetNames(): string[] { return [...this.net.graph.targetInputs]; }
+  /** Names of the values predict() returns. */
+  get outputNames(): string[] { return [...this.net.spec.outputs]; }
   get seed(): number { return this.net.seed; }
   /** Shards per batch (the determinism contract: same shards, same bits, any workers). */
   get shards(): number { return this.net.shards; }
@@ -350,13 +360,13 @@ export class Model {
     return g;
   }
 
-  // One step on the loaded rows; a refused step drops its gradients and rethrows.
-  private inlineStep(where: string, rows: number): { loss: number; correct: number; metrics: StepMetrics } {
+  // One step on batch rows order[from ..] (or from ..) of the data; a refused step drops its gradients and rethrows.
+  private inlineStep(where: string, data: Staged, order: ArrayLike<number> | null, from: number, rows: number): { loss: number; correct: number; count: number; metrics: StepMetrics } {
     const { engine } = this;
     this.lastRows = 0;
     try {
-      const { loss, correct } = engine.gradients(where, rows);
-      return { loss, correct, metrics: engine.update(where, rows) };
+      const { loss, correct, count } = engine.gradients(where, data, order, from, rows);
+      return { loss, correct, count, metrics: engine.update(where, rows) };
     } catch (e) {
       if (e instanceof NonFiniteError) engine.dropGradients();
       throw e;
@@ -365,22 +375,22 @@ export class Model {
 
   /** Forward and backward on one batch (at most batchSize examples), no update; returns the mean loss. */
   computeGradients(x: Inputs, y: Targets): number {
-    const s = stage('computeGradients', this.live('computeGradients'), x, y, true);
+    this.live('computeGradients');
+    const s = stage('computeGradients', this.signature, x, y, true);
     if (s.count > this.batchSize) throw new Error(`computeGradients: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
-    this.engine.load(s, null, 0, 0, s.count);
     this.lastRows = 0;
-    const { loss } = this.engine.gradients('computeGradients', s.count);
+    const { loss } = this.engine.gradients('computeGradients', s, null, 0, s.count);
     this.lastRows = s.count;
     return loss / s.count;
   }
 
   /** One optimizer step on one batch (at most batchSize examples). */
   trainOnBatch(x: Inputs, y: Targets): StepMetrics & { loss: number; accuracy: number } {
-    const s = stage('trainOnBatch', this.live('trainOnBatch'), x, y, true);
+    this.live('trainOnBatch');
+    const s = stage('trainOnBatch', this.signature, x, y, true);
     if (s.count > this.batchSize) throw new Error(`trainOnBatch: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
-    this.engine.load(s, null, 0, 0, s.count);
-    const { loss, correct, metrics } = this.inlineStep('trainOnBatch', s.count);
-    return { ...metrics, loss: loss / s.count, accuracy: accuracyOf(this.net, correct, s.count) };
+    const { loss, correct, count, metrics } = this.inlineStep('trainOnBatch', s, null, 0, s.count);
+    return { ...metrics, loss: loss / s.count, accuracy: accuracyOf(correct, count) };
   }
 
   // The pool, started at the first fit() on workers and again after a failure broke it (the broken one is
@@ -417,7 +427,7 @@ export class Model {
     checkOptions('prepare', options, ['copy']);
     checkType('prepare', 'copy', options.copy, 'boolean');
     const copy = options.copy ?? true;
-    return prepareData('prepare', net, x, y, { copy, shared: copy || this.workers > 0 });
+    return prepareData('prepare', this.signature, x, y, { copy, shared: copy || this.workers > 0 });
   }
 
   /** Trains for `epochs` passes over (x, y), or over prepared data, with seeded shuffling. */
@@ -449,10 +459,10 @@ export class Model {
     const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
     const seed = options.seed ?? net.seed;
     if (!isSeed(seed)) throw new Error(`fit: seed is ${show(seed)} (need an integer from 0 to 2^53 - 1)`);
-    const s = prepared ? prepared.for('fit', net) : stage('fit', net, a as Inputs, b as Targets, true);
+    const s = prepared ? prepared.for('fit', this.signature) : stage('fit', this.signature, a as Inputs, b as Targets, true);
     if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
     const v = options.validation;
-    const val = v === undefined ? null : v instanceof PreparedData ? v.for('fit validation', net) : stage('fit validation', net, v.x, v.y, true);
+    const val = v === undefined ? null : v instanceof PreparedData ? v.for('fit validation', this.signature) : stage('fit validation', this.signature, v.x, v.y, true);
     const nonFinite = options.nonFinite ?? 'throw';
     if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is ${show(nonFinite)} (allowed: throw, skip)`);
     const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
@@ -471,7 +481,7 @@ export class Model {
       try {
         const pool = await this.workerPool();
         if (this.disposed) throw new Error(DISPOSED_DURING_FIT);
-        return await pool.fit(s, val, cfg, this.batchSize, options);
+        return await pool.fit(s, val, cfg, options);
       } finally {
         this.running = null;
       }
@@ -481,15 +491,12 @@ export class Model {
     let yieldAt = performance.now() + 20;
     try {
       return await trainLoop(net, cfg, {
-        step: (order, from, rows) => {
-          this.engine.load(s, order, from, 0, rows);
-          return this.inlineStep('fit', rows);
-        },
+        step: (order, from, rows) => this.inlineStep('fit', s, order, from, rows),
       }, {
         aborted: () => options.signal?.aborted ?? false,
         onStep: (info) => options.onStep?.(info),
         onEpoch: (info) => options.onEpoch?.(info),
-        ...(val ? { validate: () => evaluateStaged(this.engine, val, this.batchSize, 'fit validation') } : {}),
+        ...(val ? { validate: () => evaluateStaged(this.engine, val, 'fit validation') } : {}),
         pause: () => {
           if (performance.now() < yieldAt) return;
           yieldAt = performance.now() + 20;
@@ -508,21 +515,32 @@ export class Model {
   evaluate(x: Inputs | PreparedData, y?: Targets): Evaluation {
     const net = this.live('evaluate');
     if (x instanceof PreparedData && y !== undefined) throw new Error('evaluate: a PreparedData holds its labels: evaluate(data), without y');
-    return evaluateStaged(this.engine, x instanceof PreparedData ? x.for('evaluate', net) : stage('evaluate', net, x, y, true), this.batchSize);
+    return evaluateStaged(this.engine, x instanceof PreparedData ? x.for('evaluate', this.signature) : stage('evaluate', this.signature, x, y, true));
   }
 
-  /** The network's outputs for x (logits for softmaxCrossEntropy), examples x outputs, row-major. */
-  predict(x: Inputs): Float32Array {
-    const s: Staged = stage('predict', this.live('predict'), x, undefined, false);
-    const O = this.net.outputs;
-    const out = new Float32Array(s.count * O);
-    for (let from = 0; from < s.count; from += this.batchSize) {
-      const rows = Math.min(this.batchSize, s.count - from);
-      this.engine.load(s, null, from, 0, rows);
-      this.engine.infer('predict', rows, false);
-      out.set(this.net.f32(this.net.outputPtr, rows * O), from * O);
+  /**
+   * The network's outputs for x (logits for softmaxCrossEntropy), examples x the output's shape,
+   * row-major: one array when the graph has one output, else an object by output name.
+   */
+  predict(x: Inputs): Float32Array;
+  predict(x: Inputs, options: { readonly all: true }): Record<string, Float32Array>;
+  predict(x: Inputs, options: { readonly all?: boolean } = {}): Float32Array | Record<string, Float32Array> {
+    this.live('predict');
+    checkOptions('predict', options, ['all']);
+    checkType('predict', 'all', options.all, 'boolean');
+    const s: Staged = stage('predict', this.signature, x, undefined, false);
+    const names = this.net.spec.outputs;
+    if (names.length > 1 && !options.all) {
+      throw new Error(`predict: the graph has ${names.length} outputs (${names.join(', ')}); predict(x, { all: true }) returns them by name`);
     }
-    return out;
+    const out = names.map((n) => new Float32Array(s.count * this.net.graph.types.get(n)!.shape.reduce((a, b) => a * b, 1)));
+    const chunk = this.net.cap;
+    for (let from = 0; from < s.count; from += chunk) {
+      const rows = Math.min(chunk, s.count - from);
+      this.engine.infer('predict', s, from, rows, false);
+      names.forEach((n, i) => out[i]!.set(this.net.output(n, 0, rows) as never, from * (out[i]!.length / s.count)));
+    }
+    return options.all ? Object.fromEntries(names.map((n, i) => [n, out[i]!])) : out[0]!;
   }
 
   /**

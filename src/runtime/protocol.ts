@@ -2,7 +2,7 @@
 // plain data, structured-cloneable: the compiled module, the shared memory, the control block and the
 // training data (in SharedArrayBuffers) are shared, not copied.
 import type { BuildName } from '../core/wasm.js';
-import type { ModelSpec } from '../model/spec.js';
+import type { NormalizedGraph } from '../graph/spec.js';
 import type { FusedPlan } from '../optim/fuse.js';
 import type { Staged } from './data.js';
 import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
@@ -16,7 +16,7 @@ export interface InitMessage {
   readonly build: BuildName;
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
-  readonly spec: ModelSpec;
+  readonly spec: NormalizedGraph;
   readonly net: {
     readonly maxRows: number; readonly seed: number; readonly stateSlots: number; readonly shards: number; readonly noiseSlots: number;
   };
@@ -52,8 +52,6 @@ export interface FitMessage {
   readonly order: Uint32Array | null;
   /** Whether the host wants every step's info (it has an onStep). */
   readonly steps: boolean;
-  /** Rows per chunk of validation (the model's batchSize). */
-  readonly evalChunk: number;
   readonly fault: Fault | null;
   readonly ahead: AheadMode;
 }

@@ -1,0 +1,428 @@
+// The functional builder: build a graph (graph/spec.ts) by applying layers and ops to symbolic tensors, as
+// with Keras' functional API:
+//
+//   const story = input('story', [50, 6], { dtype: 'i32' }), query = input('query', [6], { dtype: 'i32' });
+//   const A = layers.embedding(vocab, 32);        // a layer object; applying it twice shares its table
+//   const m = ops.sum(A(story), { axis: 1 }), u = ops.sum(A(query), { axis: 0 });
+//   ...
+//   const spec = graph({ outputs: [logits], losses: [losses.softmaxCrossEntropy(logits, answer)] });
+//
+// Every application checks its attributes and shapes at once (errors name the op or layer and both
+// shapes), so a bad model fails where it is written. graph() walks back from the outputs and losses,
+// names what the user left unnamed (layers `<kind>_<i>` in first-use order, their parameters
+// `<layer>/<slot>`, other nodes `<op>_<i>`) and returns plain data.
+import { show } from '../core/check.js';
+import { checkInit, type Initializer } from './init.js';
+import type { Activation } from './ops/activation.js';
+import { LOSSES, OPS } from './ops/index.js';
+import { sizeOf, showShape, type DType, type OpDecl, type ValueType } from './op.js';
+import { checkFields, custom, int, num, oneOf, optional, bool } from './schema.js';
+import { compileGraph, GRAPH_FORMAT, type GraphLoss, type GraphNode, type GraphParam, type GraphSpec } from './spec.js';
+import { MAX_UNITS } from './limits.js';
+
+/** A parameter tensor: made by a layer (its slot) or by layers.parameter(), shareable by reference. */
+export class Param {
+  /** @internal */
+  constructor(readonly shape: readonly number[], readonly init: Initializer, readonly fan: readonly [number, number] | undefined,
+              readonly activation: Activation | undefined, readonly owner: Layer | null, readonly slot: string, readonly explicitName: string | undefined) {}
+}
+
+interface InputSource { readonly kind: 'input'; readonly name: string; readonly dtype: DType }
+interface NodeSource {
+  readonly kind: 'node';
+  readonly op: OpDecl;
+  readonly inputs: readonly (Tensor | null)[];
+  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly params: Readonly<Record<string, Param>>;
+  readonly name: string | undefined;
+  readonly layer: Layer | null;
+}
+
+/** A symbolic value of a graph under construction: its type, and how it is computed. */
+export class Tensor {
+  /** @internal */
+  constructor(readonly type: ValueType, /** @internal */ readonly source: InputSource | NodeSource) {}
+  /** Shape per example (of the whole value when static). */
+  get shape(): readonly number[] { return this.type.shape; }
+  get dtype(): DType { return this.type.dtype; }
+  /** Whether it holds one value per example (inputs and what is computed from them) or one for the batch. */
+  get batched(): boolean { return this.type.batched; }
+  toString(): string { return `Tensor${showShape(this.type)}`; }
+}
+
+const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
+
+function tensorArg(where: string, what: string, v: unknown): Tensor {
+  if (!isTensor(v)) throw new Error(`${where}: ${what} must be a Tensor (from input(), a layer or an op), got ${show(v)}`);
+  return v;
+}
+
+/** A graph input: `shape` per example, f32 features or i32 ids / labels. */
+export function input(name: string, shape: readonly number[], options: { readonly dtype?: DType } = {}): Tensor {
+  const o = checkFields('input', options, { dtype: oneOf(['f32', 'i32'] as const, 'f32') });
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-/:]+$/.test(name)) throw new Error(`input: name ${show(name)} must be letters, digits or _ . - / :`);
+  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= MAX_UNITS)) {
+    throw new Error(`input "${name}": shape is ${show(shape)} (need a list of at most 8 dimensions, each an integer from 1 to ${MAX_UNITS}; [] for one value per example)`);
+  }
+  return new Tensor({ shape: [...shape], dtype: o.dtype, batched: true }, { kind: 'input', name, dtype: o.dtype });
+}
+
+// Applies an op: checks the attributes and the shapes now, and returns the symbolic output.
+function apply(op: string, where: string, inputs: readonly (Tensor | null)[], attrs: Record<string, unknown>,
+               params: Record<string, Param>, name: string | undefined, layer: Layer | null): Tensor {
+  const decl = OPS[op]!;
+  const a = decl.attrs(where, attrs);
+  const shapes: Record<string, readonly number[]> = Object.fromEntries(Object.entries(params).map(([s, p]) => [s, p.shape]));
+  const inferred = decl.infer(where, a, inputs.map((t) => t?.type ?? null), shapes);
+  for (const slot of inferred.params ?? []) {
+    const p = params[slot.slot];
+    if (p && (p.shape.length !== slot.shape.length || !p.shape.every((d, i) => d === slot.shape[i]))) {
+      throw new Error(`${where}: its ${slot.slot} parameter is [${p.shape.join(', ')}], but this input needs [${slot.shape.join(', ')}]`);
+    }
+  }
+  return new Tensor(inferred.out, { kind: 'node', op: decl, inputs, attrs: a as Record<string, unknown>, params, name, layer });
+}
+
+const nameField = optional(custom((where, key, v) => {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_.\-:]+$/.test(v)) throw new Error(`${where}: ${key} is ${show(v)} (need letters, digits or _ . - :)`);
+  return v;
+}));
+
+const initField = optional(custom((where, key, v) => { checkInit(`${where}.${key}`, v); return v as Initializer; }));
+
+/** A layer: parameters, and an op applied with them. Call it on a tensor; calling it again shares them. */
+export interface Layer {
+  (x: Tensor): Tensor;
+  readonly kind: string;
+  /** The name given, or undefined until graph() names it. */
+  readonly name: string | undefined;
+  /** A parameter of the layer by slot (kernel, bias, embeddings, ...), once it exists (after the first call
+   *  for shapes that depend on the input). */
+  param(slot: string): Param;
+}
+
+function makeLayer(kind: string, name: string | undefined, call: (self: Layer, x: Tensor) => Tensor, params: Record<string, Param>): Layer {
+  const layer = ((x: Tensor) => call(layer, tensorArg(`layers.${kind}${name ? ` "${name}"` : ''}`, 'its input', x))) as Layer & { params: Record<string, Param> };
+  Object.defineProperties(layer, {
+    kind: { value: kind, enumerable: true },
+    name: { value: name, enumerable: true },
+    params: { value: params },
+    param: {
+      value: (slot: string) => {
+        const p = params[slot];
+        if (!p) throw new Error(`layers.${kind}${name ? ` "${name}"` : ''}: no parameter "${slot}" yet (have: ${Object.keys(params).join(', ') || 'none until the layer is applied'})`);
+        return p;
+      },
+    },
+  });
+  return layer;
+}
+
+export interface DenseOptions {
+  readonly activation?: Activation;
+  readonly alpha?: number;
+  readonly kernelInit?: Initializer;
+  readonly biasInit?: Initializer;
+  readonly useBias?: boolean;
+  /** Use this parameter as the kernel (tied weights), e.g. an embedding's table with transposeKernel. */
+  readonly kernel?: Param;
+  /** The kernel is [units, inputs] (an embedding table [vocab, dim] as the output layer over the vocabulary). */
+  readonly transposeKernel?: boolean;
+  readonly name?: string;
+}
+
+function dense(units: number, options: DenseOptions = {}): Layer {
+  const o = checkFields('layers.dense', options, {
+    activation: optional(oneOf(['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'] as const)), alpha: optional(num({ gt: 0 })),
+    kernelInit: initField, biasInit: initField, useBias: bool(true), transposeKernel: bool(false),
+    kernel: optional(custom((w, k, v) => { if (!(v instanceof Param)) throw new Error(`${w}: ${k} must be a Param (layer.param(slot) or layers.parameter()), got ${show(v)}`); return v; })),
+    name: nameField,
+  });
+  const where = `layers.dense${o.name ? ` "${o.name}"` : ''}`;
+  int(1, MAX_UNITS)(where, 'units', units);
+  const params: Record<string, Param> = {};
+  const activation = o.activation ?? 'linear';
+  return makeLayer('dense', o.name ?? undefined, (self, x) => {
+    const IN = x.shape[x.shape.length - 1] ?? 0;
+    const fan = [IN, units] as const;
+    if (!params.kernel) params.kernel = o.kernel ?? new Param(o.transposeKernel ? [units, IN] : [IN, units], o.kernelInit ?? 'glorotUniform', fan, activation, self, 'kernel', undefined);
+    if (o.useBias && !params.bias) params.bias = new Param([units], o.biasInit ?? 'zeros', fan, activation, self, 'bias', undefined);
+    return apply('dense', where, [x], { units, activation, ...(o.alpha !== null ? { alpha: o.alpha } : {}), useBias: o.useBias, transposeKernel: o.transposeKernel },
+      params, undefined, self);
+  }, params);
+}
+
+function dropout(rate: number, options: { readonly name?: string } = {}): Layer {
+  const o = checkFields('layers.dropout', options, { name: nameField });
+  const where = `layers.dropout${o.name ? ` "${o.name}"` : ''}`;
+  num({ min: 0, lt: 1 })(where, 'rate', rate);
+  return makeLayer('dropout', o.name ?? undefined, (self, x) => apply('dropout', where, [x], { rate }, {}, undefined, self), {});
+}
+
+export interface EmbeddingOptions {
+  /** Ids equal to it read as zero vectors and get no gradient (padding). Default: none. */
+  readonly paddingId?: number;
+  /** Default N(0, 1), as torch.nn.Embedding. */
+  readonly init?: Initializer;
+  readonly name?: string;
+}
+
+function embedding(vocab: number, dim: number, options: EmbeddingOptions = {}): Layer {
+  const o = checkFields('layers.embedding', options, { paddingId: optional(int(0, (1 << 24) - 1)), init: initField, name: nameField });
+  const where = `layers.embedding${o.name ? ` "${o.name}"` : ''}`;
+  int(1, 1 << 24)(where, 'vocab', vocab);
+  int(1, MAX_UNITS)(where, 'dim', dim);
+  if (o.paddingId !== null && o.paddingId >= vocab) throw new Error(`${where}: paddingId ${o.paddingId} is outside the vocabulary [0, ${vocab})`);
+  const params: Record<string, Param> = {};
+  const layer = makeLayer('embedding', o.name ?? undefined, (self, ids) =>
+    apply('embedding', where, [ids], { vocab, dim, paddingId: o.paddingId }, params, undefined, self), params);
+  params.embeddings = new Param([vocab, dim], o.init ?? { kind: 'normal', std: 1 }, [vocab, dim], undefined, layer, 'embeddings', undefined);
+  return layer;
+}
+
+/**
+ * A parameter used as a value (the same for every example): added to a batched value (temporal encodings),
+ * or multiplied with matmul. Use the returned tensor wherever it is needed: every use shares it.
+ */
+function parameter(shape: readonly number[], options: { readonly name?: string; readonly init?: Initializer } = {}): Tensor {
+  const o = checkFields('layers.parameter', options, { name: nameField, init: initField });
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= MAX_UNITS)) {
+    throw new Error(`layers.parameter: shape is ${show(shape)} (need 1 to 8 dimensions, each an integer from 1 to ${MAX_UNITS})`);
+  }
+  const p = new Param([...shape], o.init ?? (shape.length > 1 ? 'glorotUniform' : 'zeros'), undefined, undefined, null, 'value', o.name ?? undefined);
+  return apply('param', 'layers.parameter', [], {}, { value: p }, o.name ?? undefined, null);
+}
+
+export const layers = { dense, dropout, embedding, parameter };
+
+type OpOptions = { readonly name?: string };
+
+function op(kind: string, inputs: readonly (Tensor | null)[], attrs: Record<string, unknown>, name: string | undefined): Tensor {
+  return apply(kind, `ops.${kind}`, inputs, attrs, {}, name, null);
+}
+
+function split<T extends Record<string, unknown>>(where: string, options: T | undefined, fields: Record<string, ReturnType<typeof optional>>): { attrs: Record<string, unknown>; name: string | undefined } {
+  const o = checkFields(where, options ?? {}, { ...fields, name: nameField }) as Record<string, unknown>;
+  const { name, ...rest } = o;
+  const attrs = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
+  return { attrs, name: (name as string | null) ?? undefined };
+}
+
+const unary = (kind: string) => (x: Tensor, options?: OpOptions): Tensor => {
+  const { name } = split(`ops.${kind}`, options, {});
+  return op(kind, [tensorArg(`ops.${kind}`, 'x', x)], {}, name);
+};
+const binary = (kind: string) => (a: Tensor, b: Tensor, options?: OpOptions): Tensor => {
+  const { name } = split(`ops.${kind}`, options, {});
+  return op(kind, [tensorArg(`ops.${kind}`, 'a', a), tensorArg(`ops.${kind}`, 'b', b)], {}, name);
+};
+
+export const ops = {
+  /** a + b, b broadcast over a's leading axes (b's shape a suffix of a's). */
+  add: binary('add'),
+  sub: binary('sub'),
+  mul: binary('mul'),
+  /** x * factor. */
+  scale(x: Tensor, factor: number, options?: OpOptions): Tensor {
+    const { name } = split('ops.scale', options, {});
+    return op('scale', [tensorArg('ops.scale', 'x', x)], { factor }, name);
+  },
+  relu: unary('relu'),
+  tanh: unary('tanh'),
+  sigmoid: unary('sigmoid'),
+  leakyRelu(x: Tensor, options?: OpOptions & { readonly alpha?: number }): Tensor {
+    const { attrs, name } = split('ops.leakyRelu', options, { alpha: optional(num({ gt: 0 })) });
+    return op('leakyRelu', [tensorArg('ops.leakyRelu', 'x', x)], attrs, name);
+  },
+  /** Softmax over the last axis; entries where the mask is 0 get probability 0. */
+  softmax(x: Tensor, options?: OpOptions & { readonly mask?: Tensor }): Tensor {
+    const o = checkFields('ops.softmax', options ?? {}, { mask: optional(custom((w, k, v) => tensorArg(w, k, v))), name: nameField });
+    return op('softmax', o.mask ? [tensorArg('ops.softmax', 'x', x), o.mask] : [tensorArg('ops.softmax', 'x', x)], {}, o.name ?? undefined);
+  },
+  /** 1 where ids differ from paddingId (default 0), else 0; reduce 'any': per row of the last axis. */
+  tokenMask(ids: Tensor, options?: OpOptions & { readonly paddingId?: number; readonly reduce?: 'none' | 'any' }): Tensor {
+    const { attrs, name } = split('ops.tokenMask', options, { paddingId: optional(int(-(2 ** 31), 2 ** 31 - 1)), reduce: optional(oneOf(['none', 'any'] as const)) });
+    return op('tokenMask', [tensorArg('ops.tokenMask', 'ids', ids)], attrs, name);
+  },
+  /** Matrix products over the last two axes, batched over the leading ones. */
+  matmul(a: Tensor, b: Tensor, options?: OpOptions & { readonly transposeA?: boolean; readonly transposeB?: boolean }): Tensor {
+    const { attrs, name } = split('ops.matmul', options, { transposeA: optional(bool()), transposeB: optional(bool()) });
+    return op('matmul', [tensorArg('ops.matmul', 'a', a), tensorArg('ops.matmul', 'b', b)], attrs, name);
+  },
+  /** Joins values along the last axis. */
+  concat(values: readonly Tensor[], options?: OpOptions): Tensor {
+    const { name } = split('ops.concat', options, {});
+    if (!Array.isArray(values) || values.length === 0) throw new Error(`ops.concat: values is ${show(values)} (need a non-empty array of Tensors)`);
+    return op('concat', values.map((v, i) => tensorArg('ops.concat', `values[${i}]`, v)), {}, name);
+  },
+  /** Elements [start, start + size) of the last axis. */
+  slice(x: Tensor, start: number, size: number, options?: OpOptions): Tensor {
+    const { name } = split('ops.slice', options, {});
+    return op('slice', [tensorArg('ops.slice', 'x', x)], { start, size }, name);
+  },
+  /** The same values in another shape per example (one dimension may be -1); free. */
+  reshape(x: Tensor, shape: readonly number[], options?: OpOptions): Tensor {
+    const { name } = split('ops.reshape', options, {});
+    return op('reshape', [tensorArg('ops.reshape', 'x', x)], { shape }, name);
+  },
+  sum(x: Tensor, options?: OpOptions & { readonly axis?: number }): Tensor {
+    const { attrs, name } = split('ops.sum', options, { axis: optional(int(-8, 7)) });
+    return op('sum', [tensorArg('ops.sum', 'x', x)], attrs, name);
+  },
+  mean(x: Tensor, options?: OpOptions & { readonly axis?: number }): Tensor {
+    const { attrs, name } = split('ops.mean', options, { axis: optional(int(-8, 7)) });
+    return op('mean', [tensorArg('ops.mean', 'x', x)], attrs, name);
+  },
+  /** Values fixed in the graph (the same for every example): position encodings. */
+  constant(values: ArrayLike<number>, shape: readonly number[], options?: OpOptions): Tensor {
+    const { name } = split('ops.constant', options, {});
+    return op('constant', [], { shape, values: Array.from(values ?? []) }, name);
+  },
+};
+
+/** A loss of the graph: what training minimises (graph() collects them). */
+export interface Loss {
+  /** @internal */
+  readonly spec: { readonly op: string; readonly input: Tensor; readonly target: Tensor; readonly mask: Tensor | null; readonly weight: number; readonly attrs: Record<string, unknown> };
+}
+
+function makeLoss(kind: string, input: Tensor, target: Tensor, options: Record<string, unknown> | undefined, extra: Record<string, ReturnType<typeof optional>>): Loss {
+  const where = `losses.${kind}`;
+  const o = checkFields(where, options ?? {}, { ...extra, mask: optional(custom((w, k, v) => tensorArg(w, k, v))), weight: optional(num({ gt: 0 })) }) as Record<string, unknown>;
+  const { mask, weight, ...rest } = o;
+  const x = tensorArg(where, 'the prediction', input), t = tensorArg(where, 'the target', target);
+  if (t.source.kind !== 'input') throw new Error(`${where}: the target must be a graph input (input(name, shape)), got a computed ${t}`);
+  const attrs = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
+  const decl = LOSSES[kind]!;
+  const a = decl.attrs(where, attrs);
+  decl.check(where, a, x.type, t.type, (mask as Tensor | null)?.type ?? null);
+  return { spec: { op: kind, input: x, target: t, mask: (mask as Tensor | null) ?? null, weight: (weight as number | null) ?? 1, attrs } };
+}
+
+export const losses = {
+  /** Softmax cross-entropy of logits [C] (labels []) or [..., T, C] (labels [..., T], per position). */
+  softmaxCrossEntropy(logits: Tensor, labels: Tensor, options?: { readonly mask?: Tensor; readonly weight?: number; readonly ignoreIndex?: number; readonly reduction?: 'mean' | 'sum' }): Loss {
+    return makeLoss('softmaxCrossEntropy', logits, labels, options, { ignoreIndex: optional(int(-(2 ** 31), 2 ** 31 - 1)), reduction: optional(oneOf(['mean', 'sum'] as const)) });
+  },
+  meanSquaredError(prediction: Tensor, target: Tensor, options?: { readonly weight?: number }): Loss {
+    return makeLoss('meanSquaredError', prediction, target, options, {});
+  },
+  /** Binary cross-entropy with logits (the sigmoid inside, computed stably); targets in [0, 1]. */
+  binaryCrossEntropy(logits: Tensor, target: Tensor, options?: { readonly weight?: number }): Loss {
+    return makeLoss('binaryCrossEntropy', logits, target, options, {});
+  },
+};
+
+export interface GraphOptions {
+  /** The inputs, in the order the graph declares them. Default: in the order the graph first reads them. */
+  readonly inputs?: readonly Tensor[];
+  /** The values predict() returns. */
+  readonly outputs: readonly Tensor[];
+  readonly losses: readonly Loss[];
+}
+
+/** The graph that computes `outputs` and `losses`, as plain data (checked completely). */
+export function graph(options: GraphOptions): GraphSpec {
+  const o = checkFields('graph', options, {
+    inputs: optional(custom((w, k, v) => { if (!Array.isArray(v)) throw new Error(`${w}: ${k} must be an array of input Tensors, got ${show(v)}`); return v as Tensor[]; })),
+    outputs: custom((w, k, v) => { if (!Array.isArray(v) || v.length === 0) throw new Error(`${w}: ${k} must be a non-empty array of Tensors, got ${show(v)}`); return v as Tensor[]; }),
+    losses: custom((w, k, v) => { if (!Array.isArray(v) || v.length === 0) throw new Error(`${w}: ${k} must be a non-empty array of losses (losses.softmaxCrossEntropy(...), ...), got ${show(v)}`); return v as Loss[]; }),
+  });
+  o.outputs.forEach((t, i) => tensorArg('graph', `outputs[${i}]`, t));
+  o.losses.forEach((l, i) => { if (!l || typeof l !== 'object' || !('spec' in l)) throw new Error(`graph: losses[${i}] is ${show(l)} (need a loss from losses.*)`); });
+
+  // Every tensor the outputs and losses depend on, inputs before their users (depth first, in input order).
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const visit = (t: Tensor) => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    if (t.source.kind === 'node') for (const x of t.source.inputs) if (x) visit(x);
+    order.push(t);
+  };
+  for (const t of o.inputs ?? []) visit(tensorArg('graph', 'inputs[]', t));
+  for (const l of o.losses) { visit(l.spec.input); visit(l.spec.target); if (l.spec.mask) visit(l.spec.mask); }
+  for (const t of o.outputs) visit(t);
+  if (o.inputs) {
+    for (const t of order) {
+      if (t.source.kind === 'input' && !o.inputs.includes(t)) throw new Error(`graph: input "${t.source.name}" is read but not listed in inputs`);
+    }
+  }
+
+  // Names: explicit ones first (so that generated ones never take them), then generated in order.
+  const taken = new Set<string>();
+  const claim = (name: string, what: string) => {
+    if (taken.has(name)) throw new Error(`graph: the name "${name}" is used twice (${what})`);
+    taken.add(name);
+    return name;
+  };
+  const inputs = (o.inputs ?? order.filter((t) => t.source.kind === 'input'));
+  for (const t of inputs) claim((t.source as InputSource).name, 'an input');
+  const layerNames = new Map<Layer, string>();
+  const counters = new Map<string, number>();
+  const fresh = (base: string) => {
+    let i = counters.get(base) ?? 0;
+    while (taken.has(`${base}_${i}`)) i++;
+    counters.set(base, i + 1);
+    return claim(`${base}_${i}`, 'generated');
+  };
+  for (const t of order) {
+    if (t.source.kind !== 'node') continue;
+    const { layer, name } = t.source;
+    if (layer?.name && !layerNames.has(layer)) layerNames.set(layer, claim(layer.name, `layer ${layer.kind}`));
+    else if (name) claim(name, `node ${t.source.op.op}`);
+  }
+  const nodeNames = new Map<Tensor, string>();
+  const uses = new Map<Layer, number>();
+  for (const t of order) {
+    if (t.source.kind !== 'node') continue;
+    const { layer, name, op } = t.source;
+    if (layer) {
+      if (!layerNames.has(layer)) layerNames.set(layer, fresh(layer.kind));
+      const n = uses.get(layer) ?? 0;
+      uses.set(layer, n + 1);
+      nodeNames.set(t, n === 0 ? layerNames.get(layer)! : claim(`${layerNames.get(layer)!}:${n}`, 'a layer applied again'));
+    } else {
+      nodeNames.set(t, name ?? fresh(op.op));
+    }
+  }
+  const valueName = (t: Tensor) => (t.source.kind === 'input' ? t.source.name : nodeNames.get(t)!);
+
+  // Parameters, in first-use order.
+  const params: GraphParam[] = [];
+  const paramNames = new Map<Param, string>();
+  const paramTaken = new Set<string>();
+  for (const t of order) {
+    if (t.source.kind !== 'node') continue;
+    for (const p of Object.values(t.source.params)) {
+      if (paramNames.has(p)) continue;
+      const name = p.explicitName ?? (p.owner ? `${layerNames.get(p.owner as Layer) ?? fresh(p.owner.kind)}/${p.slot}` : `${nodeNames.get(t)}`);
+      if (paramTaken.has(name)) throw new Error(`graph: the parameter name "${name}" is used twice`);
+      paramTaken.add(name);
+      paramNames.set(p, name);
+      params.push({ name, shape: p.shape, init: p.init, ...(p.fan ? { fan: p.fan } : {}), ...(p.activation ? { activation: p.activation } : {}) });
+    }
+  }
+
+  const nodes: GraphNode[] = order.filter((t) => t.source.kind === 'node').map((t) => {
+    const s = t.source as NodeSource;
+    return {
+      name: nodeNames.get(t)!, op: s.op.op, inputs: s.inputs.map((x) => (x ? valueName(x) : '')), attrs: s.attrs,
+      params: Object.fromEntries(Object.entries(s.params).map(([slot, p]) => [slot, paramNames.get(p)!])),
+    };
+  });
+  const lossSpecs: GraphLoss[] = o.losses.map((l) => ({
+    op: l.spec.op, input: valueName(l.spec.input), target: valueName(l.spec.target), ...(l.spec.mask ? { mask: valueName(l.spec.mask) } : {}),
+    weight: l.spec.weight, attrs: l.spec.attrs,
+  }));
+  const spec: GraphSpec = {
+    format: GRAPH_FORMAT,
+    inputs: inputs.map((t) => ({ name: (t.source as InputSource).name, shape: t.shape, dtype: t.dtype })),
+    params, nodes, outputs: o.outputs.map(valueName), losses: lossSpecs,
+  };
+  compileGraph(spec); // every check once more, on the data as it will be stored
+  return spec;
+}
+
+/** Elements per example of a tensor (for callers that size data). */
+export const elementsPerExample = (t: Tensor): number => sizeOf(t.shape);
