@@ -6,7 +6,7 @@ export { arena_base } from "./arena";
 export { relu_backward_f32, relu_forward_f32, leaky_relu_backward_f32, leaky_relu_forward_f32 } from "./kernels/activation";
 export { sigmoid_backward_f32, sigmoid_forward_f32, tanh_backward_f32, tanh_forward_f32 } from "./kernels/activation";
 export { bias_backward_f32, bias_forward_f32 } from "./kernels/bias";
-export { copy_f32, reduce_slots_f32 } from "./kernels/copy";
+export { add_f32, copy_f32, copy_rows_f32, reduce_slots_f32, scale_f32 } from "./kernels/copy";
 export { dropout_backward_f32, dropout_forward_f32 } from "./kernels/dropout";
 export { gemm_nn_f32, gemm_nt_f32, gemm_scratch_bytes, gemm_tn_f32 } from "./kernels/gemm";
 export { fill_f32, init_normal_f32, init_uniform_f32 } from "./kernels/init";

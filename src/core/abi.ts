@@ -38,6 +38,9 @@ export interface CoreExports {
 
   fill_f32(p: Ptr, n: number, value: number): void;
   copy_f32(dst: Ptr, src: Ptr, n: number): void;
+  add_f32(dst: Ptr, src: Ptr, n: number): void;
+  scale_f32(y: Ptr, x: Ptr, n: number, c: number): void;
+  copy_rows_f32(dst: Ptr, dstStride: number, src: Ptr, srcStride: number, rows: number, cols: number, accumulate: number): void;
   reduce_slots_f32(dst: Ptr, stride: number, slots: number, n: number): void;
   dropout_forward_f32(y: Ptr, x: Ptr, n: number, rate: number, k0: number, k1: number, step: number, layer: number, start: number): void;
   dropout_backward_f32(dx: Ptr, dy: Ptr, n: number, rate: number, k0: number, k1: number, step: number, layer: number, start: number): void;
@@ -57,12 +60,12 @@ export interface CoreExports {
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
-  'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32', 'copy_f32', 'correct_count_f32',
-  'dropout_backward_f32', 'dropout_forward_f32', 'fill_f32', 'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32',
-  'fused_update_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes',
-  'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64', 'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32',
-  'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32', 'noise_fill_f32', 'philox4x32_10',
-  'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32', 'roofline_f32',
-  'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'tanh_backward_f32',
-  'tanh_forward_f32',
+  'add_f32', 'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32', 'copy_f32', 'copy_rows_f32',
+  'correct_count_f32', 'dropout_backward_f32', 'dropout_forward_f32', 'fill_f32', 'first_nonfinite_f32',
+  'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref',
+  'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',
+  'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
+  'leaky_relu_forward_f32', 'mse_f32', 'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32',
+  'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'scale_f32', 'sigmoid_backward_f32',
+  'sigmoid_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'tanh_backward_f32', 'tanh_forward_f32',
 ];
