@@ -11,6 +11,7 @@ type UnaryBackFn = (dx: Ptr, y: Ptr, dy: Ptr, n: number) => void;
 type FusedFn = (hyper: Ptr, p: Ptr, g: Ptr, s0: Ptr, s1: Ptr, s2: Ptr, n: number, tensor: number, start: number, tmp: Ptr) => void;
 type FusedAheadFn = (hyper: Ptr, p: Ptr, g: Ptr, s0: Ptr, s1: Ptr, s2: Ptr, n: number, tensor: number, start: number, tmp: Ptr,
   ahead: Ptr, ready: number) => void;
+type BinaryFn = (y: Ptr, a: Ptr, b: Ptr, G: number, P: number, I: number, bs: number) => void;
 type InitNormalFn = (p: Ptr, n: number, mean: number, std: number, k0: number, k1: number, w2: number, domain: number) => void;
 
 /** Every function exported by assembly/index.ts, as the facade calls it (`_ref`: scalar twins for tests). */
@@ -24,6 +25,12 @@ export interface CoreExports {
 
   bias_forward_f32(y: Ptr, b: Ptr, rows: number, cols: number): void;
   bias_backward_f32(db: Ptr, dy: Ptr, rows: number, cols: number): void;
+
+  add_forward_f32: BinaryFn; sub_forward_f32: BinaryFn; mul_forward_f32: BinaryFn;
+  mul_backward_f32(da: Ptr, dy: Ptr, b: Ptr, G: number, P: number, I: number, bs: number, accumulate: number): void;
+  sum_groups_f32(out: Ptr, x: Ptr, G: number, P: number, I: number, bs: number, scale: number, accumulate: number): void;
+  mul_sum_groups_f32(out: Ptr, x: Ptr, w: Ptr, G: number, P: number, I: number, bs: number, accumulate: number): void;
+  broadcast_groups_f32(out: Ptr, x: Ptr, G: number, P: number, I: number, bs: number, scale: number, accumulate: number): void;
 
   relu_forward_f32: UnaryFn; relu_backward_f32: UnaryBackFn;
   leaky_relu_forward_f32(y: Ptr, x: Ptr, n: number, alpha: number): void;
@@ -60,12 +67,14 @@ export interface CoreExports {
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
-  'add_f32', 'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32', 'copy_f32', 'copy_rows_f32',
-  'correct_count_f32', 'dropout_backward_f32', 'dropout_forward_f32', 'fill_f32', 'first_nonfinite_f32',
-  'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref',
-  'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',
-  'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
-  'leaky_relu_forward_f32', 'mse_f32', 'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32',
-  'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'scale_f32', 'sigmoid_backward_f32',
-  'sigmoid_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'tanh_backward_f32', 'tanh_forward_f32',
+  'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32',
+  'broadcast_groups_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32', 'dropout_backward_f32',
+  'dropout_forward_f32', 'fill_f32', 'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32',
+  'fused_update_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref',
+  'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64', 'grad_sumsq_f64_ref',
+  'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32',
+  'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32', 'noise_fill_f32', 'philox4x32_10',
+  'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'scale_f32',
+  'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32',
+  'sum_groups_f32', 'tanh_backward_f32', 'tanh_forward_f32',
 ];
