@@ -14,6 +14,7 @@ export { gemm_nn_f32, gemm_nt_f32, gemm_scratch_bytes, gemm_tn_f32 } from "./ker
 export { fill_f32, init_normal_f32, init_uniform_f32 } from "./kernels/init";
 export { argmax_f32, correct_count_f32, mse_f32, softmax_xent_f32 } from "./kernels/loss";
 export { roofline_f32 } from "./kernels/roofline";
+export { softmax_backward_f32, softmax_forward_f32 } from "./kernels/softmax";
 export { first_nonfinite_f32, fused_update_ahead_f32, fused_update_f32, grad_sumsq_f64, noise_fill_f32, step_scratch_bytes } from "./optim/step";
 export { gemm_nn_f32_ref, gemm_nt_f32_ref, gemm_tn_f32_ref } from "./ref/gemm";
 export { fused_update_f32_ref, grad_sumsq_f64_ref } from "./ref/step";

@@ -39,6 +39,8 @@ export interface CoreExports {
   sigmoid_forward_f32: UnaryFn; sigmoid_backward_f32: UnaryBackFn;
 
   softmax_xent_f32(dlogits: Ptr, logits: Ptr, labels: Ptr, rows: number, classes: number): number;
+  softmax_forward_f32(y: Ptr, x: Ptr, mask: Ptr, E: number, P: number, Q: number, n: number): void;
+  softmax_backward_f32(dx: Ptr, y: Ptr, dy: Ptr, rows: number, n: number, accumulate: number): void;
   mse_f32(dy: Ptr, y: Ptr, target: Ptr, rows: number, cols: number): number;
   argmax_f32(out: Ptr, x: Ptr, rows: number, cols: number): void;
   correct_count_f32(x: Ptr, labels: Ptr, rows: number, cols: number): number;
@@ -75,6 +77,7 @@ export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32',
   'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32', 'noise_fill_f32', 'philox4x32_10',
   'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'scale_f32',
-  'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32',
-  'sum_groups_f32', 'tanh_backward_f32', 'tanh_forward_f32',
+  'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32', 'softmax_forward_f32',
+  'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32', 'sum_groups_f32', 'tanh_backward_f32',
+  'tanh_forward_f32',
 ];
