@@ -10,12 +10,12 @@ export { add_f32, copy_f32, copy_rows_f32, reduce_slots_f32, scale_f32 } from ".
 export { dropout_backward_f32, dropout_forward_f32 } from "./kernels/dropout";
 export { add_forward_f32, broadcast_groups_f32, mul_backward_f32, mul_forward_f32, mul_sum_groups_f32 } from "./kernels/elementwise";
 export { sub_forward_f32, sum_groups_f32 } from "./kernels/elementwise";
-export { gemm_nn_f32, gemm_nt_f32, gemm_scratch_bytes, gemm_tn_f32 } from "./kernels/gemm";
+export { gemm_batched_f32, gemm_nn_f32, gemm_nt_f32, gemm_scratch_bytes, gemm_tn_f32 } from "./kernels/gemm";
 export { fill_f32, init_normal_f32, init_uniform_f32 } from "./kernels/init";
 export { argmax_f32, correct_count_f32, mse_f32, softmax_xent_f32 } from "./kernels/loss";
 export { roofline_f32 } from "./kernels/roofline";
 export { softmax_backward_f32, softmax_forward_f32 } from "./kernels/softmax";
 export { first_nonfinite_f32, fused_update_ahead_f32, fused_update_f32, grad_sumsq_f64, noise_fill_f32, step_scratch_bytes } from "./optim/step";
-export { gemm_nn_f32_ref, gemm_nt_f32_ref, gemm_tn_f32_ref } from "./ref/gemm";
+export { gemm_batched_f32_ref, gemm_nn_f32_ref, gemm_nt_f32_ref, gemm_tn_f32_ref } from "./ref/gemm";
 export { fused_update_f32_ref, grad_sumsq_f64_ref } from "./ref/step";
 export { philox4x32_10 } from "./rng";

@@ -6,6 +6,8 @@ export * from '../../assembly/shared/abi.js';
 /** A byte address in the core's linear memory. */
 type Ptr = number;
 type GemmFn = (c: Ptr, a: Ptr, b: Ptr, M: number, K: number, N: number, accumulate: number, scratch: Ptr) => void;
+type GemmBatchedFn = (form: number, c: Ptr, a: Ptr, b: Ptr, batch: number, M: number, K: number, N: number,
+  sa: number, sb: number, sc: number, accumulate: number, scratch: Ptr) => void;
 type UnaryFn = (y: Ptr, x: Ptr, n: number) => void;
 type UnaryBackFn = (dx: Ptr, y: Ptr, dy: Ptr, n: number) => void;
 type FusedFn = (hyper: Ptr, p: Ptr, g: Ptr, s0: Ptr, s1: Ptr, s2: Ptr, n: number, tensor: number, start: number, tmp: Ptr) => void;
@@ -22,6 +24,8 @@ export interface CoreExports {
   gemm_scratch_bytes(M: number, K: number, N: number): number;
   gemm_nn_f32: GemmFn; gemm_nt_f32: GemmFn; gemm_tn_f32: GemmFn;
   gemm_nn_f32_ref: GemmFn; gemm_nt_f32_ref: GemmFn; gemm_tn_f32_ref: GemmFn;
+  /** form: 0 nn, 1 nt, 2 tn; strides in elements, 0 = shared; sc = 0 folds every item into one C. */
+  gemm_batched_f32: GemmBatchedFn; gemm_batched_f32_ref: GemmBatchedFn;
 
   bias_forward_f32(y: Ptr, b: Ptr, rows: number, cols: number): void;
   bias_backward_f32(db: Ptr, dy: Ptr, rows: number, cols: number): void;
@@ -72,12 +76,12 @@ export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32',
   'broadcast_groups_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32', 'dropout_backward_f32',
   'dropout_forward_f32', 'fill_f32', 'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32',
-  'fused_update_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref',
-  'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64', 'grad_sumsq_f64_ref',
-  'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32',
-  'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32', 'noise_fill_f32', 'philox4x32_10',
-  'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'scale_f32',
-  'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32', 'softmax_forward_f32',
-  'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32', 'sum_groups_f32', 'tanh_backward_f32',
-  'tanh_forward_f32',
+  'fused_update_f32_ref', 'gemm_batched_f32', 'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref',
+  'gemm_nt_f32', 'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',
+  'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
+  'leaky_relu_forward_f32', 'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
+  'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32',
+  'roofline_f32', 'scale_f32', 'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32',
+  'softmax_forward_f32', 'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32', 'sum_groups_f32',
+  'tanh_backward_f32', 'tanh_forward_f32',
 ];
