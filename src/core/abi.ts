@@ -51,6 +51,11 @@ export interface CoreExports {
   mse_f32(dy: Ptr, y: Ptr, target: Ptr, rows: number, cols: number): number;
   argmax_f32(out: Ptr, x: Ptr, rows: number, cols: number): void;
   correct_count_f32(x: Ptr, labels: Ptr, rows: number, cols: number): number;
+  seq_softmax_xent_f32(dlogits: Ptr, logits: Ptr, labels: Ptr, mask: Ptr, E: number, T: number, C: number,
+    ignoreIndex: number, mean: number): number;
+  seq_correct_count_f32(logits: Ptr, labels: Ptr, mask: Ptr, E: number, T: number, C: number, ignoreIndex: number): number;
+  seq_valid_count_f32(labels: Ptr, mask: Ptr, E: number, T: number, ignoreIndex: number): number;
+  bce_logits_f32(dx: Ptr, x: Ptr, t: Ptr, rows: number, n: number): number;
 
   fill_f32(p: Ptr, n: number, value: number): void;
   copy_f32(dst: Ptr, src: Ptr, n: number): void;
@@ -76,15 +81,16 @@ export interface CoreExports {
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
-  'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32', 'bias_backward_f32', 'bias_forward_f32',
-  'broadcast_groups_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32', 'dropout_backward_f32',
-  'dropout_forward_f32', 'embedding_backward_f32', 'embedding_forward_f32', 'fill_f32', 'first_nonfinite_f32',
-  'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref', 'gemm_batched_f32',
-  'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32', 'gemm_nt_f32_ref',
-  'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64', 'grad_sumsq_f64_ref',
-  'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32', 'leaky_relu_forward_f32', 'mse_f32',
-  'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32', 'noise_fill_f32', 'philox4x32_10',
-  'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32', 'roofline_f32', 'scale_f32',
+  'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32', 'bce_logits_f32', 'bias_backward_f32',
+  'bias_forward_f32', 'broadcast_groups_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32',
+  'dropout_backward_f32', 'dropout_forward_f32', 'embedding_backward_f32', 'embedding_forward_f32', 'fill_f32',
+  'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref',
+  'gemm_batched_f32', 'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32',
+  'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',
+  'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
+  'leaky_relu_forward_f32', 'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
+  'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32',
+  'roofline_f32', 'scale_f32', 'seq_correct_count_f32', 'seq_softmax_xent_f32', 'seq_valid_count_f32',
   'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32', 'softmax_forward_f32',
   'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32', 'sum_groups_f32', 'tanh_backward_f32',
   'tanh_forward_f32',
