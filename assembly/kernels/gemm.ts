@@ -4,6 +4,8 @@
 //   gemm_nn_f32: C[M,N] = A[M,K] · B[K,N]      forward      Y  = X · W
 //   gemm_nt_f32: C[M,N] = A[M,K] · B[N,K]ᵀ     backward     dX = dY · Wᵀ
 //   gemm_tn_f32: C[M,N] = A[K,M]ᵀ · B[K,N]     backward     dW = Xᵀ · dY
+//   gemm_batched_f32: `batch` items of one of the three forms at element strides sa, sb, sc (0 = shared;
+//   sc = 0 folds every item into one C in item order): attention's q·Kᵀ and p·V, shared weights.
 //
 // Contract
 // - Any M, N, K >= 0. C must not alias A or B. `accumulate` != 0 computes C += op(A)·op(B), else C = ...
@@ -386,4 +388,47 @@ export function gemm_nt_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32
 export function gemm_tn_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
                             accumulate: i32, scratch: usize): void {
   gemm_strided(c, a, 4, <usize>M << 2, b, <usize>N << 2, 4, M, K, N, accumulate != 0, scratch);
+}
+
+/**
+ * `batch` GEMMs of one form (0 = nn, 1 = nt, 2 = tn; M, K, N and the operand shapes as above): item t
+ * computes exactly gemm_<form>_f32(C_t, A_t, B_t, M, K, N, acc_t, scratch) with A_t = a + t*sa,
+ * B_t = b + t*sb, C_t = c + t*sc (strides in elements; 0 shares an operand between items). acc_t =
+ * accumulate for every item when sc != 0; when sc == 0 (one C for all items, e.g. a weight gradient summed
+ * over the batch) acc_0 = accumulate and acc_t = 1 for t >= 1, so items fold into C in item order. batch = 0
+ * with sc == 0 and accumulate == 0 writes C = 0 (the empty sum), like K = 0. Scratch:
+ * gemm_scratch_bytes(M, K, N). A form outside 0..2 traps (unreachable).
+ *
+ * Items of contiguous A and C against one shared B (nn, nt: sa = M*K, sb = 0, sc = M*N) run as one GEMM of
+ * batch*M rows when that needs no more scratch than gemm_scratch_bytes(M, K, N): every element's fold is
+ * the same (the same bits), with fuller 4-row tiles and one pass over B per row block instead of per item.
+ * (A weight gradient over contiguous items, sc = 0, is one gemm_tn_f32 over batch*K; the caller sizes its
+ * scratch for that shape.)
+ */
+export function gemm_batched_f32(form: i32, c: usize, a: usize, b: usize, batch: i32, M: i32, K: i32, N: i32,
+                                 sa: i32, sb: i32, sc: i32, accumulate: i32, scratch: usize): void {
+  let rsa: usize = 0, csa: usize = 0, rsb: usize = 0, csb: usize = 0;
+  if (form == 0) { rsa = <usize>K << 2; csa = 4; rsb = <usize>N << 2; csb = 4; }
+  else if (form == 1) { rsa = <usize>K << 2; csa = 4; rsb = 4; csb = <usize>K << 2; }
+  else if (form == 2) { rsa = 4; csa = <usize>M << 2; rsb = <usize>N << 2; csb = 4; }
+  else unreachable();
+  if (batch <= 0) {
+    if (sc == 0 && accumulate == 0 && M > 0 && N > 0) memory.fill(c, 0, <usize>M * <usize>N << 2);
+    return;
+  }
+  const acc = accumulate != 0;
+  if (batch > 1 && M > 0 && N > 0 && K > 0) {
+    const own = gemm_scratch_bytes(M, K, N);
+    const mk = <i64>M * <i64>K, mn = <i64>M * <i64>N;
+    if (form != 2 && sb == 0 && <i64>sa == mk && <i64>sc == mn && <i64>batch * <i64>M <= <i64>i32.MAX_VALUE &&
+        gemm_scratch_bytes(batch * M, K, N) <= own) {
+      gemm_strided(c, a, rsa, csa, b, rsb, csb, batch * M, K, N, acc, scratch);
+      return;
+    }
+  }
+  const ba = <usize>sa << 2, bb = <usize>sb << 2, bc = <usize>sc << 2;
+  for (let t = 0; t < batch; t++) {
+    gemm_strided(c + <usize>t * bc, a + <usize>t * ba, rsa, csa, b + <usize>t * bb, rsb, csb, M, K, N,
+                 acc || (sc == 0 && t > 0), scratch);
+  }
 }
