@@ -48,6 +48,7 @@ export interface CoreExports {
   softmax_xent_f32(dlogits: Ptr, logits: Ptr, labels: Ptr, rows: number, classes: number): number;
   softmax_forward_f32(y: Ptr, x: Ptr, mask: Ptr, E: number, P: number, Q: number, n: number): void;
   softmax_backward_f32(dx: Ptr, y: Ptr, dy: Ptr, rows: number, n: number, accumulate: number): void;
+  token_mask_f32(y: Ptr, ids: Ptr, rows: number, L: number, paddingId: number): void;
   mse_f32(dy: Ptr, y: Ptr, target: Ptr, rows: number, cols: number): number;
   argmax_f32(out: Ptr, x: Ptr, rows: number, cols: number): void;
   correct_count_f32(x: Ptr, labels: Ptr, rows: number, cols: number): number;
@@ -93,5 +94,5 @@ export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'roofline_f32', 'scale_f32', 'seq_correct_count_f32', 'seq_softmax_xent_f32', 'seq_valid_count_f32',
   'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32', 'softmax_forward_f32',
   'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32', 'sum_groups_f32', 'tanh_backward_f32',
-  'tanh_forward_f32',
+  'tanh_forward_f32', 'token_mask_f32',
 ];

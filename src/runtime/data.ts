@@ -104,8 +104,8 @@ export function stage(where: string, sig: DataSignature, x: Inputs, y: Targets |
     const { label } = g, a = g.array, F = sizeOf(input.shape);
     const isTarget = sig.targets.includes(input.name), rule = sig.rules[input.name];
     if (input.dtype === 'f32') {
-      if (!(a instanceof Float32Array || a instanceof Uint8Array)) {
-        if (isTarget && rule?.classes === undefined) {
+      if (!(a instanceof Float32Array || (a instanceof Uint8Array && !isTarget))) {
+        if (isTarget) {
           throw new Error(`${where}: ${label} must hold float targets (Float32Array, examples x ${F}) for ${rule?.loss ?? 'the loss'}, got ${kind(a)}`);
         }
         throw new Error(`${where}: ${label} must be a Float32Array or Uint8Array, got ${kind(a)}`);

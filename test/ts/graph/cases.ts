@@ -188,6 +188,6 @@ export function cases(): Case[] {
       const n = p.shape.reduce((a, b) => a * b, 1), s = 1 / Math.sqrt(p.fan[0]);
       params[p.name] = Array.from({ length: n }, () => Math.fround(r() * s * 1.5));
     }
-    return { name: d.name, spec, rows: d.rows, inputs, params };
+    return { name: d.name, spec: g.spec, rows: d.rows, inputs, params };
   });
 }

@@ -1,26 +1,28 @@
 // Bad input gets an error that names the problem, thrown before anything runs in wasm.
 import { describe, expect, it } from 'vitest';
-import { createModel, dense, dropout, mlp, NonFiniteError, sgd, type ModelSpec } from '../../../src/index.js';
+import { createModel, dense, dropout, mlp, NonFiniteError, sgd, type ModelSpec, type SequentialSpec } from '../../../src/index.js';
 
 const spec = mlp({ inputs: 4, hidden: [5], outputs: 3 });
+// The sequential form of the same network, which the bad specs below edit.
+const sequential: SequentialSpec = { inputs: 4, layers: [dense(5, { activation: 'relu' }), dense(3)], loss: 'softmaxCrossEntropy' };
 const x = new Float32Array(4 * 6).map((_, i) => i / 24);
 const y = new Uint8Array([0, 1, 2, 0, 1, 2]);
 
 describe('model specs and options', () => {
   const bad: [string, ModelSpec, RegExp][] = [
-    ['zero inputs', { ...spec, inputs: 0 }, /inputs is 0/],
-    ['fractional units', { ...spec, layers: [dense(2.5), dense(3)] }, /layers\[0\]: units is 2.5/],
-    ['unknown activation', { ...spec, layers: [dense(5, { activation: 'gelu' as never }), dense(3)] }, /unknown activation "gelu".*allowed: linear, relu/],
-    ['unknown loss', { ...spec, loss: 'hinge' as never }, /unknown loss "hinge"/],
-    ['no layers', { ...spec, layers: [] }, /layers must be a non-empty array/],
-    ['duplicate names', { ...spec, layers: [dense(5, { name: 'a' }), dense(3, { name: 'a' })] }, /layer name "a" is used twice/],
-    ['softmax after relu', { ...spec, layers: [dense(3, { activation: 'relu' })] }, /last layer's activation must be linear \(got relu\)/],
-    ['unknown init', { ...spec, layers: [dense(3, { kernelInit: 'orthogonal' as never })] }, /kernelInit: unknown initializer "orthogonal"/],
-    ['negative std', { ...spec, layers: [dense(3, { kernelInit: { kind: 'normal', std: -1 } })] }, /normal initializer std is -1/],
-    ['low > high', { ...spec, layers: [dense(3, { biasInit: { kind: 'uniform', low: 1, high: 0 } })] }, /biasInit: uniform initializer needs finite low <= high, got low=1 high=0/],
-    ['dropout rate 1', { ...spec, layers: [dense(5), dropout(1), dense(3)] }, /layers\[1\]: dropout rate is 1 \(need a number in \[0, 1\)\)/],
-    ['dropout last', { ...spec, layers: [dense(3), dropout(0.5)] }, /the last layer must be dense \(got dropout\)/],
-    ['zero alpha', { ...spec, layers: [dense(5, { activation: 'leakyRelu', alpha: 0 }), dense(3)] }, /alpha is 0/],
+    ['zero inputs', { ...sequential, inputs: 0 }, /inputs is 0/],
+    ['fractional units', { ...sequential, layers: [dense(2.5), dense(3)] }, /layers\[0\]: units is 2.5/],
+    ['unknown activation', { ...sequential, layers: [dense(5, { activation: 'gelu' as never }), dense(3)] }, /unknown activation "gelu".*allowed: linear, relu/],
+    ['unknown loss', { ...sequential, loss: 'hinge' as never }, /unknown loss "hinge"/],
+    ['no layers', { ...sequential, layers: [] }, /layers must be a non-empty array/],
+    ['duplicate names', { ...sequential, layers: [dense(5, { name: 'a' }), dense(3, { name: 'a' })] }, /layer name "a" is used twice/],
+    ['softmax after relu', { ...sequential, layers: [dense(3, { activation: 'relu' })] }, /last layer's activation must be linear \(got relu\)/],
+    ['unknown init', { ...sequential, layers: [dense(3, { kernelInit: 'orthogonal' as never })] }, /kernelInit: unknown initializer "orthogonal"/],
+    ['negative std', { ...sequential, layers: [dense(3, { kernelInit: { kind: 'normal', std: -1 } })] }, /normal initializer std is -1/],
+    ['low > high', { ...sequential, layers: [dense(3, { biasInit: { kind: 'uniform', low: 1, high: 0 } })] }, /biasInit: uniform initializer needs finite low <= high, got low=1 high=0/],
+    ['dropout rate 1', { ...sequential, layers: [dense(5), dropout(1), dense(3)] }, /layers\[1\]: dropout rate is 1 \(need a number in \[0, 1\)\)/],
+    ['dropout last', { ...sequential, layers: [dense(3), dropout(0.5)] }, /the last layer must be dense \(got dropout\)/],
+    ['zero alpha', { ...sequential, layers: [dense(5, { activation: 'leakyRelu', alpha: 0 }), dense(3)] }, /alpha is 0/],
   ];
   for (const [what, s, re] of bad) it(`rejects ${what}`, async () => { await expect(createModel(s)).rejects.toThrow(re); });
 
@@ -119,10 +121,10 @@ describe('failures inside training', () => {
 
   it('a wasm trap surfaces as an error that says what was running', async () => {
     const m = await createModel(spec, { batchSize: 8 });
-    // Sabotage one layer's forward so it writes out of bounds: the core traps mid-step.
-    const net = (m as unknown as { net: { bound: { forward: unknown }[]; k: { fill_f32(p: number, n: number, v: number): void } } }).net;
-    net.bound[1]!.forward = () => net.k.fill_f32(0x7ffffff0, 64, 0);
-    expect(() => m.evaluate(x, y)).toThrow(/evaluate: the core trapped during forward of layer dense_1 at step 0: .*out of bounds/);
+    // Sabotage one node's output address so that its forward writes out of bounds: the core traps mid-step.
+    const net = (m as unknown as { net: { regions: { forward: { node: { y: number } }[] }[] } }).net;
+    net.regions[0]!.forward[1]!.node.y = 0x7ffffff0;
+    expect(() => m.evaluate(x, y)).toThrow(/evaluate: the core trapped during forward of node dense_1 at step 0: .*out of bounds/);
   });
 
   it('a disposed model says so', async () => {
