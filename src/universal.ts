@@ -7,7 +7,7 @@ export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorE
 export { PreparedData } from './runtime/data.js';
 export type { Inputs, Targets } from './runtime/data.js';
 export { dense, dropout, mlp, paperNet } from './model/spec.js';
-export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec } from './model/spec.js';
+export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec, PaperNetOptions } from './model/spec.js';
 export {
   adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, describeTransform, fromDescription, rmsprop, sgd,
 } from './optim/transforms.js';
@@ -28,7 +28,7 @@ export type { DataShape, RunModelOptions, TrainConfig } from './runs/config.js';
 export { runTraining } from './runs/train.js';
 export type { EpochRecord, RunData, RunHooks, RunOptions, RunResult, RunSummary, Split, StepRecord } from './runs/train.js';
 export { mnistSplit, MNIST_FILES } from './data/mnist.js';
-export type { Mnist, MnistNormalize, MnistOptions, MnistSplit } from './data/mnist.js';
+export type { Mnist, MnistNormalize, MnistOptions, MnistSplit, MnistSplitOptions } from './data/mnist.js';
 export { parseIdx } from './data/idx.js';
 export type { IdxTensor } from './data/idx.js';
 export { validateDataset } from './data/dataset.js';
