@@ -35,9 +35,6 @@ export function validateDataset(ds: Dataset, options: ValidateDatasetOptions = {
     throw new Error(`${name}: ${problem}`);
   };
   const { classes } = options;
-  if (classes !== undefined && !(Number.isSafeInteger(classes) && classes >= 1)) {
-    fail(`classes must be a positive integer, got ${classes}`);
-  }
   // Runtime type checks too: plain-JS callers (and JSON-loaded data) bypass the compiler.
   if (ds === null || typeof ds !== 'object') fail(`expected an object { x, y, count, features }, got ${ds}`);
   const { x, y, count, features } = ds;

@@ -213,6 +213,9 @@ export interface MlpOptions {
 /** A multilayer perceptron: hidden layers with one activation, a linear output layer. */
 export function mlp(o: MlpOptions): ModelSpec {
   checkFields('mlp', o, MLP_FIELDS, { optional: false });
+  if ((o.loss ?? 'softmaxCrossEntropy') === 'softmaxCrossEntropy' && o.outputs < 2) {
+    throw new Error(`mlp: outputs is ${o.outputs} (need at least 2 for softmaxCrossEntropy; one output takes meanSquaredError)`);
+  }
   const layers: LayerSpec[] = o.hidden.flatMap((units): LayerSpec[] => {
     const d = dense(units, { activation: o.activation ?? 'relu', kernelInit: o.init, biasInit: o.biasInit });
     return o.dropout ? [d, dropout(o.dropout)] : [d];

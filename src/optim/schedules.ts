@@ -24,7 +24,7 @@
 
 // ---------------------------------------------------------------- option checks
 
-import { checkArg, checkOptions, fail, number, show, type Range } from '../core/check.js';
+import { checkArg, checkOptions, didYouMean, fail, number, show, type Range } from '../core/check.js';
 
 export { checkOptions, fail, show };
 
@@ -153,7 +153,7 @@ export function validateSchedule(s: unknown, where = 'schedule'): Schedule {
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`);
   }
-  throw new Error(`${where}: unknown schedule kind ${show(kind)} (allowed: ${SCHEDULE_KINDS.join(', ')})`);
+  throw new Error(`${where}: unknown schedule kind ${show(kind)} (allowed: ${SCHEDULE_KINDS.join(', ')})${typeof kind === 'string' ? didYouMean(kind, SCHEDULE_KINDS) : ''}`);
 }
 
 /** Checks an optimizer's `lr`: a finite number >= 0 or a schedule (returned rebuilt and frozen). */
