@@ -7,7 +7,7 @@ export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorE
 export { PreparedData } from './runtime/data.js';
 export type { DataSignature, Inputs, Targets } from './runtime/data.js';
 export { dense, dropout, mlp, paperNet, toGraph } from './model/spec.js';
-export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec, SequentialSpec } from './model/spec.js';
+export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec, PaperNetOptions, SequentialSpec } from './model/spec.js';
 export { graph, input, layers, losses, ops, Param, Tensor } from './graph/builder.js';
 export type { DenseOptions, EmbeddingOptions, GraphOptions, Layer, Loss as GraphLossTerm } from './graph/builder.js';
 export { compileGraph, GRAPH_FORMAT, isGraphSpec, normalizeGraph } from './graph/spec.js';
@@ -33,7 +33,7 @@ export type { DataShape, RunModelOptions, TrainConfig } from './runs/config.js';
 export { runTraining } from './runs/train.js';
 export type { EpochRecord, RunData, RunHooks, RunOptions, RunResult, RunSummary, Split, StepRecord } from './runs/train.js';
 export { mnistSplit, MNIST_FILES } from './data/mnist.js';
-export type { Mnist, MnistNormalize, MnistOptions, MnistSplit } from './data/mnist.js';
+export type { Mnist, MnistNormalize, MnistOptions, MnistSplit, MnistSplitOptions } from './data/mnist.js';
 export { parseIdx } from './data/idx.js';
 export type { IdxTensor } from './data/idx.js';
 export { validateDataset } from './data/dataset.js';

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isGzip, parseIdx, type IdxTensor } from './idx.js';
-import { checkLimit, MNIST_FILES, pixelTable, splitFromTensors, type Mnist, type MnistOptions, type MnistSplit } from './mnist.js';
+import { checkFields } from '../core/check.js';
+import { checkLimit, MNIST_FIELDS, MNIST_FILES, pixelTable, splitFromTensors, type Mnist, type MnistOptions, type MnistSplit } from './mnist.js';
 
 /**
  * Read and parse an IDX file from disk (Node only). Gzip-compressed files are detected by their
@@ -30,6 +31,7 @@ export function idxFromBytes(bytes: Uint8Array, path: string): IdxTensor {
 
 /** Load MNIST as two validated Datasets. Node only (synchronous file reads). */
 export function mnist(options: MnistOptions = {}): Mnist {
+  checkFields('mnist', options, MNIST_FIELDS);
   const table = pixelTable(options.normalize ?? 'unit');
   const limit = options.limit ?? {};
   const trainLimit = checkLimit(limit.train, 'limit.train');

@@ -24,6 +24,7 @@
 // owned by the caller. Both scale pixels through the same table, so a page that fetches the files and the
 // Node CLI train on the same bits.
 
+import { checkFields, int, nullish, object, oneOf, optional, string, type FieldsOf } from '../core/check.js';
 import { validateDataset, type Dataset } from './dataset.js';
 import { parseIdx, type IdxTensor } from './idx.js';
 
@@ -66,11 +67,29 @@ export const MNIST_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+// Option schemas (core/check.ts). Options read with `??` take their default for null too (nullish).
+const NORMALIZE = oneOf(['unit', 'standard', 'none']);
+/** @internal (files.ts) mnist()'s options. */
+export const MNIST_FIELDS: FieldsOf<MnistOptions> = {
+  dir: nullish(string), normalize: nullish(NORMALIZE), limit: nullish(object({ train: optional(int(1)), test: optional(int(1)) })),
+};
+const MNIST_SPLIT_FIELDS: FieldsOf<MnistSplitOptions> = { limit: optional(int(1)), normalize: nullish(NORMALIZE), name: nullish(string) };
+
+export interface MnistSplitOptions {
+  /** Keep only the first N examples. N larger than the split keeps all of it. */
+  limit?: number;
+  /** Pixel scaling, see the file header. Default 'unit'. */
+  normalize?: MnistNormalize;
+  /** Labels errors. Default 'MNIST'. */
+  name?: string;
+}
+
 /**
  * One MNIST split from the bytes of its IDX files (uncompressed), in any runtime: a browser fetches the
  * files and calls this. `name` labels errors.
  */
-export function mnistSplit(images: Uint8Array, labels: Uint8Array, options: { limit?: number; normalize?: MnistNormalize; name?: string } = {}): MnistSplit {
+export function mnistSplit(images: Uint8Array, labels: Uint8Array, options: MnistSplitOptions = {}): MnistSplit {
+  checkFields('mnistSplit', options, MNIST_SPLIT_FIELDS);
   const name = options.name ?? 'MNIST';
   return splitFromTensors(parseIdx(images, `${name} images`), parseIdx(labels, `${name} labels`),
     checkLimit(options.limit, 'limit'), pixelTable(options.normalize ?? 'unit'), name, `${name} images`, `${name} labels`);

@@ -11,12 +11,11 @@
 // shapes), so a bad model fails where it is written. graph() walks back from the outputs and losses,
 // names what the user left unnamed (layers `<kind>_<i>` in first-use order, their parameters
 // `<layer>/<slot>`, other nodes `<op>_<i>`) and returns plain data.
-import { show } from '../core/check.js';
-import { checkInit, type Initializer } from './init.js';
+import { arrayOf, boolean, check, checkArg, checkFields, int, nullish, number, oneOf, optional, show, type Check, type Fields } from '../core/check.js';
+import { initializer, type Initializer } from './init.js';
 import type { Activation } from './ops/activation.js';
 import { LOSSES, OPS } from './ops/index.js';
 import { sizeOf, showShape, type DType, type OpDecl, type ValueType } from './op.js';
-import { checkFields, custom, int, num, oneOf, optional, bool } from './schema.js';
 import { compileGraph, GRAPH_FORMAT, type GraphLoss, type GraphNode, type GraphParam, type GraphSpec } from './spec.js';
 import { MAX_UNITS } from './limits.js';
 
@@ -58,13 +57,18 @@ function tensorArg(where: string, what: string, v: unknown): Tensor {
 }
 
 /** A graph input: `shape` per example, f32 features or i32 ids / labels. */
+const valueName = check('letters, digits or _ . - / :', (v) => typeof v === 'string' && /^[A-Za-z0-9_.\-/:]{1,200}$/.test(v));
+const nodeName = check('letters, digits or _ . - :', (v) => typeof v === 'string' && /^[A-Za-z0-9_.\-:]{1,200}$/.test(v));
+const shapeOf = (minLength: number) => arrayOf(int(1, MAX_UNITS), { minLength, maxLength: 8 });
+const tensor: Check = check('a Tensor (from input(), a layer or an op)', (v) => v instanceof Tensor);
+
+/** A graph input: `shape` per example ([] for one value per example), f32 features or i32 ids / labels. */
 export function input(name: string, shape: readonly number[], options: { readonly dtype?: DType } = {}): Tensor {
-  const o = checkFields('input', options, { dtype: oneOf(['f32', 'i32'] as const, 'f32') });
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-/:]+$/.test(name)) throw new Error(`input: name ${show(name)} must be letters, digits or _ . - / :`);
-  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= MAX_UNITS)) {
-    throw new Error(`input "${name}": shape is ${show(shape)} (need a list of at most 8 dimensions, each an integer from 1 to ${MAX_UNITS}; [] for one value per example)`);
-  }
-  return new Tensor({ shape: [...shape], dtype: o.dtype, batched: true }, { kind: 'input', name, dtype: o.dtype });
+  checkArg('input', 'name', name, valueName);
+  checkArg(`input "${name}"`, 'shape', shape, shapeOf(0));
+  const o = checkFields<{ dtype?: DType | null }>(`input "${name}"`, options, { dtype: nullish(oneOf(['f32', 'i32'])) });
+  const dtype = o.dtype ?? 'f32';
+  return new Tensor({ shape: [...shape], dtype, batched: true }, { kind: 'input', name, dtype });
 }
 
 // Applies an op: checks the attributes and the shapes now, and returns the symbolic output.
@@ -83,12 +87,6 @@ function apply(op: string, where: string, inputs: readonly (Tensor | null)[], at
   return new Tensor(inferred.out, { kind: 'node', op: decl, inputs, attrs: a as Record<string, unknown>, params, name, layer });
 }
 
-const nameField = optional(custom((where, key, v) => {
-  if (typeof v !== 'string' || !/^[A-Za-z0-9_.\-:]+$/.test(v)) throw new Error(`${where}: ${key} is ${show(v)} (need letters, digits or _ . - :)`);
-  return v;
-}));
-
-const initField = optional(custom((where, key, v) => { checkInit(`${where}.${key}`, v); return v as Initializer; }));
 
 /** A layer: parameters, and an op applied with them. Call it on a tensor; calling it again shares them. */
 export interface Layer {
@@ -131,31 +129,31 @@ export interface DenseOptions {
   readonly name?: string;
 }
 
+const DENSE_FIELDS: Fields = {
+  activation: nullish(oneOf(['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'])), alpha: nullish(number({ min: 0, minOpen: true })),
+  kernelInit: optional(initializer), biasInit: optional(initializer), useBias: nullish(boolean), transposeKernel: nullish(boolean),
+  kernel: optional(check('a Param (layer.param(slot) or a layer\'s parameter)', (v) => v instanceof Param)), name: nullish(nodeName),
+};
+
 function dense(units: number, options: DenseOptions = {}): Layer {
-  const o = checkFields('layers.dense', options, {
-    activation: optional(oneOf(['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'] as const)), alpha: optional(num({ gt: 0 })),
-    kernelInit: initField, biasInit: initField, useBias: bool(true), transposeKernel: bool(false),
-    kernel: optional(custom((w, k, v) => { if (!(v instanceof Param)) throw new Error(`${w}: ${k} must be a Param (layer.param(slot) or layers.parameter()), got ${show(v)}`); return v; })),
-    name: nameField,
-  });
+  const o = checkFields<DenseOptions>('layers.dense', options, DENSE_FIELDS);
   const where = `layers.dense${o.name ? ` "${o.name}"` : ''}`;
-  int(1, MAX_UNITS)(where, 'units', units);
+  checkArg(where, 'units', units, int(1, MAX_UNITS));
   const params: Record<string, Param> = {};
-  const activation = o.activation ?? 'linear';
+  const activation = o.activation ?? 'linear', useBias = o.useBias ?? true, transposeKernel = o.transposeKernel ?? false;
   return makeLayer('dense', o.name ?? undefined, (self, x) => {
     const IN = x.shape[x.shape.length - 1] ?? 0;
     const fan = [IN, units] as const;
-    if (!params.kernel) params.kernel = o.kernel ?? new Param(o.transposeKernel ? [units, IN] : [IN, units], o.kernelInit ?? 'glorotUniform', fan, activation, self, 'kernel', undefined);
-    if (o.useBias && !params.bias) params.bias = new Param([units], o.biasInit ?? 'zeros', fan, activation, self, 'bias', undefined);
-    return apply('dense', where, [x], { units, activation, ...(o.alpha !== null ? { alpha: o.alpha } : {}), useBias: o.useBias, transposeKernel: o.transposeKernel },
-      params, undefined, self);
+    if (!params.kernel) params.kernel = o.kernel ?? new Param(transposeKernel ? [units, IN] : [IN, units], o.kernelInit ?? 'glorotUniform', fan, activation, self, 'kernel', undefined);
+    if (useBias && !params.bias) params.bias = new Param([units], o.biasInit ?? 'zeros', fan, activation, self, 'bias', undefined);
+    return apply('dense', where, [x], { units, activation, alpha: o.alpha ?? undefined, useBias, transposeKernel }, params, undefined, self);
   }, params);
 }
 
 function dropout(rate: number, options: { readonly name?: string } = {}): Layer {
-  const o = checkFields('layers.dropout', options, { name: nameField });
+  const o = checkFields<{ name?: string }>('layers.dropout', options, { name: nullish(nodeName) });
   const where = `layers.dropout${o.name ? ` "${o.name}"` : ''}`;
-  num({ min: 0, lt: 1 })(where, 'rate', rate);
+  checkArg(where, 'rate', rate, number({ min: 0, max: 1, maxOpen: true }));
   return makeLayer('dropout', o.name ?? undefined, (self, x) => apply('dropout', where, [x], { rate }, {}, undefined, self), {});
 }
 
@@ -168,14 +166,14 @@ export interface EmbeddingOptions {
 }
 
 function embedding(vocab: number, dim: number, options: EmbeddingOptions = {}): Layer {
-  const o = checkFields('layers.embedding', options, { paddingId: optional(int(0, (1 << 24) - 1)), init: initField, name: nameField });
+  const o = checkFields<EmbeddingOptions>('layers.embedding', options, { paddingId: nullish(int(0, (1 << 24) - 1)), init: optional(initializer), name: nullish(nodeName) });
   const where = `layers.embedding${o.name ? ` "${o.name}"` : ''}`;
-  int(1, 1 << 24)(where, 'vocab', vocab);
-  int(1, MAX_UNITS)(where, 'dim', dim);
-  if (o.paddingId !== null && o.paddingId >= vocab) throw new Error(`${where}: paddingId ${o.paddingId} is outside the vocabulary [0, ${vocab})`);
+  checkArg(where, 'vocab', vocab, int(1, 1 << 24));
+  checkArg(where, 'dim', dim, int(1, MAX_UNITS));
+  if (o.paddingId != null && o.paddingId >= vocab) throw new Error(`${where}: paddingId ${o.paddingId} is outside the vocabulary [0, ${vocab})`);
   const params: Record<string, Param> = {};
   const layer = makeLayer('embedding', o.name ?? undefined, (self, ids) =>
-    apply('embedding', where, [ids], { vocab, dim, paddingId: o.paddingId }, params, undefined, self), params);
+    apply('embedding', where, [ids], { vocab, dim, paddingId: o.paddingId ?? null }, params, undefined, self), params);
   params.embeddings = new Param([vocab, dim], o.init ?? { kind: 'normal', std: 1 }, [vocab, dim], undefined, layer, 'embeddings', undefined);
   return layer;
 }
@@ -185,10 +183,8 @@ function embedding(vocab: number, dim: number, options: EmbeddingOptions = {}): 
  * or multiplied with matmul. Use the returned tensor wherever it is needed: every use shares it.
  */
 function parameter(shape: readonly number[], options: { readonly name?: string; readonly init?: Initializer } = {}): Tensor {
-  const o = checkFields('layers.parameter', options, { name: nameField, init: initField });
-  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= MAX_UNITS)) {
-    throw new Error(`layers.parameter: shape is ${show(shape)} (need 1 to 8 dimensions, each an integer from 1 to ${MAX_UNITS})`);
-  }
+  const o = checkFields<{ name?: string; init?: Initializer }>('layers.parameter', options, { name: nullish(valueName), init: optional(initializer) });
+  checkArg('layers.parameter', 'shape', shape, shapeOf(1));
   const p = new Param([...shape], o.init ?? (shape.length > 1 ? 'glorotUniform' : 'zeros'), undefined, undefined, null, 'value', o.name ?? undefined);
   return apply('param', 'layers.parameter', [], {}, { value: p }, o.name ?? undefined, null);
 }
@@ -201,12 +197,13 @@ function op(kind: string, inputs: readonly (Tensor | null)[], attrs: Record<stri
   return apply(kind, `ops.${kind}`, inputs, attrs, {}, name, null);
 }
 
-function split<T extends Record<string, unknown>>(where: string, options: T | undefined, fields: Record<string, ReturnType<typeof optional>>): { attrs: Record<string, unknown>; name: string | undefined } {
-  const o = checkFields(where, options ?? {}, { ...fields, name: nameField }) as Record<string, unknown>;
-  const { name, ...rest } = o;
-  const attrs = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
-  return { attrs, name: (name as string | null) ?? undefined };
+// An op's options: its attributes (the op checks them) and the node's name.
+function split(where: string, options: object | undefined, fields: Fields): { attrs: Record<string, unknown>; name: string | undefined } {
+  const o = checkFields<Record<string, unknown>>(where, options, { ...fields, name: nullish(nodeName) });
+  const { name, ...attrs } = o;
+  return { attrs, name: (name as string | null | undefined) ?? undefined };
 }
+const anyTensor = nullish(tensor);
 
 const unary = (kind: string) => (x: Tensor, options?: OpOptions): Tensor => {
   const { name } = split(`ops.${kind}`, options, {});
@@ -231,22 +228,22 @@ export const ops = {
   tanh: unary('tanh'),
   sigmoid: unary('sigmoid'),
   leakyRelu(x: Tensor, options?: OpOptions & { readonly alpha?: number }): Tensor {
-    const { attrs, name } = split('ops.leakyRelu', options, { alpha: optional(num({ gt: 0 })) });
+    const { attrs, name } = split('ops.leakyRelu', options, { alpha: nullish(number({ min: 0, minOpen: true })) });
     return op('leakyRelu', [tensorArg('ops.leakyRelu', 'x', x)], attrs, name);
   },
   /** Softmax over the last axis; entries where the mask is 0 get probability 0. */
   softmax(x: Tensor, options?: OpOptions & { readonly mask?: Tensor }): Tensor {
-    const o = checkFields('ops.softmax', options ?? {}, { mask: optional(custom((w, k, v) => tensorArg(w, k, v))), name: nameField });
-    return op('softmax', o.mask ? [tensorArg('ops.softmax', 'x', x), o.mask] : [tensorArg('ops.softmax', 'x', x)], {}, o.name ?? undefined);
+    const { attrs: { mask }, name } = split('ops.softmax', options, { mask: anyTensor });
+    return op('softmax', mask ? [tensorArg('ops.softmax', 'x', x), mask as Tensor] : [tensorArg('ops.softmax', 'x', x)], {}, name);
   },
   /** 1 where ids differ from paddingId (default 0), else 0; reduce 'any': per row of the last axis. */
   tokenMask(ids: Tensor, options?: OpOptions & { readonly paddingId?: number; readonly reduce?: 'none' | 'any' }): Tensor {
-    const { attrs, name } = split('ops.tokenMask', options, { paddingId: optional(int(-(2 ** 31), 2 ** 31 - 1)), reduce: optional(oneOf(['none', 'any'] as const)) });
+    const { attrs, name } = split('ops.tokenMask', options, { paddingId: nullish(int(-(2 ** 31), 2 ** 31 - 1)), reduce: nullish(oneOf(['none', 'any'])) });
     return op('tokenMask', [tensorArg('ops.tokenMask', 'ids', ids)], attrs, name);
   },
   /** Matrix products over the last two axes, batched over the leading ones. */
   matmul(a: Tensor, b: Tensor, options?: OpOptions & { readonly transposeA?: boolean; readonly transposeB?: boolean }): Tensor {
-    const { attrs, name } = split('ops.matmul', options, { transposeA: optional(bool()), transposeB: optional(bool()) });
+    const { attrs, name } = split('ops.matmul', options, { transposeA: nullish(boolean), transposeB: nullish(boolean) });
     return op('matmul', [tensorArg('ops.matmul', 'a', a), tensorArg('ops.matmul', 'b', b)], attrs, name);
   },
   /** Joins values along the last axis. */
@@ -266,11 +263,11 @@ export const ops = {
     return op('reshape', [tensorArg('ops.reshape', 'x', x)], { shape }, name);
   },
   sum(x: Tensor, options?: OpOptions & { readonly axis?: number }): Tensor {
-    const { attrs, name } = split('ops.sum', options, { axis: optional(int(-8, 7)) });
+    const { attrs, name } = split('ops.sum', options, { axis: nullish(int(-8, 7)) });
     return op('sum', [tensorArg('ops.sum', 'x', x)], attrs, name);
   },
   mean(x: Tensor, options?: OpOptions & { readonly axis?: number }): Tensor {
-    const { attrs, name } = split('ops.mean', options, { axis: optional(int(-8, 7)) });
+    const { attrs, name } = split('ops.mean', options, { axis: nullish(int(-8, 7)) });
     return op('mean', [tensorArg('ops.mean', 'x', x)], attrs, name);
   },
   /** Values fixed in the graph (the same for every example): position encodings. */
@@ -286,13 +283,12 @@ export interface Loss {
   readonly spec: { readonly op: string; readonly input: Tensor; readonly target: Tensor; readonly mask: Tensor | null; readonly weight: number; readonly attrs: Record<string, unknown> };
 }
 
-function makeLoss(kind: string, input: Tensor, target: Tensor, options: Record<string, unknown> | undefined, extra: Record<string, ReturnType<typeof optional>>): Loss {
+function makeLoss(kind: string, input: Tensor, target: Tensor, options: object | undefined, extra: Fields): Loss {
   const where = `losses.${kind}`;
-  const o = checkFields(where, options ?? {}, { ...extra, mask: optional(custom((w, k, v) => tensorArg(w, k, v))), weight: optional(num({ gt: 0 })) }) as Record<string, unknown>;
-  const { mask, weight, ...rest } = o;
+  const o = checkFields<Record<string, unknown>>(where, options, { ...extra, mask: anyTensor, weight: nullish(number({ min: 0, minOpen: true })) });
+  const { mask, weight, ...attrs } = o;
   const x = tensorArg(where, 'the prediction', input), t = tensorArg(where, 'the target', target);
   if (t.source.kind !== 'input') throw new Error(`${where}: the target must be a graph input (input(name, shape)), got a computed ${t}`);
-  const attrs = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
   const decl = LOSSES[kind]!;
   const a = decl.attrs(where, attrs);
   decl.check(where, a, x.type, t.type, (mask as Tensor | null)?.type ?? null);
@@ -302,7 +298,7 @@ function makeLoss(kind: string, input: Tensor, target: Tensor, options: Record<s
 export const losses = {
   /** Softmax cross-entropy of logits [C] (labels []) or [..., T, C] (labels [..., T], per position). */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor, options?: { readonly mask?: Tensor; readonly weight?: number; readonly ignoreIndex?: number; readonly reduction?: 'mean' | 'sum' }): Loss {
-    return makeLoss('softmaxCrossEntropy', logits, labels, options, { ignoreIndex: optional(int(-(2 ** 31), 2 ** 31 - 1)), reduction: optional(oneOf(['mean', 'sum'] as const)) });
+    return makeLoss('softmaxCrossEntropy', logits, labels, options, { ignoreIndex: nullish(int(-(2 ** 31), 2 ** 31 - 1)), reduction: nullish(oneOf(['mean', 'sum'])) });
   },
   meanSquaredError(prediction: Tensor, target: Tensor, options?: { readonly weight?: number }): Loss {
     return makeLoss('meanSquaredError', prediction, target, options, {});
@@ -323,13 +319,10 @@ export interface GraphOptions {
 
 /** The graph that computes `outputs` and `losses`, as plain data (checked completely). */
 export function graph(options: GraphOptions): GraphSpec {
-  const o = checkFields('graph', options, {
-    inputs: optional(custom((w, k, v) => { if (!Array.isArray(v)) throw new Error(`${w}: ${k} must be an array of input Tensors, got ${show(v)}`); return v as Tensor[]; })),
-    outputs: custom((w, k, v) => { if (!Array.isArray(v) || v.length === 0) throw new Error(`${w}: ${k} must be a non-empty array of Tensors, got ${show(v)}`); return v as Tensor[]; }),
-    losses: custom((w, k, v) => { if (!Array.isArray(v) || v.length === 0) throw new Error(`${w}: ${k} must be a non-empty array of losses (losses.softmaxCrossEntropy(...), ...), got ${show(v)}`); return v as Loss[]; }),
-  });
-  o.outputs.forEach((t, i) => tensorArg('graph', `outputs[${i}]`, t));
-  o.losses.forEach((l, i) => { if (!l || typeof l !== 'object' || !('spec' in l)) throw new Error(`graph: losses[${i}] is ${show(l)} (need a loss from losses.*)`); });
+  const o = checkFields<GraphOptions>('graph', options, {
+    inputs: optional(arrayOf(tensor)), outputs: arrayOf(tensor, { minLength: 1 }),
+    losses: arrayOf(check('a loss from losses.*', (l) => typeof l === 'object' && l !== null && 'spec' in l), { minLength: 1 }),
+  }, { optional: false });
 
   // Every tensor the outputs and losses depend on, inputs before their users (depth first, in input order).
   const order: Tensor[] = [];

@@ -2,7 +2,7 @@
 // implements: constant, normal(mean, std) and uniform(low, high), drawn from the counter-based RNG
 // (assembly/rng.ts) so that a parameter tensor's values are a pure function of (seed, tensor index,
 // element index).
-import { checkOptions, didYouMean, show } from '../core/check.js';
+import { checkOptions, custom, didYouMean, number, oneOf, optional, show, tagged, type Check } from '../core/check.js';
 import type { Activation } from './ops/activation.js';
 
 /**
@@ -20,6 +20,21 @@ export type Initializer =
 
 export const NAMED_INITS = ['zeros', 'glorotUniform', 'glorotNormal', 'heNormal', 'heUniform', 'sussilloAbbott'] as const;
 
+/** A named initializer or { kind: 'normal' | 'uniform' | 'constant', ... } with its parameters. */
+const initKinds = tagged('kind', {
+  constant: { value: number() },
+  normal: { mean: optional(number()), std: number({ min: 0 }) },
+  uniform: { low: number(), high: number() },
+});
+const initNames = oneOf(NAMED_INITS);
+/** The initializer check of the builders' option schemas (core/check.ts). */
+export const initializer: Check = custom(`one of ${NAMED_INITS.join(', ')}, or ${initKinds.need}`, (v) => {
+  if (typeof v === 'string') return initNames(v);
+  const r = initKinds(v);
+  if (r) return r;
+  const u = v as { kind: string; low: number; high: number };
+  return u.kind === 'uniform' && !(u.low <= u.high) ? `.high is ${show(u.high)} (need a finite number >= low, ${show(u.low)})` : undefined;
+});
 const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Throws `${where}: ...` naming the problem of an initializer (undefined passes: the default applies). */

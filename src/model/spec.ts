@@ -3,14 +3,17 @@
 // graphs (src/graph/spec.ts) whose nodes and parameters keep the names of the layers (`dense_0/kernel`).
 // A sequential spec given to createModel() becomes the same graph (toGraph).
 
-import { checkOptions, show } from '../core/check.js';
+import {
+  arrayOf, checkArg, checkFields, checkOptions, custom, didYouMean, int, nullish, number, oneOf, optional, show, type FieldsOf,
+} from '../core/check.js';
 import { ACTIVATIONS, type Activation } from '../graph/ops/activation.js';
-import { checkInit, type Initializer } from '../graph/init.js';
+import { checkInit, initializer, type Initializer } from '../graph/init.js';
 import { MAX_UNITS } from '../graph/limits.js';
 import { GRAPH_FORMAT, isGraphSpec, type GraphNode, type GraphParam, type GraphSpec } from '../graph/spec.js';
 
 export type { Activation } from '../graph/ops/activation.js';
 export type { Initializer } from '../graph/init.js';
+export { initializer } from '../graph/init.js';
 
 export interface DenseSpec {
   readonly kind: 'dense';
@@ -80,7 +83,7 @@ export function normalizeSpec(spec: SequentialSpec): NormalizedSpec {
   if (typeof spec !== 'object' || spec === null) throw new Error('model spec must be an object');
   checkOptions('model spec', spec, ['inputs', 'layers', 'loss'], false);
   if (!isPosInt(spec.inputs)) throw new Error(`model spec: inputs is ${show(spec.inputs)} (need an integer from 1 to ${MAX_UNITS})`);
-  if (!LOSSES.includes(spec.loss)) throw new Error(`model spec: unknown loss ${show(spec.loss)} (allowed: ${LOSSES.join(', ')})`);
+  if (!LOSSES.includes(spec.loss)) throw new Error(`model spec: unknown loss ${show(spec.loss)} (allowed: ${LOSSES.join(', ')})${didYouMean(String(spec.loss), LOSSES)}`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('model spec: layers must be a non-empty array');
   const names = new Set<string>();
   const layers = spec.layers.map((l, i): NormalizedLayer => {
@@ -96,7 +99,7 @@ export function normalizeSpec(spec: SequentialSpec): NormalizedSpec {
     checkOptions(where, l, ['kind', 'units', 'activation', 'alpha', 'kernelInit', 'biasInit', 'name'], false);
     if (!isPosInt(l.units)) throw new Error(`${where}: units is ${show(l.units)} (need an integer from 1 to ${MAX_UNITS})`);
     const activation = l.activation ?? 'linear';
-    if (!ACTIVATIONS.includes(activation)) throw new Error(`${where}: unknown activation ${show(activation)} (allowed: ${ACTIVATIONS.join(', ')})`);
+    if (!ACTIVATIONS.includes(activation)) throw new Error(`${where}: unknown activation ${show(activation)} (allowed: ${ACTIVATIONS.join(', ')})${didYouMean(String(activation), ACTIVATIONS)}`);
     const alpha = l.alpha ?? 0.01;
     if (!isFiniteNum(alpha) || alpha <= 0) throw new Error(`${where}: alpha is ${show(alpha)} (need a finite number > 0)`);
     checkInit(`${where}.kernelInit`, l.kernelInit);
@@ -113,13 +116,40 @@ export function normalizeSpec(spec: SequentialSpec): NormalizedSpec {
   return { inputs: spec.inputs, loss: spec.loss, layers };
 }
 
+// ---------------------------------------------------------------- builders
+// Each builder checks its arguments when it is called (core/check.ts field schemas), so that a typo or a
+// wrong value fails where it is written, not later in createModel; normalizeSpec checks again, since specs
+// also come from JSON files. The two agree (test/ts/fuzz/configs.fuzz.test.ts).
+
+const units = int(1, MAX_UNITS);
+const layerName = custom('letters, digits, _ . - only', (v) =>
+  (typeof v === 'string' && /^[A-Za-z0-9_.-]+$/.test(v) ? undefined : ` is ${show(v)} (need a non-empty name of letters, digits, _ . -)`));
+const dropoutRate = number({ min: 0, max: 1, maxOpen: true });
+
+// Options read with `??` take their default for null too (nullish), as normalizeSpec does.
+const DROPOUT_FIELDS: FieldsOf<{ name?: string }> = { name: nullish(layerName) };
+const DENSE_FIELDS: FieldsOf<Omit<DenseSpec, 'kind' | 'units'>> = {
+  activation: nullish(oneOf(ACTIVATIONS)), alpha: nullish(number({ min: 0, minOpen: true })),
+  kernelInit: optional(initializer), biasInit: optional(initializer), name: nullish(layerName),
+};
+const MLP_FIELDS: FieldsOf<MlpOptions> = {
+  inputs: units, hidden: arrayOf(units), outputs: units, activation: nullish(oneOf(ACTIVATIONS)),
+  init: optional(initializer), biasInit: optional(initializer), loss: nullish(oneOf(LOSSES)), dropout: nullish(dropoutRate),
+};
+const PAPER_INITS = ['simple', 'sussilloAbbott', 'he', 'zero'] as const;
+const PAPER_NET_FIELDS: FieldsOf<PaperNetOptions> = { depth: optional(int(0)), width: optional(units), dropout: optional(dropoutRate) };
+
 /** Inverted dropout with drop probability `rate`. */
 export function dropout(rate: number, options: { name?: string } = {}): DropoutSpec {
+  checkArg('dropout', 'rate', rate, dropoutRate);
+  checkFields('dropout', options, DROPOUT_FIELDS);
   return { kind: 'dropout', rate, ...options };
 }
 
 /** A dense (fully connected) layer: y = activation(x W + b). */
 export function dense(units: number, options: Omit<DenseSpec, 'kind' | 'units'> = {}): DenseSpec {
+  checkArg('dense', 'units', units, int(1, MAX_UNITS));
+  checkFields('dense', options, DENSE_FIELDS);
   return { kind: 'dense', units, ...options };
 }
 
@@ -137,6 +167,10 @@ export interface MlpOptions {
 
 /** A multilayer perceptron: hidden layers with one activation, a linear output layer. */
 export function mlp(o: MlpOptions): GraphSpec {
+  checkFields('mlp', o, MLP_FIELDS, { optional: false });
+  if ((o.loss ?? 'softmaxCrossEntropy') === 'softmaxCrossEntropy' && o.outputs < 2) {
+    throw new Error(`mlp: outputs is ${o.outputs} (need at least 2 for softmaxCrossEntropy; one output takes meanSquaredError)`);
+  }
   const layers: LayerSpec[] = o.hidden.flatMap((units): LayerSpec[] => {
     const d = dense(units, { activation: o.activation ?? 'relu', kernelInit: o.init, biasInit: o.biasInit });
     return o.dropout ? [d, dropout(o.dropout)] : [d];
@@ -145,13 +179,23 @@ export function mlp(o: MlpOptions): GraphSpec {
   return toGraph({ inputs: o.inputs, layers, loss: o.loss ?? 'softmaxCrossEntropy' });
 }
 
+export interface PaperNetOptions {
+  /** Hidden layers (default 20). */
+  readonly depth?: number;
+  /** Units per hidden layer (default 50). */
+  readonly width?: number;
+  /** Dropout rate after every hidden layer (none when 0 or absent). */
+  readonly dropout?: number;
+}
+
 /**
  * The network of the paper's MNIST experiment (Table 1): 784 inputs, 20 hidden layers of 50 ReLU units,
  * 10 softmax outputs. `init` picks the paper's settings: simple N(0, 0.1^2), sussilloAbbott, he, zero;
  * `dropout` adds a dropout layer after every hidden layer (Table 1, row 1b).
  */
-export function paperNet(init: 'simple' | 'sussilloAbbott' | 'he' | 'zero' = 'he',
-                         options: { depth?: number; width?: number; dropout?: number } = {}): GraphSpec {
+export function paperNet(init: (typeof PAPER_INITS)[number] = 'he', options: PaperNetOptions = {}): GraphSpec {
+  checkArg('paperNet', 'init', init, oneOf(PAPER_INITS));
+  checkFields('paperNet', options, PAPER_NET_FIELDS);
   const { depth = 20, width = 50, dropout: rate } = options;
   const kernelInit: Initializer =
     init === 'simple' ? { kind: 'normal', std: 0.1 } : init === 'he' ? 'heNormal' : init === 'zero' ? 'zeros' : 'sussilloAbbott';

@@ -8,7 +8,10 @@ import { NonFiniteError } from '../runtime/engine.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
 import type { Model } from '../runtime/model.js';
 import { firstDifference } from '../runtime/snapshot.js';
-import { createModelFromConfig, weightsSha256, type TrainConfig } from './config.js';
+import {
+  anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, string, type FieldsOf,
+} from '../core/check.js';
+import { checkTrainConfig, createModelFromConfig, weightsSha256, type TrainConfig } from './config.js';
 
 /** One split of a data set: rows of features and their integer classes. */
 export interface Split {
@@ -135,11 +138,28 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
   model.restoreCheckpoint(ck, from.name);
 }
 
+// Option schemas (core/check.ts). A split is data: other keys (an MnistSplit's features) are allowed.
+const SPLIT = object({
+  x: instanceOf(Float32Array), y: check('an Int32Array or Uint8Array', (v) => v instanceof Int32Array || v instanceof Uint8Array), count: int(1),
+}, { open: true });
+const RUN_DATA_FIELDS: FieldsOf<RunData> = { train: SPLIT, test: nullable(SPLIT), features: int(1), classes: int(1) };
+const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optional(func), onEpoch: optional(func), onWarning: optional(func), onCheckpoint: optional(func) };
+const RUN_OPTIONS: FieldsOf<RunOptions> = {
+  workers: int(0, 64), wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
+  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), keepSteps: optional(boolean), diverge: optional(oneOf(['throw', 'record'])),
+  checkpoint: optional(object({ path: string, every: check('an integer from 1 up, or Infinity', (v) => v === Infinity || (Number.isSafeInteger(v) && (v as number) >= 1)) })),
+  resume: optional(object({ bytes: instanceOf(Uint8Array), name: string })),
+  previous: optional(object({ epochs: arrayOf(anything), steps: arrayOf(anything) })),
+};
+
 /**
  * Trains one config on `data`, with per-epoch test figures when there is a test split. The run trains from
  * `data`'s arrays (inline; workers get one copy in shared memory): they must not change while it runs.
  */
 export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions): Promise<RunResult> {
+  checkTrainConfig('runTraining: config', c);
+  checkFields('runTraining: data', data, RUN_DATA_FIELDS, { optional: false, open: true });
+  checkFields('runTraining', o, RUN_OPTIONS, { optional: false });
   const hooks = o.hooks ?? {};
   const keepSteps = o.keepSteps ?? true;
   const model = await createModelFromConfig(c, data, { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.wasm ? { wasm: o.wasm } : {}) });

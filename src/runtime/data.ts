@@ -7,7 +7,7 @@
 // object by input name) and y for the targets that only the losses read (likewise). f32 inputs take
 // Float32Array (or Uint8Array, converted value for value); i32 inputs (token ids, class labels) take
 // Int32Array, Uint8Array or Uint16Array.
-import { didYouMean, show } from '../core/check.js';
+import { didYouMean } from '../core/check.js';
 import { philox4x32_10 } from '../core/philox.js';
 import { RNG_DOMAIN_SHUFFLE } from '../core/abi.js';
 import { seedHalves } from '../core/seed.js';

@@ -13,7 +13,7 @@ import { MAX_UNITS } from '../graph/limits.js';
 import type { NormalizedGraph } from '../graph/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, noiseAheadApplies, stateSlotsOf } from '../optim/fused.js';
-import { checkOptions, show } from '../core/check.js';
+import { anything, boolean, check, checkFields, custom, func, instanceOf, int, nullish, object, oneOf, optional, show, type FieldsOf } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
 import { prepareData, PreparedData, signatureOf, stage, type DataSignature, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
@@ -120,21 +120,36 @@ const yieldToEventLoop: () => Promise<void> = (() => {
   return () => new Promise<void>((r) => setTimeout(r, 0));
 })();
 
-const LOAD_MODEL_OPTIONS = ['batchSize', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
-const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
-const FIT_OPTIONS = ['epochs', 'steps', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
-
-function checkType(where: string, field: string, v: unknown, type: 'boolean' | 'function'): void {
-  if (v !== undefined && typeof v !== type) throw new Error(`${where}: ${field} is ${show(v)} (need a ${type})`);
-}
-
 const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
+
+// Option schemas (core/check.ts). Options read with `??` take their default for null too (nullish).
+const LOAD_MODEL_FIELDS: FieldsOf<LoadModelOptions> = {
+  batchSize: nullish(int(1, MAX_UNITS)), optimizer: anything /* validateChain */, build: optional(oneOf(['auto', 'threads', 'single'])),
+  wasm: optional(check("the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module",
+    (v) => v instanceof Uint8Array || v instanceof ArrayBuffer || v instanceof WebAssembly.Module)),
+  onWarning: optional(func), fuse: optional(boolean), workers: optional(int(0, MAX_SHARDS)) /* and <= shards */, shards: nullish(int(1, MAX_SHARDS)),
+};
+const MODEL_FIELDS: FieldsOf<ModelOptions> = { ...LOAD_MODEL_FIELDS, seed: nullish(check('an integer from 0 to 2^53 - 1', isSeed)) };
+const FIT_FIELDS: FieldsOf<FitOptions> = {
+  // Checked in fit() itself: they depend on each other and on the model.
+  epochs: anything, steps: anything, batchSize: anything, seed: anything,
+  shuffle: optional(boolean), dropLast: optional(boolean), onStep: optional(func), onEpoch: optional(func),
+  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), nonFinite: nullish(oneOf(['throw', 'skip'])),
+  validation: optional(custom('{ x, y } or a PreparedData', (v) => (v instanceof PreparedData ? undefined : object({ x: anything, y: anything })(v)))),
+};
+
+const PREDICT_FIELDS = { all: optional(boolean) };
 
 function checkBatchSize(where: string, b: unknown, max: number): number {
   if (!Number.isInteger(b) || (b as number) < 1 || (b as number) > max) {
     throw new Error(`${where}: batchSize is ${show(b)} (need an integer from 1 to ${max})`);
   }
   return b as number;
+}
+
+/** evaluate() and predict() take no options: one passed anyway (as TF.js' { batchSize }) is an error, not ignored. */
+function noMoreArguments(where: string, more: readonly unknown[], why: string): void {
+  if (more.some((v) => v !== undefined)) throw new Error(`${where}: takes no options (${why}), got ${more.map((v) => show(v)).join(', ')}`);
 }
 
 function checkCount(field: string, v: unknown, min: number, max: number): number {
@@ -162,20 +177,11 @@ function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | nul
 
 /** Compiles the spec onto the core and initialises the parameters from the seed. */
 export async function createModel(spec: ModelSpec, options: ModelOptions = {}): Promise<Model> {
-  checkOptions('createModel', options, MODEL_OPTIONS);
-  checkType('createModel', 'fuse', options.fuse, 'boolean');
-  checkType('createModel', 'onWarning', options.onWarning, 'function');
-  if (options.build !== undefined && !['auto', 'threads', 'single'].includes(options.build)) {
-    throw new Error(`createModel: build is ${show(options.build)} (allowed: auto, threads, single)`);
-  }
+  checkFields('createModel', options, MODEL_FIELDS);
   const wasm = options.wasm;
-  if (wasm !== undefined && !(wasm instanceof Uint8Array || wasm instanceof ArrayBuffer || wasm instanceof WebAssembly.Module)) {
-    throw new Error(`createModel: wasm must be the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module, got ${show(wasm)}`);
-  }
-  const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
+  const batchSize = options.batchSize ?? 32;
   const seed = options.seed ?? 0;
-  if (!isSeed(seed)) throw new Error(`createModel: seed is ${show(seed)} (need an integer from 0 to 2^53 - 1)`);
-  const shards = checkCount('shards', options.shards ?? 4, 1, MAX_SHARDS);
+  const shards = options.shards ?? 4;
   if (options.workers !== undefined) checkCount('workers', options.workers, 0, shards);
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
@@ -231,7 +237,7 @@ async function readCheckpoint(where: string, source: CheckpointSource): Promise<
  * (the bits then differ from the uninterrupted run).
  */
 export async function loadModel(source: CheckpointSource, options: LoadModelOptions = {}): Promise<Model> {
-  checkOptions('loadModel', options, LOAD_MODEL_OPTIONS);
+  checkFields('loadModel', options, LOAD_MODEL_FIELDS);
   const { bytes, name } = await readCheckpoint('loadModel', source);
   const ck = decodeCheckpoint(bytes, name);
   let optimizer: GradientTransformation;
@@ -423,9 +429,7 @@ export class Model {
   prepare(x: Inputs, y: Targets, options: { readonly copy?: boolean } = {}): PreparedData {
     // Only the model's shape is read: preparing the next data while fit() runs is fine.
     if (this.disposed) throw new Error('prepare: the model has been disposed');
-    const net = this.net;
-    checkOptions('prepare', options, ['copy']);
-    checkType('prepare', 'copy', options.copy, 'boolean');
+    checkFields('prepare', options, { copy: optional(boolean) });
     const copy = options.copy ?? true;
     return prepareData('prepare', this.signature, x, y, { copy, shared: copy || this.workers > 0 });
   }
@@ -441,13 +445,7 @@ export class Model {
     if (prepared && b instanceof PreparedData) throw new Error('fit: the second argument is a PreparedData: pass test data as fit(data, { validation })');
     const options: FitOptions = (prepared ? b as FitOptions | undefined : c) ?? {};
     const net = this.live('fit');
-    checkOptions('fit', options, FIT_OPTIONS);
-    for (const f of ['shuffle', 'dropLast'] as const) checkType('fit', f, options[f], 'boolean');
-    for (const f of ['onStep', 'onEpoch'] as const) checkType('fit', f, options[f], 'function');
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new Error(`fit: signal is ${show(options.signal)} (need an AbortSignal)`);
-    if (options.validation !== undefined && (typeof options.validation !== 'object' || options.validation === null)) {
-      throw new Error(`fit: validation is ${show(options.validation)} (need { x, y } or a PreparedData)`);
-    }
+    checkFields('fit', options, FIT_FIELDS);
     const maxSteps = options.steps ?? Infinity;
     if (options.steps !== undefined && (!Number.isSafeInteger(maxSteps) || maxSteps < 0)) {
       throw new Error(`fit: steps is ${show(options.steps)} (need an integer >= 0)`);
@@ -464,7 +462,6 @@ export class Model {
     const v = options.validation;
     const val = v === undefined ? null : v instanceof PreparedData ? v.for('fit validation', this.signature) : stage('fit validation', this.signature, v.x, v.y, true);
     const nonFinite = options.nonFinite ?? 'throw';
-    if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is ${show(nonFinite)} (allowed: throw, skip)`);
     const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
     const pos = net.position;
     if (pos.batch > 0 && !continues(pos, cfg)) {
@@ -512,8 +509,9 @@ export class Model {
   /** Mean loss and accuracy over (x, y), in batches of batchSize, without touching the parameters. */
   evaluate(x: Inputs, y: Targets): Evaluation;
   evaluate(data: PreparedData): Evaluation;
-  evaluate(x: Inputs | PreparedData, y?: Targets): Evaluation {
-    const net = this.live('evaluate');
+  evaluate(x: Inputs | PreparedData, y?: Targets, ...more: unknown[]): Evaluation {
+    noMoreArguments('evaluate', more, 'it evaluates in chunks of its own');
+    this.live('evaluate');
     if (x instanceof PreparedData && y !== undefined) throw new Error('evaluate: a PreparedData holds its labels: evaluate(data), without y');
     return evaluateStaged(this.engine, x instanceof PreparedData ? x.for('evaluate', this.signature) : stage('evaluate', this.signature, x, y, true));
   }
@@ -524,10 +522,10 @@ export class Model {
    */
   predict(x: Inputs): Float32Array;
   predict(x: Inputs, options: { readonly all: true }): Record<string, Float32Array>;
-  predict(x: Inputs, options: { readonly all?: boolean } = {}): Float32Array | Record<string, Float32Array> {
+  predict(x: Inputs, options: { readonly all?: boolean } = {}, ...more: unknown[]): Float32Array | Record<string, Float32Array> {
+    noMoreArguments('predict', more, 'it predicts in chunks of its own');
     this.live('predict');
-    checkOptions('predict', options, ['all']);
-    checkType('predict', 'all', options.all, 'boolean');
+    checkFields('predict', options, PREDICT_FIELDS);
     const s: Staged = stage('predict', this.signature, x, undefined, false);
     const names = this.net.spec.outputs;
     if (names.length > 1 && !options.all) {

@@ -2,7 +2,7 @@
 // kernel pairs that dense applies in place. Each backward works from the forward OUTPUT y
 // (kernels/activation.ts): dx = dy * f'(y).
 import type { CoreExports } from '../../core/abi.js';
-import { checkFields, num } from '../schema.js';
+import { nullish, number, withDefaults } from '../../core/check.js';
 import { elementsOf, showShape, type OpDecl } from '../op.js';
 
 export type Activation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
@@ -42,7 +42,8 @@ function activationOp(kind: Exclude<Activation, 'linear'>): OpDecl<ActivationAtt
     family: 'activation',
     arity: 1,
     inputNames: ['x'],
-    attrs: (where, raw) => (kind === 'leakyRelu' ? checkFields(where, raw, { alpha: num({ gt: 0, default: 0.01 }) }) : checkFields(where, raw, {})),
+    attrs: (where, raw) => (kind === 'leakyRelu'
+      ? withDefaults(where, raw, { alpha: nullish(number({ min: 0, minOpen: true })) }, { alpha: 0.01 }) : withDefaults(where, raw, {}, {})),
     infer(where, _a, [x]) {
       if (x!.dtype !== 'f32') throw new Error(`${where}: its input must be f32, got ${showShape(x!)}`);
       return { out: { ...x! } };

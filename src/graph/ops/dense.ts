@@ -9,7 +9,7 @@
 // dropout: inverted dropout; the mask of element e at step t is Philox(seed; e / 4, node index, t, DROPOUT)
 //   with e counted from row 0 of the whole batch, so a shard draws what the whole batch would (the
 //   backward regenerates it instead of storing it).
-import { checkFields, num, oneOf, bool, int } from '../schema.js';
+import { boolean, int, nullish, number, oneOf, withDefaults } from '../../core/check.js';
 import { activationKernels, ACTIVATIONS, type Activation } from './activation.js';
 import { showShape, sizeOf, type OpDecl, type ValueType } from '../op.js';
 import { MAX_UNITS } from '../limits.js';
@@ -37,13 +37,10 @@ export const dense: OpDecl<DenseAttrs> = {
   family: 'dense',
   arity: 1,
   inputNames: ['x'],
-  attrs: (where, raw) => checkFields(where, raw, {
-    units: int(1, MAX_UNITS),
-    activation: oneOf(ACTIVATIONS, 'linear'),
-    alpha: num({ gt: 0, default: 0.01 }),
-    useBias: bool(true),
-    transposeKernel: bool(false),
-  }),
+  attrs: (where, raw) => withDefaults(where, raw, {
+    units: int(1, MAX_UNITS), activation: nullish(oneOf(ACTIVATIONS)), alpha: nullish(number({ min: 0, minOpen: true })),
+    useBias: nullish(boolean), transposeKernel: nullish(boolean),
+  }, { activation: 'linear', alpha: 0.01, useBias: true, transposeKernel: false }),
   infer(where, a, [x]) {
     const t = batchedF32(where, 'its input', x!);
     const IN = t.shape[t.shape.length - 1]!;
@@ -99,7 +96,7 @@ export const dropout: OpDecl<DropoutAttrs> = {
   family: 'dense',
   arity: 1,
   inputNames: ['x'],
-  attrs: (where, raw) => checkFields(where, raw, { rate: num({ min: 0, lt: 1 }) }),
+  attrs: (where, raw) => withDefaults(where, raw, { rate: number({ min: 0, max: 1, maxOpen: true }) }, {}),
   infer(where, _a, [x]) {
     return { out: { ...batchedF32(where, 'its input', x!, 0) } };
   },

@@ -7,7 +7,7 @@
 //   both batched:     G = rows, P = |a| / |b|, bs = I
 //   b static:         G = 1, P = rows x |a| / |b| (or |a| / |b| when a is static too), bs = 0
 // The gradient of a broadcast b is the sum over what it was broadcast over, in the kernels' fixed order.
-import { checkFields, num } from '../schema.js';
+import { number, withDefaults } from '../../core/check.js';
 import { elementsOf, showShape, sizeOf, type BoundNode, type OpDecl, type ValueType } from '../op.js';
 
 type Kind = 'add' | 'sub' | 'mul';
@@ -25,7 +25,7 @@ function binary(kind: Kind): OpDecl<Record<string, never>> {
     family: 'elementwise',
     arity: 2,
     inputNames: ['a', 'b'],
-    attrs: (where, raw) => checkFields(where, raw, {}),
+    attrs: (where, raw) => withDefaults(where, raw, {}, {}),
     infer(where, _a, [a, b]) {
       for (const [t, what] of [[a!, 'a'], [b!, 'b']] as const) {
         if (t.dtype !== 'f32') throw new Error(`${where}: ${what} must be f32, got ${showShape(t)}`);
@@ -82,7 +82,7 @@ export const scale: OpDecl<ScaleAttrs> = {
   family: 'elementwise',
   arity: 1,
   inputNames: ['x'],
-  attrs: (where, raw) => checkFields(where, raw, { factor: num() }),
+  attrs: (where, raw) => withDefaults(where, raw, { factor: number() }, {}),
   infer(where, _a, [x]) {
     if (x!.dtype !== 'f32') throw new Error(`${where}: its input must be f32, got ${showShape(x!)}`);
     return { out: { ...x! } };

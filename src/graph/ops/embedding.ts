@@ -3,7 +3,7 @@
 // table's gradient is a scatter-add over the ids in their order (kernels/embedding.ts), so repeated ids add
 // up in a fixed order, whatever the shards or workers. Ids outside [0, vocab) are refused when the data are
 // checked (the error names the input, the example, the position and the value).
-import { checkFields, int, optional } from '../schema.js';
+import { int, nullish, withDefaults } from '../../core/check.js';
 import { elementsOf, showShape, type OpDecl } from '../op.js';
 import { MAX_UNITS } from '../limits.js';
 
@@ -20,7 +20,7 @@ export const embedding: OpDecl<EmbeddingAttrs> = {
   arity: 1,
   inputNames: ['ids'],
   attrs(where, raw) {
-    const a = checkFields(where, raw, { vocab: int(1, 1 << 24), dim: int(1, MAX_UNITS), paddingId: optional(int(0, (1 << 24) - 1)) });
+    const a = withDefaults<EmbeddingAttrs>(where, raw, { vocab: int(1, 1 << 24), dim: int(1, MAX_UNITS), paddingId: nullish(int(0, (1 << 24) - 1)) }, {});
     if (a.paddingId !== null && a.paddingId >= a.vocab) throw new Error(`${where}: paddingId ${a.paddingId} is outside the vocabulary [0, ${a.vocab})`);
     return a;
   },

@@ -11,7 +11,7 @@
 // binaryCrossEntropy: with logits (a sigmoid inside, computed stably); targets in [0, 1] of the
 //   prediction's shape; the mean over its elements.
 import type { CoreExports } from '../../core/abi.js';
-import { checkFields, int, oneOf } from '../schema.js';
+import { int, nullish, oneOf, withDefaults } from '../../core/check.js';
 import { showShape, sizeOf, type ValueType } from '../op.js';
 
 export interface LossResult {
@@ -64,7 +64,8 @@ const needTarget = (where: string, want: string, got: ValueType): never => {
 
 export const softmaxCrossEntropy: LossDecl<CrossEntropyAttrs> = {
   op: 'softmaxCrossEntropy',
-  attrs: (where, raw) => checkFields(where, raw, { ignoreIndex: int(-(2 ** 31), 2 ** 31 - 1, -100), reduction: oneOf(['mean', 'sum'] as const, 'mean') }),
+  attrs: (where, raw) => withDefaults(where, raw, { ignoreIndex: nullish(int(-(2 ** 31), 2 ** 31 - 1)), reduction: nullish(oneOf(['mean', 'sum'])) },
+    { ignoreIndex: -100, reduction: 'mean' }),
   check(where, a, x, t, mask) {
     if (x.dtype !== 'f32' || !x.batched || x.shape.length === 0) throw new Error(`${where}: the logits must be batched f32 with a class axis, got ${showShape(x)}`);
     const C = x.shape[x.shape.length - 1]!;
@@ -107,7 +108,7 @@ function sameShapeF32(where: string, x: ValueType, t: ValueType, mask: ValueType
 
 export const meanSquaredError: LossDecl<Record<string, never>> = {
   op: 'meanSquaredError',
-  attrs: (where, raw) => checkFields(where, raw, {}),
+  attrs: (where, raw) => withDefaults(where, raw, {}, {}),
   check(where, _a, x, t, mask) {
     sameShapeF32(where, x, t, mask);
     return {};
@@ -119,7 +120,7 @@ export const meanSquaredError: LossDecl<Record<string, never>> = {
 
 export const binaryCrossEntropy: LossDecl<Record<string, never>> = {
   op: 'binaryCrossEntropy',
-  attrs: (where, raw) => checkFields(where, raw, {}),
+  attrs: (where, raw) => withDefaults(where, raw, {}, {}),
   check(where, _a, x, t, mask) {
     sameShapeF32(where, x, t, mask);
     return { unitInterval: true };

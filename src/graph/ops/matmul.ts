@@ -5,7 +5,7 @@
 // product, and its gradient is the sum over all of them in order (kernels/gemm.ts, gemm_batched_f32). A
 // batched a times a static b folds into ONE GEMM over every row (a dense layer without bias). transposeA
 // and transposeB together are not a form the kernels have.
-import { checkFields, bool } from '../schema.js';
+import { boolean, nullish, withDefaults } from '../../core/check.js';
 import { showShape, sizeOf, type OpDecl, type ValueType } from '../op.js';
 import type { CoreExports } from '../../core/abi.js';
 
@@ -44,7 +44,7 @@ export const matmul: OpDecl<MatmulAttrs> = {
   family: 'matmul',
   arity: 2,
   inputNames: ['a', 'b'],
-  attrs: (where, raw) => checkFields(where, raw, { transposeA: bool(false), transposeB: bool(false) }),
+  attrs: (where, raw) => withDefaults(where, raw, { transposeA: nullish(boolean), transposeB: nullish(boolean) }, { transposeA: false, transposeB: false }),
   infer(where, t, [a, b]) {
     if (t.transposeA && t.transposeB) throw new Error(`${where}: transposeA and transposeB together are not supported (swap the operands: (Bᵀ·Aᵀ)ᵀ = A·B)`);
     for (const [v, what] of [[a!, 'a'], [b!, 'b']] as const) {

@@ -1,7 +1,6 @@
 // Ops that move values without arithmetic, or reduce them: reshape (free: the output is the input's
 // storage), concat and slice on the last axis (strided row copies), sum and mean over one axis.
-import { show } from '../../core/check.js';
-import { checkFields, custom, int } from '../schema.js';
+import { check, int, nullish, withDefaults } from '../../core/check.js';
 import { elementsOf, showShape, sizeOf, type OpDecl, type ValueType } from '../op.js';
 import { MAX_UNITS } from '../limits.js';
 import { passGradient } from './elementwise.js';
@@ -17,15 +16,10 @@ export const reshape: OpDecl<ReshapeAttrs> = {
   arity: 1,
   inputNames: ['x'],
   alias: true,
-  attrs: (where, raw) => checkFields(where, raw, {
-    shape: custom((w, key, v) => {
-      if (!Array.isArray(v) || v.length > 8 || !v.every((d) => Number.isSafeInteger(d) && (d === -1 || (d >= 1 && d <= MAX_UNITS))) ||
-          v.filter((d) => d === -1).length > 1) {
-        throw new Error(`${w}: ${key} is ${show(v)} (need a list of at most 8 dimensions from 1 to ${MAX_UNITS}, one of them -1 at most)`);
-      }
-      return [...v] as number[];
-    }),
-  }),
+  attrs: (where, raw) => withDefaults(where, raw, {
+    shape: check(`a list of at most 8 dimensions from 1 to ${MAX_UNITS}, one of them -1 at most`, (v) => Array.isArray(v) && v.length <= 8 &&
+      v.every((d) => Number.isSafeInteger(d) && (d === -1 || (d >= 1 && d <= MAX_UNITS))) && v.filter((d) => d === -1).length <= 1),
+  }, {}),
   infer(where, a, [x]) {
     const total = sizeOf(x!.shape);
     const known = a.shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
@@ -55,7 +49,7 @@ export const concat: OpDecl<Record<string, never>> = {
   family: 'shape',
   arity: [1, 64],
   inputNames: ['values'],
-  attrs: (where, raw) => checkFields(where, raw, {}),
+  attrs: (where, raw) => withDefaults(where, raw, {}, {}),
   infer(where, _a, xs) {
     const first = xs[0]!;
     lastAxis(where, 'input 0', first);
@@ -101,7 +95,7 @@ export const slice: OpDecl<SliceAttrs> = {
   family: 'shape',
   arity: 1,
   inputNames: ['x'],
-  attrs: (where, raw) => checkFields(where, raw, { start: int(0, MAX_UNITS), size: int(1, MAX_UNITS) }),
+  attrs: (where, raw) => withDefaults(where, raw, { start: int(0, MAX_UNITS), size: int(1, MAX_UNITS) }, {}),
   infer(where, a, [x]) {
     const W = lastAxis(where, 'its input', x!);
     if (a.start + a.size > W) throw new Error(`${where}: elements [${a.start}, ${a.start + a.size}) of a last axis of ${W} ${showShape(x!)}`);
@@ -137,7 +131,7 @@ function reduction(kind: 'sum' | 'mean'): OpDecl<ReduceAttrs> {
     family: 'shape',
     arity: 1,
     inputNames: ['x'],
-    attrs: (where, raw) => checkFields(where, raw, { axis: int(-8, 7, -1) }),
+    attrs: (where, raw) => withDefaults(where, raw, { axis: nullish(int(-8, 7)) }, { axis: -1 }),
     infer(where, a, [x]) {
       const r = x!.shape.length;
       if (x!.dtype !== 'f32') throw new Error(`${where}: its input must be f32, got ${showShape(x!)}`);

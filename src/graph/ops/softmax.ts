@@ -6,7 +6,7 @@
 //   row with every entry masked is all zeros (not NaN). kernels/softmax.ts has the fixed orders.
 // tokenMask(ids): 1 where ids[...] != paddingId, else 0 (reduce 'none'), or per row of the last axis, 1
 //   where any id of the row is not padding (reduce 'any': which sentences of a story exist).
-import { checkFields, int, oneOf } from '../schema.js';
+import { int, nullish, oneOf, withDefaults } from '../../core/check.js';
 import { elementsOf, showShape, sizeOf, type OpDecl } from '../op.js';
 
 export const softmax: OpDecl<Record<string, never>> = {
@@ -14,7 +14,7 @@ export const softmax: OpDecl<Record<string, never>> = {
   family: 'softmax',
   arity: [1, 2],
   inputNames: ['x', 'mask'],
-  attrs: (where, raw) => checkFields(where, raw, {}),
+  attrs: (where, raw) => withDefaults(where, raw, {}, {}),
   infer(where, _a, [x, mask]) {
     if (x!.dtype !== 'f32') throw new Error(`${where}: its input must be f32, got ${showShape(x!)}`);
     if (x!.shape.length === 0) throw new Error(`${where}: its input ${showShape(x!)} needs a last axis to normalise over`);
@@ -59,7 +59,8 @@ export const tokenMask: OpDecl<TokenMaskAttrs> = {
   family: 'softmax',
   arity: 1,
   inputNames: ['ids'],
-  attrs: (where, raw) => checkFields(where, raw, { paddingId: int(-(2 ** 31), 2 ** 31 - 1, 0), reduce: oneOf(['none', 'any'] as const, 'none') }),
+  attrs: (where, raw) => withDefaults(where, raw, { paddingId: nullish(int(-(2 ** 31), 2 ** 31 - 1)), reduce: nullish(oneOf(['none', 'any'])) },
+    { paddingId: 0, reduce: 'none' }),
   infer(where, a, [ids]) {
     if (ids!.dtype !== 'i32') throw new Error(`${where}: its input must be i32 token ids, got ${showShape(ids!)}`);
     if (a.reduce === 'any' && ids!.shape.length === 0) throw new Error(`${where}: reduce "any" needs a last axis, got ${showShape(ids!)}`);

@@ -2,8 +2,7 @@
 // and constants written in the spec (`constant`: position encodings). Neither runs a kernel: a param's
 // output is the parameter itself and its gradient the parameter's gradient slot; a constant lives in
 // the arena's static block, written once when the network is built.
-import { checkFields, custom, ints } from '../schema.js';
-import { show } from '../../core/check.js';
+import { arrayOf, int, number, withDefaults } from '../../core/check.js';
 import { sizeOf, type OpDecl } from '../op.js';
 import { MAX_ELEMENTS, MAX_UNITS } from '../limits.js';
 
@@ -13,7 +12,7 @@ export const param: OpDecl<Record<string, never>> = {
   arity: 0,
   inputNames: [],
   source: 'param',
-  attrs: (where, raw) => checkFields(where, raw, {}),
+  attrs: (where, raw) => withDefaults(where, raw, {}, {}),
   infer(where, _a, _x, params) {
     const shape = params.value;
     if (!shape) throw new Error(`${where}: a param node names its parameter as params: { value: "<name>" }`);
@@ -34,16 +33,7 @@ export const constant: OpDecl<ConstantAttrs> = {
   inputNames: [],
   source: 'constant',
   attrs(where, raw) {
-    const a = checkFields(where, raw, {
-      shape: ints(1, MAX_UNITS, { maxLength: 8 }),
-      values: custom((w, key, v) => {
-        if (!Array.isArray(v)) throw new Error(`${w}: ${key} is ${show(v)} (need an array of finite numbers)`);
-        for (let i = 0; i < v.length; i++) {
-          if (typeof v[i] !== 'number' || !Number.isFinite(v[i])) throw new Error(`${w}: ${key}[${i}] is ${show(v[i])} (need a finite number)`);
-        }
-        return [...v] as number[];
-      }),
-    });
+    const a = withDefaults<ConstantAttrs>(where, raw, { shape: arrayOf(int(1, MAX_UNITS), { maxLength: 8 }), values: arrayOf(number()) }, {});
     if (sizeOf(a.shape) > MAX_ELEMENTS) throw new Error(`${where}: shape [${a.shape.join(', ')}] holds more than ${MAX_ELEMENTS} values`);
     if (a.values.length !== sizeOf(a.shape)) {
       throw new Error(`${where}: ${a.values.length} values for shape [${a.shape.join(', ')}] (need ${sizeOf(a.shape)})`);

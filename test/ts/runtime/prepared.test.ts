@@ -95,7 +95,7 @@ describe('model.prepare', () => {
       else expect(weightsHash(m)).toBe(weightsHash(ref));
     }
     const m = await make(0);
-    expect(() => m.prepare(DATA.x, DATA.y, { copy: 'no' } as never)).toThrow(/^prepare: copy is "no" \(need a boolean\)/);
+    expect(() => m.prepare(DATA.x, DATA.y, { copy: 'no' } as never)).toThrow(/^prepare: copy is "no" \(need true or false\)/);
     expect(() => m.prepare(DATA.x, DATA.y, { cpy: false } as never)).toThrow(/^prepare: .*cpy/);
   });
 

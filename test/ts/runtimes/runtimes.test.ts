@@ -82,7 +82,7 @@ describe('one config, one weights hash, in every runtime', () => {
     it('a bad config or limit gets HTTP 400 naming the field', async () => {
       await expect(edge.train({ config: { ...FIXTURE.config, lr: -1 } })).rejects.toThrow(/workerd: HTTP 400: config: lr is -1 \(need a finite number > 0\)/);
       await expect(edge.train({ config: { learningRate: 0.1 } })).rejects.toThrow(/HTTP 400: config: unknown option "learningRate"/);
-      await expect(edge.train({ config: FIXTURE.config, trainLimit: -5 })).rejects.toThrow(/HTTP 400: trainLimit: MNIST: limit must be a positive integer, got -5/);
+      await expect(edge.train({ config: FIXTURE.config, trainLimit: -5 })).rejects.toThrow(/HTTP 400: trainLimit: mnistSplit: limit is -5 \(need an integer from 1 up\)/);
     });
   });
 });
