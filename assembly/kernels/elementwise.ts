@@ -83,38 +83,33 @@
   }
 }
 
-// The [G, P, I] loop nest of the binary ops around binary_row.
+// The [G, P, I] loop nest of the binary ops around binary_row: ng groups of `per` rows of `len` elements,
+// the b row advancing by bstep bytes per group. I = 1 runs rows against a splatted b value instead.
 // @ts-ignore: decorator
 @inline function binary_groups(y: usize, a: usize, b: usize, G: i32, P: i32, I: i32, bs: i32, OP: i32,
                                ACC: bool): void {
   if (G <= 0 || P <= 0 || I <= 0) return;
-  const rowBytes = <usize>I << 2;
   if (I == 1) {
-    // one value of b per group (or one for all): rows of P (or G*P) elements against a splat
-    if (bs == 0) {
-      binary_row(y, a, b, G * P, OP, true, ACC);
-    } else {
-      for (let g = 0; g < G; g++) {
-        const o = <usize>g * <usize>P << 2;
-        binary_row(y + o, a + o, b + (<usize>g << 2), P, OP, true, ACC);
-      }
+    // one value of b per group of P (or one for all G*P)
+    const ng = bs == 0 ? 1 : G, len = bs == 0 ? G * P : P;
+    const bstep: usize = bs == 0 ? 0 : 4, rb = <usize>len << 2;
+    for (let g = 0; g < ng; g++) {
+      const o = <usize>g * rb;
+      binary_row(y + o, a + o, b + <usize>g * bstep, len, OP, true, ACC);
     }
-  } else if (bs == 0) {
-    const rows = G * P;
-    for (let r = 0; r < rows; r++) {
-      const o = <usize>r * rowBytes;
-      binary_row(y + o, a + o, b, I, OP, false, ACC);
-    }
-  } else if (P == 1) {
-    binary_row(y, a, b, G * I, OP, false, ACC);
-  } else {
-    for (let g = 0; g < G; g++) {
-      const bg = b + <usize>g * rowBytes;
-      const base = <usize>g * <usize>P * rowBytes;
-      for (let p = 0; p < P; p++) {
-        const o = base + <usize>p * rowBytes;
-        binary_row(y + o, a + o, bg, I, OP, false, ACC);
-      }
+    return;
+  }
+  // bs = 0: one group of G*P rows of I; P = 1: one row of G*I; else G groups of P rows of I
+  const ng = bs == 0 || P == 1 ? 1 : G;
+  const per = bs == 0 ? G * P : P == 1 ? 1 : P;
+  const len = bs != 0 && P == 1 ? G * I : I;
+  const rb = <usize>len << 2, bstep = <usize>I << 2;
+  let o: usize = 0;
+  for (let g = 0; g < ng; g++) {
+    const bg = b + <usize>g * bstep;
+    for (let p = 0; p < per; p++) {
+      binary_row(y + o, a + o, bg, len, OP, false, ACC);
+      o += rb;
     }
   }
 }
@@ -139,17 +134,17 @@ export function mul_backward_f32(da: usize, dy: usize, b: usize, G: i32, P: i32,
 
 // ---------------------------------------------------------------- reductions over rows
 
-// v = s * scale (SCALE), then out (+)= v.
+// v = s * scale (scaled; else v = s), then out (+)= v (acc). Once per column block, outside the row loop.
 // @ts-ignore: decorator
-@inline function finish_v(out: usize, s: v128, vscale: v128, SCALE: bool, ACC: bool): void {
-  let v = SCALE ? f32x4.mul(s, vscale) : s;
-  if (ACC) v = f32x4.add(v128.load(out), v);
+@inline function finish_v(out: usize, s: v128, vscale: v128, scaled: bool, acc: bool): void {
+  let v = scaled ? f32x4.mul(s, vscale) : s;
+  if (acc) v = f32x4.add(v128.load(out), v);
   v128.store(out, v);
 }
 // @ts-ignore: decorator
-@inline function finish_s(out: usize, s: f32, scale: f32, SCALE: bool, ACC: bool): void {
-  let v = SCALE ? s * scale : s;
-  if (ACC) v = load<f32>(out) + v;
+@inline function finish_s(out: usize, s: f32, scale: f32, scaled: bool, acc: bool): void {
+  let v = scaled ? s * scale : s;
+  if (acc) v = load<f32>(out) + v;
   store<f32>(out, v);
 }
 // The element a row contributes at byte offset o: x, or the rounded product x * w (PROD).
@@ -159,10 +154,10 @@ export function mul_backward_f32(da: usize, dy: usize, b: usize, G: i32, P: i32,
 }
 
 // out[i] (+)= (fold over r = 0..rows-1 of term(r, i), from +0) [* scale] for i < cols; rows lie cols
-// elements apart. SIMD across columns: 16 at a time, then 4, then scalar columns.
+// elements apart. SIMD across columns: 16 at a time, then 4, then scalar columns. PROD is a constant.
 // @ts-ignore: decorator
 @inline function col_sums(out: usize, x: usize, w: usize, rows: i32, cols: i32, scale: f32,
-                          PROD: bool, SCALE: bool, ACC: bool): void {
+                          PROD: bool, scaled: bool, acc: bool): void {
   const rowBytes = <usize>cols << 2;
   const vscale = f32x4.splat(scale);
   let c = 0;
@@ -185,10 +180,10 @@ export function mul_backward_f32(da: usize, dy: usize, b: usize, G: i32, P: i32,
       }
       xp += rowBytes;
     }
-    finish_v(out + o, a0, vscale, SCALE, ACC);
-    finish_v(out + o + 16, a1, vscale, SCALE, ACC);
-    finish_v(out + o + 32, a2, vscale, SCALE, ACC);
-    finish_v(out + o + 48, a3, vscale, SCALE, ACC);
+    finish_v(out + o, a0, vscale, scaled, acc);
+    finish_v(out + o + 16, a1, vscale, scaled, acc);
+    finish_v(out + o + 32, a2, vscale, scaled, acc);
+    finish_v(out + o + 48, a3, vscale, scaled, acc);
   }
   for (; c + 4 <= cols; c += 4) {
     const o = <usize>c << 2;
@@ -203,7 +198,7 @@ export function mul_backward_f32(da: usize, dy: usize, b: usize, G: i32, P: i32,
       }
       xp += rowBytes;
     }
-    finish_v(out + o, a0, vscale, SCALE, ACC);
+    finish_v(out + o, a0, vscale, scaled, acc);
   }
   for (; c < cols; c++) {
     const o = <usize>c << 2;
@@ -213,7 +208,7 @@ export function mul_backward_f32(da: usize, dy: usize, b: usize, G: i32, P: i32,
       s = s + term_s(PROD, x, w, p);
       p += rowBytes;
     }
-    finish_s(out + o, s, scale, SCALE, ACC);
+    finish_s(out + o, s, scale, scaled, acc);
   }
 }
 
@@ -221,7 +216,7 @@ export function mul_backward_f32(da: usize, dy: usize, b: usize, G: i32, P: i32,
 // groups' folds run interleaved (independent dependency chains), each in p order.
 // @ts-ignore: decorator
 @inline function row_sums(out: usize, x: usize, w: usize, G: i32, P: i32, scale: f32,
-                          PROD: bool, SCALE: bool, ACC: bool): void {
+                          PROD: bool, scaled: bool, acc: bool): void {
   const rb = <usize>P << 2;
   let g = 0;
   for (; g + 4 <= G; g += 4) {
@@ -235,50 +230,49 @@ export function mul_backward_f32(da: usize, dy: usize, b: usize, G: i32, P: i32,
       s3 = s3 + term_s(PROD, x, w, o + 3 * rb);
     }
     const q = out + (<usize>g << 2);
-    finish_s(q, s0, scale, SCALE, ACC);
-    finish_s(q + 4, s1, scale, SCALE, ACC);
-    finish_s(q + 8, s2, scale, SCALE, ACC);
-    finish_s(q + 12, s3, scale, SCALE, ACC);
+    finish_s(q, s0, scale, scaled, acc);
+    finish_s(q + 4, s1, scale, scaled, acc);
+    finish_s(q + 8, s2, scale, scaled, acc);
+    finish_s(q + 12, s3, scale, scaled, acc);
   }
   for (; g < G; g++) {
     let s: f32 = 0;
     let o = <usize>g * rb;
     const end = o + rb;
     for (; o < end; o += 4) s = s + term_s(PROD, x, w, o);
-    finish_s(out + (<usize>g << 2), s, scale, SCALE, ACC);
+    finish_s(out + (<usize>g << 2), s, scale, scaled, acc);
   }
 }
 
-// The [G, P, I] nest of the reductions: per group (bs = I) or all rows at once (bs = 0).
+// The [G, P, I] nest of the reductions: ng column sums of `rows` rows of `cols` (bs = 0: one of G*P rows
+// of I; P = 1: one row of G*I; G = 1: one of P rows; else one per group), or, for I = 1, the groups' folds
+// interleaved.
 // @ts-ignore: decorator
 @inline function reduce_groups(out: usize, x: usize, w: usize, G: i32, P: i32, I: i32, bs: i32, scale: f32,
-                               PROD: bool, SCALE: bool, ACC: bool): void {
+                               PROD: bool, scaled: bool, acc: bool): void {
   if (I <= 0 || G < 0 || P < 0) return;
-  if (bs == 0) {
-    col_sums(out, x, w, G * P, I, scale, PROD, SCALE, ACC);
-  } else if (P == 1 || G == 1) {
-    col_sums(out, x, w, P, G * I, scale, PROD, SCALE, ACC);   // P = 1: one row of G*I; G = 1: one group
-  } else if (I == 1) {
-    row_sums(out, x, w, G, P, scale, PROD, SCALE, ACC);
-  } else {
-    const gb = <usize>P * (<usize>I << 2);
-    for (let g = 0; g < G; g++) {
-      const o = <usize>g * gb;
-      col_sums(out + (<usize>g * <usize>I << 2), x + o, w + o, P, I, scale, PROD, SCALE, ACC);
-    }
+  if (bs != 0 && I == 1 && G > 1 && P > 1) {
+    row_sums(out, x, w, G, P, scale, PROD, scaled, acc);
+    return;
+  }
+  const one = bs == 0 || P == 1 || G == 1;
+  const ng = one ? 1 : G;
+  const rows = bs == 0 ? G * P : P;
+  const cols = bs != 0 && P == 1 ? G * I : I;
+  const ob = <usize>cols << 2, xb = <usize>rows * ob;
+  for (let g = 0; g < ng; g++) {
+    col_sums(out + <usize>g * ob, x + <usize>g * xb, w + <usize>g * xb, rows, cols, scale, PROD, scaled, acc);
   }
 }
 
 export function sum_groups_f32(out: usize, x: usize, G: i32, P: i32, I: i32, bs: i32, scale: f32,
                                accumulate: i32): void {
-  if (accumulate != 0) reduce_groups(out, x, 0, G, P, I, bs, scale, false, true, true);
-  else reduce_groups(out, x, 0, G, P, I, bs, scale, false, true, false);
+  reduce_groups(out, x, 0, G, P, I, bs, scale, false, true, accumulate != 0);
 }
 
 export function mul_sum_groups_f32(out: usize, x: usize, w: usize, G: i32, P: i32, I: i32, bs: i32,
                                    accumulate: i32): void {
-  if (accumulate != 0) reduce_groups(out, x, w, G, P, I, bs, 1, true, false, true);
-  else reduce_groups(out, x, w, G, P, I, bs, 1, true, false, false);
+  reduce_groups(out, x, w, G, P, I, bs, 1, true, false, accumulate != 0);
 }
 
 // ---------------------------------------------------------------- broadcast
@@ -315,28 +309,26 @@ export function mul_sum_groups_f32(out: usize, x: usize, w: usize, G: i32, P: i3
   }
 }
 
+// The [G, P, I] nest of the broadcast, as binary_groups's.
 // @ts-ignore: decorator
 @inline function bcast_groups(out: usize, x: usize, G: i32, P: i32, I: i32, bs: i32, scale: f32, ACC: bool): void {
   if (G <= 0 || P <= 0 || I <= 0) return;
-  const rowBytes = <usize>I << 2;
   if (I == 1) {
-    if (bs == 0) {
-      bcast_row(out, x, G * P, scale, true, ACC);
-    } else {
-      for (let g = 0; g < G; g++) {
-        bcast_row(out + (<usize>g * <usize>P << 2), x + (<usize>g << 2), P, scale, true, ACC);
-      }
-    }
-  } else if (bs == 0) {
-    const rows = G * P;
-    for (let r = 0; r < rows; r++) bcast_row(out + <usize>r * rowBytes, x, I, scale, false, ACC);
-  } else if (P == 1) {
-    bcast_row(out, x, G * I, scale, false, ACC);
-  } else {
-    for (let g = 0; g < G; g++) {
-      const xg = x + <usize>g * rowBytes;
-      const base = out + <usize>g * <usize>P * rowBytes;
-      for (let p = 0; p < P; p++) bcast_row(base + <usize>p * rowBytes, xg, I, scale, false, ACC);
+    const ng = bs == 0 ? 1 : G, len = bs == 0 ? G * P : P;
+    const xstep: usize = bs == 0 ? 0 : 4, rb = <usize>len << 2;
+    for (let g = 0; g < ng; g++) bcast_row(out + <usize>g * rb, x + <usize>g * xstep, len, scale, true, ACC);
+    return;
+  }
+  const ng = bs == 0 || P == 1 ? 1 : G;
+  const per = bs == 0 ? G * P : P == 1 ? 1 : P;
+  const len = bs != 0 && P == 1 ? G * I : I;
+  const rb = <usize>len << 2, xstep = <usize>I << 2;
+  let o = out;
+  for (let g = 0; g < ng; g++) {
+    const xg = x + <usize>g * xstep;
+    for (let p = 0; p < per; p++) {
+      bcast_row(o, xg, len, scale, false, ACC);
+      o += rb;
     }
   }
 }

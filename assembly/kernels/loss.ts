@@ -50,11 +50,11 @@ import { exp_f32, exp_v128, log_f32, log_v128 } from "../math";
 
 // ---------------------------------------------------------------- softmax cross-entropy
 
-// One row of K >= 1 logits at xr: writes g = softmax - onehot(label) into dr (times w when SCALED: each
+// One row of K >= 1 logits at xr: writes g = softmax - onehot(label) into dr (times w when scaled: each
 // g_c fully computed, then one product) and returns the row's loss log(s) - (x[label] - m). dr may be xr.
-// SCALED is a constant at every call site; unscaled is exactly softmax_xent_f32's row.
-// @ts-ignore: decorator
-@inline function xent_row(dr: usize, xr: usize, label: i32, classes: i32, w: f32, SCALED: bool): f32 {
+// One function for softmax_xent_f32 and seq_softmax_xent_f32 (the same code, so the same bits); a call per
+// row, and `scaled` picks one of two pass-3 loops.
+function xent_row(dr: usize, xr: usize, label: i32, classes: i32, w: f32, scaled: bool): f32 {
   // pass 1: row max
   let mv = f32x4.splat(-Infinity);
   let c = 0;
@@ -105,37 +105,46 @@ import { exp_f32, exp_v128, log_f32, log_v128 } from "../math";
 
   const loss = log_f32(s) - (xl - m);
 
-  // pass 3: softmax = e / s, then subtract the one-hot label (SCALED: then times w)
+  // pass 3: softmax = e / s, then subtract the one-hot label (scaled: then times w)
   const pl = dr + (<usize>label << 2);
-  const el = SCALED ? load<f32>(pl) : <f32>0;
   const vs = f32x4.splat(s);
-  const vw = f32x4.splat(w);
-  c = 0;
-  for (; c + 8 <= classes; c += 8) {
-    const o = <usize>c << 2;
-    let a = f32x4.div(v128.load(dr + o), vs);
-    let b = f32x4.div(v128.load(dr + o, 16), vs);
-    if (SCALED) {
-      a = f32x4.mul(a, vw);
-      b = f32x4.mul(b, vw);
+  if (scaled) {
+    const el = load<f32>(pl);
+    const vw = f32x4.splat(w);
+    c = 0;
+    for (; c + 8 <= classes; c += 8) {
+      const o = <usize>c << 2;
+      const a = f32x4.mul(f32x4.div(v128.load(dr + o), vs), vw);
+      const b = f32x4.mul(f32x4.div(v128.load(dr + o, 16), vs), vw);
+      v128.store(dr + o, a);
+      v128.store(dr + o, b, 16);
     }
-    v128.store(dr + o, a);
-    v128.store(dr + o, b, 16);
+    for (; c + 4 <= classes; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(dr + o, f32x4.mul(f32x4.div(v128.load(dr + o), vs), vw));
+    }
+    for (; c < classes; c++) {
+      const o = <usize>c << 2;
+      store<f32>(dr + o, load<f32>(dr + o) / s * w);
+    }
+    store<f32>(pl, (el / s - <f32>1) * w);
+  } else {
+    c = 0;
+    for (; c + 8 <= classes; c += 8) {
+      const o = <usize>c << 2;
+      v128.store(dr + o, f32x4.div(v128.load(dr + o), vs));
+      v128.store(dr + o, f32x4.div(v128.load(dr + o, 16), vs), 16);
+    }
+    for (; c + 4 <= classes; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(dr + o, f32x4.div(v128.load(dr + o), vs));
+    }
+    for (; c < classes; c++) {
+      const o = <usize>c << 2;
+      store<f32>(dr + o, load<f32>(dr + o) / s);
+    }
+    store<f32>(pl, load<f32>(pl) - <f32>1);
   }
-  for (; c + 4 <= classes; c += 4) {
-    const o = <usize>c << 2;
-    let a = f32x4.div(v128.load(dr + o), vs);
-    if (SCALED) a = f32x4.mul(a, vw);
-    v128.store(dr + o, a);
-  }
-  for (; c < classes; c++) {
-    const o = <usize>c << 2;
-    let a = load<f32>(dr + o) / s;
-    if (SCALED) a = a * w;
-    store<f32>(dr + o, a);
-  }
-  if (SCALED) store<f32>(pl, (el / s - <f32>1) * w);
-  else store<f32>(pl, load<f32>(pl) - <f32>1);
   return loss;
 }
 
@@ -285,7 +294,7 @@ export function seq_softmax_xent_f32(dlogits: usize, logits: usize, labels: usiz
       const xr = logits + r * rowBytes, dr = dlogits + r * rowBytes;
       if (valid_at(labels, mask, r, ignoreIndex)) {
         const label = load<i32>(labels + (r << 2));
-        const ce = w == 1 ? xent_row(dr, xr, label, C, 1, false) : xent_row(dr, xr, label, C, w, true);
+        const ce = xent_row(dr, xr, label, C, w, w != 1);
         S = S + ce;
       } else {
         memory.fill(dr, 0, rowBytes);

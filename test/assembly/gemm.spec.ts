@@ -227,6 +227,22 @@ describe("gemm_batched_f32 equals its twin and item-by-item GEMMs bit for bit", 
       expect(compareBatched(form, 700, 100, 1, 3, layout, 0, acc, true)).toBe(0, "merged rows would need more scratch");
     }
   });
+  it("one-row items (the row-vector paths) at every column count to 70 and k counts around the 4-k steps", () => {
+    const KS: i32[] = [1, 2, 3, 4, 5, 7, 8, 9, 32, 50];
+    for (let form = 0; form < 3; form++) for (let ki = 0; ki < KS.length; ki++) for (let N = 1; N <= 70; N++) {
+      for (let acc = 0; acc < 2; acc++) {
+        const label = "M = 1 form " + form.toString() + " K " + KS[ki].toString() + " N " + N.toString();
+        expect(compareBatched(form, 2, 1, KS[ki], N, 0, 1, acc)).toBe(0, label);
+        expect(compareBatched(form, 2, 1, KS[ki], N, 3, 0, acc)).toBe(0, label + ", one C");
+      }
+    }
+    for (let form = 0; form < 3; form++) {
+      for (let which = 0; which < 3; which++) {
+        expect(compareRowAtEnd(form, 9, 37, which)).toBe(0, "operand " + which.toString() + " at the end of memory");
+        expect(compareRowAtEnd(form, 4, 16, which)).toBe(0, "operand " + which.toString() + " at the end of memory");
+      }
+    }
+  });
   it("a known batched product, a shared weight, and a weight gradient summed over items", () => {
     const a = heap.alloc(64), b = heap.alloc(64), c = heap.alloc(64), s = heap.alloc(<usize>gemm_scratch_bytes(1, 2, 2) + 64);
     // items A_0 = [1 2], A_1 = [3 4] (1 x 2); B_0 = I, B_1 = [5 6; 7 8]
@@ -251,3 +267,24 @@ describe("gemm_batched_f32 equals its twin and item-by-item GEMMs bit for bit", 
     heap.free(a); heap.free(b); heap.free(c); heap.free(s);
   });
 });
+
+// One row-vector item (M = 1) with A (which = 0), B (1) or C (2) ending exactly at the end of memory: the
+// row-vector paths read nothing past any operand.
+function compareRowAtEnd(form: i32, K: i32, N: i32, which: i32): i32 {
+  const bytesA = <usize>K << 2, bytesB = <usize>(K * N) << 2, bytesC = <usize>N << 2;
+  let a = heap.alloc(bytesA + 16), b = heap.alloc(bytesB + 16), c1 = heap.alloc(bytesC + 16);
+  const c2 = heap.alloc(bytesC + 16), s = heap.alloc(<usize>gemm_scratch_bytes(1, K, N) + 16);
+  const moved = which == 0 ? bytesA : which == 1 ? bytesB : bytesC;
+  memory.grow(<i32>((moved + 0xffff) >> 16) + 1);
+  const top = (<usize>memory.size() << 16) - moved;
+  if (which == 0) a = top;
+  else if (which == 1) b = top;
+  else c1 = top;
+  fill(a, K); fill(b, K * N); fill(c1, N);
+  memory.copy(c2, c1, bytesC);
+  gemm_batched_f32(form, c1, a, b, 1, 1, K, N, 0, 0, 0, 1, s);
+  gemm_batched_f32_ref(form, c2, a, b, 1, 1, K, N, 0, 0, 0, 1, 0);
+  let bad = 0;
+  for (let i = 0; i < N; i++) if (load<u32>(c1 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) bad++;
+  return bad;
+}
