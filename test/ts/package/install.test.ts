@@ -2,8 +2,9 @@
 // tarball into an empty project, and nothing else. Without the optional packages (MNIST, plots, BullMQ on
 // Redis, YAML) the install holds only what training needs, at most 10 MB of node_modules; the library
 // trains on its own data there, inline and on workers, to the bits of the repository's build, and so does
-// the CLI; every feature that needs a missing package fails (or, for plots, warns) with a message naming
-// the packages and the command. Then an optional package installed beside it is found by the packed copy.
+// the CLI, and its types check; every feature that needs a missing package fails (or, for plots, warns)
+// with a message naming the packages and the command. Then an optional package installed beside it is
+// found by the packed copy.
 // scripts/pack.mjs does the packing, installing and measuring (bench/install-size.mjs prints the figures).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,6 +93,19 @@ describe('npm install of the packed package, without the optional packages', () 
     expect(inline.last).toBeLessThan((inline.first as number) / 2);
     expect(script(trainScript('gradnoise', 2)).sha).toBe(inline.sha);
     expect(script(trainScript(join(ROOT, 'dist', 'src', 'index.js'), 0)).sha).toBe(inline.sha);
+  });
+
+  it('its types check in a TypeScript project (strict, every .d.ts checked) without them', () => {
+    writeFileSync(join(app, 'consumer.ts'), `import { addNoise, chain, clipByGlobalNorm, createModel, mlp, mnist, sgd, type Mnist } from 'gradnoise';
+const model = await createModel(mlp({ inputs: 2, hidden: [4], outputs: 2 }), { optimizer: chain(clipByGlobalNorm(1), addNoise({ eta: 0.01, gamma: 0.55 }), sgd({ lr: 0.1 })) });
+const load: (o: { limit: { train: number } }) => Mnist = mnist;
+export { model, load };
+`);
+    // This repository's TypeScript and Node types: the project under test installs nothing of its own.
+    const tsc = run([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext',
+      '--moduleResolution', 'nodenext', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'consumer.ts']);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
   });
 
   it('gradnoise train on CSV files gives the repository CLI\'s weights hash; --out writes all but curves.svg and says what draws it', () => {
