@@ -5,8 +5,9 @@
 // wasm beside itself (`new URL('./worker.js', import.meta.url)`), which works from a plain
 // <script type="module"> page, from node_modules, and through bundlers that follow that pattern.
 // `node:` modules stay external in the Node bundle; the browser bundle, which also serves edge runtimes
-// (workerd), names none (see noNodeModules). @assemblyscript/loader is bundled in. The build prints each
-// file's size.
+// (workerd), names none (see noNodeModules). @assemblyscript/loader is bundled in, and no other package
+// (onlyTheLoader): the optional ones (MNIST, plots, BullMQ, YAML) stay out of the library. The build
+// prints each file's size.
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { gzipSync } from 'node:zlib';
@@ -47,6 +48,21 @@ const noNodeModules = () => ({
   },
 });
 
+/**
+ * Of node_modules only @assemblyscript/loader goes into a bundle. A barrel that reached the CLI, the sweeps
+ * or an optional package (statically or by import()) would inline it here, silently: this makes it an error.
+ */
+const onlyTheLoader = () => ({
+  name: 'gradnoise-only-the-loader',
+  generateBundle(_options, bundle) {
+    for (const [name, chunk] of Object.entries(bundle)) {
+      if (chunk.type !== 'chunk') continue;
+      const other = Object.keys(chunk.modules).find((id) => id.includes('/node_modules/') && !id.includes('/node_modules/@assemblyscript/loader/'));
+      if (other) this.error(`${name} bundles ${other}: the library's bundles carry no package but @assemblyscript/loader (see rollup.config.mjs)`);
+    }
+  },
+});
+
 /** Copies the wasm files next to the bundle and prints every output's size (raw and gzipped). */
 const shipAndReport = (dir, withWasm) => ({
   name: 'gradnoise-ship-and-report',
@@ -65,7 +81,7 @@ const bundle = (target, input, name) => ({
   input,
   external: (id) => id.startsWith('node:'),
   plugins: [
-    besideTheBundle(), ...(target === 'browser' ? [noNodeModules()] : []),
+    besideTheBundle(), ...(target === 'browser' ? [noNodeModules()] : []), onlyTheLoader(),
     // @assemblyscript/loader, the one runtime dependency the core needs, goes into the bundle.
     nodeResolve({ browser: target === 'browser', preferBuiltins: true }),
     shipAndReport(`dist/${target}`, name === 'gradnoise'),

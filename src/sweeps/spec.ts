@@ -1,5 +1,5 @@
-// Sweep specs: what `gradnoise sweep SPEC` reads (JSON or YAML, the `yaml` package) and what
-// `reproduce table1` builds. A spec names a base config, the axes to vary (a grid, or seeded random
+// Sweep specs: what `gradnoise sweep SPEC` reads (JSON, or YAML through the optional `yaml` package) and
+// what `reproduce table1` builds. A spec names a base config, the axes to vary (a grid, or seeded random
 // draws), the seeds per point, the data and the accuracy thresholds of the report. parseSpec() checks
 // everything before a single job is planned: every error names its place in the spec and the value, as
 // `spec.grid.lr[2] is "x" (need a finite number > 0)`.
@@ -19,8 +19,8 @@
 //   thresholds: [0.99, 0.98, 0.97, 0.95]   # accuracies: the report counts runs with error < 1, 2, 3, 5%
 //   checkpoint: false                      # keep every run's final checkpoint in OUT/checkpoints/
 import { basename, extname } from 'node:path';
-import YAML from 'yaml';
 import { didYouMean, show } from '../core/check.js';
+import { requireOptional } from '../io/optional.js';
 import { configFieldProblem, resolveTrainConfig, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
 
 /** What a point of a sweep shows for an axis: a config value, or the label of a bundle. */
@@ -252,9 +252,12 @@ export function validateSpec(v: unknown, defaultName = 'sweep'): SweepSpec {
  */
 export function parseConfigText(text: string, file: string): unknown {
   const json = extname(file).toLowerCase() === '.json';
+  // YAML's reader is an optional package, loaded (synchronously, once: require caches it) for YAML only.
+  const YAML = json ? null : requireOptional<typeof import('yaml')>(
+    { what: `${file}: reading YAML`, otherwise: 'write it as JSON, in a .json file' }, ['yaml'], 'yaml');
   let v: unknown;
   try {
-    v = json ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+    v = YAML === null ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     const m = (e as Error).message.split('\n')[0]!;
     throw new Error(`${file}: not valid ${json ? 'JSON' : 'YAML'}: ${/must be unique/.test(m) ? `a key given twice (${m})` : m}`);
