@@ -45,8 +45,8 @@ export const singleSupportingFact: TaskGenerator = {
 
 /**
  * Task 2: moves, pick-ups and drops; after at least three statements, with probability 1/2, "Where is the
- * O?" about an object whose place is known: the holder's pick-up and their move, or the drop and where
- * the dropper was.
+ * O?" about an object whose place is known (preferring a question not asked before): the holder's pick-up
+ * and where they are, or the drop and where the dropper was.
  */
 export const twoSupportingFacts: TaskGenerator = {
   id: 2, slug: 'two-supporting-facts', title: 'Two Supporting Facts', questions: 5,
@@ -69,9 +69,10 @@ export const twoSupportingFacts: TaskGenerator = {
 };
 
 /**
- * Task 3: as task 2, asking "Where was the O before the L?". L is a place the object is known to have been
- * in exactly once, reached in someone's hands from the place before it in that same holding, so three
- * statements answer it: the pick-up, the holder being at the earlier place, the move to L.
+ * Task 3: as task 2, asking "Where was the O before the L?" (a question not asked before in the story). L
+ * is a place the object is known to have been in exactly once, reached in someone's hands from the place
+ * before it in that same holding, so three statements answer it: the pick-up, the holder being at the
+ * earlier place, the move to L; all three among the last 50 statements.
  */
 export const threeSupportingFacts: TaskGenerator = {
   id: 3, slug: 'three-supporting-facts', title: 'Three Supporting Facts', questions: 5,

@@ -19,6 +19,7 @@
 //   queries   [N, L]     the question's token ids, then zeros.
 //   answers   [N]        the answer's id.
 //   tasks     [N]        the story's task number (0 where unknown).
+//   stories   [N]        the index of the example's story in the encoded array (to hold out whole stories).
 // Examples are in story order, and within a story in question order.
 import { checkOptions, fail, show } from '../../core/check.js';
 import type { BabiStory } from './story.js';
@@ -118,6 +119,8 @@ export interface EncodedBabi {
   readonly answers: Int32Array;
   /** [N] task numbers. */
   readonly tasks: Int32Array;
+  /** [N] index of each example's story among the stories encoded. */
+  readonly stories: Int32Array;
   readonly vocabulary: BabiVocabulary;
 }
 
@@ -147,6 +150,7 @@ export function encodeBabi(stories: readonly BabiStory[], options: EncodeBabiOpt
   const queries = new Int32Array(N * L);
   const answers = new Int32Array(N);
   const tasks = new Int32Array(N);
+  const storyOf = new Int32Array(N);
 
   const at = (s: number, id: number) => `story ${s}${stories[s]!.task ? ` (task ${stories[s]!.task})` : ''}, line ${id}`;
   const idOf = (w: string, s: number, line: number): number => {
@@ -180,10 +184,11 @@ export function encodeBabi(stories: readonly BabiStory[], options: EncodeBabiOpt
       queries.set(encodeLine(line.text, s, line.id), n * L);
       answers[n] = idOf(answerToken(line.answer, lowercase), s, line.id);
       tasks[n] = story.task;
+      storyOf[n] = s;
       n++;
     }
   });
-  return { count: N, memorySize: M, sentenceLength: L, memory, sentences, queries, answers, tasks, vocabulary };
+  return { count: N, memorySize: M, sentenceLength: L, memory, sentences, queries, answers, tasks, stories: storyOf, vocabulary };
 }
 
 function checkVocabulary(where: string, v: unknown): asserts v is BabiVocabulary {
@@ -199,18 +204,28 @@ export function selectBabiTasks(data: EncodedBabi, tasks: readonly number[]): En
   if (!Array.isArray(tasks) || tasks.some((t) => !Number.isInteger(t))) fail('selectBabiTasks', 'tasks', tasks, 'an array of task numbers');
   const keep: number[] = [];
   for (let i = 0; i < data.count; i++) if (tasks.includes(data.tasks[i]!)) keep.push(i);
+  return subsetBabi(data, keep);
+}
+
+/** The examples at `indices` (any order, repeats allowed), e.g. a validation set of whole stories held out by `stories`. */
+export function subsetBabi(data: EncodedBabi, indices: ArrayLike<number>): EncodedBabi {
+  const n = indices.length;
+  for (let k = 0; k < n; k++) {
+    const i = indices[k]!;
+    if (!Number.isInteger(i) || i < 0 || i >= data.count) fail('subsetBabi', `indices[${k}]`, i, `an example index from 0 to ${data.count - 1}`);
+  }
   const { memorySize: M, sentenceLength: L } = data;
-  const memory = new Int32Array(keep.length * M * L);
-  const queries = new Int32Array(keep.length * L);
-  keep.forEach((i, k) => {
+  const memory = new Int32Array(n * M * L);
+  const queries = new Int32Array(n * L);
+  const pick = (a: Int32Array) => Int32Array.from({ length: n }, (_, k) => a[indices[k]!]!);
+  for (let k = 0; k < n; k++) {
+    const i = indices[k]!;
     memory.set(data.memory.subarray(i * M * L, (i + 1) * M * L), k * M * L);
     queries.set(data.queries.subarray(i * L, (i + 1) * L), k * L);
-  });
+  }
   return {
-    count: keep.length, memorySize: M, sentenceLength: L, memory, queries,
-    sentences: Int32Array.from(keep, (i) => data.sentences[i]!),
-    answers: Int32Array.from(keep, (i) => data.answers[i]!),
-    tasks: Int32Array.from(keep, (i) => data.tasks[i]!),
+    count: n, memorySize: M, sentenceLength: L, memory, queries,
+    sentences: pick(data.sentences), answers: pick(data.answers), tasks: pick(data.tasks), stories: pick(data.stories),
     vocabulary: data.vocabulary,
   };
 }

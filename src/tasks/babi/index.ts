@@ -4,7 +4,7 @@ export { babi, babiFileName, babiStory, BABI_TASKS } from './generate.js';
 export type { BabiOptions, BabiTaskInfo, Split as BabiSplit } from './generate.js';
 export { formatBabi, parseBabi } from './format.js';
 export type { ParseBabiOptions } from './format.js';
-export { babiSentenceLength, babiTokens, babiVocabulary, encodeBabi, selectBabiTasks } from './encode.js';
+export { babiSentenceLength, babiTokens, babiVocabulary, encodeBabi, selectBabiTasks, subsetBabi } from './encode.js';
 export type { BabiVocabulary, BabiVocabularyOptions, EncodeBabiOptions, EncodedBabi } from './encode.js';
 export { babiData } from './data.js';
 export type { BabiData, BabiDataOptions } from './data.js';

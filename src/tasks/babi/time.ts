@@ -2,8 +2,9 @@
 // "Where was X before the L?". Story shape of Facebook's generator (Time in facebookarchive/bAbI-tasks):
 // 17 lines, questions at lines 5, 8, 11, 14 and 17; one person's two moves somewhere in lines 1-4 so the
 // first question has an answer; nobody moves twice at one time of day or visits a place twice, so "before
-// the L" is never ambiguous. The answer is the place of the latest told time before L's; the two moves
-// support it.
+// the L" is never ambiguous. A question takes two of someone's told moves that are adjacent in time among
+// those told so far (one not asked yet, where there is one): the answer is the earlier one's place, and the
+// two moves support it.
 import { preferFresh, type TaskGenerator } from './task.js';
 import { MOVE_VERBS, TOWN_ACTORS, TOWN_LOCATIONS } from './words.js';
 
@@ -41,7 +42,6 @@ export const timeReasoning: TaskGenerator = {
     const lineOf = new Map<Move, number>();
     for (const step of plan) {
       if (step === 'question') {
-        // Someone with two told moves; two of them adjacent in time among those told so far.
         const told = [...lineOf.keys()];
         const asks: { person: string; before: Move; after: Move }[] = [];
         for (const { name: person } of TOWN_ACTORS) {

@@ -4,7 +4,7 @@
 // set of all tasks and per-task selection.
 import { describe, expect, it } from 'vitest';
 import {
-  babi, babiData, babiSentenceLength, babiTokens, babiVocabulary, encodeBabi, parseBabi, selectBabiTasks, type EncodedBabi,
+  babi, babiData, babiSentenceLength, babiTokens, babiVocabulary, encodeBabi, parseBabi, selectBabiTasks, subsetBabi, type EncodedBabi,
 } from '../../../src/universal.js';
 
 // Two stories; the second opens with a question, so its first example has an empty memory.
@@ -72,6 +72,14 @@ describe('layout, worked by hand', () => {
     expect([...e.sentences]).toEqual([2, 2, 0, 1]);
   });
 
+  it('subsetBabi takes examples by index (here the second story held out whole); stories keeps each example\'s story', () => {
+    expect([...e.stories]).toEqual([0, 0, 1, 1]);
+    const held = subsetBabi(e, [...e.stories.keys()].filter((i) => e.stories[i] === 1));
+    const alone = encodeBabi([HAND[1]!], { vocabulary: e.vocabulary, memorySize: 2, sentenceLength: L });
+    expect({ ...held, stories: [...held.stories] }).toEqual({ ...alone, stories: [1, 1] });
+    expect(() => subsetBabi(e, [4])).toThrow('subsetBabi: indices[0] is 4 (need an example index from 0 to 3)');
+  });
+
   it('queries, answers (one token, commas kept) and tasks', () => {
     expect([...e.queries]).toEqual([
       ...row('where', 'is', 'mary'), ...row('what', 'is', 'mary', 'carrying'), ...row('is', 'john', 'in', 'the', 'kitchen'), ...row('where', 'is', 'john'),
@@ -123,6 +131,8 @@ describe('generated data', () => {
     const bytes = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     for (const k of ['memory', 'sentences', 'queries', 'answers', 'tasks'] as const) expect(bytes(t7[k]).equals(bytes(alone[k])), k).toBe(true);
     expect([t7.count, t7.memorySize, t7.sentenceLength]).toEqual([alone.count, alone.memorySize, alone.sentenceLength]);
+    const firstStory = d.testStories.findIndex((s) => s.task === 7); // task 7's stories follow tasks 1-6 in the joint set
+    expect(t7.stories.every((s, i) => s === alone.stories[i]! + firstStory)).toBe(true);
     expect(selectBabiTasks(d.train, [2, 20]).count).toBe(2000);
   });
 
