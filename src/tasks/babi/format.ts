@@ -91,7 +91,8 @@ export function parseBabi(text: string, options: ParseBabiOptions = {}): BabiSto
   for (let n = 1; n <= end; n++) {
     const line = raw[n - 1]!.replace(/\r$/, '');
     if (line.trim() === '') error(n, 'blank line inside the file');
-    const m = /^(\S+) (.*)$/.exec(line);
+    if (line.includes('\r')) error(n, 'a carriage return inside the line (line ends are \\n or \\r\\n)');
+    const m = /^(\S+) (.*)$/s.exec(line);
     if (!m) error(n, `expected a line number, a space and the text, got ${JSON.stringify(clip(line))}`);
     const id = Number(m![1]);
     if (!/^[0-9]+$/.test(m![1]!) || !Number.isSafeInteger(id) || id < 1) error(n, `the line number ${JSON.stringify(clip(m![1]!))} is not a positive integer`);

@@ -112,6 +112,7 @@ describe('malformed files: the file, the line and what is wrong', () => {
     ['1 Mary moved.\n2 Where?\tkitchen\t0\n', 'line 2: supporting line 0 is not an earlier line of this story'],
     ['1 Mary moved.\n2 Where?\tkitchen\t1\n3 Where?\tkitchen\t2\n', 'line 3: supporting line 2 is a question, not a statement'],
     ['1 Mary moved.\n2 Where?\tkitchen\t1 1\n', 'line 2: supporting line 1 is listed twice'],
+    ['1 Mary\rmoved.\n', 'line 1: a carriage return inside the line (line ends are \\n or \\r\\n)'],
     ['1 Mary moved.\n2 John went.\n1 Sandra went.\n3 Where?\tx\t1\n', 'line 4: line number 3 does not follow 1'],
   ])('%j', (text, message) => {
     expect(() => parseBabi(text, { name: 'data/qa1_x_train.txt' })).toThrow(`bAbI data/qa1_x_train.txt: ${message}`);
