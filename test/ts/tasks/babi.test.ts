@@ -221,12 +221,16 @@ describe('docs/tasks.md', () => {
       const [top, n] = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!;
       const range = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}-${Math.max(...xs)}`);
       const mean = statements.reduce((a, b) => a + b, 0) / statements.length;
-      return `| ${task} | ${stories.length} | ${mean.toFixed(1)} | ${Math.max(...before)} | ${range(supports)} | ${counts.size} | ${top} (${(n / 10).toFixed(1)}%) |`;
+      const seen = new Set(stories.map((st) => formatBabi([st])));
+      const tests = ofTask(data.test, task);
+      const repeated = tests.filter((st) => seen.has(formatBabi([st]))).length;
+      return `| ${task} | ${stories.length} | ${mean.toFixed(1)} | ${Math.max(...before)} | ${range(supports)} | ${counts.size} | ${top} (${(n / 10).toFixed(1)}%) | ` +
+        `${repeated} of ${tests.length} |`;
     });
     const vocabulary = babiVocabulary(data.train).words.length;
     const table = [
-      '| task | stories | statements per story | most statements before a question | supports per question | answers | most common answer |',
-      '|---|---|---|---|---|---|---|',
+      '| task | stories | statements per story | most statements before a question | supports per question | answers | most common answer | test stories also in train |',
+      '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
       `The 20 training sets together have a vocabulary of ${vocabulary} ids (padding included); their longest statement or question has ` +
