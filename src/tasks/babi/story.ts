@@ -30,6 +30,8 @@ export interface BabiStory {
   readonly lines: readonly BabiLine[];
 }
 
+const MAX_FACTS = 10_000;
+
 /** Collects the lines of one story; statements return their id, to be cited as supports. */
 export class StoryBuilder {
   private readonly lines: BabiLine[] = [];
@@ -42,6 +44,8 @@ export class StoryBuilder {
 
   /** Appends a statement (the text gets its full stop here) and returns its id. */
   fact(text: string): number {
+    // Generators that wait for something to ask about stop long before this; never loop forever.
+    if (this.facts >= MAX_FACTS) throw new Error(`bAbI task ${this.task}: a story told ${MAX_FACTS} statements without asking all its questions`);
     const id = this.lines.length + 1;
     this.lines.push({ kind: 'fact', id, text: `${capitalise(text)}.` });
     this.facts++;
