@@ -35,13 +35,14 @@ export function writeBabiFile(path: string, stories: readonly BabiStory[]): void
 
 /**
  * The stories of the given tasks' `split` from a directory in Facebook's layout (e.g. tasks_1-20_v1-2/en or
- * what writeBabi wrote), tasks in the order given. A task without its file, or with two, is an error.
+ * what writeBabi wrote; 'valid' for the en-valid folders' qa{N}_valid.txt), tasks in the order given. A task
+ * without its file, or with two, is an error.
  */
-export function readBabi(dir: string, options: { tasks?: readonly number[] | 'all'; split?: Split } = {}): BabiStory[] {
+export function readBabi(dir: string, options: { tasks?: readonly number[] | 'all'; split?: Split | 'valid' } = {}): BabiStory[] {
   const o = checkOptions('readBabi', options, ['tasks', 'split']);
   const tasks = checkTasks('readBabi', o.tasks);
   const split = o.split ?? 'train';
-  if (split !== 'train' && split !== 'test') fail('readBabi', 'split', split, '"train" or "test"');
+  if (split !== 'train' && split !== 'test' && split !== 'valid') fail('readBabi', 'split', split, '"train", "test" or "valid"');
   let names: string[];
   try {
     names = readdirSync(dir);

@@ -52,6 +52,15 @@ describe('round trip', () => {
     writeFileSync(join(dir, 'qa1_copy_train.txt'), 'x');
     expect(() => readBabi(dir, { tasks: [1] })).toThrow(/2 files \(qa1_copy_train\.txt, qa1_single-supporting-fact_train\.txt\) for task 1/);
     expect(() => readBabi(join(dir, 'nope'))).toThrow(/readBabi: cannot list .*nope \(ENOENT\)/);
+    expect(() => readBabi(dir, { split: 'dev' as never })).toThrow('readBabi: split is "dev" (need "train", "test" or "valid")');
+  });
+
+  it('readBabi reads the en-valid layout too: qa{N}_train.txt, qa{N}_valid.txt', () => {
+    const dir = tmp();
+    const valid = babi({ tasks: [12], split: 'test', count: 10 });
+    writeBabiFile(join(dir, 'qa12_valid.txt'), valid);
+    writeBabiFile(join(dir, 'qa12_train.txt'), babi({ tasks: [12], count: 10 }));
+    expect(readBabi(dir, { tasks: [12], split: 'valid' })).toEqual(valid);
   });
 });
 
