@@ -38,3 +38,10 @@ export { parseIdx } from './data/idx.js';
 export type { IdxTensor } from './data/idx.js';
 export { validateDataset } from './data/dataset.js';
 export type { Dataset } from './data/dataset.js';
+export {
+  babi, babiData, babiFileName, babiSentenceLength, babiStory, BABI_TASKS, babiTokens, babiVocabulary, encodeBabi, formatBabi, parseBabi, selectBabiTasks, subsetBabi,
+} from './tasks/babi/index.js';
+export type {
+  BabiData, BabiDataOptions, BabiFact, BabiLine, BabiOptions, BabiQuestion, BabiSplit, BabiStory, BabiTaskInfo, BabiVocabulary, BabiVocabularyOptions,
+  EncodeBabiOptions, EncodedBabi, ParseBabiOptions,
+} from './tasks/babi/index.js';
