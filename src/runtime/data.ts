@@ -179,8 +179,13 @@ export const sharedStaged = (s: Staged): Staged => ({
   count: s.count, arrays: Object.fromEntries(Object.entries(s.arrays).map(([k, a]) => [k, shared(a)])),
 });
 
-const describeSignature = (s: DataSignature) =>
-  s.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]${i.dtype === 'i32' ? ' i32' : ''}${s.targets.includes(i.name) ? ' (target)' : ''}`).join(', ');
+/** The inputs as an error message names them: `x [784], y [] i32 (labels 0..9)`. */
+const describeSignature = (s: DataSignature) => s.inputs.map((i) => {
+  const rule = s.rules[i.name], bound = s.bounds[i.name];
+  const what = rule?.classes !== undefined ? ` (labels 0..${rule.classes - 1})` : bound ? ` (ids 0..${bound.bound - 1})`
+    : s.targets.includes(i.name) ? ' (target)' : '';
+  return `${i.name} [${i.shape.join(', ')}]${i.dtype === 'i32' ? ' i32' : ''}${what}`;
+}).join(', ');
 
 /** Only prepareData makes a PreparedData: its staged arrays were checked, and nothing else may hold them. */
 const MADE_HERE = Symbol('PreparedData');
@@ -217,8 +222,8 @@ export class PreparedData {
   /** @internal The staged examples, after checking that they fit a model of this signature. */
   for(where: string, sig: DataSignature): Staged {
     const a = describeSignature(this.#signature), b = describeSignature(sig);
-    if (a !== b || JSON.stringify([this.#signature.bounds, this.#signature.rules]) !== JSON.stringify([sig.bounds, sig.rules])) {
-      throw new Error(`${where}: this PreparedData was made for a model with inputs ${a}; this model has ${b}${a === b ? ' (with other rules for ids or labels)' : ''}`);
+    if (a !== b || JSON.stringify(this.#signature) !== JSON.stringify(sig)) {
+      throw new Error(`${where}: this PreparedData was made for a model with inputs ${a}; this model has ${b}`);
     }
     return this.#staged;
   }

@@ -137,7 +137,13 @@ export function restore(src: SnapshotSource, ck: Checkpoint, o: RestoreOptions):
   const fail = (problem: string): never => { throw new Error(`load ${o.source}: ${problem}`); };
   const { meta } = ck;
   // Checkpoints before graphs hold a sequential spec: compared as the graph it becomes.
-  const specDiff = firstDifference(normalizeGraph(toGraph(meta.spec as ModelSpec)), net.spec);
+  let theirs: unknown;
+  try {
+    theirs = normalizeGraph(toGraph(meta.spec as ModelSpec), 'the model spec');
+  } catch (e) {
+    return fail(`the checkpoint's ${(e as Error).message}`);
+  }
+  const specDiff = firstDifference(theirs, net.spec);
   if (specDiff) fail(`the checkpoint's model spec differs from this model's at ${specDiff} (checkpoint vs model); loadModel() builds the checkpoint's own model`);
   if (meta.seed !== net.seed) {
     fail(`the checkpoint was trained with seed ${meta.seed}, this model has seed ${net.seed} (the seed keys the noise, dropout and data order; create the model with seed ${meta.seed}, or use loadModel())`);

@@ -14,6 +14,7 @@ import {
   adagrad, adam, adamw, addNoise, cosineDecay, createModel, createModelFromConfig, DEFAULT_TRAIN_CONFIG, dense, dropout, exponentialDecay,
   fromDescription, linearWarmup, loadModel, mlp, mnist, mnistSplit, Model, optimizerOfConfig, paperNet, planLayout, resolveTrainConfig,
   rmsprop, runTraining, sgd, specOfConfig, stepDecay, validateDataset, type ModelSpec,
+  babi, babiData, babiVocabulary, encodeBabi, graph, input, layers, losses, ops, parseBabi, readBabi, readBabiFile, writeBabi,
 } from '../../src/index.js';
 
 const SPEC: ModelSpec = { inputs: 4, layers: [{ kind: 'dense', units: 3 }], loss: 'softmaxCrossEntropy' };
@@ -87,6 +88,37 @@ const OPTION_TAKERS: Readonly<Record<string, readonly Row[]>> = {
     row('mnist', (o) => mnist(o)),
     row('mnist: limit', (o) => mnist({ limit: o })),
   ],
+  'Model.predict': [row('predict', (o) => model.predict(X, o as never))],
+  input: [row('input "x"', (o) => input('x', [2], o as never))],
+  graph: [row('graph', (o) => { const x = input('x', [2]); return graph({ outputs: [x], losses: [losses.meanSquaredError(x, input('t', [2]))], ...o } as never); })],
+  'layers.dense': [
+    row('layers.dense', (o) => layers.dense(3, o as never)),
+    row('layers.dense: kernelInit', (o) => layers.dense(3, { kernelInit: { kind: 'normal', std: 0.1, ...o } as never })),
+  ],
+  'layers.dropout': [row('layers.dropout', (o) => layers.dropout(0.5, o as never))],
+  'layers.embedding': [row('layers.embedding', (o) => layers.embedding(5, 3, o as never))],
+  'layers.parameter': [row('layers.parameter', (o) => layers.parameter([2], o as never))],
+  ...Object.fromEntries(['add', 'sub', 'mul'].map((k) => [`ops.${k}`, [row(`ops.${k}`, (o) => (ops as never as Record<string, (...a: unknown[]) => unknown>)[k]!(input('a', [2]), input('b', [2]), o))]])),
+  ...Object.fromEntries(['relu', 'tanh', 'sigmoid', 'leakyRelu', 'softmax', 'sum', 'mean'].map((k) => [`ops.${k}`,
+    [row(`ops.${k}`, (o) => (ops as never as Record<string, (...a: unknown[]) => unknown>)[k]!(input('a', [2]), o))]])),
+  'ops.scale': [row('ops.scale', (o) => ops.scale(input('a', [2]), 2, o as never))],
+  'ops.tokenMask': [row('ops.tokenMask', (o) => ops.tokenMask(input('a', [2], { dtype: 'i32' }), o as never))],
+  'ops.matmul': [row('ops.matmul', (o) => ops.matmul(input('a', [2, 2]), input('b', [2, 2]), o as never))],
+  'ops.concat': [row('ops.concat', (o) => ops.concat([input('a', [2])], o as never))],
+  'ops.slice': [row('ops.slice', (o) => ops.slice(input('a', [2]), 0, 1, o as never))],
+  'ops.reshape': [row('ops.reshape', (o) => ops.reshape(input('a', [2]), [2], o as never))],
+  'ops.constant': [row('ops.constant', (o) => ops.constant([1], [1], o as never))],
+  'losses.softmaxCrossEntropy': [row('losses.softmaxCrossEntropy', (o) => losses.softmaxCrossEntropy(input('a', [2]), input('b', [], { dtype: 'i32' }), o as never))],
+  'losses.meanSquaredError': [row('losses.meanSquaredError', (o) => losses.meanSquaredError(input('a', [2]), input('b', [2]), o as never))],
+  'losses.binaryCrossEntropy': [row('losses.binaryCrossEntropy', (o) => losses.binaryCrossEntropy(input('a', [2]), input('b', [2]), o as never))],
+  babi: [row('babi', (o) => babi(o as never))],
+  babiData: [row('babiData', (o) => babiData(o as never))],
+  babiVocabulary: [row('babiVocabulary', (o) => babiVocabulary([], o as never))],
+  encodeBabi: [row('encodeBabi', (o) => encodeBabi([], o as never))],
+  parseBabi: [row('parseBabi', (o) => parseBabi('', o as never))],
+  readBabiFile: [row('readBabiFile', (o) => readBabiFile('/nonexistent', o as never))],
+  readBabi: [row('readBabi', (o) => readBabi('/nonexistent', o as never))],
+  writeBabi: [row('writeBabi', (o) => writeBabi('/nonexistent', o as never))],
 };
 
 /** Exported functions that take no option object, and why. */
@@ -109,7 +141,20 @@ const EXEMPT: Readonly<Record<string, string>> = {
   runtimeInfo: 'no arguments',
   'Model.constructor': 'internal: createModel() and loadModel() build models',
   'Model.evaluate': 'takes no options: an extra argument is refused (tested below)',
-  'Model.predict': 'takes no options: an extra argument is refused (tested below)',
+  Param: 'a class; layers make parameters',
+  Tensor: 'a class; input(), layers and ops make tensors',
+  compileGraph: '(spec, where)',
+  normalizeGraph: '(spec, where)',
+  isGraphSpec: '(value)',
+  toGraph: '(spec)',
+  babiFileName: '(task, split)',
+  babiSentenceLength: '(stories, lowercase)',
+  babiStory: '(task, split, seed, index)',
+  babiTokens: '(text, lowercase)',
+  formatBabi: '(stories)',
+  selectBabiTasks: '(data, tasks)',
+  subsetBabi: '(data, indices)',
+  writeBabiFile: '(path, stories)',
   'Model.getParam': '(name)',
   'Model.setParam': '(name, values)',
   'Model.getWeights': 'no arguments',
@@ -133,7 +178,13 @@ const EXEMPT: Readonly<Record<string, string>> = {
 function exportedFunctions(): string[] {
   const names = new Set<string>();
   for (const barrel of [universal, index] as Record<string, unknown>[]) {
-    for (const [k, v] of Object.entries(barrel)) if (typeof v === 'function') names.add(k);
+    for (const [k, v] of Object.entries(barrel)) {
+      if (typeof v === 'function') names.add(k);
+      // The functional builder's namespaces (layers, ops, losses): every function in them.
+      else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+        for (const [f, fv] of Object.entries(v)) if (typeof fv === 'function') names.add(`${k}.${f}`);
+      }
+    }
   }
   for (const k of Object.getOwnPropertyNames(Model.prototype)) {
     if (typeof Object.getOwnPropertyDescriptor(Model.prototype, k)!.value === 'function') names.add(`Model.${k}`);
@@ -196,7 +247,7 @@ describe('every public option object refuses unknown keys (issue #23)', () => {
   }
 
   it('evaluate() and predict() take no options: one passed anyway is refused, not ignored', () => {
-    expect(() => model.predict(X, { batchSize: 1 } as never)).toThrow(/^predict: takes no options \(.*\), got \{"batchSize":1\}$/);
+    expect(() => model.predict(X, {}, { batchSize: 1 } as never)).toThrow(/^predict: takes no options \(.*\), got \{"batchSize":1\}$/);
     expect(() => model.evaluate(X, Y, { batchSize: 1 } as never)).toThrow(/^evaluate: takes no options \(.*\), got \{"batchSize":1\}$/);
     expect(model.predict(X, undefined as never).length).toBe(2 * 3);
   });
@@ -244,8 +295,8 @@ describe('the builders check values at the call, not later in createModel', () =
 
   it('valid calls still build what they built before', () => {
     expect(dense(3, { activation: null as never, name: null as never })).toEqual({ kind: 'dense', units: 3, activation: null, name: null });
-    expect(mlp({ inputs: 4, hidden: [3], outputs: 1, loss: 'meanSquaredError', dropout: 0.5 }).layers.map((l) => l.kind)).toEqual(['dense', 'dropout', 'dense']);
-    expect(paperNet('simple', { depth: 2, width: 5 }).layers.length).toBe(3);
+    expect(mlp({ inputs: 4, hidden: [3], outputs: 1, loss: 'meanSquaredError', dropout: 0.5 }).nodes.map((n) => n.op)).toEqual(['dense', 'dropout', 'dense']);
+    expect(paperNet('simple', { depth: 2, width: 5 }).nodes.length).toBe(3);
   });
 
   it('values of the other option objects too: createModelFromConfig may not override the config', async () => {
