@@ -133,12 +133,13 @@ function checkName(where: string, what: string, name: unknown): string {
   return name;
 }
 
-function checkShape(where: string, shape: unknown, minRank = 0): number[] {
+// A shape; an input's (per example) is also limited to MAX_ELEMENTS, a parameter's only by the arena.
+function checkShape(where: string, shape: unknown, minRank = 0, perExample = true): number[] {
   if (!Array.isArray(shape) || shape.length < minRank || shape.length > 8 ||
       !shape.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= MAX_UNITS)) {
     throw new Error(`${where}: shape is ${show(shape)} (need a list of ${minRank ? `${minRank} to ` : 'at most '}8 dimensions, each an integer from 1 to ${MAX_UNITS})`);
   }
-  if (sizeOf(shape) > MAX_ELEMENTS) throw new Error(`${where}: shape [${shape.join(', ')}] has more than ${MAX_ELEMENTS} elements`);
+  if (perExample && sizeOf(shape) > MAX_ELEMENTS) throw new Error(`${where}: shape [${shape.join(', ')}] has more than ${MAX_ELEMENTS} elements per example`);
   return [...shape] as number[];
 }
 
@@ -195,7 +196,7 @@ export function compileGraph(spec: GraphSpec, where = 'graph'): CompiledGraph {
     const name = checkName(w, 'name', o.name);
     if (paramIndex.has(name)) throw new Error(`${w}: parameter "${name}" is declared twice`);
     paramIndex.set(name, i);
-    const shape = checkShape(`${w} ("${name}")`, o.shape, 1);
+    const shape = checkShape(`${w} ("${name}")`, o.shape, 1, false);
     checkInit(`${w} ("${name}").init`, o.init);
     const fan = o.fan === undefined
       ? [shape.length > 1 ? sizeOf(shape.slice(0, -1)) : shape[0]!, shape[shape.length - 1]!] as const

@@ -70,8 +70,9 @@ export function stage(where: string, sig: DataSignature, x: Inputs, y: Targets |
   if (needY && y === undefined && sig.targets.length > 0) throw new Error(`${where}: y is missing (labels or targets for every example of x)`);
   const given = new Map<string, { array: unknown; label: string }>();
   const take = (arg: 'x' | 'y', v: unknown, names: readonly string[]) => {
-    if (v === undefined) return;
-    if (isTyped(v) || Array.isArray(v) || typeof v !== 'object' || v === null) {
+    // A missing y is told apart above; a missing x of a one-input model is "x must be ..., got undefined".
+    if (v === undefined && (arg === 'y' || names.length !== 1)) return;
+    if (ArrayBuffer.isView(v) || Array.isArray(v) || typeof v !== 'object' || v === null) {
       if (names.length !== 1) {
         const all = sig.inputs.map((i) => i.name);
         throw new Error(`${where}: ${arg} must be an object of arrays by input name (${names.length ? names.join(', ') : `none of ${all.join(', ')}`}), got ${kind(v)}`);

@@ -25,6 +25,7 @@ import {
   type GradientTransformation, type LayerSpec, type Model, type ModelOptions, type ModelSpec,
 } from '../../../src/index.js';
 import { MAX_UNITS, normalizeSpec } from '../../../src/model/spec.js';
+import { normalizeGraph, type GraphSpec } from '../../../src/graph/spec.js';
 import { MAX_SHARDS } from '../../../src/runtime/model.js';
 import { scheduleValue, validateSchedule, type Schedule } from '../../../src/optim/schedules.js';
 import { lcg } from '../helpers.js';
@@ -893,7 +894,7 @@ describe('model builders under fuzzing', () => {
     );
   });
 
-  it('mlp(options) and paperNet(init, options): refused naming the field, or a spec normalizeSpec accepts', () => {
+  it('mlp(options) and paperNet(init, options): refused naming the field, or a graph normalizeGraph accepts', () => {
     const units = (max: number) => field(fc.integer({ min: 1, max }), BAD_UNITS, 'units');
     const mlpOptions = withUnknownKey(record({
       inputs: field(fc.integer({ min: 1, max: 8 }), [...BAD_COUNT, MAX_UNITS + 1, null, undefined], 'inputs'),
@@ -919,8 +920,8 @@ describe('model builders under fuzzing', () => {
     fc.assert(
       fc.property(mlpOptions, paperArgs, (o, [init, p]) => {
         let spec: ModelSpec | undefined;
-        if (!refuses(() => { spec = mlp(o.value as never); }, o.bad)) normalizeSpec(spec!);
-        if (!refuses(() => { spec = paperNet(init.value as never, p.value as never); }, [...init.bad, ...p.bad])) normalizeSpec(spec!);
+        if (!refuses(() => { spec = mlp(o.value as never); }, o.bad)) normalizeGraph(spec as GraphSpec);
+        if (!refuses(() => { spec = paperNet(init.value as never, p.value as never); }, [...init.bad, ...p.bad])) normalizeGraph(spec as GraphSpec);
       }),
       { seed: SEED, numRuns: 2000 },
     );
