@@ -5,9 +5,9 @@
 // On the way, toWire/fromWire (applied by runtime/threads.ts to every message, both ways) carry each typed
 // array over shared memory as its SharedArrayBuffer, offset, length and type, and rebuild the view on the
 // other side. No message then holds an object with one property per element: Deno's node:worker_threads
-// visits every own property of every message a worker receives (looking for MessagePorts), which for
-// MNIST's 47 million input floats made each fit() on workers wait tens of seconds and grow each worker's
-// heap by gigabytes (issue #22; bench/worker-messages.mjs measures it in every runtime).
+// visits every own property of every message a worker receives (looking for MessagePorts), which on a
+// data set the size of MNIST stalled every fit() on workers and swelled the workers' heaps (issue #22;
+// docs/runtimes.md has the figures, bench/worker-messages.mjs measures it in each runtime).
 import type { BuildName } from '../core/wasm.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { FusedPlan } from '../optim/fuse.js';

@@ -69,12 +69,12 @@ describe('one config, one weights hash, in every runtime', () => {
   });
 
   // What a user waits for before training starts: fit() on 2 workers with the whole MNIST training set
-  // (188 MB of inputs in shared memory) starts the workers and hands them the data. In Deno that once took
-  // 20 s and more against Node's 0.2 s (issue #22), and the fixture's 2,000 examples did not show it.
-  // The bound is a ratio with a floor: Node, Bun and Deno start workers in about the same time, and a
-  // regression like that one is a hundred times Node's, so 5x catches it with room to spare; the floor
-  // (5 s) keeps a loaded 2-core machine, where one run's start-up alone has stretched from 0.2 s to over
-  // 1 s while another's did not, from failing the runtime that happened to run at the busier moment.
+  // (its inputs in shared memory) starts the workers and hands them the data. In Deno that stalled for
+  // two orders of magnitude longer than in Node (issue #22), and the fixture's 2,000 examples hid it.
+  // The bound is a ratio with a floor. Node, Bun and Deno start workers in about the same time, so 5x
+  // catches a regression of that kind with room to spare. The floor (5 s) is for a loaded 2-core machine,
+  // which can stretch one process's start-up several-fold and not the next one's: without it, whichever
+  // runtime ran at the busier moment would fail.
   it('Bun and Deno start training on the whole MNIST training set within 5x Node\'s start-up (or 5 s), to Node\'s bits', async () => {
     const FACTOR = 5, FLOOR_SECONDS = 5;
     const full = { config: { ...FIXTURE.config, steps: 10 }, trainLimit: 60000, testLimit: 0, workers: 2 };
