@@ -80,7 +80,7 @@ describe('gradnoise train', () => {
     expect(Object.keys(a)).toEqual(expect.arrayContaining(['steps', 'trainLoss', 'testLoss', 'testAccuracy', 'examplesPerSecond', 'weightsSha256',
       'examplesPerSecondOver', 'wallExamplesPerSecond', 'startupSeconds', 'stepSeconds', 'seconds']));
     // The steps' rate, start-up (workers and the data's hand-over) left out; the rate over the whole run beside it.
-    for (const r of [a, b, c]) {
+    for (const r of [a, b, c] as Record<string, number>[]) {
       expect(r.examplesPerSecondOver).toBe('stepSeconds');
       expect(r.examplesPerSecond).toBeCloseTo((25 * 100) / r.stepSeconds, 3);
       expect(r.wallExamplesPerSecond).toBeLessThan(r.examplesPerSecond);
