@@ -113,6 +113,7 @@ function start(name, c) {
         cell('hash').textContent = m.hash;
         row.dataset.hash = m.hash;
         row.dataset.examplesPerSecond = String(m.examplesPerSecond);
+        row.dataset.startupSeconds = String(m.startupSeconds);
         run.worker.terminate();
         resolve(m);
       } else if (m.type === 'error') {
@@ -174,7 +175,8 @@ form.addEventListener('submit', async (e) => {
     runs.noise = runs.plain = null;
     const done = await Promise.all([...(withNoise || alone ? [start('noise', c)] : []), ...(alone ? [] : [start('plain', c)])]);
     status.dataset.state = 'done';
-    status.textContent = `Done: ${done.map((d) => `${d.steps} steps in ${d.seconds.toFixed(1)} s`).join(', ')}.`;
+    status.textContent = `Done: ${done.map((d) => `${d.steps} steps in ${d.seconds.toFixed(1)} s` +
+      (d.startupSeconds === null ? '' : ` (first step after ${d.startupSeconds.toFixed(2)} s)`)).join(', ')}.`;
   } catch (err) {
     status.dataset.state = 'error';
     status.textContent = err.message;

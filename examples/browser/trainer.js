@@ -46,7 +46,10 @@ self.onmessage = async ({ data: c }) => {
       },
     });
     flush();
-    post({ type: 'done', steps: summary.steps, seconds: summary.seconds, examplesPerSecond: summary.examplesPerSecond, testAccuracy: summary.testAccuracy, hash: summary.weightsSha256, workers: summary.workers });
+    post({
+      type: 'done', steps: summary.steps, seconds: summary.seconds, startupSeconds: summary.startupSeconds, examplesPerSecond: summary.examplesPerSecond,
+      testAccuracy: summary.testAccuracy, hash: summary.weightsSha256, workers: summary.workers,
+    });
   } catch (e) {
     post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }

@@ -117,7 +117,8 @@ export function trainCommand(): Command {
     .option('--config <file>', 'train the run a file names instead of flags: a sweep\'s run record (OUT/runs/<id>.json) replays that run, ' +
       'to its weights hash; or { config, data } in JSON or YAML (--out\'s config.json too)')
     .option('--data-dir <dir>', 'with --config: where a sweep run\'s relative data paths are found (its files must have the recorded SHA-256)', '.')
-    .option('--json', 'print only one JSON object (the summary) on stdout')
+    .option('--json', 'print only one JSON object (the summary) on stdout; its examplesPerSecond counts the steps\' time ' +
+      '(stepSeconds), without start-up (startupSeconds) or validation; wallExamplesPerSecond is over all of it (seconds)')
     .action(async (flags: TrainFlags, command: Command) => {
       const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
       if (flags.config !== undefined) {
@@ -204,7 +205,9 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
   );
   const s = result.summary;
   const plotted = flags.out ? await writeOutputs(flags.out, config, flags, result, choice?.record) : false;
-  say(`${s.diverged ? 'diverged' : s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.examplesPerSecond)} examples/s); ` +
+  const startup = s.startupSeconds === null ? '' : `start-up ${s.startupSeconds.toFixed(2)} s, `;
+  say(`${s.diverged ? 'diverged' : s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s ` +
+    `(${startup}${Math.round(s.examplesPerSecond)} examples/s in the steps); ` +
     `test loss ${f4(s.testLoss)}, test accuracy ${pct(s.testAccuracy)}`);
   say(`weights sha256 ${s.weightsSha256}`);
   if (flags.out) say(`wrote ${flags.out}/{config.json, summary.json, epochs.jsonl, epochs.csv, steps.jsonl, steps.csv${plotted ? ', curves.svg' : ''}}`);

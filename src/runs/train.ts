@@ -58,7 +58,23 @@ export interface RunSummary {
   readonly trainAccuracy: number | null;
   readonly testLoss: number | null;
   readonly testAccuracy: number | null;
+  /**
+   * Examples trained per second of stepSeconds: the speed of the steps themselves, without the workers'
+   * start-up, validation or checkpoints (examplesPerSecondOver names its denominator in the JSON).
+   */
   readonly examplesPerSecond: number;
+  /** What examplesPerSecond divides by: always 'stepSeconds'. */
+  readonly examplesPerSecondOver: 'stepSeconds';
+  /** Examples trained per second of `seconds`: the rate over everything the run waited for. */
+  readonly wallExamplesPerSecond: number;
+  /**
+   * From the first fit() call (after prepare()) to the first step's report: starting the workers, handing
+   * them the data, and the first step (on workers, reports arrive within about 25 ms). Null: no step ran.
+   */
+  readonly startupSeconds: number | null;
+  /** Time in the training loop's epochs (the steps, with their batches and data order). */
+  readonly stepSeconds: number;
+  /** Wall time from the first fit() call to the end of training: start-up, steps, validation, checkpoints. */
   readonly seconds: number;
   readonly weightsSha256: string;
   readonly aborted: boolean;
@@ -175,7 +191,8 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
     const kept = o.resume && o.previous ? o.previous : { epochs: [], steps: [] };
     const steps: StepRecord[] = kept.steps.filter((s) => s.step <= model.step);
     const epochs: EpochRecord[] = kept.epochs.filter((e) => e.epoch < model.epoch || (e.epoch === model.epoch && !e.complete));
-    let examples = 0;
+    // examples: every step's; timed: those of the epochs the loop reported, with their time, stepSeconds.
+    let examples = 0, timed = 0, stepSeconds = 0, firstStepAt: number | null = null;
     const t0 = performance.now();
     let diverged: RunSummary['diverged'] = null;
     let aborted = false, saved = -1;
@@ -202,11 +219,13 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
         ...(testSet ? { validation: testSet } : {}),
         signal: o.signal,
         onStep: (s) => {
+          firstStepAt ??= performance.now();
           examples += s.examples;
           if (keepSteps) steps.push({ step: s.step, epoch: s.epoch, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, clipScale: s.clipScale, sigma: s.sigma, lr: s.lr ?? null });
           hooks.onStep?.(s, total);
         },
         onEpoch: (e: EpochInfo) => {
+          if (e.examples > 0) { timed += e.examples; stepSeconds += e.examples / e.examplesPerSecond; }
           // An epoch split over two calls (a checkpoint in between) is one record.
           const last = epochs[epochs.length - 1];
           const merge = last !== undefined && last.epoch === e.epoch && !last.complete && e.fromBatch > 0;
@@ -240,7 +259,10 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
       steps: model.step, epochs: model.epoch,
       trainLoss: last?.trainLoss ?? null, trainAccuracy: last?.trainAccuracy ?? null,
       testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null,
-      examplesPerSecond: examples / seconds, seconds, weightsSha256: await weightsSha256(model), aborted,
+      examplesPerSecond: stepSeconds > 0 ? timed / stepSeconds : 0, examplesPerSecondOver: 'stepSeconds',
+      wallExamplesPerSecond: seconds > 0 ? examples / seconds : 0,
+      startupSeconds: firstStepAt === null ? null : (firstStepAt - t0) / 1000, stepSeconds, seconds,
+      weightsSha256: await weightsSha256(model), aborted,
       workers: model.workers, build: model.build, diverged,
     };
     return { summary, epochs, steps };

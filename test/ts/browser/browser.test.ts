@@ -2,7 +2,8 @@
 // browser), served by examples/browser/serve.mjs: it trains the paper's net on MNIST in Web Workers with 2
 // workers per run, its page thread stays responsive, its charts update, and the final weights hashes equal
 // the ones `gradnoise train` prints in Node for the same flags. Served without cross-origin isolation it
-// falls back to one worker per run, says so, and gives the same hashes.
+// falls back to one worker per run, says so, and gives the same hashes. On the whole MNIST training set,
+// its first step comes about as soon as in Node.
 //
 // Needs the browser bundle (npm run build) and /usr/bin/chromium (apt-get install chromium; .ci/run does).
 // Without chromium these tests are skipped with a warning, unless GRADNOISE_BROWSER_TESTS=required (set by
@@ -113,6 +114,29 @@ describe.skipIf(!found)('the demo page in headless Chromium', () => {
       expect(r.longestPause).toBeLessThan(1000);
       expect(r.drawsWhileTraining).toBeGreaterThanOrEqual(3);
       expect(r.lossPoints).toBe(2 * STEPS);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // On the whole MNIST training set, the first step comes about as soon as in Node: the bound of
+  // test/ts/runtimes (5x Node's start-up, or 5 s on a loaded machine), for the page's 2 Web Workers.
+  it('the whole training set: the first step within 5x Node\'s start-up (or 5 s), to Node\'s bits', async () => {
+    const node = await new Promise<{ startupSeconds: number; weightsSha256: string }>((resolve, reject) => execFile(process.execPath,
+      [fileURLToPath(new URL('../../runtimes/train.mjs', import.meta.url)), JSON.stringify({ config: { ...FIXTURE.config, steps: 10 }, trainLimit: 60000, testLimit: 0, workers: 2 })],
+      (e, out, err) => (e ? reject(new Error(`test/runtimes/train.mjs failed: ${err}`)) : resolve(JSON.parse(out.trim().split('\n').pop()!)))));
+    const server = await startServer({ port: 0, isolation: true });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}?steps=10&limit=60000&testLimit=100&seed=3&init=simple&lr=0.1&clip=10&eta=0.01&gamma=0.55&workers=2&only=noise&auto=1`);
+      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#status')!.getAttribute('data-state')!), null, { timeout: 180_000 });
+      const r = await page.evaluate(() => {
+        const row = document.querySelector<HTMLElement>('#run-noise')!.dataset;
+        return { text: document.querySelector('#status')!.textContent!, startupSeconds: row.startupSeconds, hash: row.hash, workers: document.body.dataset.noiseWorkers };
+      });
+      expect(r.workers, r.text).toBe('2');
+      expect(Number(r.startupSeconds), `Chromium: start-up ${r.startupSeconds} s, Node's ${node.startupSeconds} s`).toBeLessThan(Math.max(5 * node.startupSeconds, 5));
+      expect(r.hash).toBe(node.weightsSha256);
     } finally {
       await server.close();
     }

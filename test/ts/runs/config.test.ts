@@ -1,7 +1,9 @@
 // Run configs as plain data (src/runs/config.ts): checked field by field, turned into the same model in
 // every runtime, and trained by runTraining; and the core handed over as bytes or as a compiled module
 // (what workerd needs), of either build.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createModel, createModelFromConfig, DEFAULT_TRAIN_CONFIG, mlp, resolveTrainConfig, runTraining, runtimeInfo, weightsSha256,
@@ -70,6 +72,33 @@ describe('createModelFromConfig and runTraining', () => {
     });
     expect(starts).toEqual([{ workers: 1, build: 'threads' }]);
     expect(stepsBeforeStart).toBe(0);
+  });
+
+  it('the summary times start-up, steps and the whole run apart; examplesPerSecond counts the steps only', async () => {
+    // 2 epochs of 8 steps in 3 calls (a checkpoint every 6 steps cuts the epochs), validated after each.
+    const c = resolveTrainConfig({ ...config, steps: 16 });
+    const test = { ...blobs(128, 6), count: 128 };
+    const dir = mkdtempSync(join(tmpdir(), 'gradnoise-timing-'));
+    for (const workers of [0, 2]) {
+      const { summary: s, epochs } = await runTraining(c, { train: { ...DATA, count: 256 }, test, ...SHAPE }, {
+        workers, checkpoint: { path: join(dir, `${workers}.safetensors`), every: 6 }, keepSteps: false,
+      });
+      const w = `${workers} workers`;
+      expect(s.examplesPerSecondOver, w).toBe('stepSeconds');
+      expect(s.startupSeconds, w).toBeGreaterThan(0);
+      expect(s.stepSeconds, w).toBeGreaterThan(0);
+      expect(Math.max(s.stepSeconds, s.startupSeconds!), w).toBeLessThan(s.seconds);
+      // The epochs' own records (each merged from its parts in two calls) add up to the summary's time.
+      const fromEpochs = epochs.reduce((t, e) => t + e.examples / e.examplesPerSecond, 0);
+      expect(s.stepSeconds, w).toBeCloseTo(fromEpochs, 9);
+      expect(s.examplesPerSecond, w).toBeCloseTo((16 * 32) / s.stepSeconds, 6);
+      expect(s.wallExamplesPerSecond, w).toBeCloseTo((16 * 32) / s.seconds, 6);
+      expect(s.wallExamplesPerSecond, w).toBeLessThan(s.examplesPerSecond);
+    }
+    rmSync(dir, { recursive: true });
+    // A run with nothing left to train took no step: no start-up to report, and no rate.
+    const none = await runTraining(resolveTrainConfig({ ...config, steps: 0 }), { train: { ...DATA, count: 256 }, test: null, ...SHAPE }, { workers: 0 });
+    expect([none.summary.startupSeconds, none.summary.stepSeconds, none.summary.examplesPerSecond]).toEqual([null, 0, 0]);
   });
 });
 
