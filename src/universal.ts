@@ -33,3 +33,12 @@ export { parseIdx } from './data/idx.js';
 export type { IdxTensor } from './data/idx.js';
 export { validateDataset } from './data/dataset.js';
 export type { Dataset } from './data/dataset.js';
+export {
+  advanceCurriculum, algorithmicBatch, algorithmicExample, algorithmicTask, ALGORITHMIC_TASKS, curriculum, curriculumLength, curriculumOf,
+  errorRates, errorRatesFromLogits, inputWidth, MAX_EXAMPLE_INDEX, MAX_TASK_LENGTH, OUTPUT_CLASSES, sumErrorRates, TOKENS, tokensToString,
+  VOCAB_SIZE,
+} from './tasks/algorithmic.js';
+export type {
+  AlgorithmicBatch, AlgorithmicExample, AlgorithmicTask, AlgorithmicTaskName, AlgorithmicTaskOptions, AlgorithmicBatchOptions, Curriculum, CurriculumOptions,
+  ErrorRates, ResultDigits, TaskSplit,
+} from './tasks/algorithmic.js';
