@@ -68,7 +68,8 @@ export interface AlgorithmicTaskOptions {
   readonly trainLength?: number;
   /**
    * Default [20, 40, 100, 200]: the noise paper tests its Neural GPUs at 200 digits; Kaiser & Sutskever
-   * went up to 2000 (pass it: one 2000-digit multiplication is a 4001-column Neural GPU).
+   * report no errors "even on much longer numbers" (longer test lengths cost a wider Neural GPU: 2n + 1
+   * columns).
    */
   readonly testLengths?: readonly number[];
   /** Default 'minimal'. */
