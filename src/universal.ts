@@ -45,3 +45,12 @@ export type {
   BabiData, BabiDataOptions, BabiFact, BabiLine, BabiOptions, BabiQuestion, BabiSplit, BabiStory, BabiTaskInfo, BabiVocabulary, BabiVocabularyOptions,
   EncodeBabiOptions, EncodedBabi, ParseBabiOptions,
 } from './tasks/babi/index.js';
+export {
+  advanceCurriculum, algorithmicBatch, algorithmicExample, algorithmicTask, ALGORITHMIC_TASKS, curriculum, curriculumLength, curriculumOf,
+  errorRates, errorRatesFromLogits, inputWidth, MAX_EXAMPLE_INDEX, MAX_TASK_LENGTH, OUTPUT_CLASSES, sumErrorRates, TOKENS, tokensToString,
+  VOCAB_SIZE,
+} from './tasks/algorithmic.js';
+export type {
+  AlgorithmicBatch, AlgorithmicExample, AlgorithmicTask, AlgorithmicTaskName, AlgorithmicTaskOptions, AlgorithmicBatchOptions, Curriculum, CurriculumOptions,
+  ErrorRates, ResultDigits, TaskSplit,
+} from './tasks/algorithmic.js';
