@@ -10,7 +10,7 @@ export { add_f32, copy_f32, copy_rows_f32, reduce_slots_f32, scale_f32 } from ".
 export { dropout_backward_f32, dropout_forward_f32 } from "./kernels/dropout";
 export { add_forward_f32, broadcast_groups_f32, mul_backward_f32, mul_forward_f32, mul_sum_groups_f32 } from "./kernels/elementwise";
 export { sub_forward_f32, sum_groups_f32 } from "./kernels/elementwise";
-export { embedding_backward_f32, embedding_forward_f32 } from "./kernels/embedding";
+export { embedding_backward_f32, embedding_bag_backward_f32, embedding_bag_forward_f32, embedding_forward_f32 } from "./kernels/embedding";
 export { gemm_batched_f32, gemm_nn_f32, gemm_nt_f32, gemm_scratch_bytes, gemm_tn_f32 } from "./kernels/gemm";
 export { fill_f32, init_normal_f32, init_uniform_f32 } from "./kernels/init";
 export { argmax_f32, bce_logits_f32, correct_count_f32, mse_f32, seq_correct_count_f32 } from "./kernels/loss";

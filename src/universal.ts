@@ -9,7 +9,7 @@ export type { DataSignature, Inputs, Targets } from './runtime/data.js';
 export { dense, dropout, mlp, paperNet, toGraph } from './model/spec.js';
 export type { Activation, DenseSpec, DropoutSpec, Initializer, LayerSpec, Loss, MlpOptions, ModelSpec, PaperNetOptions, SequentialSpec } from './model/spec.js';
 export { graph, input, layers, losses, ops, Param, Tensor } from './graph/builder.js';
-export type { DenseOptions, EmbeddingOptions, GraphOptions, Layer, Loss as GraphLossTerm } from './graph/builder.js';
+export type { DenseOptions, EmbeddingLayer, EmbeddingOptions, GraphOptions, Layer, Loss as GraphLossTerm } from './graph/builder.js';
 export { compileGraph, GRAPH_FORMAT, isGraphSpec, normalizeGraph } from './graph/spec.js';
 export type { GraphInput, GraphLoss, GraphNode, GraphParam, GraphSpec, NormalizedGraph } from './graph/spec.js';
 export type { DType, ValueType } from './graph/op.js';

@@ -22,3 +22,38 @@ export function embedding_backward_f32_ref(dtable: usize, ids: usize, dy: usize,
     }
   }
 }
+
+export function embedding_bag_forward_f32_ref(y: usize, ids: usize, table: usize, w: usize, n: i32, L: i32, d: i32, paddingId: i32): void {
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < d; c++) {
+      let a: f32 = 0;
+      for (let j = 0; j < L; j++) {
+        const id = load<i32>(ids + ((<usize>i * <usize>L + <usize>j) << 2));
+        if (id == paddingId) continue;
+        const t = load<f32>(table + ((<usize>id * <usize>d + <usize>c) << 2));
+        a = w ? a + load<f32>(w + ((<usize>j * <usize>d + <usize>c) << 2)) * t : a + t;
+      }
+      store<f32>(y + ((<usize>i * <usize>d + <usize>c) << 2), a);
+    }
+  }
+}
+
+export function embedding_bag_backward_f32_ref(dtable: usize, dw: usize, ids: usize, table: usize, w: usize, dy: usize,
+                                               n: i32, L: i32, d: i32, paddingId: i32): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < L; j++) {
+      const id = load<i32>(ids + ((<usize>i * <usize>L + <usize>j) << 2));
+      if (id == paddingId) continue;
+      for (let c = 0; c < d; c++) {
+        const g = load<f32>(dy + ((<usize>i * <usize>d + <usize>c) << 2));
+        const p = dtable + ((<usize>id * <usize>d + <usize>c) << 2);
+        const wv: f32 = w ? load<f32>(w + ((<usize>j * <usize>d + <usize>c) << 2)) : 1;
+        store<f32>(p, w ? load<f32>(p) + wv * g : load<f32>(p) + g);
+        if (dw) {
+          const q = dw + ((<usize>j * <usize>d + <usize>c) << 2);
+          store<f32>(q, load<f32>(q) + load<f32>(table + ((<usize>id * <usize>d + <usize>c) << 2)) * g);
+        }
+      }
+    }
+  }
+}

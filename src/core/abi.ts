@@ -38,6 +38,8 @@ export interface CoreExports {
 
   embedding_forward_f32(y: Ptr, ids: Ptr, table: Ptr, n: number, d: number, paddingId: number): void;
   embedding_backward_f32(dtable: Ptr, ids: Ptr, dy: Ptr, n: number, d: number, paddingId: number): void;
+  embedding_bag_forward_f32(y: Ptr, ids: Ptr, table: Ptr, w: Ptr, n: number, L: number, d: number, paddingId: number): void;
+  embedding_bag_backward_f32(dtable: Ptr, dw: Ptr, ids: Ptr, table: Ptr, w: Ptr, dy: Ptr, n: number, L: number, d: number, paddingId: number): void;
 
   relu_forward_f32: UnaryFn; relu_backward_f32: UnaryBackFn;
   leaky_relu_forward_f32(y: Ptr, x: Ptr, n: number, alpha: number): void;
@@ -84,7 +86,7 @@ export interface CoreExports {
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32', 'bce_logits_f32', 'bias_backward_f32',
   'bias_forward_f32', 'broadcast_groups_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32',
-  'dropout_backward_f32', 'dropout_forward_f32', 'embedding_backward_f32', 'embedding_forward_f32', 'fill_f32',
+  'dropout_backward_f32', 'dropout_forward_f32', 'embedding_backward_f32', 'embedding_bag_backward_f32', 'embedding_bag_forward_f32', 'embedding_forward_f32', 'fill_f32',
   'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref',
   'gemm_batched_f32', 'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32',
   'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',

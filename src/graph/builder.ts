@@ -165,7 +165,17 @@ export interface EmbeddingOptions {
   readonly name?: string;
 }
 
-function embedding(vocab: number, dim: number, options: EmbeddingOptions = {}): Layer {
+/** An embedding layer: call it on ids for their rows; bag() sums the rows of each last axis of ids. */
+export interface EmbeddingLayer extends Layer {
+  /**
+   * ids [..., L] -> [..., dim]: the sum of the rows of each bag of L ids, each times its row of `weights`
+   * (a static [L, dim] value: a constant position encoding, or a parameter); padding ids are skipped. The
+   * table is this layer's, shared with its other uses.
+   */
+  bag(ids: Tensor, options?: { readonly weights?: Tensor; readonly name?: string }): Tensor;
+}
+
+function embedding(vocab: number, dim: number, options: EmbeddingOptions = {}): EmbeddingLayer {
   const o = checkFields<EmbeddingOptions>('layers.embedding', options, { paddingId: nullish(int(0, (1 << 24) - 1)), init: optional(initializer), name: nullish(nodeName) });
   const where = `layers.embedding${o.name ? ` "${o.name}"` : ''}`;
   checkArg(where, 'vocab', vocab, int(1, 1 << 24));
@@ -175,7 +185,13 @@ function embedding(vocab: number, dim: number, options: EmbeddingOptions = {}): 
   const layer = makeLayer('embedding', o.name ?? undefined, (self, ids) =>
     apply('embedding', where, [ids], { vocab, dim, paddingId: o.paddingId ?? null }, params, undefined, self), params);
   params.embeddings = new Param([vocab, dim], o.init ?? { kind: 'normal', std: 1 }, [vocab, dim], undefined, layer, 'embeddings', undefined);
-  return layer;
+  const bag = (ids: Tensor, bagOptions?: { readonly weights?: Tensor; readonly name?: string }): Tensor => {
+    const b = checkFields<{ weights?: Tensor | null; name?: string | null }>(`${where}.bag`, bagOptions, { weights: nullish(tensor), name: nullish(nodeName) });
+    const inputs = [tensorArg(`${where}.bag`, 'ids', ids), ...(b.weights ? [b.weights] : [])];
+    return apply('embeddingBag', `${where}.bag`, inputs, { vocab, dim, paddingId: o.paddingId ?? null }, params, b.name ?? undefined, layer);
+  };
+  Object.defineProperty(layer, 'bag', { value: bag, enumerable: true });
+  return layer as EmbeddingLayer;
 }
 
 /**

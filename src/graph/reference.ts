@@ -247,6 +247,28 @@ const OPS: Readonly<Record<string, RefOp>> = {
       }
     },
   },
+  embeddingBag: {
+    forward(c, [ids, w], p) {
+      const d = c.attrs.dim, L = c.ins[0]!.shape[c.ins[0]!.shape.length - 1]!, bags = ids!.length / L, y = new Float64Array(bags * d);
+      for (let i = 0; i < bags; i++) for (let j = 0; j < L; j++) {
+        const id = ids![i * L + j]!;
+        if (id === c.attrs.paddingId) continue;
+        for (let k = 0; k < d; k++) y[i * d + k]! += (w ? w[j * d + k]! : 1) * p.embeddings![id * d + k]!;
+      }
+      return y;
+    },
+    backward(c, [ids, w], p, _y, dy, dx, dp) {
+      const d = c.attrs.dim, L = c.ins[0]!.shape[c.ins[0]!.shape.length - 1]!, bags = ids!.length / L, dw = dx[1];
+      for (let i = 0; i < bags; i++) for (let j = 0; j < L; j++) {
+        const id = ids![i * L + j]!;
+        if (id === c.attrs.paddingId) continue;
+        for (let k = 0; k < d; k++) {
+          if (dp.embeddings) dp.embeddings[id * d + k]! += (w ? w[j * d + k]! : 1) * dy[i * d + k]!;
+          if (dw) dw[j * d + k]! += p.embeddings![id * d + k]! * dy[i * d + k]!;
+        }
+      }
+    },
+  },
   param: { forward: (_c, _x, p) => p.value! },
   constant: { forward: (c) => Float64Array.from(c.attrs.values as number[]) },
 };

@@ -116,3 +116,54 @@ function dot(a: usize, b: usize, n: i32): f64 {
   for (let i = 0; i < n; i++) s += <f64>load<f32>(at(a, i)) * <f64>load<f32>(at(b, i));
   return s;
 }
+
+// ------------------------------------------------------------------ bags
+import { embedding_bag_backward_f32, embedding_bag_forward_f32 } from "../../assembly/kernels/embedding";
+import { embedding_bag_backward_f32_ref, embedding_bag_forward_f32_ref } from "../../assembly/ref/embedding";
+
+function checkBag(n: i32, L: i32, d: i32, weighted: bool, paddingId: i32): void {
+  const label = "bag n=" + n.toString() + " L=" + L.toString() + " d=" + d.toString() + (weighted ? " weighted" : "") + " pad=" + paddingId.toString();
+  const ids = alloc(n * L), table = alloc(V * d), w = weighted ? alloc(L * d) : 0;
+  const y = alloc(n * d), yRef = alloc(n * d), dy = alloc(n * d);
+  const dt = alloc(V * d), dtRef = alloc(V * d), dw = weighted ? alloc(L * d) : 0, dwRef = weighted ? alloc(L * d) : 0;
+  for (let i = 0; i < n * L; i++) {
+    let id = <i32>(nextU32() % 5);
+    if (paddingId >= 0 && nextU32() % 4 == 0) id = paddingId;
+    store<i32>(at(ids, i), id);
+  }
+  fill(table, V * d, 1e3);
+  if (weighted) fill(w, L * d, 10);
+  fill(y, n * d, 1e3);
+  embedding_bag_forward_f32(y, ids, table, w, n, L, d, paddingId);
+  embedding_bag_forward_f32_ref(yRef, ids, table, w, n, L, d, paddingId);
+  expectSameBits(y, yRef, n * d, label + " forward");
+  fill(dy, n * d, 1e3);
+  fill(dt, V * d, 1e3);
+  copy(dtRef, dt, V * d);
+  if (weighted) { fill(dw, L * d, 1e3); copy(dwRef, dw, L * d); }
+  embedding_bag_backward_f32(dt, dw, ids, table, w, dy, n, L, d, paddingId);
+  embedding_bag_backward_f32_ref(dtRef, dwRef, ids, table, w, dy, n, L, d, paddingId);
+  expectSameBits(dt, dtRef, V * d, label + " dtable");
+  if (weighted) expectSameBits(dw, dwRef, L * d, label + " dw");
+}
+
+describe("embedding_bag_forward_f32 / embedding_bag_backward_f32", () => {
+  test("SIMD = scalar twin over bags, widths and weights, with and without padding", () => {
+    const NS: i32[] = [0, 1, 3, 5];
+    const LS: i32[] = [1, 3, 6];
+    for (let a = 0; a < NS.length; a++) for (let b = 0; b < LS.length; b++) for (let c = 0; c < DS.length; c++) {
+      checkBag(NS[a], LS[b], DS[c], false, -1);
+      checkBag(NS[a], LS[b], DS[c], true, 0);
+      checkBag(NS[a], LS[b], DS[c], true, -1);
+    }
+  });
+
+  test("known answer: a bag is the weighted sum of its rows, padding skipped", () => {
+    const ids = alloc(3), table = alloc(4), w = alloc(3 * 1), y = alloc(1);
+    store<i32>(at(ids, 0), 1); store<i32>(at(ids, 1), 0); store<i32>(at(ids, 2), 3);
+    for (let i = 0; i < 4; i++) store<f32>(at(table, i), <f32>(i * 10));
+    store<f32>(at(w, 0), 2); store<f32>(at(w, 1), 100); store<f32>(at(w, 2), 0.5);
+    embedding_bag_forward_f32(y, ids, table, w, 1, 3, 1, 0); // 2*10 + (pad skipped) + 0.5*30
+    expect(load<f32>(at(y, 0))).toBe(35);
+  });
+});

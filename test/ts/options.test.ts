@@ -15,6 +15,7 @@ import {
   fromDescription, linearWarmup, loadModel, mlp, mnist, mnistSplit, Model, optimizerOfConfig, paperNet, planLayout, resolveTrainConfig,
   rmsprop, runTraining, sgd, specOfConfig, stepDecay, validateDataset, type ModelSpec,
   babi, babiData, babiVocabulary, encodeBabi, graph, input, layers, losses, ops, parseBabi, readBabi, readBabiFile, writeBabi,
+  algorithmicBatch, algorithmicTask, curriculum, curriculumOf,
 } from '../../src/index.js';
 
 const SPEC: ModelSpec = { inputs: 4, layers: [{ kind: 'dense', units: 3 }], loss: 'softmaxCrossEntropy' };
@@ -119,6 +120,10 @@ const OPTION_TAKERS: Readonly<Record<string, readonly Row[]>> = {
   readBabiFile: [row('readBabiFile', (o) => readBabiFile('/nonexistent', o as never))],
   readBabi: [row('readBabi', (o) => readBabi('/nonexistent', o as never))],
   writeBabi: [row('writeBabi', (o) => writeBabi('/nonexistent', o as never))],
+  algorithmicTask: [row('algorithmicTask', (o) => algorithmicTask('add', o as never))],
+  algorithmicBatch: [row('algorithmicBatch', (o) => algorithmicBatch(algorithmicTask('add'), { seed: 1, length: 3, count: 1, ...o } as never))],
+  curriculum: [row('curriculum', (o) => curriculum(o as never))],
+  curriculumOf: [row('curriculumOf', (o) => curriculumOf(algorithmicTask('add'), o as never))],
 };
 
 /** Exported functions that take no option object, and why. */
@@ -155,6 +160,14 @@ const EXEMPT: Readonly<Record<string, string>> = {
   selectBabiTasks: '(data, tasks)',
   subsetBabi: '(data, indices)',
   writeBabiFile: '(path, stories)',
+  advanceCurriculum: '(curriculum, current, sequenceErrorRate)',
+  algorithmicExample: '(task, seed, length, index, split)',
+  curriculumLength: '(curriculum, current, seed, step)',
+  errorRates: '(predictions, targets, width)',
+  errorRatesFromLogits: '(logits, targets, width, classes)',
+  inputWidth: '(task, length)',
+  sumErrorRates: '(parts)',
+  tokensToString: '(ids)',
   'Model.getParam': '(name)',
   'Model.setParam': '(name, values)',
   'Model.getWeights': 'no arguments',

@@ -4,7 +4,7 @@ import type { OpDecl } from '../op.js';
 import { leakyRelu, relu, sigmoid, tanh } from './activation.js';
 import { dense, dropout } from './dense.js';
 import { add, mul, scale, sub } from './elementwise.js';
-import { embedding } from './embedding.js';
+import { embedding, embeddingBag } from './embedding.js';
 import { matmul } from './matmul.js';
 import { concat, mean, reshape, slice, sum } from './shape.js';
 import { softmax, tokenMask } from './softmax.js';
@@ -12,7 +12,7 @@ import { constant, param } from './source.js';
 
 export const OPS: Readonly<Record<string, OpDecl>> = Object.fromEntries([
   dense, dropout, relu, leakyRelu, tanh, sigmoid, add, sub, mul, scale, reshape, concat, slice, sum, mean, softmax, tokenMask,
-  matmul, embedding, param, constant,
+  matmul, embedding, embeddingBag, param, constant,
 ].map((d) => [d.op, d]));
 
 export { LOSSES } from './loss.js';

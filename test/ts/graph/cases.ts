@@ -137,6 +137,18 @@ const DEFS: Def[] = [
     ints: { story: { bound: 7, special: 0 }, query: { bound: 7, special: 0 }, answer: { bound: 7 } },
   },
   {
+    name: 'embedding bags: plain, weighted by a constant, weighted by a parameter; a table shared with a lookup', rows: 3, build: () => {
+      const story = input('story', [4, 3], { dtype: 'i32' });
+      const E = layers.embedding(9, 5, { paddingId: 0 });
+      const pe = ops.constant(Array.from({ length: 15 }, (_, i) => 0.1 * (i % 7) - 0.3), [3, 5]);
+      const w = layers.parameter([3, 5], { init: { kind: 'uniform', low: 0.5, high: 1.5 } });
+      const a = E.bag(story), b = E.bag(story, { weights: pe }), c = E.bag(story, { weights: w }); // [4, 5] each
+      const d = ops.sum(E(story), { axis: 1 }); //                                                  the same as a
+      return head(ops.concat([ops.add(a, d), b, c]));
+    },
+    ints: { story: { bound: 9, special: 0 } },
+  },
+  {
     name: 'per-position cross-entropy with a mask and ignoreIndex, sum and mean', rows: 3, build: () => {
       const x = input('x', [4]);
       const logits = ops.reshape(feed(x, 20), [5, 4]);

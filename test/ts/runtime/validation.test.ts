@@ -44,7 +44,7 @@ describe('model specs and options', () => {
     await expect(m.fit(x, y, { nonFinite: 'ignore' } as never)).rejects.toThrow(/nonFinite is "ignore" \(allowed: throw, skip\)/);
     await expect(m.fit(x, y, { nonFinite: 'skp' } as never)).rejects.toThrow(/fit: nonFinite is "skp" \(allowed: throw, skip\); did you mean skip\?/);
     await expect(m.fit(x, y, { validation: { x, y, weights: y } } as never)).rejects.toThrow(/fit: validation: unknown option "weights" \(allowed: x, y\)/);
-    expect(() => m.predict(x, { batchSize: 2 } as never)).toThrow(/^predict: takes no options .*got \{"batchSize":2\}/);
+    expect(() => m.predict(x, { batchSize: 2 } as never)).toThrow(/^predict: unknown option "batchSize" \(allowed: all\)/);
     expect(() => m.evaluate(x, y, { batchSize: 2 } as never)).toThrow(/^evaluate: takes no options .*got \{"batchSize":2\}/);
     expect(m.step).toBe(0);
   });

@@ -116,7 +116,7 @@ describe('what fit() posts to its workers', () => {
     } finally {
       Worker.prototype.postMessage = original;
     }
-    const fits = posted.filter((p) => (p as { type: string }).type === 'fit') as { data: { x: Record<string, unknown> } }[];
+    const fits = (posted.filter((p) => (p as { type: string }).type === 'fit') as { data: { arrays: { x: Record<string, unknown> } } }[]).map((f) => ({ data: f.data.arrays }));
     expect(fits).toHaveLength(4); // 2 workers x 2 calls
     expect(posted.flatMap((p) => views(p))).toEqual([]);
     const buffers = new Set(fits.map((f) => f.data.x.buffer));
