@@ -99,8 +99,8 @@ export interface Layer {
   param(slot: string): Param;
 }
 
-function makeLayer(kind: string, name: string | undefined, call: (self: Layer, x: Tensor) => Tensor, params: Record<string, Param>): Layer {
-  const layer = ((x: Tensor) => call(layer, tensorArg(`layers.${kind}${name ? ` "${name}"` : ''}`, 'its input', x))) as Layer & { params: Record<string, Param> };
+function makeLayer(kind: string, name: string | undefined, call: (self: Layer, x: Tensor, ...rest: unknown[]) => Tensor, params: Record<string, Param>): Layer {
+  const layer = ((x: Tensor, ...rest: unknown[]) => call(layer, tensorArg(`layers.${kind}${name ? ` "${name}"` : ''}`, 'its input', x), ...rest)) as Layer & { params: Record<string, Param> };
   Object.defineProperties(layer, {
     kind: { value: kind, enumerable: true },
     name: { value: name, enumerable: true },
@@ -205,7 +205,142 @@ function parameter(shape: readonly number[], options: { readonly name?: string; 
   return apply('param', 'layers.parameter', [], {}, { value: p }, o.name ?? undefined, null);
 }
 
-export const layers = { dense, dropout, embedding, parameter };
+const sizeOrPair = (n: 1 | 2) => check(`a positive integer or a list of ${n}`, (v) => (Number.isSafeInteger(v) && (v as number) >= 1) ||
+  (Array.isArray(v) && v.length === n && v.every((p) => Number.isSafeInteger(p) && p >= 1)));
+const paddingField = check('"valid", "same" or [top, left]', (v) => v === 'valid' || v === 'same' || (Array.isArray(v) && v.length <= 2 && v.every((p) => Number.isSafeInteger(p) && p >= 0)));
+const pairOf = (n: 1 | 2, v: number | readonly number[]): number[] => (typeof v === 'number' ? Array<number>(n).fill(v) : [...v]);
+
+export interface ConvOptions {
+  readonly kernelSize: number | readonly number[];
+  readonly strides?: number | readonly number[];
+  readonly dilation?: number | readonly number[];
+  /** 'valid' (default), 'same' (TensorFlow's) or explicit [top, left] (PyTorch's symmetric padding). */
+  readonly padding?: 'valid' | 'same' | readonly number[];
+  readonly activation?: Activation;
+  readonly alpha?: number;
+  readonly useBias?: boolean;
+  readonly kernelInit?: Initializer;
+  readonly biasInit?: Initializer;
+  readonly name?: string;
+}
+
+function conv(rank: 1 | 2) {
+  return (filters: number, options: ConvOptions): Layer => {
+    const kind = rank === 2 ? 'conv2d' : 'conv1d';
+    const o = checkFields<ConvOptions>(`layers.${kind}`, options, {
+      kernelSize: sizeOrPair(rank), strides: nullish(sizeOrPair(rank)), dilation: nullish(sizeOrPair(rank)), padding: nullish(paddingField),
+      activation: nullish(oneOf(['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'])), alpha: nullish(number({ min: 0, minOpen: true })),
+      useBias: nullish(boolean), kernelInit: optional(initializer), biasInit: optional(initializer), name: nullish(nodeName),
+    }, { optional: false });
+    const where = `layers.${kind}${o.name ? ` "${o.name}"` : ''}`;
+    checkArg(where, 'filters', filters, int(1, MAX_UNITS));
+    const params: Record<string, Param> = {};
+    const k = pairOf(rank, o.kernelSize), useBias = o.useBias ?? true, activation = o.activation ?? 'linear';
+    return makeLayer(kind, o.name ?? undefined, (self, x) => {
+      const C = x.shape[x.shape.length - 1] ?? 0, area = k.reduce((a, b) => a * b, 1);
+      // Keras' fans for a convolution: the window times the channels in and out.
+      const fan = [area * C, area * filters] as const;
+      if (!params.kernel) params.kernel = new Param([...k, C, filters], o.kernelInit ?? 'glorotUniform', fan, activation, self, 'kernel', undefined);
+      if (useBias && !params.bias) params.bias = new Param([filters], o.biasInit ?? 'zeros', fan, activation, self, 'bias', undefined);
+      return apply(kind, where, [x], {
+        filters, kernelSize: k, strides: o.strides ?? undefined, dilation: o.dilation ?? undefined, padding: o.padding ?? undefined,
+        activation, alpha: o.alpha ?? undefined, useBias,
+      }, params, undefined, self);
+    }, params);
+  };
+}
+
+export interface PoolOptions {
+  /** Default: the pool size. */
+  readonly strides?: number | readonly number[];
+  readonly padding?: 'valid' | 'same' | readonly number[];
+  /** Average pooling: count padding positions in the divisor (PyTorch's count_include_pad). Default false. */
+  readonly countPad?: boolean;
+  readonly name?: string;
+}
+
+function pooling(kind: 'max' | 'avg', rank: 1 | 2) {
+  return (poolSize: number | readonly number[], options: PoolOptions = {}): Layer => {
+    const op = `${kind}Pool${rank}d`;
+    const o = checkFields<PoolOptions>(`layers.${op}`, options, {
+      strides: nullish(sizeOrPair(rank)), padding: nullish(paddingField), countPad: nullish(boolean), name: nullish(nodeName),
+    });
+    const where = `layers.${op}${o.name ? ` "${o.name}"` : ''}`;
+    checkArg(where, 'poolSize', poolSize, sizeOrPair(rank));
+    return makeLayer(op, o.name ?? undefined, (self, x) => apply(op, where, [x], {
+      poolSize, strides: o.strides ?? undefined, padding: o.padding ?? undefined, countPad: o.countPad ?? undefined,
+    }, {}, undefined, self), {});
+  };
+}
+
+/** A recurrent layer: call it on x [T, features] and, optionally, a mask [T] (0 = padding step). */
+export interface RecurrentLayer extends Layer {
+  (x: Tensor, mask?: Tensor): Tensor;
+}
+
+export interface RecurrentOptions {
+  /** The whole sequence [T, units] (true) or the last state [units] (false, the default). */
+  readonly returnSequences?: boolean;
+  /** Stacked layers (each but the last returns its sequence to the next). Default 1. */
+  readonly layers?: number;
+  /** Default PyTorch's U(-1/sqrt(units), 1/sqrt(units)) for every weight and bias. */
+  readonly init?: Initializer;
+  readonly name?: string;
+}
+
+function recurrent(kind: 'lstm' | 'gru') {
+  return (units: number, options: RecurrentOptions = {}): RecurrentLayer => {
+    const o = checkFields<RecurrentOptions>(`layers.${kind}`, options, {
+      returnSequences: nullish(boolean), layers: nullish(int(1, 64)), init: optional(initializer), name: nullish(nodeName),
+    });
+    const where = `layers.${kind}${o.name ? ` "${o.name}"` : ''}`;
+    checkArg(where, 'units', units, int(1, MAX_UNITS));
+    const G = kind === 'lstm' ? 4 : 3, depth = o.layers ?? 1, bound = 1 / Math.sqrt(units);
+    const init: Initializer = o.init ?? { kind: 'uniform', low: -bound, high: bound };
+    const params: Record<string, Param> = {};
+    const layer = makeLayer(kind, o.name ?? undefined, (self, x, ...rest: unknown[]) => {
+      const mask = rest[0] === undefined ? null : tensorArg(where, 'the mask', rest[0]);
+      let h = x;
+      for (let l = 0; l < depth; l++) {
+        const IN = h.shape[h.shape.length - 1] ?? 0;
+        const own = (slot: string, shape: number[]) => (params[`${slot}_l${l}`] ??= new Param(shape, init, [shape[1] ?? shape[0]!, shape[0]!], undefined, self, `${slot}_l${l}`, undefined));
+        const p = {
+          weight_ih: own('weight_ih', [G * units, IN]), weight_hh: own('weight_hh', [G * units, units]),
+          bias_ih: own('bias_ih', [G * units]), bias_hh: own('bias_hh', [G * units]),
+        };
+        const seq = l < depth - 1 || (o.returnSequences ?? false);
+        h = apply(kind, where, mask ? [h, mask] : [h], { units, returnSequences: seq }, p, undefined, self);
+      }
+      return h;
+    }, params);
+    return layer as RecurrentLayer;
+  };
+}
+
+/** One step of the Neural GPU's convolutional GRU; apply the same layer again and again to share it. */
+function cgruLayer(options: { readonly kernelSize?: number; readonly init?: Initializer; readonly gatesBias?: Initializer; readonly name?: string } = {}): Layer {
+  const o = checkFields<{ kernelSize?: number; init?: Initializer; gatesBias?: Initializer; name?: string }>('layers.cgru', options, {
+    kernelSize: nullish(int(1, 15)), init: optional(initializer), gatesBias: optional(initializer), name: nullish(nodeName),
+  });
+  const where = `layers.cgru${o.name ? ` "${o.name}"` : ''}`;
+  const ks = o.kernelSize ?? 3;
+  const params: Record<string, Param> = {};
+  return makeLayer('cgru', o.name ?? undefined, (self, s) => {
+    const C = s.shape[s.shape.length - 1] ?? 0, fan = [ks * ks * C, ks * ks * C] as const;
+    params.gates ??= new Param([ks, ks, C, 2 * C], o.init ?? 'glorotUniform', fan, undefined, self, 'gates', undefined);
+    params.gatesBias ??= new Param([2 * C], o.gatesBias ?? 'zeros', fan, undefined, self, 'gatesBias', undefined);
+    params.candidate ??= new Param([ks, ks, C, C], o.init ?? 'glorotUniform', fan, undefined, self, 'candidate', undefined);
+    params.candidateBias ??= new Param([C], 'zeros', fan, undefined, self, 'candidateBias', undefined);
+    return apply('cgru', where, [s], { kernelSize: ks }, params, undefined, self);
+  }, params);
+}
+
+export const layers = {
+  dense, dropout, embedding, parameter,
+  conv2d: conv(2), conv1d: conv(1),
+  maxPool2d: pooling('max', 2), maxPool1d: pooling('max', 1), avgPool2d: pooling('avg', 2), avgPool1d: pooling('avg', 1),
+  lstm: recurrent('lstm'), gru: recurrent('gru'), cgru: cgruLayer,
+};
 
 type OpOptions = { readonly name?: string };
 
@@ -285,6 +420,11 @@ export const ops = {
   mean(x: Tensor, options?: OpOptions & { readonly axis?: number }): Tensor {
     const { attrs, name } = split('ops.mean', options, { axis: nullish(int(-8, 7)) });
     return op('mean', [tensorArg('ops.mean', 'x', x)], attrs, name);
+  },
+  /** The values of each example as one axis: reshape(x, [-1]). */
+  flatten(x: Tensor, options?: OpOptions): Tensor {
+    const { name } = split('ops.flatten', options, {});
+    return op('reshape', [tensorArg('ops.flatten', 'x', x)], { shape: [-1] }, name);
   },
   /** Values fixed in the graph (the same for every example): position encodings. */
   constant(values: ArrayLike<number>, shape: readonly number[], options?: OpOptions): Tensor {

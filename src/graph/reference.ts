@@ -7,6 +7,7 @@
 // examples, grads() the gradient of that mean (what PyTorch leaves after loss.mean().backward()). Dropout
 // runs as in inference (the identity): its masks come from the core's counter-based RNG.
 import { sizeOf, type ValueType } from './op.js';
+import { windowOf, type Window } from './ops/conv.js';
 import type { CompiledGraph, CompiledNode } from './spec.js';
 
 type F64 = Float64Array;
@@ -269,6 +270,40 @@ const OPS: Readonly<Record<string, RefOp>> = {
       }
     },
   },
+  conv2d: convRef(2),
+  conv1d: convRef(1),
+  maxPool2d: poolRef('max', 2),
+  maxPool1d: poolRef('max', 1),
+  avgPool2d: poolRef('avg', 2),
+  avgPool1d: poolRef('avg', 1),
+  lstm: recurrentRef('lstm'),
+  gru: recurrentRef('gru'),
+  cgru: {
+    forward(c, [s], p) { return cgruRef(c, s as F64, p).y; },
+    backward(c, [s], p, _y, dy, [ds], dp) {
+      // The step once more in f64, then its chain rule written out.
+      const f = cgruRef(c, s as F64, p), { M, C, g } = f, N = M * C;
+      const dcand = new Float64Array(N), du = new Float64Array(N), da = new Float64Array(N);
+      const dS = ds ?? new Float64Array(N);
+      for (let i = 0; i < N; i++) {
+        du[i] = dy[i]! * ((s as F64)[i]! - f.cand[i]!);
+        dS[i]! += dy[i]! * f.u[i]!;
+        dcand[i] = dy[i]! * (1 - f.u[i]!);
+        da[i] = dcand[i]! * (1 - f.cand[i]! * f.cand[i]!);
+      }
+      // a = conv(rs, candidate) + candidateBias
+      const drs = new Float64Array(N);
+      convBackward(g, f.rs, p.candidate!, da, C, drs, dp.candidate, dp.candidateBias);
+      const dg = new Float64Array(M * 2 * C);
+      for (let q = 0; q < M; q++) for (let k = 0; k < C; k++) {
+        const i = q * C + k, u = f.u[i]!, r = f.r[i]!;
+        dS[i]! += drs[i]! * r;
+        dg[q * 2 * C + k] = du[i]! * u * (1 - u);
+        dg[q * 2 * C + C + k] = drs[i]! * (s as F64)[i]! * r * (1 - r);
+      }
+      convBackward(g, s as F64, p.gates!, dg, 2 * C, dS, dp.gates, dp.gatesBias);
+    },
+  },
   param: { forward: (_c, _x, p) => p.value! },
   constant: { forward: (c) => Float64Array.from(c.attrs.values as number[]) },
 };
@@ -384,4 +419,214 @@ export function referenceRun(g: CompiledGraph, params: ReadonlyMap<string, F64>,
     for (const d of grads.values()) for (let i = 0; i < d.length; i++) d[i]! /= rows;
   }
   return { loss: total / rows, values, grads };
+}
+
+// ---------------------------------------------------------------- convolution, pooling, recurrence
+
+function geometry(c: Ctx): Window {
+  const a = c.attrs, rank = c.node.decl.op.endsWith('1d') ? 1 : 2;
+  return windowOf('reference', c.ins[0]!, rank, a.kernelSize ?? a.poolSize, a.strides, a.dilation ?? [1, 1], a.padding);
+}
+
+/** y[e, oh, ow, f] = bias[f] + sum over (kh, kw, ch) of x[e, ih, iw, ch] * K[kh, kw, ch, f], in-range only. */
+function convForward(g: Window, x: F64, K: F64, bias: F64 | undefined, F: number, rows: number): F64 {
+  const y = new Float64Array(rows * g.OH * g.OW * F);
+  for (let e = 0; e < rows; e++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) {
+    const out = ((e * g.OH + oh) * g.OW + ow) * F;
+    for (let f = 0; f < F; f++) y[out + f] = bias ? bias[f]! : 0;
+    for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
+      const ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+      for (let ch = 0; ch < g.C; ch++) {
+        const xv = x[((e * g.H + ih) * g.W + iw) * g.C + ch]!;
+        for (let f = 0; f < F; f++) y[out + f]! += xv * K[((kh * g.KW + kw) * g.C + ch) * F + f]!;
+      }
+    }
+  }
+  return y;
+}
+
+/** The adjoint of convForward: adds into dx (when given), dK and dBias. */
+function convBackwardWith(g: Window, x: F64, K: F64, dy: F64, F: number, rows: number, dx: F64 | null | undefined, dK: F64 | undefined, dB: F64 | undefined): void {
+  for (let e = 0; e < rows; e++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) {
+    const out = ((e * g.OH + oh) * g.OW + ow) * F;
+    if (dB) for (let f = 0; f < F; f++) dB[f]! += dy[out + f]!;
+    for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
+      const ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+      for (let ch = 0; ch < g.C; ch++) {
+        const xi = ((e * g.H + ih) * g.W + iw) * g.C + ch;
+        for (let f = 0; f < F; f++) {
+          const ki = ((kh * g.KW + kw) * g.C + ch) * F + f;
+          if (dK) dK[ki]! += x[xi]! * dy[out + f]!;
+          if (dx) dx[xi]! += K[ki]! * dy[out + f]!;
+        }
+      }
+    }
+  }
+}
+
+function convRef(rank: 1 | 2): RefOp {
+  return {
+    forward(c, [x], p) {
+      const g = geometry(c), F = c.attrs.filters, f = activation(c.attrs.activation, c.attrs.alpha).f;
+      return convForward(g, x as F64, p.kernel!, c.attrs.useBias ? p.bias : undefined, F, c.rows).map(f);
+    },
+    backward(c, [x], p, y, dy, [dx], dp) {
+      const g = geometry(c), F = c.attrs.filters, d = activation(c.attrs.activation, c.attrs.alpha).d;
+      const pre = Float64Array.from(dy, (v, i) => v * d(y[i]!));
+      convBackwardWith(g, x as F64, p.kernel!, pre, F, c.rows, dx, dp.kernel, dp.bias);
+    },
+  };
+  void rank;
+}
+
+function poolRef(kind: 'max' | 'avg', rank: 1 | 2): RefOp {
+  const each = (c: Ctx, visit: (out: number, src: number[], divisor: number) => void) => {
+    const g = geometry(c);
+    for (let e = 0; e < c.rows; e++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) for (let ch = 0; ch < g.C; ch++) {
+      const src: number[] = [];
+      for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) {
+        const ih = oh * g.SH - g.PH + kh, iw = ow * g.SW - g.PW + kw;
+        if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) src.push(((e * g.H + ih) * g.W + iw) * g.C + ch);
+      }
+      visit(((e * g.OH + oh) * g.OW + ow) * g.C + ch, src, c.attrs.countPad ? g.KH * g.KW : src.length);
+    }
+  };
+  return {
+    forward(c, [x]) {
+      const g = geometry(c), y = new Float64Array(c.rows * g.OH * g.OW * g.C);
+      each(c, (out, src, divisor) => {
+        if (kind === 'max') { let best = x![src[0]!]!; for (const i of src) if (x![i]! > best) best = x![i]!; y[out] = best; }
+        else { let t = 0; for (const i of src) t += x![i]!; y[out] = t / divisor; }
+      });
+      return y;
+    },
+    backward(c, [x], _p, _y, dy, [dx]) {
+      if (!dx) return;
+      each(c, (out, src, divisor) => {
+        if (kind === 'max') { let at = src[0]!; for (const i of src) if (x![i]! > x![at]!) at = i; dx[at]! += dy[out]!; }
+        else for (const i of src) dx[i]! += dy[out]! / divisor;
+      });
+    },
+  };
+  void rank;
+}
+
+const sig = (v: number) => 1 / (1 + Math.exp(-v));
+
+// PyTorch's LSTM and GRU over [rows, T, IN], with the mask carrying the state; returns every step's values.
+function recurrentForward(kind: 'lstm' | 'gru', c: Ctx, x: F64, mask: F64 | null, p: Readonly<Record<string, F64>>) {
+  const [T, IN] = c.ins[0]!.shape as [number, number], H = c.attrs.units, G = kind === 'lstm' ? 4 : 3;
+  const hs: F64[] = [new Float64Array(c.rows * H)], cs: F64[] = [new Float64Array(c.rows * H)];
+  const pre: F64[] = []; // per step: [rows, G·H] gate pre-activations (the GRU's n: only the input side), and the GRU's h·W_hhᵀ + b_hh
+  const ghs: F64[] = [];
+  for (let t = 0; t < T; t++) {
+    const h = new Float64Array(c.rows * H), cell = new Float64Array(c.rows * H), a = new Float64Array(c.rows * G * H), gh = new Float64Array(c.rows * G * H);
+    for (let r = 0; r < c.rows; r++) {
+      for (let j = 0; j < G * H; j++) {
+        let sx = p.bias_ih![j]!, sh = p.bias_hh![j]!;
+        for (let i = 0; i < IN; i++) sx += p.weight_ih![j * IN + i]! * x[(r * T + t) * IN + i]!;
+        for (let i = 0; i < H; i++) sh += p.weight_hh![j * H + i]! * hs[t]![r * H + i]!;
+        a[r * G * H + j] = sx; gh[r * G * H + j] = sh;
+      }
+      const keep = !mask || mask[r * T + t] !== 0;
+      for (let i = 0; i < H; i++) {
+        const o = r * G * H;
+        if (kind === 'lstm') {
+          const z = (k: number) => a[o + k * H + i]! + gh[o + k * H + i]!;
+          const ig = sig(z(0)), fg = sig(z(1)), gg = Math.tanh(z(2)), og = sig(z(3));
+          const cv = fg * cs[t]![r * H + i]! + ig * gg;
+          cell[r * H + i] = keep ? cv : cs[t]![r * H + i]!;
+          h[r * H + i] = keep ? og * Math.tanh(cv) : hs[t]![r * H + i]!;
+        } else {
+          const rg = sig(a[o + i]! + gh[o + i]!), zg = sig(a[o + H + i]! + gh[o + H + i]!), ng = Math.tanh(a[o + 2 * H + i]! + rg * gh[o + 2 * H + i]!);
+          h[r * H + i] = keep ? (1 - zg) * ng + zg * hs[t]![r * H + i]! : hs[t]![r * H + i]!;
+        }
+      }
+    }
+    hs.push(h); cs.push(cell); pre.push(a); ghs.push(gh);
+  }
+  return { T, IN, H, G, hs, cs, pre, ghs };
+}
+
+function recurrentRef(kind: 'lstm' | 'gru'): RefOp {
+  return {
+    forward(c, [x, mask], p) {
+      const f = recurrentForward(kind, c, x as F64, (mask ?? null) as F64 | null, p), { T, H } = f;
+      const y = new Float64Array(c.rows * (c.attrs.returnSequences ? T : 1) * H);
+      for (let r = 0; r < c.rows; r++) {
+        if (c.attrs.returnSequences) for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) y[(r * T + t) * H + i] = f.hs[t + 1]![r * H + i]!;
+        else for (let i = 0; i < H; i++) y[r * H + i] = f.hs[T]![r * H + i]!;
+      }
+      return y;
+    },
+    backward(c, [x, mask], p, _y, dy, [dx], dp) {
+      const m = (mask ?? null) as F64 | null, f = recurrentForward(kind, c, x as F64, m, p), { T, IN, H, G } = f;
+      let dh = new Float64Array(c.rows * H), dc = new Float64Array(c.rows * H);
+      for (let t = T - 1; t >= 0; t--) {
+        for (let r = 0; r < c.rows; r++) for (let i = 0; i < H; i++) {
+          dh[r * H + i]! += c.attrs.returnSequences ? dy[(r * T + t) * H + i]! : t === T - 1 ? dy[r * H + i]! : 0;
+        }
+        const dhPrev = new Float64Array(c.rows * H), dcPrev = new Float64Array(c.rows * H);
+        const da = new Float64Array(c.rows * G * H), dgh = new Float64Array(c.rows * G * H);
+        for (let r = 0; r < c.rows; r++) {
+          const keep = !m || m[r * T + t] !== 0, o = r * G * H;
+          for (let i = 0; i < H; i++) {
+            const hp = f.hs[t]![r * H + i]!, dhv = dh[r * H + i]!;
+            if (!keep) { dhPrev[r * H + i]! += dhv; dcPrev[r * H + i]! += dc[r * H + i]!; continue; }
+            if (kind === 'lstm') {
+              const z = (k: number) => f.pre[t]![o + k * H + i]! + f.ghs[t]![o + k * H + i]!;
+              const ig = sig(z(0)), fg = sig(z(1)), gg = Math.tanh(z(2)), og = sig(z(3));
+              const cp = f.cs[t]![r * H + i]!, cv = fg * cp + ig * gg, tc = Math.tanh(cv);
+              const dct = dc[r * H + i]! + dhv * og * (1 - tc * tc);
+              da[o + i] = dct * gg * ig * (1 - ig); da[o + H + i] = dct * cp * fg * (1 - fg);
+              da[o + 2 * H + i] = dct * ig * (1 - gg * gg); da[o + 3 * H + i] = dhv * tc * og * (1 - og);
+              dcPrev[r * H + i]! += dct * fg;
+              for (let k = 0; k < 4; k++) dgh[o + k * H + i] = da[o + k * H + i]!;
+            } else {
+              const gx = f.pre[t]!, gh = f.ghs[t]!;
+              const rg = sig(gx[o + i]! + gh[o + i]!), zg = sig(gx[o + H + i]! + gh[o + H + i]!), ng = Math.tanh(gx[o + 2 * H + i]! + rg * gh[o + 2 * H + i]!);
+              const an = dhv * (1 - zg) * (1 - ng * ng), az = dhv * (hp - ng) * zg * (1 - zg), ar = an * gh[o + 2 * H + i]! * rg * (1 - rg);
+              da[o + i] = ar; da[o + H + i] = az; da[o + 2 * H + i] = an;
+              dgh[o + i] = ar; dgh[o + H + i] = az; dgh[o + 2 * H + i] = an * rg;
+              dhPrev[r * H + i]! += dhv * zg;
+            }
+          }
+          for (let j = 0; j < G * H; j++) {
+            if (dp.bias_ih) dp.bias_ih[j]! += da[o + j]!;
+            if (dp.bias_hh) dp.bias_hh[j]! += dgh[o + j]!;
+            for (let i = 0; i < IN; i++) {
+              if (dp.weight_ih) dp.weight_ih[j * IN + i]! += da[o + j]! * (x as F64)[(r * T + t) * IN + i]!;
+              if (dx) dx[(r * T + t) * IN + i]! += da[o + j]! * p.weight_ih![j * IN + i]!;
+            }
+            for (let i = 0; i < H; i++) {
+              if (dp.weight_hh) dp.weight_hh[j * H + i]! += dgh[o + j]! * f.hs[t]![r * H + i]!;
+              dhPrev[r * H + i]! += dgh[o + j]! * p.weight_hh![j * H + i]!;
+            }
+          }
+        }
+        dh = dhPrev; dc = dcPrev;
+      }
+    },
+  };
+}
+
+// One CGRU step in f64: its geometry, u, r, r*s, the candidate and the output.
+function cgruRef(c: Ctx, s: F64, p: Readonly<Record<string, F64>>) {
+  const [H, W, C] = c.ins[0]!.shape as [number, number, number], [KH, KW] = c.attrs.kernelSize as [number, number];
+  const g: Window = { H, W, C, KH, KW, SH: 1, SW: 1, PH: (KH - 1) / 2, PW: (KW - 1) / 2, DH: 1, DW: 1, OH: H, OW: W };
+  const M = c.rows * H * W;
+  const gates = convForward(g, s, p.gates!, p.gatesBias, 2 * C, c.rows);
+  const u = new Float64Array(M * C), r = new Float64Array(M * C), rs = new Float64Array(M * C);
+  for (let q = 0; q < M; q++) for (let k = 0; k < C; k++) {
+    u[q * C + k] = sig(gates[q * 2 * C + k]!); r[q * C + k] = sig(gates[q * 2 * C + C + k]!); rs[q * C + k] = r[q * C + k]! * s[q * C + k]!;
+  }
+  const cand = convForward(g, rs, p.candidate!, p.candidateBias, C, c.rows).map(Math.tanh);
+  const y = Float64Array.from(s, (v, i) => u[i]! * v + (1 - u[i]!) * cand[i]!);
+  return { g: { ...g, rows: c.rows }, M, C, u, r, rs, cand, y };
+}
+
+function convBackward(g: Window & { rows: number }, x: F64, K: F64, dy: F64, F: number, dx: F64, dK: F64 | undefined, dB: F64 | undefined): void {
+  convBackwardWith(g, x, K, dy, F, g.rows, dx, dK, dB);
 }

@@ -312,6 +312,14 @@ export class Model {
   get memoryBytes(): number { return this.net.core.memory.buffer.byteLength; }
   /** The layout plan (offsets of every block and tensor), for tools and docs. */
   get layout() { return this.net.plan; }
+  /**
+   * The planned step: buffers of one shard's activation region and its size with lifetime reuse and
+   * without (graph/plan.ts), for tools and docs/memory.md.
+   */
+  get plan(): { readonly rows: number; readonly buffers: number; readonly regionBytes: number; readonly regionBytesNoReuse: number } {
+    const p = this.net.program;
+    return { rows: p.rows, buffers: p.buffers.length, regionBytes: p.regionBytes, regionBytesNoReuse: p.regionBytesNoReuse };
+  }
 
   // Every method passes here: a disposed model refuses everything; during fit() on workers the memory is
   // theirs, and during an inline fit() only reads may interleave (from its callbacks).

@@ -15,7 +15,17 @@ export interface ActivationKernels {
   backward(k: CoreExports, dx: number, y: number, dy: number, n: number): void;
 }
 
+const cache = new Map<string, ActivationKernels>();
+
+/** The kernel pair of an activation (made once per activation and alpha: called on every step). */
 export function activationKernels(a: Activation, alpha: number): ActivationKernels {
+  const key = a === 'leakyRelu' ? `${a}:${alpha}` : a;
+  let k = cache.get(key);
+  if (!k) cache.set(key, (k = makeKernels(a, alpha)));
+  return k;
+}
+
+function makeKernels(a: Activation, alpha: number): ActivationKernels {
   switch (a) {
     case 'linear': return {
       forward: (k, y, x, n) => { if (y !== x) k.copy_f32(y, x, n); },

@@ -32,6 +32,8 @@ interface Def {
   readonly unit?: readonly string[];
   /** Mask inputs: 0/1 values with at least one 1 per row of the last axis. */
   readonly masks?: readonly string[];
+  /** Examples whose mask is all zeros (every step padding). */
+  readonly zeroRows?: Readonly<Record<string, readonly number[]>>;
 }
 
 // A regression head on any value: a dense to `out` units and MSE against input `t`.
@@ -149,6 +151,54 @@ const DEFS: Def[] = [
     ints: { story: { bound: 9, special: 0 } },
   },
   {
+    name: 'conv2d: valid, same with stride 2, dilation, a kernel larger than the input with explicit padding; pooling', rows: 2, build: () => {
+      const x = input('x', [5, 6, 2]);
+      const a = layers.conv2d(3, { kernelSize: 3, activation: 'tanh', biasInit: { kind: 'uniform', low: -0.2, high: 0.2 } })(x); //  [3, 4, 3]
+      const b = layers.conv2d(2, { kernelSize: [2, 3], strides: 2, padding: 'same' })(x); //                  [3, 3, 2]
+      const c = layers.conv2d(2, { kernelSize: 3, dilation: 2, padding: [1, 1], activation: 'relu' })(x); //  [3, 4, 2]
+      const d = layers.conv2d(1, { kernelSize: 7, padding: [2, 2] })(x); //                                 [3, 4, 1]: 7x7 over 5x6
+      const e = layers.conv2d(2, { kernelSize: 1 })(x); //                                                  1x1: no im2col
+      const m = layers.maxPool2d(2, { strides: 1 })(a), v = layers.avgPool2d(3, { strides: 2, padding: 'same' })(x);
+      const w = layers.avgPool2d(2, { padding: [1, 1], countPad: true })(e);
+      return head(ops.concat([a, b, c, d, e, m, v, w].map((t) => ops.flatten(t))));
+    },
+  },
+  {
+    name: 'conv1d and 1-d pooling, stride and same padding', rows: 3, build: () => {
+      const x = input('x', [7, 3]);
+      const a = layers.conv1d(4, { kernelSize: 3, strides: 2, padding: 'same', activation: 'sigmoid' })(x); // [4, 4]
+      const b = layers.maxPool1d(2)(layers.conv1d(2, { kernelSize: 2 })(x)); //                                [3, 2]
+      const c = layers.avgPool1d(3, { strides: 1 })(x); //                                                     [5, 3]
+      return head(ops.concat([a, b, c].map((t) => ops.flatten(t))));
+    },
+  },
+  {
+    name: 'a 2-layer LSTM returning sequences, a length-1 sequence, the last state', rows: 3, build: () => {
+      const x = input('x', [4, 3]), one = input('one', [1, 3]);
+      const seq = layers.lstm(5, { layers: 2, returnSequences: true })(x); //  [4, 5]
+      const last = layers.lstm(2)(one); //                                      [2]
+      return head(ops.concat([ops.flatten(seq), last]));
+    },
+  },
+  {
+    name: 'a GRU and an LSTM with masks: padded steps carry the state, an all-padding row', rows: 4, build: () => {
+      const x = input('x', [5, 2]), mask = input('mask', [5]);
+      const g = layers.gru(3, { returnSequences: true })(x, mask); //   [5, 3]
+      const l = layers.lstm(3)(x, mask); //                              [3]
+      return head(ops.concat([ops.flatten(g), l]));
+    },
+    masks: ['mask'],
+    zeroRows: { mask: [3] },
+  },
+  {
+    name: 'a convolutional GRU applied twice with shared weights (the Neural GPU)', rows: 2, build: () => {
+      const x = input('x', [3, 4, 2]);
+      const s0 = layers.dense(3, { activation: 'tanh' })(x); //  [3, 4, 3]: the state
+      const step = layers.cgru({ kernelSize: 3, gatesBias: { kind: 'uniform', low: -0.5, high: 0.5 } });
+      return head(step(step(s0)));
+    },
+  },
+  {
     name: 'per-position cross-entropy with a mask and ignoreIndex, sum and mean', rows: 3, build: () => {
       const x = input('x', [4]);
       const logits = ops.reshape(feed(x, 20), [5, 4]);
@@ -188,7 +238,8 @@ export function cases(): Case[] {
         inputs[x.name] = Array.from({ length: n }, (_, i) => (special !== undefined && i % 5 === 1 ? special : Math.floor(((r() + 1) / 2) * bound) % bound));
       } else if (d.masks?.includes(x.name)) {
         const L = x.shape[x.shape.length - 1]!;
-        inputs[x.name] = Array.from({ length: n }, (_, i) => (i % L === 0 || r() > 0 ? 1 : 0));
+        const per = n / d.rows, zero = d.zeroRows?.[x.name] ?? [];
+        inputs[x.name] = Array.from({ length: n }, (_, i) => (zero.includes(Math.floor(i / per)) ? 0 : i % L === 0 || r() > 0 ? 1 : 0));
       } else if (d.unit?.includes(x.name)) {
         inputs[x.name] = Array.from({ length: n }, () => Math.fround((r() + 1) / 2));
       } else {
