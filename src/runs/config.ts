@@ -72,7 +72,9 @@ export const MLP_FIELDS = ['depth', 'width', 'activation', 'init', 'dropout'] as
 const GRAPH_WHERE = '\u0000model';
 
 /** A graph compileGraph accepts: its first problem as a message tail (`: nodes[2] ("h"): unknown op ...`). */
-const graphSpec = custom('a graph (format "gradnoise.graph": inputs, params, nodes, outputs, losses)', (v) => {
+const GRAPH_NEED = 'a graph (format "gradnoise.graph": inputs, params, nodes, outputs, losses)';
+const graphSpec = custom(GRAPH_NEED, (v) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ` is ${show(v)} (need ${GRAPH_NEED})`;
   try {
     compileGraph(v as GraphSpec, GRAPH_WHERE);
     return undefined;

@@ -108,7 +108,10 @@ const intIn = (path: string, v: unknown, min: number, max = Number.MAX_SAFE_INTE
  * in a config, except that a model may also be a graph file's path (read and checked when the sweep runs).
  */
 function fieldError(field: keyof TrainConfig, v: unknown): string | undefined {
-  if (field === 'model') return typeof v === 'string' ? (v !== '' ? undefined : ' is "" (need a graph file\'s path)') : configFieldError(field, v);
+  if (field === 'model') {
+    if (typeof v === 'string') return v !== '' ? undefined : ' is "" (need a graph file\'s path)';
+    return v === null || (typeof v === 'object' && !Array.isArray(v)) ? configFieldError(field, v) : ` is ${show(v)} (need a graph file's path, a graph, or null)`;
+  }
   const need = configFieldProblem(field, v);
   return need === null ? undefined : ` is ${show(v)} (need ${need})`;
 }

@@ -116,7 +116,7 @@ describe('a config that holds a graph', () => {
     expect(resolveTrainConfig({ model: G }).model).toBe(G);
     const broken = { ...G, nodes: G.nodes.map((n, i) => (i === 1 ? { ...n, op: 'summ' } : n)) };
     expect(() => resolveTrainConfig({ model: broken })).toThrow(/^config: model: nodes\[1\] \("sum_0"\): unknown op "summ" \(allowed: .*\); did you mean sub or sum\?$/);
-    expect(() => resolveTrainConfig({ model: 'graph.json' })).toThrow(/^config: model: must be an object, got "graph\.json"$/);
+    expect(() => resolveTrainConfig({ model: 'graph.json' })).toThrow(/^config: model is "graph\.json" \(need null or a graph \(format "gradnoise\.graph": inputs, params, nodes, outputs, losses\)\)$/);
     expect(() => resolveTrainConfig({ model: G, depth: 3 })).toThrow(/^config: depth 3 does not go with a model \(the graph names its own layers/);
   });
 
