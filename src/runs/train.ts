@@ -160,12 +160,15 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
   model.restoreCheckpoint(ck, from.name);
 }
 
-// Option schemas (core/check.ts). A split is data: other keys (an MnistSplit's features) are allowed; its
-// arrays are model.prepare's to check.
+// Option schemas (core/check.ts). A split is data: other keys (an MnistSplit's features) are allowed. The
+// MLP's split is rows of floats and their classes; a graph's arrays by input name are model.prepare's to check.
+const MLP_SPLIT = object({
+  x: instanceOf(Float32Array), y: check('an Int32Array or Uint8Array', (v) => v instanceof Int32Array || v instanceof Uint8Array), count: int(1),
+}, { open: true });
 const ARRAYS = check('a typed array, or typed arrays by input name', (v) => ArrayBuffer.isView(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)));
-const SPLIT = object({ x: ARRAYS, y: ARRAYS, count: int(1) }, { open: true });
-const RUN_DATA_FIELDS: FieldsOf<RunData> = { train: SPLIT, test: nullable(SPLIT), features: optional(int(1)), classes: optional(int(1)) };
-const MLP_DATA_FIELDS = { features: int(1), classes: int(1) };
+const GRAPH_SPLIT = object({ x: ARRAYS, y: ARRAYS, count: int(1) }, { open: true });
+const MLP_DATA_FIELDS: FieldsOf<RunData> = { train: MLP_SPLIT, test: nullable(MLP_SPLIT), features: int(1), classes: int(1) };
+const GRAPH_DATA_FIELDS: FieldsOf<RunData> = { train: GRAPH_SPLIT, test: nullable(GRAPH_SPLIT), features: optional(int(1)), classes: optional(int(1)) };
 const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optional(func), onEpoch: optional(func), onWarning: optional(func), onCheckpoint: optional(func) };
 const RUN_OPTIONS: FieldsOf<RunOptions> = {
   workers: int(0, 64), wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
@@ -181,12 +184,11 @@ const RUN_OPTIONS: FieldsOf<RunOptions> = {
  */
 export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions): Promise<RunResult> {
   checkTrainConfig('runTraining: config', c);
-  checkFields('runTraining: data', data, RUN_DATA_FIELDS, { optional: false, open: true });
+  // The MLP of a config without a model takes its shape from the data; a graph brings its own.
+  checkFields('runTraining: data', data, c.model === null ? MLP_DATA_FIELDS : GRAPH_DATA_FIELDS, { optional: false, open: true });
   checkFields('runTraining', o, RUN_OPTIONS, { optional: false });
   const hooks = o.hooks ?? {};
   const keepSteps = o.keepSteps ?? true;
-  // The MLP of a config without a model takes its shape from the data; a graph brings its own.
-  if (c.model === null) checkFields('runTraining: data', data, MLP_DATA_FIELDS, { optional: false, open: true });
   const model = await createModelFromConfig(c, c.model === null ? data as DataShape : undefined,
     { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.wasm ? { wasm: o.wasm } : {}) });
   try {

@@ -145,7 +145,9 @@ describe('a config that holds a graph', () => {
     await m.fit(data.train.x, data.train.y, { steps: 12 });
     expect(await weightsSha256(m)).toBe(r0.summary.weightsSha256);
     await m.dispose();
-    // The MLP still needs its shape; a graph's data without it are refused by name.
-    await expect(runTraining(DEFAULT_TRAIN_CONFIG, data, { workers: 0 })).rejects.toThrow(/^runTraining: data: features is undefined \(need an integer from 1 up\)$/);
+    // The MLP of a config without a model reads rows of floats and their classes: a graph's data are refused by name.
+    await expect(runTraining(DEFAULT_TRAIN_CONFIG, data, { workers: 0 })).rejects.toThrow(/^runTraining: data: train\.x is \{"ids":.* \(need a Float32Array\)$/);
+    await expect(runTraining(DEFAULT_TRAIN_CONFIG, { train: { x: new Float32Array(8), y: new Int32Array(2), count: 2 }, test: null }, { workers: 0 }))
+      .rejects.toThrow(/^runTraining: data: features is undefined \(need an integer from 1 up\)$/);
   });
 });
