@@ -4,6 +4,8 @@
 // read as IDX). Inputs become f32 rows (8-bit inputs are scaled to [0, 1] as the MNIST loader does, unless
 // rawInputs); labels must be integer classes. Errors name the CLI flag of the file (--train-x, ...).
 // The result has the shape of runs/train.ts's RunData (data/ imports nothing from the other layers).
+// readArrayFile() reads one such file as it is (shape, values, what kind of values), for a graph model's
+// named inputs, which runs/inputs.ts pairs with the graph.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseNumericCsv } from './csv.js';
