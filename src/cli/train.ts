@@ -188,13 +188,18 @@ export function trainCommand(): Command {
         if (data !== null) for (const f of DATA_FLAGS) if (fromCli(f)) throw new Error(`--config and ${kebab(f)} do not go together (the file names the data)`);
         if (flags.checkpointEvery !== undefined && !flags.checkpoint && !flags.out) throw new Error('--checkpoint-every needs --checkpoint <file> or --out <dir>');
         if (flags.workers > config.shards) throw new Error(`--workers ${flags.workers} exceeds the config's shards ${config.shards}`);
-        if (data === null) checkDataFlags(config.model !== null, `the config of ${flags.config}`, fromCli);
-        const choice: RunDataChoice | undefined = data === null
-          ? (config.model !== null ? graphDataOfFlags(flags, config.model, `the model of --config ${flags.config}`) : undefined)
-          : 'source' in data
-            ? { data: { ...loadJobData(data as JobData, resolve(flags.dataDir), config.model), describe: describeJobData(data as JobData) }, record: data }
-            : config.model === null ? { data: loadData(data as DataSource), record: data }
-            : (() => { throw new Error(`--config ${flags.config}: its config has a model, which reads its data by input name; its data name MNIST or trainX/trainY files`); })();
+        let choice: RunDataChoice | undefined;
+        if (data === null) {
+          // The file names no data: the flags do, as they would for its network.
+          checkDataFlags(config.model !== null, `the config of ${flags.config}`, fromCli);
+          if (config.model !== null) choice = graphDataOfFlags(flags, config.model, `the model of --config ${flags.config}`);
+        } else if ('source' in data) {
+          choice = { data: { ...loadJobData(data as JobData, resolve(flags.dataDir), config.model), describe: describeJobData(data as JobData) }, record: data };
+        } else if (config.model === null) {
+          choice = { data: loadData(data as DataSource), record: data };
+        } else {
+          throw new Error(`--config ${flags.config}: its config has a model, which reads its data by input name, but its data name MNIST or trainX/trainY files`);
+        }
         process.exitCode = await train(config, flags, choice, `the model of ${flags.config}`);
         return;
       }

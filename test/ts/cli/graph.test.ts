@@ -119,6 +119,13 @@ describe('gradnoise train --model', () => {
     expect(clash.stderr).toMatch(/--config and --input do not go together \(the file names the data\)/);
     const model = await run(['train', '--config', join(dir, 'out', 'config.json'), '--model', MODEL]);
     expect(model.stderr).toMatch(/--config and --model do not go together \(the file names every field of the run\)/);
+    // A file with the config alone takes its data from the flags, as the graph reads them.
+    writeFileSync(join(dir, 'only.json'), JSON.stringify({ config: rec.config }));
+    const only = await run(['train', '--config', join(dir, 'only.json'), '--data', copy, '--pad-id', '0', '--json']);
+    expect(only.code, only.stderr).toBe(0);
+    expect(lastJson(only.stdout).weightsSha256).toBe(lastJson(a.stdout).weightsSha256);
+    expect((await run(['train', '--config', join(dir, 'only.json'), '--train-x', 'x.npy'])).stderr)
+      .toMatch(/the config of .*only\.json and --train-x do not go together \(a graph reads its data by input name/);
     writeFileSync(copy, readFileSync(TRAIN, 'utf8').replace('"label":2', '"label":3'));
     const changed = await run(['train', '--config', join(dir, 'out', 'config.json')]);
     expect(changed.code).toBe(1);
