@@ -43,7 +43,7 @@ export interface RunJobOptions {
 
 /** Runs a job; null when the signal stopped it first (an interrupted run is never recorded). */
 export async function runJob(job: SweepJob, o: RunJobOptions): Promise<JobOutcome | null> {
-  const data = loadJobData(job.data, o.dataDir);
+  const data = loadJobData(job.data, o.dataDir, job.config.model);
   if (job.config.batchSize > data.train.count) {
     throw new Error(`job ${job.id}: batchSize ${job.config.batchSize} is larger than the ${data.train.count} training examples`);
   }
