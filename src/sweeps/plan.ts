@@ -10,12 +10,12 @@ import { resolveTrainConfig, type TrainConfig } from '../runs/config.js';
 import { dataKey, type JobData } from './data.js';
 import { configId } from './ids.js';
 import { specFieldProblem, type AxisValue, type Distribution, type SweepSpec } from './spec.js';
+import { checkTaskRun, type TaskRun } from '../experiments/tasks.js';
 
 /** The version of the job format below: a worker refuses jobs of another. */
 export const JOB_FORMAT = 1;
 
-/** One run of a sweep: everything a worker anywhere needs to run it. */
-export interface SweepJob {
+interface JobBase {
   readonly format: typeof JOB_FORMAT;
   readonly id: string;
   readonly sweep: string;
@@ -23,10 +23,34 @@ export interface SweepJob {
   /** The point's value on every axis (bundle axes: the label): the report's setting. */
   readonly point: Readonly<Record<string, AxisValue>>;
   readonly seed: number;
-  readonly config: TrainConfig;
-  readonly data: JobData;
   /** Keep the run's final checkpoint. */
   readonly checkpoint: boolean;
+}
+
+/** A training run of a config on data files (or MNIST). */
+export interface TrainJob extends JobBase {
+  readonly config: TrainConfig;
+  readonly data: JobData;
+  readonly task?: undefined;
+}
+
+/** One of the paper's other experiments (experiments/tasks.ts): its config holds everything, data included. */
+export interface TaskJob extends JobBase {
+  readonly task: TaskRun;
+  readonly config?: undefined;
+  readonly data?: undefined;
+}
+
+/** One run of a sweep: everything a worker anywhere needs to run it. */
+export type SweepJob = TrainJob | TaskJob;
+
+/** The id of a task run: its kind and complete config, and the experiment. */
+export const taskJobId = (task: TaskRun, experiment: string | null): string =>
+  configId({ task, ...(experiment !== null ? { experiment } : {}) });
+
+/** The job of one task run. */
+export function taskJob(task: TaskRun, sweep: string, experiment: string | null, point: Readonly<Record<string, AxisValue>>): TaskJob {
+  return { format: JOB_FORMAT, id: taskJobId(task, experiment), sweep, experiment, point, seed: task.config.seed, task, checkpoint: false };
 }
 
 /**
@@ -163,6 +187,14 @@ export function checkJob(v: unknown, checkData: (d: unknown, path: string) => Jo
   if (o === null || typeof o !== 'object') throw new Error(`the job is ${show(v)} (need a gradnoise sweep job)`);
   if (o.format !== JOB_FORMAT) {
     throw new Error(`the job has format ${show(o.format)}, this gradnoise reads format ${JOB_FORMAT} (run the same gradnoise version as the submitter)`);
+  }
+  if (o.task !== undefined) {
+    const task = checkTaskRun(o.task, 'job.task');
+    const experiment = o.experiment === null || typeof o.experiment === 'string' ? o.experiment : null;
+    const id = taskJobId(task, experiment);
+    if (o.id !== id) throw new Error(`the job's id ${show(o.id)} is not the hash of its task (${id}): it was not planned by this gradnoise version`);
+    const point = o.point !== null && typeof o.point === 'object' ? o.point as Record<string, AxisValue> : {};
+    return taskJob(task, typeof o.sweep === 'string' ? o.sweep : 'sweep', experiment, point);
   }
   const config = resolveTrainConfig(o.config, 'job.config');
   const data = checkData(o.data, 'job.data');
