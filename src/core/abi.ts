@@ -42,6 +42,17 @@ export interface CoreExports {
   col2im_f32(dx: Ptr, dcols: Ptr, E: number, H: number, W: number, C: number, KH: number, KW: number, SH: number,
     SW: number, PH: number, PW: number, DH: number, DW: number, OH: number, OW: number, accumulate: number): void;
 
+  /** y, idx: [E, OH, OW, C]; idx (i32, ih*W + iw) is 0 when not wanted. */
+  maxpool_forward_f32(y: Ptr, idx: Ptr, x: Ptr, E: number, H: number, W: number, C: number, KH: number, KW: number,
+    SH: number, SW: number, PH: number, PW: number, OH: number, OW: number): void;
+  maxpool_backward_f32(dx: Ptr, dy: Ptr, idx: Ptr, E: number, H: number, W: number, C: number, OH: number, OW: number,
+    accumulate: number): void;
+  /** countPad != 0: divide by KH*KW (count_include_pad), else by the in-range positions. */
+  avgpool_forward_f32(y: Ptr, x: Ptr, E: number, H: number, W: number, C: number, KH: number, KW: number, SH: number,
+    SW: number, PH: number, PW: number, OH: number, OW: number, countPad: number): void;
+  avgpool_backward_f32(dx: Ptr, dy: Ptr, E: number, H: number, W: number, C: number, KH: number, KW: number,
+    SH: number, SW: number, PH: number, PW: number, OH: number, OW: number, countPad: number, accumulate: number): void;
+
   embedding_forward_f32(y: Ptr, ids: Ptr, table: Ptr, n: number, d: number, paddingId: number): void;
   embedding_backward_f32(dtable: Ptr, ids: Ptr, dy: Ptr, n: number, d: number, paddingId: number): void;
 
@@ -88,14 +99,18 @@ export interface CoreExports {
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
-  'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32', 'bce_logits_f32', 'bias_backward_f32',
+  'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32',
+  'avgpool_backward_f32', 'avgpool_forward_f32',
+  'bce_logits_f32', 'bias_backward_f32',
   'bias_forward_f32', 'broadcast_groups_f32', 'col2im_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32',
   'dropout_backward_f32', 'dropout_forward_f32', 'embedding_backward_f32', 'embedding_forward_f32', 'fill_f32',
   'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref',
   'gemm_batched_f32', 'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32',
   'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',
   'grad_sumsq_f64_ref', 'im2col_f32', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
-  'leaky_relu_forward_f32', 'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
+  'leaky_relu_forward_f32',
+  'maxpool_backward_f32', 'maxpool_forward_f32',
+  'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
   'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32',
   'roofline_f32', 'scale_f32', 'seq_correct_count_f32', 'seq_softmax_xent_f32', 'seq_valid_count_f32',
   'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32', 'softmax_forward_f32',
