@@ -18,6 +18,7 @@ export { argmax_f32, bce_logits_f32, correct_count_f32, mse_f32, seq_correct_cou
 export { seq_softmax_xent_f32, seq_valid_count_f32, softmax_xent_f32 } from "./kernels/loss";
 export { token_mask_f32 } from "./kernels/mask";
 export { avgpool_backward_f32, avgpool_forward_f32, maxpool_backward_f32, maxpool_forward_f32 } from "./kernels/pool";
+export { gru_cell_backward_f32, gru_cell_forward_f32, lstm_cell_backward_f32, lstm_cell_forward_f32 } from "./kernels/recurrent";
 export { roofline_f32 } from "./kernels/roofline";
 export { softmax_backward_f32, softmax_forward_f32 } from "./kernels/softmax";
 export { first_nonfinite_f32, fused_update_ahead_f32, fused_update_f32, grad_sumsq_f64, noise_fill_f32, step_scratch_bytes } from "./optim/step";

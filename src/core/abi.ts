@@ -53,6 +53,16 @@ export interface CoreExports {
   avgpool_backward_f32(dx: Ptr, dy: Ptr, E: number, H: number, W: number, C: number, KH: number, KW: number,
     SH: number, SW: number, PH: number, PW: number, OH: number, OW: number, countPad: number, accumulate: number): void;
 
+  /** One step of rows x Hd; gx rows gxStride elements apart; mask 0 or f32 per row (0.0 = padding). */
+  lstm_cell_forward_f32(gates: Ptr, c: Ptr, h: Ptr, gx: Ptr, gxStride: number, gh: Ptr, cPrev: Ptr, hPrev: Ptr, mask: Ptr,
+    maskStride: number, rows: number, Hd: number): void;
+  lstm_cell_backward_f32(dgx: Ptr, dgxStride: number, dcPrev: Ptr, dhPrev: Ptr, dh: Ptr, dc: Ptr, gates: Ptr, c: Ptr,
+    cPrev: Ptr, mask: Ptr, maskStride: number, rows: number, Hd: number): void;
+  gru_cell_forward_f32(gates: Ptr, h: Ptr, gx: Ptr, gxStride: number, gh: Ptr, hPrev: Ptr, mask: Ptr, maskStride: number,
+    rows: number, Hd: number): void;
+  gru_cell_backward_f32(dgx: Ptr, dgxStride: number, dgh: Ptr, dhPrev: Ptr, dh: Ptr, gates: Ptr, gh: Ptr, hPrev: Ptr,
+    mask: Ptr, maskStride: number, rows: number, Hd: number): void;
+
   embedding_forward_f32(y: Ptr, ids: Ptr, table: Ptr, n: number, d: number, paddingId: number): void;
   embedding_backward_f32(dtable: Ptr, ids: Ptr, dy: Ptr, n: number, d: number, paddingId: number): void;
 
@@ -107,8 +117,11 @@ export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref',
   'gemm_batched_f32', 'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32',
   'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',
-  'grad_sumsq_f64_ref', 'im2col_f32', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
+  'grad_sumsq_f64_ref',
+  'gru_cell_backward_f32', 'gru_cell_forward_f32',
+  'im2col_f32', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
   'leaky_relu_forward_f32',
+  'lstm_cell_backward_f32', 'lstm_cell_forward_f32',
   'maxpool_backward_f32', 'maxpool_forward_f32',
   'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
   'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32',
