@@ -6,6 +6,7 @@ export { arena_base } from "./arena";
 export { relu_backward_f32, relu_forward_f32, leaky_relu_backward_f32, leaky_relu_forward_f32 } from "./kernels/activation";
 export { sigmoid_backward_f32, sigmoid_forward_f32, tanh_backward_f32, tanh_forward_f32 } from "./kernels/activation";
 export { bias_backward_f32, bias_forward_f32 } from "./kernels/bias";
+export { cgru_gate_backward_f32, cgru_gate_forward_f32, cgru_out_backward_f32, cgru_out_forward_f32 } from "./kernels/cgru";
 export { col2im_f32, im2col_f32 } from "./kernels/conv";
 export { add_f32, copy_f32, copy_rows_f32, reduce_slots_f32, scale_f32 } from "./kernels/copy";
 export { dropout_backward_f32, dropout_forward_f32 } from "./kernels/dropout";

@@ -63,6 +63,13 @@ export interface CoreExports {
   gru_cell_backward_f32(dgx: Ptr, dgxStride: number, dgh: Ptr, dhPrev: Ptr, dh: Ptr, gates: Ptr, gh: Ptr, hPrev: Ptr,
     mask: Ptr, maskStride: number, rows: number, Hd: number): void;
 
+  /** The Neural GPU's CGRU around its convolutions: g [n, 2C] (u then r pre-activations); u, r, rs, s: [n, C]. */
+  cgru_gate_forward_f32(u: Ptr, r: Ptr, rs: Ptr, g: Ptr, s: Ptr, n: number, C: number): void;
+  cgru_gate_backward_f32(dg: Ptr, ds: Ptr, drs: Ptr, u: Ptr, r: Ptr, s: Ptr, du: Ptr, n: number, C: number): void;
+  /** n elements (positions x channels). */
+  cgru_out_forward_f32(y: Ptr, cand: Ptr, u: Ptr, s: Ptr, a: Ptr, n: number): void;
+  cgru_out_backward_f32(du: Ptr, ds: Ptr, da: Ptr, dy: Ptr, u: Ptr, s: Ptr, cand: Ptr, n: number, accumulate: number): void;
+
   embedding_forward_f32(y: Ptr, ids: Ptr, table: Ptr, n: number, d: number, paddingId: number): void;
   embedding_backward_f32(dtable: Ptr, ids: Ptr, dy: Ptr, n: number, d: number, paddingId: number): void;
 
@@ -112,7 +119,9 @@ export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32',
   'avgpool_backward_f32', 'avgpool_forward_f32',
   'bce_logits_f32', 'bias_backward_f32',
-  'bias_forward_f32', 'broadcast_groups_f32', 'col2im_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32',
+  'bias_forward_f32', 'broadcast_groups_f32',
+  'cgru_gate_backward_f32', 'cgru_gate_forward_f32', 'cgru_out_backward_f32', 'cgru_out_forward_f32',
+  'col2im_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32',
   'dropout_backward_f32', 'dropout_forward_f32', 'embedding_backward_f32', 'embedding_forward_f32', 'fill_f32',
   'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref',
   'gemm_batched_f32', 'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32',
