@@ -23,38 +23,58 @@
 //     accumulates here: it already holds the output's share); dg[p, c] = (du * u) * (1 - u);
 //     dg[p, C + c] = (dr * r) * (1 - r). Outputs alias no input.
 //
-// Body: the kernels with a tanh or a sigmoid go one v128 per iteration (math.ts's, called out of line
-// through simd.ts; the chain is long, unrolling would only double the code) and end a row with the same
-// vector code on a partial vector (simd.ts); the output's
-// backward, four products, goes 8 wide, 4 wide, then a scalar tail. The gate kernels run per position
-// (g's rows are 2C long); with C = 1 a row is one partial vector.
+// Body: sigmoid and tanh go through simd.ts's sigmoid_rows / tanh_rows (one copy of each body in the
+// module, one call per pass: the u rows and the r rows of g, the whole array for cand), then whole-array passes
+// for r * s and y, 8 wide, 4 wide, then a scalar tail, as the output's backward. The gate backward runs per
+// position (g's rows are 2C long), one v128 at a time with a partial vector at the end of each row.
 
-import { load_lanes, sigmoid_x4, store_lanes, tanh_x4 } from "../simd";
+import { load_lanes, sigmoid_rows, store_lanes, tanh_rows } from "../simd";
 
 export function cgru_gate_forward_f32(u: usize, r: usize, rs: usize, g: usize, s: usize, n: i32, C: i32): void {
   if (n <= 0 || C <= 0) return;
-  const cb = <usize>C << 2;
-  for (let p = 0; p < n; p++) {
-    const o0 = <usize>p * cb, gp = g + (o0 << 1);
-    for (let c = 0; c < C; c += 4) {
-      const k = min<i32>(4, C - c), o = <usize>c << 2;
-      const uv = sigmoid_x4(load_lanes(gp + o, k));
-      const rv = sigmoid_x4(load_lanes(gp + cb + o, k));
-      store_lanes(u + o0 + o, uv, k);
-      store_lanes(r + o0 + o, rv, k);
-      store_lanes(rs + o0 + o, f32x4.mul(rv, load_lanes(s + o0 + o, k)), k);
-    }
+  sigmoid_rows(u, C, g, 2 * C, 0, 0, n, C);
+  sigmoid_rows(r, C, g + (<usize>C << 2), 2 * C, 0, 0, n, C);
+  const nc = n * C;
+  let i = 0;
+  for (; i + 8 <= nc; i += 8) {
+    const o = <usize>i << 2;
+    const a = f32x4.mul(v128.load(r + o), v128.load(s + o));
+    const b = f32x4.mul(v128.load(r + o, 16), v128.load(s + o, 16));
+    v128.store(rs + o, a);
+    v128.store(rs + o, b, 16);
+  }
+  for (; i + 4 <= nc; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(rs + o, f32x4.mul(v128.load(r + o), v128.load(s + o)));
+  }
+  for (; i < nc; i++) {
+    const o = <usize>i << 2;
+    store<f32>(rs + o, load<f32>(r + o) * load<f32>(s + o));
   }
 }
 
 export function cgru_out_forward_f32(y: usize, cand: usize, u: usize, s: usize, a: usize, n: i32): void {
+  if (n <= 0) return;
+  tanh_rows(cand, 0, a, 0, 0, 0, 1, n);
   const one = f32x4.splat(1);
-  for (let i = 0; i < n; i += 4) {
-    const k = min<i32>(4, n - i), o = <usize>i << 2;
-    const cv = tanh_x4(load_lanes(a + o, k));
-    const uv = load_lanes(u + o, k);
-    store_lanes(cand + o, cv, k);
-    store_lanes(y + o, f32x4.add(f32x4.mul(uv, load_lanes(s + o, k)), f32x4.mul(f32x4.sub(one, uv), cv)), k);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const u0 = v128.load(u + o), u1 = v128.load(u + o, 16);
+    const y0 = f32x4.add(f32x4.mul(u0, v128.load(s + o)), f32x4.mul(f32x4.sub(one, u0), v128.load(cand + o)));
+    const y1 = f32x4.add(f32x4.mul(u1, v128.load(s + o, 16)), f32x4.mul(f32x4.sub(one, u1), v128.load(cand + o, 16)));
+    v128.store(y + o, y0);
+    v128.store(y + o, y1, 16);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const u0 = v128.load(u + o);
+    v128.store(y + o, f32x4.add(f32x4.mul(u0, v128.load(s + o)), f32x4.mul(f32x4.sub(one, u0), v128.load(cand + o))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const uv = load<f32>(u + o);
+    store<f32>(y + o, (uv * load<f32>(s + o)) + ((<f32>1 - uv) * load<f32>(cand + o)));
   }
 }
 

@@ -124,10 +124,14 @@ export function maxpool_forward_f32(y: usize, idx: usize, x: usize, E: i32, H: i
           if (ip != 0) memory.fill(ip, 0xff, cBytes); // -1
         } else if (C >= 4) {
           let c = 0;
-          for (; c + 4 <= C; c += 4) max_window(yp, ip, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, true);
+          for (; c + 4 <= C; c += 4) {
+            max_window(yp, ip, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, true);
+          }
           if (c < C) max_window(yp, ip, xe, <usize>(C - 4) << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, true);
         } else {
-          for (let c = 0; c < C; c++) max_window(yp, ip, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, false);
+          for (let c = 0; c < C; c++) {
+            max_window(yp, ip, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, false);
+          }
         }
         yp += cBytes;
         if (ip != 0) ip += cBytes;
@@ -179,10 +183,14 @@ export function avgpool_forward_f32(y: usize, x: usize, E: i32, H: i32, W: i32, 
           memory.fill(yp, 0, cBytes);
         } else if (C >= 4) {
           let c = 0;
-          for (; c + 4 <= C; c += 4) avg_window(yp, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, div, true);
+          for (; c + 4 <= C; c += 4) {
+            avg_window(yp, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, div, true);
+          }
           if (c < C) avg_window(yp, xe, <usize>(C - 4) << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, div, true);
         } else {
-          for (let c = 0; c < C; c++) avg_window(yp, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, div, false);
+          for (let c = 0; c < C; c++) {
+            avg_window(yp, xe, <usize>c << 2, ih0, iw0, khLo, khHi, kwLo, kwHi, W, cBytes, div, false);
+          }
         }
         yp += cBytes;
       }

@@ -42,13 +42,14 @@
 //     dgh·W_hh into it). Masked rows: dgx row = +0, dgh row = +0, dhPrev = dh.
 //     dhPrev may alias dh; nothing else aliases.
 //
-// Body: one pass per row over j in steps of 4 that computes all of a column's gates together (the row's
-// G*Hd gate values are read and written once). One v128 per iteration: the body is a long chain of
-// exp-based functions (math.ts's, called out of line through simd.ts: one copy of each in the module), so
-// unrolling would only double the code; the last 1-3 columns of a row run the same vector code on a
-// partial vector (simd.ts), not a scalar copy.
+// Body: whole passes over the step's rows, whose gate values stay in cache: sigmoid and tanh of the gate
+// blocks (simd.ts's sigmoid_rows / tanh_rows: one copy of each body in the module, one call per pass), then
+// the state update; the forward stages tanh(c) in h and the GRU's n argument in the n gate. Each row runs
+// one v128 per iteration, its last 1-3 columns the same vector code on a partial vector (simd.ts). The
+// backward is one pass per row with its one tanh inline.
 
-import { load_lanes, sigmoid_x4, store_lanes, tanh_x4 } from "../simd";
+import { tanh_v128 } from "../math";
+import { load_lanes, sigmoid_rows, store_lanes, tanh_rows } from "../simd";
 
 // Whether row r of the mask (0: none) marks padding (0.0 or -0.0).
 // @ts-ignore: decorator
@@ -60,31 +61,29 @@ export function lstm_cell_forward_f32(gates: usize, c: usize, h: usize, gx: usiz
                                       cPrev: usize, hPrev: usize, mask: usize, maskStride: i32, rows: i32,
                                       Hd: i32): void {
   if (rows <= 0 || Hd <= 0) return;
-  const hb = <usize>Hd << 2, gb = hb << 2, gxb = <usize>gxStride << 2;
+  const hb = <usize>Hd << 2, gb = hb << 2, G = 4 * Hd;
+  sigmoid_rows(gates, G, gx, gxStride, gh, G, rows, 2 * Hd); //                      i, f
+  tanh_rows(gates + hb * 2, G, gx + hb * 2, gxStride, gh + hb * 2, G, rows, Hd); //  g
+  sigmoid_rows(gates + hb * 3, G, gx + hb * 3, gxStride, gh + hb * 3, G, rows, Hd); // o
   for (let r = 0; r < rows; r++) {
-    const ru = <usize>r;
-    const gxr = gx + ru * gxb, ghr = gh + ru * gb, gr = gates + ru * gb;
-    const cr = c + ru * hb, hr = h + ru * hb, cpr = cPrev + ru * hb, hpr = hPrev + ru * hb;
-    const skip = masked_row(mask, maskStride, r);
+    const ru = <usize>r, gr = gates + ru * gb, cr = c + ru * hb, cpr = cPrev + ru * hb;
     for (let j = 0; j < Hd; j += 4) {
       const k = min<i32>(4, Hd - j), o = <usize>j << 2;
-      const i = sigmoid_x4(f32x4.add(load_lanes(gxr + o, k), load_lanes(ghr + o, k)));
-      const f = sigmoid_x4(f32x4.add(load_lanes(gxr + hb + o, k), load_lanes(ghr + hb + o, k)));
-      const g = tanh_x4(f32x4.add(load_lanes(gxr + hb * 2 + o, k), load_lanes(ghr + hb * 2 + o, k)));
-      const og = sigmoid_x4(f32x4.add(load_lanes(gxr + hb * 3 + o, k), load_lanes(ghr + hb * 3 + o, k)));
-      store_lanes(gr + o, i, k);
-      store_lanes(gr + hb + o, f, k);
-      store_lanes(gr + hb * 2 + o, g, k);
-      store_lanes(gr + hb * 3 + o, og, k);
-      const cp = load_lanes(cpr + o, k);
-      if (skip) {
-        store_lanes(cr + o, cp, k);
-        store_lanes(hr + o, load_lanes(hpr + o, k), k);
-      } else {
-        const cn = f32x4.add(f32x4.mul(f, cp), f32x4.mul(i, g));
-        store_lanes(cr + o, cn, k);
-        store_lanes(hr + o, f32x4.mul(og, tanh_x4(cn)), k);
-      }
+      const i = load_lanes(gr + o, k), f = load_lanes(gr + hb + o, k), g = load_lanes(gr + hb * 2 + o, k);
+      store_lanes(cr + o, f32x4.add(f32x4.mul(f, load_lanes(cpr + o, k)), f32x4.mul(i, g)), k);
+    }
+  }
+  tanh_rows(h, Hd, c, Hd, 0, 0, rows, Hd); // h = o * tanh(c), tanh(c) staged in h
+  for (let r = 0; r < rows; r++) {
+    const ru = <usize>r, gr = gates + ru * gb, hr = h + ru * hb;
+    if (masked_row(mask, maskStride, r)) {
+      memory.copy(c + ru * hb, cPrev + ru * hb, hb);
+      memory.copy(hr, hPrev + ru * hb, hb);
+      continue;
+    }
+    for (let j = 0; j < Hd; j += 4) {
+      const k = min<i32>(4, Hd - j), o = <usize>j << 2;
+      store_lanes(hr + o, f32x4.mul(load_lanes(gr + hb * 3 + o, k), load_lanes(hr + o, k)), k);
     }
   }
 }
@@ -111,7 +110,7 @@ export function lstm_cell_backward_f32(dgx: usize, dgxStride: i32, dcPrev: usize
       const i = load_lanes(gr + o, k), f = load_lanes(gr + hb + o, k);
       const g = load_lanes(gr + hb * 2 + o, k), og = load_lanes(gr + hb * 3 + o, k);
       const dhv = load_lanes(dhr + o, k), dcv = load_lanes(dcr + o, k), cp = load_lanes(cpr + o, k);
-      const tc = tanh_x4(load_lanes(cr + o, k));
+      const tc = tanh_v128(load_lanes(cr + o, k));
       const dct = f32x4.add(dcv, f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
       const dO = f32x4.mul(dhv, tc);
       const di = f32x4.mul(dct, g), df = f32x4.mul(dct, cp), dg = f32x4.mul(dct, i);
@@ -128,22 +127,29 @@ export function lstm_cell_backward_f32(dgx: usize, dgxStride: i32, dcPrev: usize
 export function gru_cell_forward_f32(gates: usize, h: usize, gx: usize, gxStride: i32, gh: usize, hPrev: usize,
                                      mask: usize, maskStride: i32, rows: i32, Hd: i32): void {
   if (rows <= 0 || Hd <= 0) return;
-  const hb = <usize>Hd << 2, gb = hb * 3, gxb = <usize>gxStride << 2;
+  const hb = <usize>Hd << 2, gb = hb * 3, gxb = <usize>gxStride << 2, G = 3 * Hd;
   const one = f32x4.splat(1);
-  for (let r = 0; r < rows; r++) {
-    const ru = <usize>r;
-    const gxr = gx + ru * gxb, ghr = gh + ru * gb, gr = gates + ru * gb, hr = h + ru * hb, hpr = hPrev + ru * hb;
-    const skip = masked_row(mask, maskStride, r);
+  sigmoid_rows(gates, G, gx, gxStride, gh, G, rows, 2 * Hd); // r, z
+  for (let r = 0; r < rows; r++) { //                           n's argument gx_n + r * gh_n, staged in the n gate
+    const ru = <usize>r, gr = gates + ru * gb, gxr = gx + ru * gxb + hb * 2, ghr = gh + ru * gb + hb * 2;
     for (let j = 0; j < Hd; j += 4) {
       const k = min<i32>(4, Hd - j), o = <usize>j << 2;
-      const rv = sigmoid_x4(f32x4.add(load_lanes(gxr + o, k), load_lanes(ghr + o, k)));
-      const z = sigmoid_x4(f32x4.add(load_lanes(gxr + hb + o, k), load_lanes(ghr + hb + o, k)));
-      const n = tanh_x4(f32x4.add(load_lanes(gxr + hb * 2 + o, k), f32x4.mul(rv, load_lanes(ghr + hb * 2 + o, k))));
-      store_lanes(gr + o, rv, k);
-      store_lanes(gr + hb + o, z, k);
-      store_lanes(gr + hb * 2 + o, n, k);
-      const hp = load_lanes(hpr + o, k);
-      store_lanes(hr + o, skip ? hp : f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, hp)), k);
+      const arg = f32x4.add(load_lanes(gxr + o, k), f32x4.mul(load_lanes(gr + o, k), load_lanes(ghr + o, k)));
+      store_lanes(gr + hb * 2 + o, arg, k);
+    }
+  }
+  tanh_rows(gates + hb * 2, G, gates + hb * 2, G, 0, 0, rows, Hd);
+  for (let r = 0; r < rows; r++) {
+    const ru = <usize>r, gr = gates + ru * gb, hr = h + ru * hb, hpr = hPrev + ru * hb;
+    if (masked_row(mask, maskStride, r)) {
+      memory.copy(hr, hpr, hb);
+      continue;
+    }
+    for (let j = 0; j < Hd; j += 4) {
+      const k = min<i32>(4, Hd - j), o = <usize>j << 2;
+      const z = load_lanes(gr + hb + o, k);
+      const n = load_lanes(gr + hb * 2 + o, k);
+      store_lanes(hr + o, f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, load_lanes(hpr + o, k))), k);
     }
   }
 }
