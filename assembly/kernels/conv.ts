@@ -26,12 +26,17 @@
 //   v128 adds across (kw, c) changes nothing; every dx element receives its terms in row-major order of
 //   dcols, as in the twin.
 //
-// Body. Per (output position, kh) the in-range kw form one range [lo, hi) (computed once per ow); with
-// DW = 1 their inputs are one contiguous run of (hi - lo)*C floats in x's row ih, so the kernels move
-// runs of KW*C (LeNet's first layer, C = 1, KW = 5: runs of 5) rather than single elements; with DW > 1,
-// runs of C. Runs of at least 4 copy with v128 and finish with one more v128 that ends at the run's end
-// (overlapping the previous one: a copy may rewrite the same bits); col2im's adds cannot overlap, so they
-// run 8 wide, 4 wide, then a scalar tail.
+// Body. With DW = 1 the in-range kw of one (output position, kh) are one contiguous run of x's row ih, so
+// both kernels move runs of KW*C floats (LeNet's first layer, C = 1, KW = 5: runs of 5), never single
+// elements; with DW > 1, runs of C. The output columns whose window lies inside the row (computed once per
+// call) take a fast path:
+//   * im2col walks them kh outer, ow inner: per kh a strided sequence of runs, a run of 4 to 8 floats as
+//     two v128 (the second ending at the run's end, overlapping the first: a copy may rewrite the same
+//     bits), longer runs 8 wide, 4 wide, then one such last v128; the edge columns go per position, with
+//     +0 for the padding.
+//   * col2im keeps dcols' row-major order (kh inner, so consecutive adds hit different rows of dx and do
+//     not wait on each other's stores); a run of 4 to 8 is two v128 adds whose second one keeps the lanes
+//     the first covers as loaded (a bitselect) and is stored first; longer runs 8 wide, 4 wide, scalar tail.
 
 // The first k in [0, K) with b + k*D >= 0 (K when none).
 // @ts-ignore: decorator
@@ -132,7 +137,7 @@
 // [lo, hi) copy (one run when DW = 1), the rest is +0; rows kh outside [khLo, khHi) are +0. Called once per
 // edge position (not inlined: it is per-position work, and two inlined copies would only grow the module).
 function im2col_edge(dst: usize, xe: usize, ih0: i32, iw0: i32, khLo: i32, khHi: i32, W: i32, C: i32,
-                             KH: i32, KW: i32, DH: i32, DW: i32, xRow: usize): void {
+                     KH: i32, KW: i32, DH: i32, DW: i32, xRow: usize): void {
   const L = KW * C, cBytes = <usize>C << 2, runBytes = <usize>L << 2;
   const lo = range_lo(iw0, DW, KW), hi = range_hi(iw0, DW, W, KW, lo);
   zero_run(dst, khLo * L);
