@@ -22,6 +22,7 @@ export { avgpool_backward_f32, avgpool_forward_f32, maxpool_backward_f32, maxpoo
 export { gru_cell_backward_f32, gru_cell_forward_f32, lstm_cell_backward_f32, lstm_cell_forward_f32 } from "./kernels/recurrent";
 export { roofline_f32 } from "./kernels/roofline";
 export { softmax_backward_f32, softmax_forward_f32 } from "./kernels/softmax";
+export { relaxed_simd } from "./madd";
 export { first_nonfinite_f32, fused_update_ahead_f32, fused_update_f32, grad_sumsq_f64, noise_fill_f32, step_scratch_bytes } from "./optim/step";
 export { gemm_batched_f32_ref, gemm_nn_f32_ref, gemm_nt_f32_ref, gemm_tn_f32_ref } from "./ref/gemm";
 export { fused_update_f32_ref, grad_sumsq_f64_ref } from "./ref/step";

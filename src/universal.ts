@@ -21,8 +21,8 @@ export { constant, cosineDecay, exponentialDecay, linearWarmup, stepDecay } from
 export type { LearningRate, Schedule } from './optim/schedules.js';
 export { planLayout } from './core/layout.js';
 export type { Block, BlockKind, LayoutPlan, LayoutRequest, Placement, TensorRequest } from './core/layout.js';
-export { threadsAvailable } from './core/wasm.js';
-export type { BuildName, CoreSource } from './core/wasm.js';
+export { relaxedSimdAvailable, threadsAvailable } from './core/wasm.js';
+export type { BuildChoice, BuildName, CoreSource } from './core/wasm.js';
 export { runtimeInfo } from './runtime/threads.js';
 export type { RuntimeInfo, RuntimeName } from './runtime/threads.js';
 export {

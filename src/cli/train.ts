@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { BuildChoice } from '../core/wasm.js';
 import { loadData, type DataSource } from '../data/load.js';
 import { compileGraph, type GraphSpec } from '../graph/spec.js';
 import type { RunData } from '../runs/train.js';
@@ -29,7 +30,7 @@ interface TrainFlags {
   optimizer: TrainConfig['optimizer']; lr: number; momentum: number; weightDecay: number; schedule: TrainConfig['schedule'];
   decaySteps: number; decayRate: number; warmupSteps: number;
   clip?: number; clipValue?: number; noise: boolean; eta: number; gamma: number; noiseBeforeClip?: boolean;
-  batchSize: number; epochs: number; steps?: number; seed: number; workers: number; shards: number;
+  batchSize: number; epochs: number; steps?: number; seed: number; workers: number; shards: number; build: BuildChoice;
   out?: string; json?: boolean; checkpoint?: string; checkpointEvery?: number; resume?: string; config?: string; dataDir: string;
   model?: string; input?: Record<string, string>; testInput?: Record<string, string>; data?: string; testData?: string; padId?: number;
 }
@@ -170,6 +171,9 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed of the init, the data order, dropout and the noise', int(0), d.seed)
     .option('--workers <n>', 'worker threads (any count gives the same weights)', int(0, 64), 1)
     .option('--shards <n>', 'gradient shards per batch (changes the bits; workers <= shards)', int(1, 64), d.shards)
+    .addOption(new Option('--build <name>', 'core build: auto (baseline SIMD, the same bits everywhere), or relaxed (GEMMs on fused ' +
+      'multiply-add where the engine has relaxed SIMD, else auto with a warning: faster, bits depend on the CPU); threads, single, ' +
+      'threads-relaxed, single-relaxed name one').choices(['auto', 'relaxed', 'threads', 'single', 'threads-relaxed', 'single-relaxed']).default('auto'))
     .option('--out <dir>', 'write config.json, summary.json, epochs and steps as JSONL and CSV, curves.svg (with the optional packages vega, vega-lite) and checkpoint.safetensors')
     .option('--checkpoint <file>', 'write the training state (safetensors) there at the end, when stopped, and with --checkpoint-every (default with --out: <out>/checkpoint.safetensors)')
     .option('--checkpoint-every <n>', 'also write the checkpoint every n steps (atomically: a crash never leaves a broken one)', int(1))
@@ -268,7 +272,8 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
     config.noise ? `noise eta ${config.eta} gamma ${config.gamma}${config.noiseBeforeClip ? ' (before clipping)' : ''}` : ''].filter(Boolean).join(', ');
   say(`data: ${data.describe}`);
   say(`model: ${describeModel(config, data, modelLabel)}; ${config.optimizer} lr ${config.lr}${config.schedule !== 'constant' ? ` (${config.schedule})` : ''}` +
-    `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers} worker${flags.workers === 1 ? '' : 's'}, ${config.shards} shards`);
+    `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers} worker${flags.workers === 1 ? '' : 's'}, ${config.shards} shards` +
+    `${flags.build !== 'auto' ? `, build ${flags.build}` : ''}`);
 
   const checkpoint = flags.checkpoint ?? (flags.out ? join(flags.out, 'checkpoint.safetensors') : undefined);
   if (flags.checkpoint) prepareOutputDir(dirname(flags.checkpoint) || '.', '--checkpoint');
@@ -280,7 +285,7 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
   const result: RunResult = await interruptible(
     (sig) => { signalName = sig; progress.log('stopping after the current step (Ctrl-C again to quit at once)'); },
     (signal) => runTraining(config, data, {
-      workers: flags.workers, signal, keepSteps: flags.out !== undefined, diverge: 'record',
+      workers: flags.workers, build: flags.build, signal, keepSteps: flags.out !== undefined, diverge: 'record',
       ...(checkpoint ? { checkpoint: { path: checkpoint, every: flags.checkpointEvery ?? Infinity } } : {}),
       ...(flags.resume ? { resume: { bytes: readResume(flags.resume), name: flags.resume }, previous: previousRecords(flags.out) } : {}),
       hooks: {
@@ -347,7 +352,7 @@ const STEP_COLUMNS = ['step', 'epoch', 'loss', 'accuracy', 'gradNorm', 'clipScal
 async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult, dataRecord?: unknown): Promise<boolean> {
   const data = dataRecord ?? { trainX: flags.trainX ?? 'mnist', trainY: flags.trainY ?? 'mnist', testX: flags.testX ?? (flags.trainX ? null : 'mnist'),
     testY: flags.testY ?? (flags.trainY ? null : 'mnist'), trainLimit: flags.trainLimit ?? null, testLimit: flags.testLimit ?? null };
-  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers }, null, 2)}\n`);
+  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers, build: flags.build }, null, 2)}\n`);
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(r.summary, null, 2)}\n`);
   writeFileAtomic(join(dir, 'epochs.jsonl'), toJsonl(r.epochs));
   writeFileAtomic(join(dir, 'epochs.csv'), toCsv(r.epochs as unknown as Record<string, unknown>[], EPOCH_COLUMNS));

@@ -20,6 +20,8 @@ type InitNormalFn = (p: Ptr, n: number, mean: number, std: number, k0: number, k
 export interface CoreExports {
   arena_base(): Ptr;
   roofline_f32(iters: number, seed: number): number;
+  /** 1 in the relaxed builds (GEMMs on f32x4.relaxed_madd), 0 in the baseline ones. */
+  relaxed_simd(): number;
 
   gemm_scratch_bytes(M: number, K: number, N: number): number;
   gemm_nn_f32: GemmFn; gemm_nt_f32: GemmFn; gemm_tn_f32: GemmFn;
@@ -124,7 +126,7 @@ export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'lstm_cell_backward_f32', 'lstm_cell_forward_f32',
   'maxpool_backward_f32', 'maxpool_forward_f32',
   'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
-  'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32',
+  'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relaxed_simd', 'relu_backward_f32', 'relu_forward_f32',
   'roofline_f32', 'scale_f32', 'seq_correct_count_f32', 'seq_softmax_xent_f32', 'seq_valid_count_f32',
   'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32', 'softmax_forward_f32',
   'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32', 'sum_groups_f32', 'tanh_backward_f32',

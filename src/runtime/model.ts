@@ -6,7 +6,7 @@
 // has shared memory (runtime/pool.ts), and inline on the calling thread otherwise, yielding to the event
 // loop every few milliseconds. Both give the same bits: a batch is always cut into the same shards
 // (docs/workers.md). The other methods run inline, on the same memory, between runs.
-import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
+import { asksRelaxed, baselineOf, loadCoreModule, relaxedSimdAvailable, sharesMemory, threadsAvailable, type BuildChoice, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
 import { Network } from '../graph/network.js';
 import { toGraph, type ModelSpec } from '../model/spec.js';
 import { MAX_UNITS } from '../graph/limits.js';
@@ -48,8 +48,14 @@ export interface ModelOptions {
    * fused (for checking the fused kernel; the results are the same bits, only slower). Default true.
    */
   readonly fuse?: boolean;
-  /** Which core build to run: `auto` (threads where shared memory works, else single). */
-  readonly build?: BuildName | 'auto';
+  /**
+   * Which core build to run: `auto` (threads where shared memory works, else single), or `relaxed`, its
+   * opt-in twin whose GEMMs use f32x4.relaxed_madd (fused multiply-add where the CPU has it): faster, but
+   * its bits depend on the CPU, so runs are reproducible only on the same kind of machine. Where the engine
+   * has no relaxed SIMD, `relaxed` runs the baseline build with a notice through onWarning. `threads`,
+   * `single`, `threads-relaxed` and `single-relaxed` name one build. `model.build` says which one ran.
+   */
+  readonly build?: BuildChoice;
   /**
    * The core, for runtimes that cannot read the packaged file: its bytes, or a compiled
    * `WebAssembly.Module` where compiling at run time is forbidden (workerd: `import core from
@@ -124,7 +130,7 @@ const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as num
 
 // Option schemas (core/check.ts). Options read with `??` take their default for null too (nullish).
 const LOAD_MODEL_FIELDS: FieldsOf<LoadModelOptions> = {
-  batchSize: nullish(int(1, MAX_UNITS)), optimizer: anything /* validateChain */, build: optional(oneOf(['auto', 'threads', 'single'])),
+  batchSize: nullish(int(1, MAX_UNITS)), optimizer: anything /* validateChain */, build: optional(oneOf(['auto', 'threads', 'single', 'relaxed', 'threads-relaxed', 'single-relaxed'])),
   wasm: optional(check("the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module",
     (v) => v instanceof Uint8Array || v instanceof ArrayBuffer || v instanceof WebAssembly.Module)),
   onWarning: optional(func), fuse: optional(boolean), workers: optional(int(0, MAX_SHARDS)) /* and <= shards */, shards: nullish(int(1, MAX_SHARDS)),
@@ -165,14 +171,30 @@ function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | nul
   const runtime = `this runtime (${here.name}${here.version && here.name !== 'browser' ? ` ${here.version}` : ''})`;
   if (!here.workers) return `${runtime} has no workers (neither worker_threads nor Web Workers)`;
   if (!fused) return 'the update runs through the TypeScript reference path, which workers do not run';
-  if (mod.build !== 'threads') {
-    return threadsAvailable() ? 'the model uses the single-threaded build (build: "single")'
+  if (!sharesMemory(mod.build)) {
+    return threadsAvailable() ? `the model uses the single-threaded build (build: "${mod.build}")`
       : typeof SharedArrayBuffer === 'undefined' ? `${runtime} has no SharedArrayBuffer`
       : (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
         ? 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
         : `${runtime} cannot share WebAssembly memory`;
   }
   return null;
+}
+
+/**
+ * The build to load for a choice: a relaxed one only where the engine has relaxed SIMD, else its baseline
+ * twin, with a notice saying why. A core given as `wasm` is the build it is (loadCoreModule checks it).
+ */
+function chooseBuild(choice: BuildChoice, wasm: CoreSource | undefined, warn: (message: string) => void): BuildChoice {
+  if (wasm || !asksRelaxed(choice) || relaxedSimdAvailable()) return choice;
+  const here = runtimeInfo();
+  const fallback = baselineOf(choice);
+  const runs = fallback === 'auto' ? (threadsAvailable() ? 'threads' : 'single') : fallback;
+  warn(`gradnoise: build "${choice}" needs relaxed SIMD (f32x4.relaxed_madd), which this runtime ` +
+    `(${here.name}${here.version && here.name !== 'browser' ? ` ${here.version}` : ''}) does not have ` +
+    `(Chromium, Deno and Bun have it; Node 20 only when started with --experimental-wasm-relaxed-simd); ` +
+    `the model runs the baseline ${runs} build, with the deterministic bits.`);
+  return fallback;
 }
 
 /** Compiles the spec onto the core and initialises the parameters from the seed. */
@@ -186,7 +208,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
-  const mod = await loadCoreModule(options.build ?? 'auto', readCoreBuild, options.wasm).catch((e: unknown) => {
+  const mod = await loadCoreModule(chooseBuild(options.build ?? 'auto', wasm, warn), readCoreBuild, options.wasm).catch((e: unknown) => {
     // Bytes that are no wasm, or a module that is not this core (other imports, no arena_base export).
     if (wasm && (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof TypeError)) {
       const what = wasm instanceof WebAssembly.Module ? 'a compiled module' : `${wasm.byteLength} bytes`;
@@ -202,7 +224,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   if (!lowered.fused && options.fuse !== false) {
     warn(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
       `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path${inline}`);
-  } else if (why && (options.workers !== undefined || (options.fuse !== false && options.build !== 'single'))) {
+  } else if (why && (options.workers !== undefined || (options.fuse !== false && options.build !== 'single' && options.build !== 'single-relaxed'))) {
     warn(`gradnoise: ${why}${inline}. The results are the same bits.`);
   }
   if (why) workers = 0;

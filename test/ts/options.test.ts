@@ -152,6 +152,7 @@ const EXEMPT: Readonly<Record<string, string>> = {
   describeTransform: '(transform)',
   weightsSha256: '(model)',
   threadsAvailable: 'no arguments',
+  relaxedSimdAvailable: 'no arguments',
   runtimeInfo: 'no arguments',
   'Model.constructor': 'internal: createModel() and loadModel() build models',
   'Model.evaluate': 'takes no options: an extra argument is refused (tested below)',
