@@ -23,6 +23,7 @@ import { FAULT_HOOK, Pool, SPIN_HOOK } from './pool.js';
 import type { SpinPolicy } from './sync.js';
 import { restore, snapshot } from './snapshot.js';
 import { hardwareThreads, readCoreBuild, readLocalFile, runtimeInfo, writeLocalFileAtomic } from './threads.js';
+import { exportOnnx, type OnnxOptions } from '../export/onnx/index.js';
 
 export { NonFiniteError } from './engine.js';
 export type { EpochInfo, Evaluation, FitHistory, StepInfo } from './loop.js';
@@ -568,6 +569,17 @@ export class Model {
   loadBytes(bytes: Uint8Array | ArrayBuffer): void {
     this.live('loadBytes');
     this.restoreCheckpoint(decodeCheckpoint(bytes), '<bytes>');
+  }
+
+  /**
+   * The model as an ONNX model (opset 17) for inference in ONNX Runtime (onnxruntime-web in browsers and
+   * Node, onnxruntime-node, any server that reads ONNX): the graph's inputs and outputs under their names,
+   * with a dynamic batch dimension; the losses are left out and dropout is the identity. Its bytes, for a
+   * file or InferenceSession.create(bytes). docs/export.md says how each op is written.
+   */
+  async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array> {
+    this.live('toOnnx', true);
+    return exportOnnx(this.net.spec, this.getWeights(), options);
   }
 
   /** Node-like runtimes: writes toBytes() to `path` atomically (temporary file, fsync, rename). */
