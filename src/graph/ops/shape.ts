@@ -114,6 +114,36 @@ export const slice: OpDecl<SliceAttrs> = {
   },
 };
 
+export interface PadAttrs {
+  readonly before: number;
+  readonly after: number;
+}
+
+/** Zeros around the last axis: [..., W] -> [..., before + W + after] (a state's empty rows, for example). */
+export const pad: OpDecl<PadAttrs> = {
+  op: 'pad',
+  family: 'shape',
+  arity: 1,
+  inputNames: ['x'],
+  attrs: (where, raw) => withDefaults(where, raw, { before: nullish(int(0, MAX_UNITS)), after: nullish(int(0, MAX_UNITS)) }, { before: 0, after: 0 }),
+  infer(where, a, [x]) {
+    const W = lastAxis(where, 'its input', x!);
+    if (x!.dtype !== 'f32') throw new Error(`${where}: its input must be f32, got ${showShape(x!)}`);
+    return { out: { shape: [...x!.shape.slice(0, -1), a.before + W + a.after], dtype: 'f32', batched: x!.batched } };
+  },
+  accumulatesInput: () => true,
+  forward(n, { rows }) {
+    const W = n.inputs[0]!.shape[n.inputs[0]!.shape.length - 1]!, out = W + n.attrs.before + n.attrs.after, R = rowsOf(n.out, rows);
+    n.k.fill_f32(n.y, R * out, 0);
+    n.k.copy_rows_f32(n.y + 4 * n.attrs.before, out, n.x[0]!, W, R, W, 0);
+  },
+  backward(n, { rows }) {
+    if (!n.dx[0]) return;
+    const W = n.inputs[0]!.shape[n.inputs[0]!.shape.length - 1]!, out = W + n.attrs.before + n.attrs.after, R = rowsOf(n.out, rows);
+    n.k.copy_rows_f32(n.dx[0], W, n.dy + 4 * n.attrs.before, out, R, W, n.accX[0]!);
+  },
+};
+
 export interface ReduceAttrs {
   /** Axis of the per-example shape (negative counts from the end). */
   readonly axis: number;
