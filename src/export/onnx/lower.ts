@@ -331,6 +331,13 @@ export const LOWERINGS: Readonly<Record<string, Lowering>> = {
     const { start, size } = c.node.attrs as { start: number; size: number };
     return c.result('Slice', [c.input(0), c.b.i64([start]), c.b.i64([start + size]), c.b.i64([-1])]);
   },
+  pad: (c) => {
+    const { before, after } = c.node.attrs as { before: number; after: number }, r = rankOf(c.node.inputTypes[0]!);
+    const pads = Array<number>(2 * r).fill(0);
+    pads[r - 1] = before;
+    pads[2 * r - 1] = after;
+    return c.result('Pad', [c.input(0), c.b.i64(pads)], { mode: 'constant' });
+  },
   sum: reduce('sum'), mean: reduce('mean'),
   softmax, tokenMask, matmul, embedding, embeddingBag,
   param: (c) => c.param('value'),

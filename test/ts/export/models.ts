@@ -5,6 +5,7 @@ import * as g from '../../../src/index.js';
 import { graph, input, layers, losses, ops, paperNet, type GraphSpec } from '../../../src/index.js';
 // @ts-expect-error: a plain .mjs module without types
 import { memoryBlock, memoryData } from '../../../bench/peers/models.mjs';
+import { neuralGpu } from '../../../src/model/neuralgpu.js';
 import { lcg } from '../helpers.js';
 
 export interface ExportCase {
@@ -70,16 +71,14 @@ export function memoryCase(rows = 4): ExportCase {
   return { name: 'memory network', rows, spec: memoryBlock(g, dims) as GraphSpec, inputs: { story: data.story, query: data.query } };
 }
 
-/** A small Neural GPU: embedded tokens as the state, one CGRU layer applied 3 times, logits per cell. */
+/** A small Neural GPU (src/model/neuralgpu.ts): 2 CGRUs per step, 3 steps, relaxed sharing over 2 sets, padding columns masked. */
 export function neuralGpuCase(rows = 3): ExportCase {
-  const tokens = input('tokens', [6, 4], { dtype: 'i32' }), target = input('target', [6, 4], { dtype: 'i32' });
-  let s = layers.embedding(5, 3, { name: 'embed' })(tokens); //                                    [6, 4, 3]
-  const step = layers.cgru({ kernelSize: 3, name: 'cgru' });
-  for (let i = 0; i < 3; i++) s = step(s);
-  const logits = layers.dense(5, { name: 'logits' })(s);
+  const W = 6;
+  const tokens = ids(rows * W, 14, 5);
+  for (let r = 0; r < rows; r++) for (let j = W - r; j < W; j++) tokens[r * W + j] = 0; // example r: r padding columns
   return {
-    name: 'Neural GPU', rows, spec: graph({ outputs: [logits], losses: [losses.softmaxCrossEntropy(logits, target)] }),
-    inputs: { tokens: ids(rows * 24, 14, 5) },
+    name: 'Neural GPU', rows, spec: neuralGpu({ width: W, vocab: 5, classes: 4, height: 3, maps: 4, layers: 2, steps: 3, relax: 2 }),
+    inputs: { tokens },
   };
 }
 
@@ -87,7 +86,7 @@ export function neuralGpuCase(rows = 3): ExportCase {
 export function opsCase(rows = 3): ExportCase {
   const x = input('x', [5, 4]), tok = input('tok', [5, 3], { dtype: 'i32' }), t = input('t', [4]);
   const c = layers.conv1d(3, { kernelSize: 2, padding: 'same', activation: 'sigmoid' })(x); //      [5, 3]
-  const p = layers.maxPool1d(2, { strides: 1 })(c); //                                               [4, 3]
+  const p = ops.pad(layers.maxPool1d(2, { strides: 1 })(c), 1, 2); //                              [4, 6]
   const q = layers.avgPool1d(2, { padding: 'same' })(layers.conv1d(3, { kernelSize: 3, strides: 2, padding: [1] })(x)); // [2, 3]
   const e = layers.embedding(9, 3, { paddingId: 0 })(tok); //                                        [5, 3, 3]
   const bag = layers.embedding(9, 3).bag(tok); //                                                    [5, 3]
@@ -103,8 +102,8 @@ export function opsCase(rows = 3): ExportCase {
   const e2 = ops.add(e, ops.matmul(att2, att3)); //                                                  [5, 3, 3]  b batched, one axis fewer
   const mixed = ops.matmul(att, ops.mul(ops.add(m1, ops.reshape(ops.slice(pe, 1, 1), [3])), ops.sub(bag, c))); // [5, 3]
   const red = ops.add(ops.scale(ops.mean(mixed, { axis: -2 }), 0.5), ops.sum(ops.mul(tm, ops.tanh(ops.mean(e2, { axis: -1 }))), { axis: 0 })); // [3]
-  const fused = ops.concat([red, ops.reshape(q, [6]), ops.reshape(m2, [15]), ops.reshape(p, [12]),
-    ops.reshape(ops.leakyRelu(layers.dropout(0.5)(ops.sigmoid(att)), { alpha: 0.2 }), [25])]); //  [61]
+  const fused = ops.concat([red, ops.reshape(q, [6]), ops.reshape(m2, [15]), ops.reshape(p, [24]),
+    ops.reshape(ops.leakyRelu(layers.dropout(0.5)(ops.sigmoid(att)), { alpha: 0.2 }), [25])]); //  [73]
   const h = layers.dense(4, { activation: 'relu' })(ops.relu(fused)); //                             [4]
   const perStep = layers.dense(2, { activation: 'tanh' })(x); //                                      [5, 2]  dense over the last axis
   const gain = layers.parameter([4], { name: 'gain', init: { kind: 'normal', std: 1 } });
