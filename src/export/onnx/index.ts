@@ -33,7 +33,7 @@ export function checkParams(where: string, names: readonly { readonly name: stri
     if (!(v instanceof Float32Array) || v.length !== sizeOf(p.shape)) {
       throw new Error(`${where}: tensor "${p.name}" has ${v instanceof Float32Array ? `${v.length} values` : show(v)}; its shape [${p.shape.join(', ')}] needs a Float32Array of ${sizeOf(p.shape)}`);
     }
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) throw new Error(`${where}: tensor "${p.name}"[${i}] is ${v[i]}: an exported model holds finite values only`);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) throw new Error(`${where}: tensor "${p.name}"[${i}] is ${v[i]}: an exported file holds finite values only`);
   }
 }
 

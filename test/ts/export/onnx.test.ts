@@ -181,7 +181,7 @@ describe('export errors name the tensor or the node', () => {
   it('a value that is not finite', () => {
     const k = weights.get('dense_2/bias')!.slice();
     k[7] = NaN;
-    expect(() => buildOnnx(spec, new Map(weights).set('dense_2/bias', k))).toThrow('toOnnx: tensor "dense_2/bias"[7] is NaN: an exported model holds finite values only');
+    expect(() => buildOnnx(spec, new Map(weights).set('dense_2/bias', k))).toThrow('toOnnx: tensor "dense_2/bias"[7] is NaN: an exported file holds finite values only');
   });
   it('an op without a lowering', () => {
     const { relu: _, ...rest } = LOWERINGS;
