@@ -99,6 +99,8 @@ export interface MemnnResult {
   readonly validation: { readonly error: number; readonly byTask: Readonly<Record<string, number>> };
   readonly test: { readonly error: number; readonly byTask: Readonly<Record<string, number>> };
   readonly steps: number;
+  /** Examples trained on, over every epoch. */
+  readonly examples: number;
   readonly seconds: number;
   readonly examplesPerSecond: number;
   readonly weightsSha256: string;
@@ -198,7 +200,7 @@ export async function runMemnn(config: MemnnConfig, o: MemnnOptions = {}): Promi
     const m = model!;
     const seconds = (performance.now() - t0) / 1000;
     return {
-      config: c, epochs, validation: errors(m, validation, vocab, c, L), test: errors(m, data.test, vocab, c, L), steps, seconds,
+      config: c, epochs, validation: errors(m, validation, vocab, c, L), test: errors(m, data.test, vocab, c, L), steps, examples: trained, seconds,
       examplesPerSecond: stepSeconds > 0 ? trained / stepSeconds : 0,
       weightsSha256: await weightsSha256(m), aborted,
     };
