@@ -22,7 +22,7 @@
 // float dtype (F32, F64, F16 or BF16, converted to f32), finite; a tensor the map does not know is an error
 // too unless strict is false (PyTorch's load_state_dict(strict=False)). Errors name the PyTorch tensor, the
 // gradnoise parameter and the layout expected.
-import { didYouMean, show } from '../core/check.js';
+import { anything, checkFields, didYouMean, optional, show } from '../core/check.js';
 import { sizeOf } from '../graph/op.js';
 import { compileGraph, type GraphSpec, type NormalizedGraph } from '../graph/spec.js';
 import { parseSafetensors } from '../runtime/checkpoint.js';
@@ -95,6 +95,7 @@ function pytorchShape(shape: readonly number[], layout: PytorchTensor['layout'])
  * key of `names` is neither a layer nor a parameter, or when two parameters get the same PyTorch name.
  */
 export function pytorchLayout(spec: GraphSpec, options: PytorchNames = {}, where = 'pytorchLayout'): PytorchTensor[] {
+  checkFields(where, options, { names: optional(anything) });
   const g = compileGraph(spec, where);
   const names = options.names ?? {};
   if (typeof names !== 'object' || names === null || Array.isArray(names)) throw new Error(`${where}: names is ${show(names)} (need an object of gradnoise name: PyTorch name)`);
@@ -223,7 +224,7 @@ export function pytorchGraphOf(bytes: Uint8Array, source: string): { spec: Graph
 export function decodePytorch(spec: GraphSpec, input: Uint8Array | ArrayBuffer, options: PytorchReadOptions = {}, where = 'load', source = '<bytes>'): Map<string, Float32Array> {
   const head = `${where} ${source} (layout pytorch)`;
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
-  const map = pytorchLayout(spec, options, head);
+  const map = pytorchLayout(spec, { names: options.names }, head);
   const st = parseSafetensors(bytes, source);
   const byName = new Map(st.entries.map((e) => [e.name, e]));
   const wanted = new Map(map.map((t) => [t.name, t]));
