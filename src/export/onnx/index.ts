@@ -10,7 +10,7 @@
 import { checkFields, nullish, show, string } from '../../core/check.js';
 import { sizeOf } from '../../graph/op.js';
 import { compileGraph, type GraphSpec } from '../../graph/spec.js';
-import { OnnxBuilder } from './builder.js';
+import { OnnxBuilder, type Attr } from './builder.js';
 import { encodeModel, type ModelInit } from './encode.js';
 import { elemTypeOf, LOWERINGS, type Layout, type LowerContext, type Lowering } from './lower.js';
 
@@ -79,7 +79,7 @@ export function buildOnnx(spec: GraphSpec, params: ReadonlyMap<string, Float32Ar
       return g.spec.params[i]!;
     };
     let step = 0;
-    const emit = (op: string, inputs: readonly string[], attrs: Readonly<Record<string, import('./builder.js').Attr>> = {}, count = 1) => {
+    const emit = (op: string, inputs: readonly string[], attrs: Readonly<Record<string, Attr>> = {}, count = 1) => {
       const base = `${node.name}/${op}`;
       const outs = Array.from({ length: count }, (_, k) => b.fresh(count === 1 ? base : `${base}_${k}`));
       return b.node(op, `${node.name}/${step++}:${op}`, inputs, outs, attrs);
