@@ -117,3 +117,23 @@ export function opsCase(g, rows = 3) {
 /** Every case, small. */
 export const allCases = (g, neuralGpu) => [paperCase(g), cnnCase(g), recurrentCase(g, 'lstm', false), recurrentCase(g, 'gru', false),
   recurrentCase(g, 'lstm', true), recurrentCase(g, 'gru', true), memoryCase(g), neuralGpuCase(g, neuralGpu), opsCase(g)];
+
+/**
+ * The graphs of test/fixtures/pytorch/models.py's MLP and LSTMHead, whose PyTorch-trained weights are
+ * test/fixtures/pytorch/{mlp,lstm}.safetensors: the MLP with gradnoise's default layer names (and the
+ * renames MLP_NAMES), the LSTM with its layers named as the module's attributes (no renames).
+ */
+export function pytorchMlp(g) {
+  const { graph, input, layers, losses } = g;
+  const x = input('x', [6]), y = input('y', [3]);
+  const out = layers.dense(3)(layers.dense(16, { activation: 'tanh' })(layers.dense(16, { activation: 'relu' })(x)));
+  return graph({ outputs: [out], losses: [losses.meanSquaredError(out, y)] });
+}
+export const MLP_NAMES = { dense_0: 'fc1', dense_1: 'fc2', dense_2: 'out' };
+
+export function pytorchLstm(g) {
+  const { graph, input, layers, losses } = g;
+  const x = input('x', [7, 3]), y = input('y', [2]);
+  const out = layers.dense(2, { name: 'head' })(layers.lstm(8, { layers: 2, name: 'lstm' })(x));
+  return graph({ outputs: [out], losses: [losses.meanSquaredError(out, y)] });
+}

@@ -2,7 +2,9 @@
 // the export suite (bench/export/models.mjs): for each, the largest |ONNX Runtime - predict()| and
 // |ONNX Runtime - the f64 reference path| over its outputs (absolute, and relative to the largest
 // |output|), the file's size and its node and initializer counts. test/ts/export/onnx.test.ts holds them
-// to 1e-5 x max(1, max |output|); this prints the figures (bench/measured/onnx-agreement.txt).
+// to 1e-5 x max(1, max |output|). Then the PyTorch-trained MLP and LSTM of test/fixtures/pytorch: how
+// far predict() and ONNX Runtime are from PyTorch's float32 outputs (test/ts/export/pytorch.test.ts: 2e-6).
+// This prints the figures (bench/measured/onnx-agreement.txt).
 //
 // Usage: npm run build && node bench/export/onnx-agreement.mjs
 import * as ort from 'onnxruntime-web';
@@ -11,7 +13,8 @@ import { neuralGpu } from '../../dist/src/model/neuralgpu.js';
 import { compileGraph } from '../../dist/src/graph/spec.js';
 import { referenceRun } from '../../dist/src/graph/reference.js';
 import { buildOnnx } from '../../dist/src/export/onnx/index.js';
-import { allCases } from './models.mjs';
+import { readFileSync } from 'node:fs';
+import { allCases, MLP_NAMES, pytorchLstm, pytorchMlp } from './models.mjs';
 
 ort.env.wasm.numThreads = 1;
 
@@ -57,6 +60,22 @@ for (const c of allCases(g, neuralGpu)) {
     const p = worst(got[name].data, predicted[name]), r = worst(got[name].data, ref.get(name));
     console.log(`| ${c.name} | ${proto.graph.node.length} | ${proto.graph.initializer.length} | ${bytes.length} | ${name} | ${p.max.toFixed(3)} | ${e(p.abs)} | ${e(p.rel)} | ${e(r.abs)} | ${e(r.rel)} |`);
   }
+  await session.release();
+  await m.dispose();
+}
+
+console.log('\nPyTorch-trained models (test/fixtures/pytorch), 5 examples, against PyTorch\'s float32 outputs:\n');
+console.log('| model | max abs output | predict(): abs | ONNX Runtime: abs |');
+console.log('|---|---|---|---|');
+for (const [name, spec, names] of [['mlp', pytorchMlp(g), MLP_NAMES], ['lstm', pytorchLstm(g), undefined]]) {
+  const dir = new URL('../../test/fixtures/pytorch/', import.meta.url);
+  const f = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8'));
+  const m = await g.loadModel(new URL(`${name}.safetensors`, dir).pathname, { layout: 'pytorch', spec, names, workers: 0 });
+  const x = Float32Array.from(f.inputs);
+  const session = await ort.InferenceSession.create(await m.toOnnx());
+  const served = (await session.run({ x: new ort.Tensor('float32', x, [f.rows, ...m.spec.inputs[0].shape]) }))[m.outputNames[0]].data;
+  const p = worst(m.predict(x), f.outputs), o = worst(served, f.outputs);
+  console.log(`| ${name} | ${p.max.toFixed(3)} | ${e(p.abs)} | ${e(o.abs)} |`);
   await session.release();
   await m.dispose();
 }

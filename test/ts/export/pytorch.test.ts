@@ -17,7 +17,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   addNoise, chain, createModel, graph, input, layers, loadModel, losses, ops, pytorchLayout, sgd, type GraphSpec, type Model,
 } from '../../../src/index.js';
+import * as g from '../../../src/index.js';
 import { encodeSafetensors } from '../../../src/export/pytorch.js';
+// @ts-expect-error: a plain .mjs module without types
+import * as shared from '../../../bench/export/models.mjs';
 import { lcg } from '../helpers.js';
 import { hasPython, python } from './python.js';
 
@@ -37,19 +40,10 @@ function error(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d / m;
 }
 
-// The graphs of models.py's modules.
-function mlp(): GraphSpec { // default layer names dense_0..2, mapped to fc1, fc2, out
-  const x = input('x', [6]), y = input('y', [3]);
-  const out = layers.dense(3)(layers.dense(16, { activation: 'tanh' })(layers.dense(16, { activation: 'relu' })(x)));
-  return graph({ outputs: [out], losses: [losses.meanSquaredError(out, y)] });
-}
-const MLP_NAMES = { dense_0: 'fc1', dense_1: 'fc2', dense_2: 'out' };
-
-function lstm(): GraphSpec { // layers named as the module's attributes: no renames
-  const x = input('x', [7, 3]), y = input('y', [2]);
-  const out = layers.dense(2, { name: 'head' })(layers.lstm(8, { layers: 2, name: 'lstm' })(x));
-  return graph({ outputs: [out], losses: [losses.meanSquaredError(out, y)] });
-}
+// The graphs of models.py's modules (the PyTorch-trained two in bench/export/models.mjs).
+const mlp = (): GraphSpec => shared.pytorchMlp(g);
+const lstm = (): GraphSpec => shared.pytorchLstm(g);
+const MLP_NAMES = shared.MLP_NAMES as Record<string, string>;
 
 function tokens(): GraphSpec {
   const ids = input('ids', [9], { dtype: 'i32' }), y = input('y', [2]);
