@@ -6,8 +6,8 @@
 //     and so does ONNX Runtime on their ONNX export.
 //   - gradnoise-trained models (an MLP, an LSTM, embedding + GRU + LSTM, a CNN) saved with the PyTorch layout
 //     load into the PyTorch modules of test/fixtures/pytorch/models.py with load_state_dict(strict=True) and
-//     give gradnoise's outputs within 1e-5 there (run with python3-torch; skipped with a warning without it,
-//     a failure with GRADNOISE_PYTHON_TESTS=required).
+//     give gradnoise's outputs within 1e-5 there (one Python process checks them all, with python3-torch;
+//     skipped with a warning without it, a failure with GRADNOISE_PYTHON_TESTS=required).
 //   - Every mismatch is an error naming the tensor, the parameter and the layout expected.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,8 +106,9 @@ describe('save({ layout: "pytorch" }) writes what load_state_dict takes', () => 
   ];
   const torch = hasPython('torch', 'python3-torch', 'the PyTorch load_state_dict tests');
 
+  const saved: { name: string; names: string[]; casePath: string }[] = [];
   for (const c of cases) {
-    it(`${c.name}: the same weights after a round trip, and in PyTorch gradnoise's outputs`, async () => {
+    it(`${c.name}: trained and saved, loads back to the same bits`, async () => {
       const rows = 4, spec = c.spec();
       const m = await createModel(spec, { workers: 0, seed: 7, batchSize: 8, optimizer: chain(addNoise({ eta: 0.01 }), sgd({ lr: 0.05 })) });
       const y = floats(16 * m.spec.inputs.find((i) => i.name === 'y')!.shape[0]!, 8);
@@ -123,14 +124,24 @@ describe('save({ layout: "pytorch" }) writes what load_state_dict takes', () => 
 
       const x = c.x(rows), out = m.predict({ [key]: x });
       await m.dispose();
-      if (!torch) return;
       const casePath = join(dir, `${c.name}.json`);
       writeFileSync(casePath, JSON.stringify({ rows, file, inputs: Array.from(x), outputs: Array.from(out) }));
-      const r = JSON.parse(python([fixture('check_gradnoise_model.py'), c.name, casePath])) as { maxDiff: number; maxAbs: number; names: string[] };
-      expect(r.names).toEqual(pytorchLayout(spec, { names: c.names }).map((t) => t.name).sort());
-      expect(r.maxDiff / Math.max(1, r.maxAbs)).toBeLessThanOrEqual(1e-5);
+      saved.push({ name: c.name, names: pytorchLayout(spec, { names: c.names }).map((t) => t.name).sort(), casePath });
     });
   }
+
+  // One Python process for all of them (importing torch is most of its time).
+  it.skipIf(!torch)('each loads into its PyTorch module with load_state_dict(strict=True) and gives gradnoise\'s outputs within 1e-5', () => {
+    expect(saved.map((s) => s.name)).toEqual(cases.map((c) => c.name));
+    const lines = python([fixture('check_gradnoise_model.py'), ...saved.flatMap((s) => [s.name, s.casePath])]).trim().split('\n');
+    expect(lines).toHaveLength(saved.length);
+    lines.forEach((line, i) => {
+      const r = JSON.parse(line) as { model: string; maxDiff: number; maxAbs: number; names: string[] };
+      expect(r.model).toBe(saved[i]!.name);
+      expect(r.names).toEqual(saved[i]!.names);
+      expect(r.maxDiff / Math.max(1, r.maxAbs), r.model).toBeLessThanOrEqual(1e-5);
+    });
+  });
 });
 
 describe('the name and layout map', () => {
