@@ -616,6 +616,7 @@ export class Model {
    * parameters by layer, the optimizer state, and in its metadata the spec, optimizer, seed, step and
    * position in the data order. May be called from fit()'s callbacks when it trains inline, not while it
    * trains on workers (to checkpoint during a long run, call fit({ steps: N }) repeatedly and save between).
+   * With { layout: 'pytorch' }: the parameters alone as PyTorch's state_dict (SaveOptions, docs/export.md).
    */
   toBytes(options: SaveOptions = {}): Uint8Array {
     this.live('toBytes', true);
@@ -631,6 +632,7 @@ export class Model {
    * Restores a checkpoint from toBytes() or save(): parameters, optimizer state, step, epoch and position
    * in the data order. The file is checked completely first (structure, metadata, layout hash, CRC-32,
    * shapes against this model, finite values); on any problem this throws and the model is unchanged.
+   * With { layout: 'pytorch' }: the parameters from a PyTorch state_dict, checked as completely (LoadOptions).
    */
   loadBytes(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): void {
     this.live('loadBytes');
