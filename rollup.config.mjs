@@ -80,7 +80,9 @@ const shipAndReport = (dir, withWasm) => ({
 
 const bundle = (target, input, name) => ({
   input,
-  external: (id) => id.startsWith('node:'),
+  // @bufbuild/protobuf writes ONNX files (src/export/onnx/encode.ts imports it when toOnnx() first runs): a
+  // dependency of the package, never part of a bundle, so training never loads it.
+  external: (id) => id.startsWith('node:') || id === '@bufbuild/protobuf' || id.startsWith('@bufbuild/protobuf/'),
   plugins: [
     besideTheBundle(), ...(target === 'browser' ? [noNodeModules()] : []), onlyTheLoader(),
     // @assemblyscript/loader, the one runtime dependency the core needs, goes into the bundle.

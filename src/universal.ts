@@ -1,7 +1,11 @@
 // Everything public that runs in any JavaScript runtime: the barrel of the browser build (browser.ts)
 // and, with the Node-only file readers added, of the Node build (index.ts).
 export { createModel, loadModel, Model, NonFiniteError } from './runtime/model.js';
-export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, ModelOptions, StepInfo } from './runtime/model.js';
+export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, LoadOptions, ModelOptions, SaveOptions, StepInfo } from './runtime/model.js';
+export { exportOnnx } from './export/onnx/index.js';
+export type { OnnxOptions } from './export/onnx/index.js';
+export { pytorchLayout } from './export/pytorch.js';
+export type { PytorchNames, PytorchTensor } from './export/pytorch.js';
 export { crc32, decodeCheckpoint, parseSafetensors } from './runtime/checkpoint.js';
 export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorEntry } from './runtime/checkpoint.js';
 export { PreparedData } from './runtime/data.js';

@@ -15,7 +15,7 @@ import {
   fromDescription, linearWarmup, loadModel, mlp, mnist, mnistSplit, Model, optimizerOfConfig, paperNet, planLayout, resolveTrainConfig,
   rmsprop, runTraining, sgd, specOfConfig, stepDecay, validateDataset, type ModelSpec,
   babi, babiData, babiVocabulary, encodeBabi, graph, input, layers, losses, ops, parseBabi, readBabi, readBabiFile, writeBabi,
-  algorithmicBatch, algorithmicTask, curriculum, curriculumOf,
+  algorithmicBatch, algorithmicTask, curriculum, curriculumOf, exportOnnx, pytorchLayout,
 } from '../../src/index.js';
 
 const SPEC: ModelSpec = { inputs: 4, layers: [{ kind: 'dense', units: 3 }], loss: 'softmaxCrossEntropy' };
@@ -90,6 +90,13 @@ const OPTION_TAKERS: Readonly<Record<string, readonly Row[]>> = {
     row('mnist: limit', (o) => mnist({ limit: o })),
   ],
   'Model.predict': [row('predict', (o) => model.predict(X, o as never))],
+  'Model.toOnnx': [row('toOnnx', (o) => model.toOnnx(o as never))],
+  'Model.toBytes': [row('toBytes', (o) => model.toBytes(o as never))],
+  'Model.loadBytes': [row('loadBytes', (o) => model.loadBytes(new Uint8Array(0), o as never))],
+  'Model.save': [row('save', (o) => model.save('/nonexistent/x', o as never))],
+  'Model.load': [row('load', (o) => model.load('/nonexistent/x', o as never))],
+  exportOnnx: [row('toOnnx', (o) => exportOnnx(model.spec, model.getWeights(), o as never))],
+  pytorchLayout: [row('pytorchLayout', (o) => pytorchLayout(model.spec, o as never))],
   input: [row('input "x"', (o) => input('x', [2], o as never))],
   graph: [row('graph', (o) => { const x = input('x', [2]); return graph({ outputs: [x], losses: [losses.meanSquaredError(x, input('t', [2]))], ...o } as never); })],
   'layers.dense': [
@@ -184,12 +191,9 @@ const EXEMPT: Readonly<Record<string, string>> = {
   'Model.getGrad': '(name)',
   'Model.computeGradients': '(x, y)',
   'Model.trainOnBatch': '(x, y)',
-  'Model.toBytes': 'no arguments',
-  'Model.loadBytes': '(bytes)',
-  'Model.save': '(path)',
-  'Model.load': '(path)',
   'Model.dispose': 'no arguments',
   'Model.restoreCheckpoint': 'internal (loadModel)',
+  'Model.restorePytorch': 'internal (loadModel, load and loadBytes with layout "pytorch")',
   'Model.live': 'private',
   'Model.tensor': 'private',
   'Model.inlineStep': 'private',
