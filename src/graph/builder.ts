@@ -421,6 +421,11 @@ export const ops = {
     const { attrs, name } = split('ops.mean', options, { axis: nullish(int(-8, 7)) });
     return op('mean', [tensorArg('ops.mean', 'x', x)], attrs, name);
   },
+  /** Zeros before and after the last axis: [..., W] -> [..., before + W + after]. */
+  pad(x: Tensor, before: number, after: number, options?: OpOptions): Tensor {
+    const { name } = split('ops.pad', options, {});
+    return op('pad', [tensorArg('ops.pad', 'x', x)], { before, after }, name);
+  },
   /** The values of each example as one axis: reshape(x, [-1]). */
   flatten(x: Tensor, options?: OpOptions): Tensor {
     const { name } = split('ops.flatten', options, {});

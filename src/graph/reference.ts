@@ -174,6 +174,18 @@ const OPS: Readonly<Record<string, RefOp>> = {
       if (dx) for (let r = 0; r < R; r++) for (let j = 0; j < size; j++) dx[r * W + start + j]! += dy[r * size + j]!;
     },
   },
+  pad: {
+    forward(c, [x]) {
+      const W = c.ins[0]!.shape[c.ins[0]!.shape.length - 1]!, out = c.out.shape[c.out.shape.length - 1]!, R = n(c.out, c.rows) / out;
+      const y = new Float64Array(R * out);
+      for (let r = 0; r < R; r++) for (let j = 0; j < W; j++) y[r * out + c.attrs.before + j] = x![r * W + j]!;
+      return y;
+    },
+    backward(c, _x, _p, _y, dy, [dx]) {
+      const W = c.ins[0]!.shape[c.ins[0]!.shape.length - 1]!, out = c.out.shape[c.out.shape.length - 1]!, R = n(c.out, c.rows) / out;
+      if (dx) for (let r = 0; r < R; r++) for (let j = 0; j < W; j++) dx[r * W + j]! += dy[r * out + c.attrs.before + j]!;
+    },
+  },
   sum: reduction(false),
   mean: reduction(true),
   softmax: {

@@ -3,8 +3,9 @@
 // model, so one config gives one weights hash everywhere. Runtime-agnostic: no file system, no workers,
 // hashing through WebCrypto (crypto.subtle), which every one of those runtimes has.
 import {
-  anything, boolean, checkFields, checkOptions, int, nullable, number, oneOf, show, type FieldsOf,
+  anything, boolean, checkFields, checkOptions, custom, int, nullable, number, oneOf, show, type FieldsOf,
 } from '../core/check.js';
+import { compileGraph, type GraphSpec } from '../graph/spec.js';
 import { MAX_UNITS, mlp, type Initializer, type ModelSpec } from '../model/spec.js';
 import { cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LearningRate } from '../optim/schedules.js';
 import {
@@ -49,14 +50,39 @@ export interface TrainConfig {
   readonly steps: number | null;
   readonly seed: number;
   readonly shards: number;
+  /**
+   * The network as a graph (graph/spec.ts, plain data: a run id hashes it, a run record replays it), in
+   * place of the MLP that depth, width, activation, init and dropout describe, which must then keep their
+   * defaults. null: that MLP. A run id leaves a null model out, so the ids of MLP runs stay as they were.
+   */
+  readonly model: GraphSpec | null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   depth: 20, width: 50, activation: 'relu', init: 'he', dropout: 0,
   optimizer: 'sgd', lr: 0.01, momentum: 0, weightDecay: 0, schedule: 'constant', decaySteps: 1000, decayRate: 0.5, warmupSteps: 0,
   clip: null, clipValue: null, noise: false, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
-  batchSize: 100, epochs: 1, steps: null, seed: 1, shards: 4,
+  batchSize: 100, epochs: 1, steps: null, seed: 1, shards: 4, model: null,
 };
+
+/** The fields that describe the MLP of a config without a model. */
+export const MLP_FIELDS = ['depth', 'width', 'activation', 'init', 'dropout'] as const;
+
+// compileGraph's `where`, replaced in its messages by the field's own place.
+const GRAPH_WHERE = '\u0000model';
+
+/** A graph compileGraph accepts: its first problem as a message tail (`: nodes[2] ("h"): unknown op ...`). */
+const GRAPH_NEED = 'a graph (format "gradnoise.graph": inputs, params, nodes, outputs, losses)';
+const graphSpec = custom(GRAPH_NEED, (v) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ` is ${show(v)} (need ${GRAPH_NEED})`;
+  try {
+    compileGraph(v as GraphSpec, GRAPH_WHERE);
+    return undefined;
+  } catch (e) {
+    const m = (e as Error).message;
+    return m.startsWith(GRAPH_WHERE) ? m.slice(GRAPH_WHERE.length) : `: ${m}`;
+  }
+});
 
 const positive = number({ min: 0, minOpen: true });
 const nonNegative = number({ min: 0 });
@@ -68,6 +94,7 @@ const FIELDS: FieldsOf<TrainConfig> = {
   decaySteps: int(1), decayRate: number({ min: 0, minOpen: true, max: 1 }), warmupSteps: int(0),
   clip: nullable(positive), clipValue: nullable(positive), noise: boolean, eta: nonNegative, gamma: nonNegative, noiseBeforeClip: boolean,
   batchSize: int(1, 65536), epochs: int(0), steps: nullable(int(0)), seed: int(0), shards: int(1, 64),
+  model: nullable(graphSpec),
 };
 
 /**
@@ -86,6 +113,13 @@ export function checkTrainConfig(where: string, config: unknown): TrainConfig {
   if (c.noiseBeforeClip && !c.noise) throw new Error(`${where}: noiseBeforeClip is true but noise is false`);
   if (c.noiseBeforeClip && c.clip === null && c.clipValue === null) throw new Error(`${where}: noiseBeforeClip needs a clip (clip or clipValue)`);
   if (c.depth === 0 && c.dropout > 0) throw new Error(`${where}: dropout ${show(c.dropout)} needs hidden layers (depth is 0)`);
+  if (c.model !== null) {
+    for (const f of MLP_FIELDS) {
+      if (c[f] !== DEFAULT_TRAIN_CONFIG[f]) {
+        throw new Error(`${where}: ${f} ${show(c[f])} does not go with a model (the graph names its own layers; ${f} describes the MLP of a config without one)`);
+      }
+    }
+  }
   return c;
 }
 
@@ -120,12 +154,16 @@ export interface DataShape {
   readonly classes: number;
 }
 
-/** The network a config describes: `depth` dense layers of `width` units, then a softmax over the classes. */
-export function specOfConfig(c: TrainConfig, data: DataShape): ModelSpec {
+/**
+ * The network a config describes: its graph, or without one `depth` dense layers of `width` units, then a
+ * softmax over the classes of `data` (which only that MLP reads).
+ */
+export function specOfConfig(c: TrainConfig, data?: DataShape): ModelSpec {
   checkTrainConfig('specOfConfig: config', c);
+  if (c.model !== null) return c.model;
   checkFields('specOfConfig: data', data, DATA_SHAPE_FIELDS, { optional: false, open: true });
   return mlp({
-    inputs: data.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data.classes, activation: c.activation,
+    inputs: data!.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data!.classes, activation: c.activation,
     init: kernelInit(c.init), biasInit: 'zeros', dropout: c.dropout || undefined,
   });
 }
@@ -139,11 +177,14 @@ export type RunModelOptions = Pick<ModelOptions, 'workers' | 'onWarning' | 'buil
 // Their values are createModel's to check; here only which ones may vary (not seed, batchSize, ...).
 const RUN_MODEL_FIELDS: FieldsOf<RunModelOptions> = { workers: anything, onWarning: anything, build: anything, wasm: anything };
 
-/** The model a config describes, on data of this shape: the same bits in every runtime and for any workers. */
-export async function createModelFromConfig(config: TrainConfig, data: DataShape, options: RunModelOptions = {}): Promise<Model> {
+/**
+ * The model a config describes (on data of this shape, for the MLP of a config without a model): the same
+ * bits in every runtime and for any workers.
+ */
+export async function createModelFromConfig(config: TrainConfig, data?: DataShape, options: RunModelOptions = {}): Promise<Model> {
   checkFields('createModelFromConfig', options, RUN_MODEL_FIELDS);
   checkTrainConfig('createModelFromConfig: config', config);
-  checkFields('createModelFromConfig: data', data, DATA_SHAPE_FIELDS, { optional: false, open: true });
+  if (config.model === null) checkFields('createModelFromConfig: data', data, DATA_SHAPE_FIELDS, { optional: false, open: true });
   return createModel(specOfConfig(config, data), {
     batchSize: config.batchSize, seed: config.seed, optimizer: optimizerOfConfig(config), shards: config.shards, ...options,
   });
@@ -171,4 +212,12 @@ export const TRAIN_CONFIG_FIELDS = Object.keys(FIELDS) as readonly (keyof TrainC
  */
 export function configFieldProblem(field: keyof TrainConfig, value: unknown): string | null {
   return FIELDS[field](value) === undefined ? null : FIELDS[field].need;
+}
+
+/**
+ * What is wrong with `value` in config field `field`, as the tail of a message after the field's place
+ * (` is 0 (need ...)`, or for a model `: nodes[2] ("h"): unknown op ...`), or undefined when it fits.
+ */
+export function configFieldError(field: keyof TrainConfig, value: unknown): string | undefined {
+  return FIELDS[field](value);
 }

@@ -6,17 +6,22 @@ import type { CoreSource } from '../core/wasm.js';
 import { decodeCheckpoint } from '../runtime/checkpoint.js';
 import { NonFiniteError } from '../runtime/engine.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
+import type { Inputs, Targets } from '../runtime/data.js';
 import type { Model } from '../runtime/model.js';
 import { firstDifference } from '../runtime/snapshot.js';
 import {
   anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, string, type FieldsOf,
 } from '../core/check.js';
-import { checkTrainConfig, createModelFromConfig, weightsSha256, type TrainConfig } from './config.js';
+import { checkTrainConfig, createModelFromConfig, weightsSha256, type DataShape, type TrainConfig } from './config.js';
 
-/** One split of a data set: rows of features and their integer classes. */
+/**
+ * One split of a data set: what the network reads (x) and what only the losses read (y), `count` examples
+ * each, as model.prepare(x, y) takes them: for the MLP of a config without a model, rows of `features`
+ * floats and their integer classes; for a graph, typed arrays by input name (runs/inputs.ts makes them).
+ */
 export interface Split {
-  readonly x: Float32Array;
-  readonly y: Int32Array | Uint8Array;
+  readonly x: Inputs;
+  readonly y: Targets;
   readonly count: number;
 }
 
@@ -24,8 +29,9 @@ export interface Split {
 export interface RunData {
   readonly train: Split;
   readonly test: Split | null;
-  readonly features: number;
-  readonly classes: number;
+  /** The MLP's shape (a config without a model): features per example and classes. A graph brings its own. */
+  readonly features?: number;
+  readonly classes?: number;
 }
 
 export interface EpochRecord {
@@ -144,7 +150,7 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
   const pos = ck.meta.position;
   if (pos.batch > 0 && pos.count !== data.train.count) {
     throw new Error(`--resume ${from.name}: the checkpoint stopped mid-epoch in ${pos.count} training examples; this command has ${data.train.count} ` +
-      '(the same --train-x, --train-y and --train-limit continue it)');
+      `(the same ${c.model === null ? '--train-x, --train-y' : 'data files'} and --train-limit continue it)`);
   }
   const total = c.steps ?? Math.ceil(data.train.count / c.batchSize) * c.epochs;
   if (ck.meta.step > total) {
@@ -154,11 +160,15 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
   model.restoreCheckpoint(ck, from.name);
 }
 
-// Option schemas (core/check.ts). A split is data: other keys (an MnistSplit's features) are allowed.
-const SPLIT = object({
+// Option schemas (core/check.ts). A split is data: other keys (an MnistSplit's features) are allowed. The
+// MLP's split is rows of floats and their classes; a graph's arrays by input name are model.prepare's to check.
+const MLP_SPLIT = object({
   x: instanceOf(Float32Array), y: check('an Int32Array or Uint8Array', (v) => v instanceof Int32Array || v instanceof Uint8Array), count: int(1),
 }, { open: true });
-const RUN_DATA_FIELDS: FieldsOf<RunData> = { train: SPLIT, test: nullable(SPLIT), features: int(1), classes: int(1) };
+const ARRAYS = check('a typed array, or typed arrays by input name', (v) => ArrayBuffer.isView(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)));
+const GRAPH_SPLIT = object({ x: ARRAYS, y: ARRAYS, count: int(1) }, { open: true });
+const MLP_DATA_FIELDS: FieldsOf<RunData> = { train: MLP_SPLIT, test: nullable(MLP_SPLIT), features: int(1), classes: int(1) };
+const GRAPH_DATA_FIELDS: FieldsOf<RunData> = { train: GRAPH_SPLIT, test: nullable(GRAPH_SPLIT), features: optional(int(1)), classes: optional(int(1)) };
 const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optional(func), onEpoch: optional(func), onWarning: optional(func), onCheckpoint: optional(func) };
 const RUN_OPTIONS: FieldsOf<RunOptions> = {
   workers: int(0, 64), wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
@@ -174,11 +184,13 @@ const RUN_OPTIONS: FieldsOf<RunOptions> = {
  */
 export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions): Promise<RunResult> {
   checkTrainConfig('runTraining: config', c);
-  checkFields('runTraining: data', data, RUN_DATA_FIELDS, { optional: false, open: true });
+  // The MLP of a config without a model takes its shape from the data; a graph brings its own.
+  checkFields('runTraining: data', data, c.model === null ? MLP_DATA_FIELDS : GRAPH_DATA_FIELDS, { optional: false, open: true });
   checkFields('runTraining', o, RUN_OPTIONS, { optional: false });
   const hooks = o.hooks ?? {};
   const keepSteps = o.keepSteps ?? true;
-  const model = await createModelFromConfig(c, data, { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.wasm ? { wasm: o.wasm } : {}) });
+  const model = await createModelFromConfig(c, c.model === null ? data as DataShape : undefined,
+    { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.wasm ? { wasm: o.wasm } : {}) });
   try {
     if (o.resume) resumeFrom(model, o.resume, c, data);
     hooks.onStart?.({ workers: model.workers, build: model.build });

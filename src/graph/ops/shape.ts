@@ -52,10 +52,10 @@ export const concat: OpDecl<Record<string, never>> = {
   attrs: (where, raw) => withDefaults(where, raw, {}, {}),
   infer(where, _a, xs) {
     const first = xs[0]!;
-    lastAxis(where, 'input 0', first);
     let width = 0;
     xs.forEach((t, i) => {
-      lastAxis(where, `input ${i}`, t!);
+      if (!t) throw new Error(`${where}: input ${i} is absent ("") (concat joins every value it is given)`);
+      lastAxis(where, `input ${i}`, t);
       const same = t!.dtype === first.dtype && t!.batched === first.batched && t!.shape.length === first.shape.length &&
         t!.shape.slice(0, -1).every((d, j) => d === first.shape[j]);
       if (!same) throw new Error(`${where}: input ${i} ${showShape(t)} does not fit input 0 ${showShape(first)} (all but the last axis must match)`);
@@ -111,6 +111,36 @@ export const slice: OpDecl<SliceAttrs> = {
     const W = n.inputs[0]!.shape[n.inputs[0]!.shape.length - 1]!, R = rowsOf(n.out, rows);
     if (!n.accX[0]) n.k.fill_f32(n.dx[0], R * W, 0);
     n.k.copy_rows_f32(n.dx[0] + 4 * n.attrs.start, W, n.dy, n.attrs.size, R, n.attrs.size, n.accX[0]!);
+  },
+};
+
+export interface PadAttrs {
+  readonly before: number;
+  readonly after: number;
+}
+
+/** Zeros around the last axis: [..., W] -> [..., before + W + after] (a state's empty rows, for example). */
+export const pad: OpDecl<PadAttrs> = {
+  op: 'pad',
+  family: 'shape',
+  arity: 1,
+  inputNames: ['x'],
+  attrs: (where, raw) => withDefaults(where, raw, { before: nullish(int(0, MAX_UNITS)), after: nullish(int(0, MAX_UNITS)) }, { before: 0, after: 0 }),
+  infer(where, a, [x]) {
+    const W = lastAxis(where, 'its input', x!);
+    if (x!.dtype !== 'f32') throw new Error(`${where}: its input must be f32, got ${showShape(x!)}`);
+    return { out: { shape: [...x!.shape.slice(0, -1), a.before + W + a.after], dtype: 'f32', batched: x!.batched } };
+  },
+  accumulatesInput: () => true,
+  forward(n, { rows }) {
+    const W = n.inputs[0]!.shape[n.inputs[0]!.shape.length - 1]!, out = W + n.attrs.before + n.attrs.after, R = rowsOf(n.out, rows);
+    n.k.fill_f32(n.y, R * out, 0);
+    n.k.copy_rows_f32(n.y + 4 * n.attrs.before, out, n.x[0]!, W, R, W, 0);
+  },
+  backward(n, { rows }) {
+    if (!n.dx[0]) return;
+    const W = n.inputs[0]!.shape[n.inputs[0]!.shape.length - 1]!, out = W + n.attrs.before + n.attrs.after, R = rowsOf(n.out, rows);
+    n.k.copy_rows_f32(n.dx[0], W, n.dy + 4 * n.attrs.before, out, R, W, n.accX[0]!);
   },
 };
 

@@ -4,27 +4,26 @@
 import { tell } from './actions.js';
 import { inWindow, type TaskGenerator } from './task.js';
 import { type Action, World } from './world.js';
-import { BASIC_LOCATIONS, BASIC_OBJECTS, COMPASS, GIVE_ACTORS, OPPOSITE, type Compass } from './words.js';
+import { BASIC_LOCATIONS, BASIC_OBJECTS, GIVE_ACTORS, OPPOSITE, type Compass } from './words.js';
+
+/** The directions a row of task 4 runs in (its statements use only these; questions also the opposites). */
+const ROW_DIRECTIONS: readonly Compass[] = ['north', 'east'];
 
 /**
- * Task 4: three rooms in a row along one axis, told as two statements that each relate the middle room to
- * one neighbour (either way round: "The A is north of the M" or "The M is south of the A"), in random order.
- * The question asks about the middle room in one of the two word orders; the statement naming the answer
- * supports it.
+ * Task 4, as the bAbI generator builds it: three rooms in a row along one axis, told as two statements in
+ * the row's direction (north or east): "The A is north of the M" and "The M is north of the C", in random
+ * order. The question asks about the middle room, in either direction and either word order ("What is
+ * south of the M?", "What is the M north of?"); the statement naming the answer supports it.
  */
 export const twoArgRelations: TaskGenerator = {
   id: 4, slug: 'two-arg-relations', title: 'Two Argument Relations', questions: 1,
   generate(rng, story) {
     const [a, m, c] = rng.sample(BASIC_LOCATIONS, 3) as [string, string, string];
-    const dirA: Compass = rng.pick(COMPASS); // a lies dirA of m, c the opposite way
+    const dirA: Compass = rng.pick(ROW_DIRECTIONS); // a lies dirA of m, c the opposite way
     const dirC = OPPOSITE[dirA];
-    const relate = (x: string, dir: Compass) => // x lies `dir` of m
-      rng.chance(1, 2) ? `the ${x} is ${dir} of the ${m}` : `the ${m} is ${OPPOSITE[dir]} of the ${x}`;
-    const first = rng.chance(1, 2);
+    const told = [[a, `the ${a} is ${dirA} of the ${m}`], [c, `the ${m} is ${dirA} of the ${c}`]] as const;
     const lines = new Map<string, number>();
-    for (const [x, dir] of first ? [[a, dirA], [c, dirC]] as const : [[c, dirC], [a, dirA]] as const) {
-      lines.set(x, story.fact(relate(x, dir)));
-    }
+    for (const [x, text] of rng.chance(1, 2) ? told : [told[1], told[0]]) lines.set(x, story.fact(text));
     const dir = rng.pick([dirA, dirC]);
     if (rng.chance(1, 2)) {
       const answer = dir === dirA ? a : c; // what lies `dir` of m

@@ -88,7 +88,8 @@ const DEFS: Def[] = [
       const h = feed(x, 12);
       const r = ops.reshape(h, [3, 4]);
       const c = ops.concat([r, ops.slice(r, 1, 2), ops.reshape(feed(x, 3), [3, 1])]); // [3, 7]
-      return head(ops.slice(ops.reshape(c, [-1]), 2, 17));
+      const p = ops.pad(c, 2, 1); //                                                     [3, 10]
+      return head(ops.slice(ops.reshape(p, [-1]), 2, 25));
     },
   },
   {
