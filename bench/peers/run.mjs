@@ -143,7 +143,7 @@ function graphRowsOf(workload) {
 }
 const TORCH_GRAPH = {
   W5: 'nn.Embedding(padding_idx=0) tables, torch.bmm attention, torch.optim.SGD',
-  W6: 'nn.Conv2d, nn.MaxPool2d, nn.Linear in channels_last memory (faster here than NCHW), torch.optim.SGD',
+  W6: 'nn.Conv2d, nn.MaxPool2d, nn.Linear (NCHW), torch.optim.SGD',
   W7: 'nn.LSTM(batch_first=True), nn.Linear, torch.optim.SGD',
 };
 

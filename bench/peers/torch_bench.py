@@ -9,8 +9,7 @@
 # A run of n steps is synchronous on the CPU: the time covers all the work.
 #
 # The graph workloads W5-W7 (bench/peers/models.mjs states each computation) are written as PyTorch users
-# write them: nn.Embedding tables, nn.Conv2d / nn.MaxPool2d / nn.Linear (in channels_last memory, the faster
-# layout for convolutions on this CPU), nn.LSTM(batch_first=True), the
+# write them: nn.Embedding tables, nn.Conv2d / nn.MaxPool2d / nn.Linear (NCHW), nn.LSTM(batch_first=True), the
 # loss from torch.nn.functional, loss.backward() and torch.optim.SGD(lr=0.01). Their weights are the
 # cache's (gradnoise's init), converted exactly where PyTorch's layout differs: conv kernels [KH, KW, C, F]
 # -> [F, C, KH, KW], dense kernels [IN, OUT] -> Linear's [OUT, IN], and W6's first dense layer's inputs
@@ -148,7 +147,7 @@ class MemoryBlock(torch.nn.Module):
 
 
 def lenet(params):
-    """W6: LeNet-5-style CNN; the caller puts it in channels_last memory (see graph_trainer)."""
+    """W6: LeNet-5-style CNN, NCHW (the caller may put it in channels_last memory, see graph_trainer)."""
     nn = torch.nn
     m = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
                       nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
@@ -192,16 +191,16 @@ def graph_trainer(workload, cache, variant=''):
         batch = lambda fr: ((story[fr:fr + B], query[fr:fr + B]), answer[fr:fr + B])
         loss_fn = F.cross_entropy
     elif workload == 'W6':
-        # channels_last memory (NHWC underneath, NCHW to the modules): oneDNN's convolutions, faster here
-        # than the default NCHW (--variant nchw; bench/peers/choices.mjs compares them). The cache's
-        # [N, 28, 28, 1] images are that layout already.
+        # NCHW, PyTorch's default. --variant channels_last keeps modules and images in channels_last memory
+        # (oneDNN's convolutions); bench/peers/choices.mjs compares the two, and found no gain on this
+        # machine. The cache's [N, 28, 28, 1] images are channels_last memory already.
         model = lenet(params)
         image, label = inputs['image'].permute(0, 3, 1, 2), inputs['label'].long()
-        if variant == 'nchw':
-            image = image.contiguous()
-        else:
+        if variant == 'channels_last':
             model = model.to(memory_format=torch.channels_last)
             assert image.is_contiguous(memory_format=torch.channels_last)
+        else:
+            image = image.contiguous()
         batch = lambda fr: ((image[fr:fr + B],), label[fr:fr + B])
         loss_fn = F.cross_entropy
     else:
