@@ -8,8 +8,10 @@
 // Engine (update), before the model is built, so the network calls the wrapped ones; nothing in src/
 // changes. A phase's time beyond its ops' is its own: between the ops of forward (the loop over nodes),
 // the planner's gradient adds and zero fills in backward; what no phase covers is the training loop's JS.
-// The timers' own cost is measured: rounds alternate with and without them, and the report gives both
-// step times.
+// Inside an op, every core kernel it calls is timed too (the op gets its bound node with `k`, the core's
+// exports, behind a proxy that times each call), GEMMs by shape M x K x N: an LSTM is one op, and what
+// matters is which of its kernels take the time. The timers' own cost is measured: rounds alternate with
+// and without them, and the report gives both step times.
 //
 //   npm run build && node bench/peers/graph-profile.mjs [--only W5,W6,W7] [--steps 100] [--rounds 5] [--out FILE] [--json]
 // --out writes the markdown report to FILE too (bench/measured/graph-profile.md is the committed one).
@@ -35,6 +37,40 @@ const { Engine } = await import(new URL('runtime/engine.js', dist).href);
 let profiling = false;
 const spent = new Map(); // `${node}\t${op}\t${pass}` -> ms
 const charge = (key, t0) => spent.set(key, (spent.get(key) ?? 0) + performance.now() - t0);
+const kernels = new Map(); // `${kernel}\t${op} ${pass}` -> { ms, calls }
+// The core's exports behind a proxy that times every call, charged to `where` (an op and pass).
+const timedExports = new Map();
+function timedK(k, where) {
+  const key = `${where}`;
+  let proxy = timedExports.get(k)?.get(key);
+  if (proxy) return proxy;
+  const fns = new Map();
+  proxy = new Proxy(k, {
+    get(target, name) {
+      const v = target[name];
+      if (typeof v !== 'function') return v;
+      if (!fns.has(name)) {
+        fns.set(name, (...a) => {
+          const t0 = performance.now();
+          try { return v(...a); } finally {
+            // GEMMs by shape: gemm_xx_f32(c, a, b, M, K, N, ...), gemm_batched_f32(form, c, a, b, batch, M,
+            // K, N, ...) as batch x (M x K x N) with its form (0 nn, 1 nt, 2 tn); everything else by name.
+            const n = String(name);
+            const id = n === 'gemm_batched_f32' ? `${n} ${['nn', 'nt', 'tn'][a[0]] ?? a[0]} ${a[4]} x (${a[5]}x${a[6]}x${a[7]})`
+              : n.startsWith('gemm_') && a.length >= 6 ? `${n} ${a[3]}x${a[4]}x${a[5]}` : n;
+            const e = kernels.get(`${id}\t${where}`) ?? { ms: 0, calls: 0 };
+            e.ms += performance.now() - t0; e.calls++;
+            kernels.set(`${id}\t${where}`, e);
+          }
+        });
+      }
+      return fns.get(name);
+    },
+  });
+  if (!timedExports.has(k)) timedExports.set(k, new Map());
+  timedExports.get(k).set(key, proxy);
+  return proxy;
+}
 for (const decl of Object.values(OPS)) {
   for (const pass of ['forward', 'backward']) {
     const f = decl[pass];
@@ -42,7 +78,7 @@ for (const decl of Object.values(OPS)) {
     decl[pass] = function timed(n, p) {
       if (!profiling) return f.call(this, n, p);
       const t0 = performance.now();
-      try { return f.call(this, n, p); } finally { charge(`${n.name}\t${decl.op}\t${pass}`, t0); }
+      try { return f.call(this, { ...n, k: timedK(n.k, `${decl.op} ${pass}`) }, p); } finally { charge(`${n.name}\t${decl.op}\t${pass}`, t0); }
     };
   }
 }
@@ -91,6 +127,7 @@ for (const w of only) {
   await timed(m, prepared, 20); // warm-up: compilation, tier-up
   spent.clear();
   phases.clear();
+  kernels.clear();
   const plain = [], wrapped = [];
   for (let r = 0; r < rounds; r++) {
     profiling = false;
@@ -118,6 +155,8 @@ for (const w of only) {
     examplesPerSecondPlain: batch / median(plain),
     byOp: [...byOp].map(([what, share]) => ({ what, share })).sort((a, b) => b.share - a.share), rest,
     nodes: nodes.sort((a, b) => b.share - a.share),
+    kernels: [...kernels].map(([k, e]) => { const [kernel, where] = k.split('\t'); return { kernel, where, share: e.ms / total, callsPerStep: e.calls / (rounds * steps), usPerCall: 1000 * e.ms / e.calls }; })
+      .sort((a, b) => b.share - a.share),
   });
 }
 
@@ -139,6 +178,8 @@ for (const r of report) {
   lines.push('',
     '| the ten largest nodes | op | pass | share of the step |', '|---|---|---|---|');
   for (const n of r.nodes.slice(0, 10)) lines.push(`| ${n.node} | ${n.op} | ${n.pass} | ${pct(n.share)} |`);
+  lines.push('', '| the twelve largest kernels inside the ops (GEMM: M×K×N) | in | calls per step | µs per call | share of the step |', '|---|---|---|---|---|');
+  for (const k of r.kernels.slice(0, 12)) lines.push(`| ${k.kernel} | ${k.where} | ${k.callsPerStep.toFixed(0)} | ${k.usPerCall.toFixed(1)} | ${pct(k.share)} |`);
 }
 const md = lines.join('\n') + '\n';
 if (argv.includes('--json')) console.log(JSON.stringify(report));

@@ -95,18 +95,32 @@ export function goals(res) {
     add(`W4: gradnoise (${what}): clip + noise cost < 3% of a plain SGD step`, o?.median ?? null, 0.03, 'below',
       o ? `per turn ${pct(o.min)} to ${pct(o.max)}` : null);
   }
-  // The graph workloads: gradnoise on one thread against TF.js wasm at its best (the faster of its two
-  // formulations, one thread) and against PyTorch on one thread.
+  // The graph workloads: gradnoise on one thread against TF.js wasm at its best (the faster of its
+  // formulations, one thread) and against PyTorch on one thread. The ratio is of the cells' medians; the
+  // detail gives the ratios round by round (the two cells of a round ran minutes apart at most).
   for (const [w, torchTarget] of [['W5', LEVEL], ['W6', 0.5], ['W7', LEVEL]]) {
     const m = (id, t) => med(res, w, id, t, 'examples/s');
-    const tf = rowsOf(res, w).filter((r) => r.id.startsWith('tfjs-')).map((r) => ({ label: r.label, v: m(r.id, 1) })).filter((x) => x.v !== null)
+    const tf = rowsOf(res, w).filter((r) => r.id.startsWith('tfjs-')).map((r) => ({ id: r.id, label: r.label, v: m(r.id, 1) })).filter((x) => x.v !== null)
       .sort((a, b) => b.v - a.v)[0];
+    const rounds = (id) => perRound(res, cellOf(res, w, 'gradnoise-inline', 1), cellOf(res, w, id, 1));
     add(`${w}: gradnoise (1 thread) ≥ 3× TF.js wasm at its best (1 thread)`, r(m('gradnoise-inline', 1), tf?.v ?? null), 3, 'atLeast',
-      tf ? `against ${tf.label}` : 'TF.js not measured');
+      tf ? `against ${tf.label}${rounds(tf.id)}` : 'TF.js not measured');
     add(`${w}: gradnoise (1 thread) ${torchTarget === LEVEL ? `level (≥ ${LEVEL}×) with` : `≥ ${torchTarget}×`} PyTorch (1 thread)`,
-      r(m('gradnoise-inline', 1), m('torch', 1)), torchTarget);
+      r(m('gradnoise-inline', 1), m('torch', 1)), torchTarget, 'atLeast', rounds('torch').replace(/^; /, '') || null);
   }
   return out;
+}
+
+// "; per round 1.10× to 2.30×": the ratio of two cells' medians in each round (their samples cut by the
+// run's samples per round), where both have every round.
+function perRound(res, a, b) {
+  const k = 'examples/s', n = res.runs?.[a?.run]?.config?.samples;
+  const sa = a?.series?.[k], sb = b?.series?.[k];
+  if (!n || !sa || !sb || sa.length !== sb.length || sa.length % n !== 0 || sa.length === n) return '';
+  const median = (v) => { const s = [...v].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+  const ratios = [];
+  for (let i = 0; i < sa.length; i += n) ratios.push(median(sa.slice(i, i + n)) / median(sb.slice(i, i + n)));
+  return `; per round ${Math.min(...ratios).toFixed(2)}× to ${Math.max(...ratios).toFixed(2)}×`;
 }
 
 function fmt(x) {
