@@ -158,8 +158,8 @@ const group = (label, elements, bytes, variants) => groups.push({ label, element
   new Float32Array(memory.buffer, u, nc).forEach((_, i, arr) => { arr[i] = 0.5 + 0.4 * Math.sin(i); });
   new Float32Array(memory.buffer, r, nc).forEach((_, i, arr) => { arr[i] = 0.5 + 0.4 * Math.cos(i); });
   group(`cgru_gate_forward, ${n} positions x ${C} (${nc} elements)`, nc, 4 * (2 * nc + 4 * nc), {
-    simd: () => k.cgru_gate_forward_f32(u, r, rs, g, s, n, C),
-    twin: () => k.cgru_gate_forward_f32_ref(u, r, rs, g, s, n, C),
+    simd: () => k.cgru_gate_forward_f32(u, r, rs, g, s, n, C, 1),
+    twin: () => k.cgru_gate_forward_f32_ref(u, r, rs, g, s, n, C, 1),
     'gate GEMM': gemm,
   });
   group(`cgru_out_forward`, nc, 4 * 5 * nc, {
@@ -173,8 +173,8 @@ const group = (label, elements, bytes, variants) => groups.push({ label, element
     'gate GEMM': gemm,
   });
   group(`cgru_gate_backward`, nc, 4 * 9 * nc, {
-    simd: () => k.cgru_gate_backward_f32(dg, ds, drs, u, r, s, du, n, C),
-    twin: () => k.cgru_gate_backward_f32_ref(dg, ds, drs, u, r, s, du, n, C),
+    simd: () => k.cgru_gate_backward_f32(dg, ds, drs, u, r, s, du, n, C, 1),
+    twin: () => k.cgru_gate_backward_f32_ref(dg, ds, drs, u, r, s, du, n, C, 1),
     'gate GEMM': gemm,
   });
 }

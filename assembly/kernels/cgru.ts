@@ -3,7 +3,9 @@
 //   CGRU(s) = u ⊙ s + (1 − u) ⊙ tanh(U ∗ (r ⊙ s) + B),  u = σ(U′ ∗ s + B′),  r = σ(U″ ∗ s + B″).
 // The convolutions are im2col + GEMM (+ bias) in the op; these kernels are the rest, fused: the gates and
 // r ⊙ s, then the output, and their backwards. Scalar twins: assembly/ref/cgru.ts (suffix _ref), identical
-// bits.
+// bits. The gates may take the released code's "sigmoid cutoff" (Kaiser & Sutskever's neural_gpu.py):
+// σ_c(x) = min(1, max(0, c·σ(x) − (c − 1)/2)), c >= 1 (c = 1.2 there), which reaches 0 and 1 exactly, so
+// that a saturated gate keeps the state unchanged however many steps follow; c = 1 is the plain sigmoid.
 //
 // Legend: n positions (rows x height x width of the state), C channels (the state's maps).
 //   g, dg: [n, 2C] (per position C values for u, then C for r; biases already added);
@@ -12,29 +14,59 @@
 //   sigma, tanh: assembly/math.ts's sigmoid and tanh (the v128 and f32 forms give identical bits).
 //
 // Contract. One f32 operation per element per step, in this order (the twin does the same):
-//   cgru_gate_forward_f32(u, r, rs, g, s, n, C): u[p, c] = sigma(g[p, c]); r[p, c] = sigma(g[p, C + c]);
-//     rs = r * s. No output aliases an input.
+//   cgru_gate_forward_f32(u, r, rs, g, s, n, C, cutoff): u[p, c] = sigma(g[p, c]); r[p, c] = sigma(g[p, C + c]);
+//     then, when cutoff != 1, v = min(1, max(0, (cutoff * v) - d)) for each of u and r, d = (cutoff - 1) * 0.5
+//     (f32 min/max: a NaN stays NaN); rs = r * s. No output aliases an input.
 //   cgru_out_forward_f32(y, cand, u, s, a, n): cand = tanh(a); y = (u * s) + ((1 - u) * cand).
 //     cand may alias a; y aliases nothing.
 //   cgru_out_backward_f32(du, ds, da, dy, u, s, cand, n, accumulate): du = dy * (s - cand); v = dy * u;
 //     ds = accumulate != 0 ? ds + v : v (the flag applies to ds only: one add after v);
 //     da = (dy * (1 - u)) * (1 - (cand * cand)). Outputs alias no input, except that da may alias dy.
-//   cgru_gate_backward_f32(dg, ds, drs, u, r, s, du, n, C): dr = drs * s; ds = ds + (drs * r) (ds always
-//     accumulates here: it already holds the output's share); dg[p, c] = (du * u) * (1 - u);
-//     dg[p, C + c] = (dr * r) * (1 - r). Outputs alias no input.
+//   cgru_gate_backward_f32(dg, ds, drs, u, r, s, du, n, C, cutoff): dr = drs * s; ds = ds + (drs * r) (ds always
+//     accumulates here: it already holds the output's share); cutoff = 1: dg[p, c] = (du * u) * (1 - u),
+//     dg[p, C + c] = (dr * r) * (1 - r); else, with v the gate and x its gradient (u, du or r, dr), y = v + d
+//     (= cutoff * sigma), dg = 0 < v < 1 ? x * ((y * (cutoff - y)) * (1 / cutoff)) : 0 (the derivative of
+//     cutoff * sigma, where the clip is not active; 0 where it is, as TensorFlow's min and max give).
+//     Outputs alias no input.
 //
 // Body: sigmoid and tanh go through simd.ts's sigmoid_rows / tanh_rows (one copy of each body in the
 // module, one call per pass: the u rows and the r rows of g, the whole array for cand), then whole-array passes
-// for r * s and y, 8 wide, 4 wide, then a scalar tail, as the output's backward. The gate backward runs per
-// position (g's rows are 2C long), one v128 at a time with a partial vector at the end of each row.
+// for the cutoff, r * s and y, 8 wide, 4 wide, then a scalar tail, as the output's backward. The gate backward
+// runs per position (g's rows are 2C long), one v128 at a time with a partial vector at the end of each row.
 
 import { load_lanes, sigmoid_rows, store_lanes, tanh_rows } from "../simd";
 
-export function cgru_gate_forward_f32(u: usize, r: usize, rs: usize, g: usize, s: usize, n: i32, C: i32): void {
+// v = min(1, max(0, (c * v) - d)) over n elements in place.
+function cutoff_pass(v: usize, n: i32, c: f32, d: f32): void {
+  const cv = f32x4.splat(c), dv = f32x4.splat(d), zero = f32x4.splat(0), one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = f32x4.min(one, f32x4.max(zero, f32x4.sub(f32x4.mul(cv, v128.load(v + o)), dv)));
+    const b = f32x4.min(one, f32x4.max(zero, f32x4.sub(f32x4.mul(cv, v128.load(v + o, 16)), dv)));
+    v128.store(v + o, a);
+    v128.store(v + o, b, 16);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(v + o, f32x4.min(one, f32x4.max(zero, f32x4.sub(f32x4.mul(cv, v128.load(v + o)), dv))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(v + o, min<f32>(1, max<f32>(0, (c * load<f32>(v + o)) - d)));
+  }
+}
+
+export function cgru_gate_forward_f32(u: usize, r: usize, rs: usize, g: usize, s: usize, n: i32, C: i32, cutoff: f32): void {
   if (n <= 0 || C <= 0) return;
   sigmoid_rows(u, C, g, 2 * C, 0, 0, n, C);
   sigmoid_rows(r, C, g + (<usize>C << 2), 2 * C, 0, 0, n, C);
   const nc = n * C;
+  if (cutoff != 1) {
+    const d = (cutoff - 1) * <f32>0.5;
+    cutoff_pass(u, nc, cutoff, d);
+    cutoff_pass(r, nc, cutoff, d);
+  }
   let i = 0;
   for (; i + 8 <= nc; i += 8) {
     const o = <usize>i << 2;
@@ -124,11 +156,34 @@ export function cgru_out_backward_f32(du: usize, ds: usize, da: usize, dy: usize
   else out_back(du, ds, da, dy, u, s, cand, n, false);
 }
 
+// The cutoff gate's gradient: x * ((y * (c - y)) * ic) where 0 < v < 1, else 0 (y = v + d).
+// @ts-ignore: decorator
+@inline function cut_grad(x: v128, v: v128, c: v128, d: v128, ic: v128): v128 {
+  const y = f32x4.add(v, d);
+  const inside = v128.and(f32x4.gt(v, f32x4.splat(0)), f32x4.lt(v, f32x4.splat(1)));
+  return v128.and(f32x4.mul(x, f32x4.mul(f32x4.mul(y, f32x4.sub(c, y)), ic)), inside);
+}
+
 export function cgru_gate_backward_f32(dg: usize, ds: usize, drs: usize, u: usize, r: usize, s: usize, du: usize,
-                                       n: i32, C: i32): void {
+                                       n: i32, C: i32, cutoff: f32): void {
   if (n <= 0 || C <= 0) return;
   const one = f32x4.splat(1);
   const cb = <usize>C << 2;
+  if (cutoff == 1) {
+    for (let p = 0; p < n; p++) {
+      const o0 = <usize>p * cb, gp = dg + (o0 << 1);
+      for (let c = 0; c < C; c += 4) {
+        const k = min<i32>(4, C - c), o = <usize>c << 2, q = o0 + o;
+        const drsv = load_lanes(drs + q, k), rv = load_lanes(r + q, k), uv = load_lanes(u + q, k);
+        const dr = f32x4.mul(drsv, load_lanes(s + q, k));
+        store_lanes(ds + q, f32x4.add(load_lanes(ds + q, k), f32x4.mul(drsv, rv)), k);
+        store_lanes(gp + o, f32x4.mul(f32x4.mul(load_lanes(du + q, k), uv), f32x4.sub(one, uv)), k);
+        store_lanes(gp + cb + o, f32x4.mul(f32x4.mul(dr, rv), f32x4.sub(one, rv)), k);
+      }
+    }
+    return;
+  }
+  const cv = f32x4.splat(cutoff), dv = f32x4.splat((cutoff - 1) * <f32>0.5), ic = f32x4.splat(<f32>1 / cutoff);
   for (let p = 0; p < n; p++) {
     const o0 = <usize>p * cb, gp = dg + (o0 << 1);
     for (let c = 0; c < C; c += 4) {
@@ -136,8 +191,8 @@ export function cgru_gate_backward_f32(dg: usize, ds: usize, drs: usize, u: usiz
       const drsv = load_lanes(drs + q, k), rv = load_lanes(r + q, k), uv = load_lanes(u + q, k);
       const dr = f32x4.mul(drsv, load_lanes(s + q, k));
       store_lanes(ds + q, f32x4.add(load_lanes(ds + q, k), f32x4.mul(drsv, rv)), k);
-      store_lanes(gp + o, f32x4.mul(f32x4.mul(load_lanes(du + q, k), uv), f32x4.sub(one, uv)), k);
-      store_lanes(gp + cb + o, f32x4.mul(f32x4.mul(dr, rv), f32x4.sub(one, rv)), k);
+      store_lanes(gp + o, cut_grad(load_lanes(du + q, k), uv, cv, dv, ic), k);
+      store_lanes(gp + cb + o, cut_grad(dr, rv, cv, dv, ic), k);
     }
   }
 }

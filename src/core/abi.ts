@@ -72,10 +72,10 @@ export interface CoreExports {
   gru_cell_forward_f32(gates: Ptr, h: Ptr, gx: Ptr, gxStride: number, gh: Ptr, hPrev: Ptr, mask: Ptr, maskStride: number, rows: number, Hd: number): void;
   gru_cell_backward_f32(dgx: Ptr, dgxStride: number, dgh: Ptr, dhPrev: Ptr, dh: Ptr, gates: Ptr, gh: Ptr, hPrev: Ptr, mask: Ptr, maskStride: number,
     rows: number, Hd: number): void;
-  cgru_gate_forward_f32(u: Ptr, r: Ptr, rs: Ptr, g: Ptr, s: Ptr, n: number, C: number): void;
+  cgru_gate_forward_f32(u: Ptr, r: Ptr, rs: Ptr, g: Ptr, s: Ptr, n: number, C: number, cutoff: number): void;
   cgru_out_forward_f32(y: Ptr, cand: Ptr, u: Ptr, s: Ptr, a: Ptr, n: number): void;
   cgru_out_backward_f32(du: Ptr, ds: Ptr, da: Ptr, dy: Ptr, u: Ptr, s: Ptr, cand: Ptr, n: number, accumulate: number): void;
-  cgru_gate_backward_f32(dg: Ptr, ds: Ptr, drs: Ptr, u: Ptr, r: Ptr, s: Ptr, du: Ptr, n: number, C: number): void;
+  cgru_gate_backward_f32(dg: Ptr, ds: Ptr, drs: Ptr, u: Ptr, r: Ptr, s: Ptr, du: Ptr, n: number, C: number, cutoff: number): void;
   mse_f32(dy: Ptr, y: Ptr, target: Ptr, rows: number, cols: number): number;
   argmax_f32(out: Ptr, x: Ptr, rows: number, cols: number): void;
   correct_count_f32(x: Ptr, labels: Ptr, rows: number, cols: number): number;
