@@ -1,17 +1,19 @@
 // The package's bundles, from the compiled facade (dist/src, tsc's output):
-//   dist/browser/  gradnoise.js (the browser barrel, src/browser.ts), worker.js, gradnoise.{threads,single}.wasm
+//   dist/browser/  gradnoise.js (the browser barrel, src/browser.ts), worker.js, gradnoise.{threads,single}.wasm and
+//                  their opt-in relaxed-SIMD twins gradnoise.{threads,single}-relaxed.wasm
 //   dist/node/     gradnoise.js (the Node barrel, src/index.ts), worker.js, the same wasm files
 // Each bundle is one self-contained ES module (no shared chunks): the library finds its worker and its
 // wasm beside itself (`new URL('./worker.js', import.meta.url)`), which works from a plain
 // <script type="module"> page, from node_modules, and through bundlers that follow that pattern.
 // `node:` modules stay external in the Node bundle; the browser bundle, which also serves edge runtimes
-// (workerd), names none (see noNodeModules). @assemblyscript/loader is bundled in. The build prints each
-// file's size.
+// (workerd), names none (see noNodeModules). @assemblyscript/loader is bundled in, and no other package
+// (onlyTheLoader): the optional ones (MNIST, plots, BullMQ, YAML) stay out of the library. The build
+// prints each file's size.
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { gzipSync } from 'node:zlib';
 
-const WASM = ['gradnoise.threads.wasm', 'gradnoise.single.wasm'];
+const WASM = ['gradnoise.threads.wasm', 'gradnoise.single.wasm', 'gradnoise.threads-relaxed.wasm', 'gradnoise.single-relaxed.wasm'];
 
 /** Paths from dist/src/runtime/ to the wasm files become paths beside the bundle. */
 const besideTheBundle = () => ({
@@ -47,6 +49,21 @@ const noNodeModules = () => ({
   },
 });
 
+/**
+ * Of node_modules only @assemblyscript/loader goes into a bundle. A barrel that reached the CLI, the sweeps
+ * or an optional package (statically or by import()) would inline it here, silently: this makes it an error.
+ */
+const onlyTheLoader = () => ({
+  name: 'gradnoise-only-the-loader',
+  generateBundle(_options, bundle) {
+    for (const [name, chunk] of Object.entries(bundle)) {
+      if (chunk.type !== 'chunk') continue;
+      const other = Object.keys(chunk.modules).find((id) => id.includes('/node_modules/') && !id.includes('/node_modules/@assemblyscript/loader/'));
+      if (other) this.error(`${name} bundles ${other}: the library's bundles carry no package but @assemblyscript/loader (see rollup.config.mjs)`);
+    }
+  },
+});
+
 /** Copies the wasm files next to the bundle and prints every output's size (raw and gzipped). */
 const shipAndReport = (dir, withWasm) => ({
   name: 'gradnoise-ship-and-report',
@@ -63,9 +80,11 @@ const shipAndReport = (dir, withWasm) => ({
 
 const bundle = (target, input, name) => ({
   input,
-  external: (id) => id.startsWith('node:'),
+  // @bufbuild/protobuf writes ONNX files (src/export/onnx/encode.ts imports it when toOnnx() first runs): a
+  // dependency of the package, never part of a bundle, so training never loads it.
+  external: (id) => id.startsWith('node:') || id === '@bufbuild/protobuf' || id.startsWith('@bufbuild/protobuf/'),
   plugins: [
-    besideTheBundle(), ...(target === 'browser' ? [noNodeModules()] : []),
+    besideTheBundle(), ...(target === 'browser' ? [noNodeModules()] : []), onlyTheLoader(),
     // @assemblyscript/loader, the one runtime dependency the core needs, goes into the bundle.
     nodeResolve({ browser: target === 'browser', preferBuiltins: true }),
     shipAndReport(`dist/${target}`, name === 'gradnoise'),

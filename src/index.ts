@@ -3,3 +3,4 @@
 // of files on disk. Nothing else is public. Browsers get browser.ts (the package's exports map says so).
 export * from './universal.js';
 export { mnist, readIdxFile } from './data/files.js';
+export { readBabi, readBabiFile, writeBabi, writeBabiFile } from './tasks/babi/files.js';

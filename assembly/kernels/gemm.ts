@@ -4,6 +4,8 @@
 //   gemm_nn_f32: C[M,N] = A[M,K] · B[K,N]      forward      Y  = X · W
 //   gemm_nt_f32: C[M,N] = A[M,K] · B[N,K]ᵀ     backward     dX = dY · Wᵀ
 //   gemm_tn_f32: C[M,N] = A[K,M]ᵀ · B[K,N]     backward     dW = Xᵀ · dY
+//   gemm_batched_f32: `batch` items of one of the three forms at element strides sa, sb, sc (0 = shared;
+//   sc = 0 folds every item into one C in item order): attention's q·Kᵀ and p·V, shared weights.
 //
 // Contract
 // - Any M, N, K >= 0. C must not alias A or B. `accumulate` != 0 computes C += op(A)·op(B), else C = ...
@@ -11,7 +13,9 @@
 //   each product and each sum rounded to f32 (baseline SIMD has no fused multiply-add). The order over k is
 //   fixed, so the bits never depend on tiling, on the cache blocking below, or on which worker computes
 //   which block of C; the scalar twins in assembly/ref/gemm.ts compute the same fold and tests demand
-//   bit-identity.
+//   bit-identity. In the opt-in relaxed build every vector step acc + a_k * b_k is madd() (assembly/madd.ts):
+//   fused with one rounding or not, as the CPU has it; the scalar edge columns stay unfused. Same k order,
+//   so the bits still do not depend on tiling or workers on one machine, but differ from the baseline's.
 // - `scratch` points to gemm_scratch_bytes(M, K, N) bytes (see shared/abi.ts), 16-byte aligned, owned by
 //   the caller (the planner's scratch block). Nothing is allocated here.
 // - Nothing outside A, B, C and the scratch is read or written, at any shape (test/assembly/gemm.spec.ts
@@ -26,6 +30,7 @@
 // Small problems pack only what the tile cannot read in place (gemm_small). Edge blocks run in place: a
 // tile of 1-3 rows, and for the last 1-3 columns a column tile (one vector over 4 rows per column).
 import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
+import { madd } from "../madd";
 
 // @ts-ignore: decorator
 @inline const MR: i32 = GEMM_MR;
@@ -189,18 +194,18 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
     const b0 = v128.load(b);
     const b1 = V > 1 ? v128.load(b, 16) : b0;
     let x = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); if (V > 1) c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(c00, x, b0); if (V > 1) c01 = madd(c01, x, b1);
     if (R > 1) {
       x = v128.load32_splat(a, 4);
-      c10 = f32x4.add(c10, f32x4.mul(x, b0)); if (V > 1) c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      c10 = madd(c10, x, b0); if (V > 1) c11 = madd(c11, x, b1);
     }
     if (R > 2) {
       x = v128.load32_splat(a, 8);
-      c20 = f32x4.add(c20, f32x4.mul(x, b0)); if (V > 1) c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      c20 = madd(c20, x, b0); if (V > 1) c21 = madd(c21, x, b1);
     }
     if (R > 3) {
       x = v128.load32_splat(a, 12);
-      c30 = f32x4.add(c30, f32x4.mul(x, b0)); if (V > 1) c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      c30 = madd(c30, x, b0); if (V > 1) c31 = madd(c31, x, b1);
     }
     a += aks;
     b += bks;
@@ -244,9 +249,9 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   const end = b + <usize>kc * bks;
   do {
     const x = v128.load(a);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load32_splat(b)));
-    if (W > 1) c1 = f32x4.add(c1, f32x4.mul(x, v128.load32_splat(b, 4)));
-    if (W > 2) c2 = f32x4.add(c2, f32x4.mul(x, v128.load32_splat(b, 8)));
+    c0 = madd(c0, x, v128.load32_splat(b));
+    if (W > 1) c1 = madd(c1, x, v128.load32_splat(b, 4));
+    if (W > 2) c2 = madd(c2, x, v128.load32_splat(b, 8));
     a += aks;
     b += bks;
   } while (b < end);
@@ -386,4 +391,181 @@ export function gemm_nt_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32
 export function gemm_tn_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
                             accumulate: i32, scratch: usize): void {
   gemm_strided(c, a, 4, <usize>M << 2, b, <usize>N << 2, 4, M, K, N, accumulate != 0, scratch);
+}
+
+// ---------------------------------------------------------------- one row of C (M = 1), for gemm_batched_f32
+// Attention multiplies one query row by a matrix per item, where the tiles above are at their worst: one
+// row gives a tile a single accumulator chain per 8 columns (latency-bound), and the nt form packs all of
+// B for it. These paths keep many independent chains instead; every element is still the fold
+// acc = (accumulate ? C : 0); acc = acc + a_k * b_kj for k in order.
+
+// c[0..4G) (+)= a · B[.., j..j+4G) for B rows `rb` bytes apart (nn; tn with M = 1 reads a the same way),
+// G = 8 or 1 four-column groups, one accumulator each. G is a constant at every call site.
+// @ts-ignore: decorator
+@inline function gemv_nn_block(c: usize, a: usize, b: usize, rb: usize, K: i32, G: i32, load_c: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  if (load_c) {
+    c0 = v128.load(c);
+    if (G > 1) {
+      c1 = v128.load(c, 16); c2 = v128.load(c, 32); c3 = v128.load(c, 48);
+      c4 = v128.load(c, 64); c5 = v128.load(c, 80); c6 = v128.load(c, 96); c7 = v128.load(c, 112);
+    }
+  }
+  const end = a + (<usize>K << 2);
+  do {
+    const x = v128.load32_splat(a);
+    c0 = madd(c0, x, v128.load(b));
+    if (G > 1) {
+      c1 = madd(c1, x, v128.load(b, 16));
+      c2 = madd(c2, x, v128.load(b, 32));
+      c3 = madd(c3, x, v128.load(b, 48));
+      c4 = madd(c4, x, v128.load(b, 64));
+      c5 = madd(c5, x, v128.load(b, 80));
+      c6 = madd(c6, x, v128.load(b, 96));
+      c7 = madd(c7, x, v128.load(b, 112));
+    }
+    a += 4;
+    b += rb;
+  } while (a < end);
+  v128.store(c, c0);
+  if (G > 1) {
+    v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
+    v128.store(c, c4, 64); v128.store(c, c5, 80); v128.store(c, c6, 96); v128.store(c, c7, 112);
+  }
+}
+
+// C[1, N] (+)= a[K] · B[K, N] (K >= 1): 32 columns at a time, then 4, then scalar columns.
+function gemv_nn(c: usize, a: usize, b: usize, K: i32, N: i32, load_c: bool): void {
+  const rb = <usize>N << 2;
+  let j = 0;
+  for (; j + 32 <= N; j += 32) gemv_nn_block(c + (<usize>j << 2), a, b + (<usize>j << 2), rb, K, 8, load_c);
+  for (; j + 4 <= N; j += 4) gemv_nn_block(c + (<usize>j << 2), a, b + (<usize>j << 2), rb, K, 1, load_c);
+  for (; j < N; j++) {
+    const cj = c + (<usize>j << 2);
+    let acc: f32 = load_c ? load<f32>(cj) : 0;
+    let bp = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      acc = acc + load<f32>(a + (<usize>k << 2)) * load<f32>(bp);
+      bp += rb;
+    }
+    store<f32>(cj, acc);
+  }
+}
+
+// One 4-column group of the nt form: the four B rows r, r + rb, r + 2rb, r + 3rb (each K floats) read 4 k
+// at a time and transposed in registers, so lane t folds column t in k order; the k tail lane by lane.
+// @ts-ignore: decorator
+@inline function gemv_nt_step(acc: v128, r: usize, rb: usize, k: usize,
+                              x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const v0 = v128.load(r + k), v1 = v128.load(r + rb + k), v2 = v128.load(r + 2 * rb + k), v3 = v128.load(r + 3 * rb + k);
+  const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(v2, v3, 0, 4, 1, 5), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  acc = madd(acc, x0, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  acc = madd(acc, x1, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  acc = madd(acc, x2, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  return madd(acc, x3, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+// @ts-ignore: decorator
+@inline function gemv_nt_tail(acc: v128, r: usize, rb: usize, k: usize, x: v128): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(r + k));
+  v = f32x4.replace_lane(v, 1, load<f32>(r + rb + k));
+  v = f32x4.replace_lane(v, 2, load<f32>(r + 2 * rb + k));
+  v = f32x4.replace_lane(v, 3, load<f32>(r + 3 * rb + k));
+  return madd(acc, x, v);
+}
+
+// C[1, N] (+)= a[K] · B[N, K]ᵀ (K >= 1): 16 columns (four groups, four chains) at a time, then 4, then
+// scalar columns.
+function gemv_nt(c: usize, a: usize, b: usize, K: i32, N: i32, load_c: bool): void {
+  const rb = <usize>K << 2;
+  const kb4 = <usize>(K & ~3) << 2, kb = <usize>K << 2;
+  let j = 0;
+  for (; j + 16 <= N; j += 16) {
+    const cj = c + (<usize>j << 2), r = b + <usize>j * rb, r4 = r + 4 * rb, r8 = r + 8 * rb, r12 = r + 12 * rb;
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    if (load_c) { c0 = v128.load(cj); c1 = v128.load(cj, 16); c2 = v128.load(cj, 32); c3 = v128.load(cj, 48); }
+    let k: usize = 0;
+    for (; k < kb4; k += 16) {
+      const x0 = v128.load32_splat(a + k), x1 = v128.load32_splat(a + k, 4);
+      const x2 = v128.load32_splat(a + k, 8), x3 = v128.load32_splat(a + k, 12);
+      c0 = gemv_nt_step(c0, r, rb, k, x0, x1, x2, x3);
+      c1 = gemv_nt_step(c1, r4, rb, k, x0, x1, x2, x3);
+      c2 = gemv_nt_step(c2, r8, rb, k, x0, x1, x2, x3);
+      c3 = gemv_nt_step(c3, r12, rb, k, x0, x1, x2, x3);
+    }
+    for (; k < kb; k += 4) {
+      const x = v128.load32_splat(a + k);
+      c0 = gemv_nt_tail(c0, r, rb, k, x);
+      c1 = gemv_nt_tail(c1, r4, rb, k, x);
+      c2 = gemv_nt_tail(c2, r8, rb, k, x);
+      c3 = gemv_nt_tail(c3, r12, rb, k, x);
+    }
+    v128.store(cj, c0); v128.store(cj, c1, 16); v128.store(cj, c2, 32); v128.store(cj, c3, 48);
+  }
+  for (; j + 4 <= N; j += 4) {
+    const cj = c + (<usize>j << 2), r = b + <usize>j * rb;
+    let c0 = load_c ? v128.load(cj) : f32x4.splat(0);
+    let k: usize = 0;
+    for (; k < kb4; k += 16) {
+      c0 = gemv_nt_step(c0, r, rb, k, v128.load32_splat(a + k), v128.load32_splat(a + k, 4),
+                        v128.load32_splat(a + k, 8), v128.load32_splat(a + k, 12));
+    }
+    for (; k < kb; k += 4) c0 = gemv_nt_tail(c0, r, rb, k, v128.load32_splat(a + k));
+    v128.store(cj, c0);
+  }
+  for (; j < N; j++) {
+    const cj = c + (<usize>j << 2), r = b + <usize>j * rb;
+    let acc: f32 = load_c ? load<f32>(cj) : 0;
+    for (let k: usize = 0; k < kb; k += 4) acc = acc + load<f32>(a + k) * load<f32>(r + k);
+    store<f32>(cj, acc);
+  }
+}
+
+/**
+ * `batch` GEMMs of one form (0 = nn, 1 = nt, 2 = tn; M, K, N and the operand shapes as above): item t
+ * computes exactly gemm_<form>_f32(C_t, A_t, B_t, M, K, N, acc_t, scratch) with A_t = a + t*sa,
+ * B_t = b + t*sb, C_t = c + t*sc (strides in elements; 0 shares an operand between items). acc_t =
+ * accumulate for every item when sc != 0; when sc == 0 (one C for all items, e.g. a weight gradient summed
+ * over the batch) acc_0 = accumulate and acc_t = 1 for t >= 1, so items fold into C in item order. batch = 0
+ * with sc == 0 and accumulate == 0 writes C = 0 (the empty sum), like K = 0. Scratch:
+ * gemm_scratch_bytes(M, K, N). A form outside 0..2 traps (unreachable).
+ *
+ * Items of contiguous A and C against one shared B (nn, nt: sa = M*K, sb = 0, sc = M*N) run as one GEMM of
+ * batch*M rows when that needs no more scratch than gemm_scratch_bytes(M, K, N): every element's fold is
+ * the same (the same bits), with fuller 4-row tiles and one pass over B per row block instead of per item.
+ * Other items of one row (M = 1: attention's query against its keys, nt, or its weights against its
+ * values, nn) run on the row-vector paths above. (A weight gradient over contiguous items, sc = 0, is one
+ * gemm_tn_f32 over batch*K; the caller sizes its scratch for that shape.)
+ */
+export function gemm_batched_f32(form: i32, c: usize, a: usize, b: usize, batch: i32, M: i32, K: i32, N: i32,
+                                 sa: i32, sb: i32, sc: i32, accumulate: i32, scratch: usize): void {
+  let rsa: usize = 0, csa: usize = 0, rsb: usize = 0, csb: usize = 0;
+  if (form == 0) { rsa = <usize>K << 2; csa = 4; rsb = <usize>N << 2; csb = 4; }
+  else if (form == 1) { rsa = <usize>K << 2; csa = 4; rsb = 4; csb = <usize>K << 2; }
+  else if (form == 2) { rsa = 4; csa = <usize>M << 2; rsb = <usize>N << 2; csb = 4; }
+  else unreachable();
+  if (batch <= 0) {
+    if (sc == 0 && accumulate == 0 && M > 0 && N > 0) memory.fill(c, 0, <usize>M * <usize>N << 2);
+    return;
+  }
+  const acc = accumulate != 0;
+  if (batch > 1 && M > 0 && N > 0 && K > 0) {
+    const own = gemm_scratch_bytes(M, K, N);
+    const mk = <i64>M * <i64>K, mn = <i64>M * <i64>N;
+    if (form != 2 && sb == 0 && <i64>sa == mk && <i64>sc == mn && <i64>batch * <i64>M <= <i64>i32.MAX_VALUE &&
+        gemm_scratch_bytes(batch * M, K, N) <= own) {
+      gemm_strided(c, a, rsa, csa, b, rsb, csb, batch * M, K, N, acc, scratch);
+      return;
+    }
+  }
+  const ba = <usize>sa << 2, bb = <usize>sb << 2, bc = <usize>sc << 2;
+  const row = M == 1 && N > 0 && K > 0;
+  for (let t = 0; t < batch; t++) {
+    const ct = c + <usize>t * bc, at = a + <usize>t * ba, bt = b + <usize>t * bb, acct = acc || (sc == 0 && t > 0);
+    if (row && form == 1) gemv_nt(ct, at, bt, K, N, acct);
+    else if (row) gemv_nn(ct, at, bt, K, N, acct);   // nn, and tn: a [K, 1] is the same K floats
+    else gemm_strided(ct, at, rsa, csa, bt, rsb, csb, M, K, N, acct, scratch);
+  }
 }

@@ -45,3 +45,19 @@ export function gemm_tn_f32_ref(c: usize, a: usize, b: usize, M: i32, K: i32, N:
     }
   }
 }
+
+/** `batch` items of gemm_<form>_f32_ref (0 nn, 1 nt, 2 tn); see kernels/gemm.ts's gemm_batched_f32. */
+export function gemm_batched_f32_ref(form: i32, c: usize, a: usize, b: usize, batch: i32, M: i32, K: i32, N: i32,
+                                     sa: i32, sb: i32, sc: i32, accumulate: i32, scratch: usize): void {
+  if (form < 0 || form > 2) unreachable();
+  if (batch <= 0 && sc == 0 && accumulate == 0) {
+    for (let i = 0; i < M * N; i++) store<f32>(c + (<usize>i << 2), 0);
+  }
+  for (let t = 0; t < batch; t++) {
+    const ct = c + (<usize>t * <usize>sc << 2), at = a + (<usize>t * <usize>sa << 2), bt = b + (<usize>t * <usize>sb << 2);
+    const acc = sc == 0 && t > 0 ? 1 : accumulate;
+    if (form == 0) gemm_nn_f32_ref(ct, at, bt, M, K, N, acc, scratch);
+    else if (form == 1) gemm_nt_f32_ref(ct, at, bt, M, K, N, acc, scratch);
+    else gemm_tn_f32_ref(ct, at, bt, M, K, N, acc, scratch);
+  }
+}

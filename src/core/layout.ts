@@ -12,6 +12,7 @@
 // every block on a 64-byte one (a cache line), so SIMD loads never straddle and blocks never share a line
 // between workers. Pure: no wasm, no model knowledge; the caller passes named sizes in floats.
 import { ALIGN, GEMM_READ_SLACK, HEADER_BYTES } from './abi.js';
+import { checkOptions } from './check.js';
 
 export type BlockKind = 'header' | 'params' | 'grads' | 'optState' | 'activations' | 'activationGrads' | 'scratch' | 'noise';
 
@@ -123,6 +124,7 @@ export function fnv1a(hash: number, value: number | string): number {
 }
 
 export function planLayout(req: LayoutRequest): LayoutPlan {
+  checkOptions('planLayout', req, ['base', 'params', 'gradSlots', 'stateSlots', 'activations', 'activationGrads', 'scratchBytes', 'noiseSlots'], false);
   const gradSlots = req.gradSlots ?? 1;
   const stateSlots = req.stateSlots ?? 0;
   const noiseSlots = req.noiseSlots ?? 0;

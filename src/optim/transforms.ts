@@ -44,6 +44,7 @@
 //   adagrad  s0 = sum (starts at initialAccumulatorValue)
 //   rmsprop  s0 = squareAvg, s1 = momentumBuffer (momentum > 0), s2 = gradAvg (centered)
 import { RNG_DOMAIN_NOISE, OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_ADAGRAD, OPT_RMSPROP, UPDATE_UNIT } from '../core/abi.js';
+import { didYouMean } from '../core/check.js';
 import { initNormal } from '../core/philox.js';
 import {
   checkLearningRate, checkNumber, checkOptions, fail, numberOption, scheduleValue, show, type LearningRate,
@@ -677,7 +678,7 @@ export function fromDescription(d: unknown, where = 'fromDescription'): Gradient
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`);
   }
-  throw new Error(`${where}: unknown transform ${show(name)} (allowed: ${names.join(', ')})`);
+  throw new Error(`${where}: unknown transform ${show(name)} (allowed: ${names.join(', ')})${typeof name === 'string' ? didYouMean(name, names) : ''}`);
 }
 
 /**

@@ -2,8 +2,11 @@
 // varies and hashes, and that every runtime (Node, Bun, Deno, workerd, browsers) turns into the same
 // model, so one config gives one weights hash everywhere. Runtime-agnostic: no file system, no workers,
 // hashing through WebCrypto (crypto.subtle), which every one of those runtimes has.
-import { checkOptions, fail, show } from '../core/check.js';
-import { mlp, PAPER_INITS, type Initializer, type ModelSpec } from '../model/spec.js';
+import {
+  anything, boolean, check, checkFields, checkOptions, custom, int, nullable, number, oneOf, show, type FieldsOf,
+} from '../core/check.js';
+import { compileGraph, type GraphSpec } from '../graph/spec.js';
+import { MAX_UNITS, mlp, PAPER_INITS, type Initializer, type ModelSpec } from '../model/spec.js';
 import { cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LearningRate } from '../optim/schedules.js';
 import {
   adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, rmsprop, sgd, type GradientTransformation,
@@ -53,33 +56,52 @@ export interface TrainConfig {
   readonly steps: number | null;
   readonly seed: number;
   readonly shards: number;
+  /**
+   * The network as a graph (graph/spec.ts, plain data: a run id hashes it, a run record replays it), in
+   * place of the MLP that depth, width, activation, init, biasInit and dropout describe, which must then keep their
+   * defaults. null: that MLP. A run id leaves a null model out, so the ids of MLP runs stay as they were.
+   */
+  readonly model: GraphSpec | null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   depth: 20, width: 50, activation: 'relu', init: 'he', biasInit: 0, dropout: 0,
   optimizer: 'sgd', lr: 0.01, momentum: 0, weightDecay: 0, schedule: 'constant', decaySteps: 1000, decayRate: 0.5, warmupSteps: 0,
   clip: null, clipValue: null, noise: false, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
-  batchSize: 100, epochs: 1, steps: null, seed: 1, shards: 4,
+  batchSize: 100, epochs: 1, steps: null, seed: 1, shards: 4, model: null,
 };
 
-type Check = (v: unknown) => string | null;
-const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) =>
-  Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? null : `an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`;
-const num = (min: number, max = Infinity, open = false): Check => (v) =>
-  typeof v === 'number' && Number.isFinite(v) && v >= min && !(open && v === min) && v <= max ? null
-    : `a finite number ${open ? '>' : '>='} ${min}${max === Infinity ? '' : ` and <= ${max}`}`;
-const oneOf = (allowed: readonly string[]): Check => (v) => allowed.includes(v as string) ? null : `one of ${allowed.join(', ')}`;
-const orNull = (c: Check): Check => (v) => v === null ? null : c(v) && `null or ${c(v)}`;
-const bool: Check = (v) => typeof v === 'boolean' ? null : 'true or false';
-const biasInit: Check = (v) => v === 'kernel' || (typeof v === 'number' && Number.isFinite(v)) ? null : 'a finite number (a constant) or "kernel"';
+/** The fields that describe the MLP of a config without a model. */
+export const MLP_FIELDS = ['depth', 'width', 'activation', 'init', 'biasInit', 'dropout'] as const;
+
+// compileGraph's `where`, replaced in its messages by the field's own place.
+const GRAPH_WHERE = '\u0000model';
+
+/** A graph compileGraph accepts: its first problem as a message tail (`: nodes[2] ("h"): unknown op ...`). */
+const GRAPH_NEED = 'a graph (format "gradnoise.graph": inputs, params, nodes, outputs, losses)';
+const graphSpec = custom(GRAPH_NEED, (v) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ` is ${show(v)} (need ${GRAPH_NEED})`;
+  try {
+    compileGraph(v as GraphSpec, GRAPH_WHERE);
+    return undefined;
+  } catch (e) {
+    const m = (e as Error).message;
+    return m.startsWith(GRAPH_WHERE) ? m.slice(GRAPH_WHERE.length) : `: ${m}`;
+  }
+});
+
+const positive = number({ min: 0, minOpen: true });
+const biasInit = check('a finite number (a constant) or "kernel"', (v) => v === 'kernel' || (typeof v === 'number' && Number.isFinite(v)));
+const nonNegative = number({ min: 0 });
 
 // The same ranges as the CLI's flags (src/cli/train.ts).
-const FIELDS: { readonly [K in keyof TrainConfig]: Check } = {
-  depth: int(0, 1000), width: int(1, 65536), activation: oneOf(ACTIVATIONS), init: oneOf(INITS), biasInit, dropout: num(0, 0.999),
-  optimizer: oneOf(OPTIMIZERS), lr: num(0, Infinity, true), momentum: num(0, 0.999999), weightDecay: num(0), schedule: oneOf(SCHEDULES),
-  decaySteps: int(1), decayRate: num(0, 1, true), warmupSteps: int(0),
-  clip: orNull(num(0, Infinity, true)), clipValue: orNull(num(0, Infinity, true)), noise: bool, eta: num(0), gamma: num(0), noiseBeforeClip: bool,
-  batchSize: int(1, 65536), epochs: int(0), steps: orNull(int(0)), seed: int(0), shards: int(1, 64),
+const FIELDS: FieldsOf<TrainConfig> = {
+  depth: int(0, 1000), width: int(1, 65536), activation: oneOf(ACTIVATIONS), init: oneOf(INITS), biasInit, dropout: number({ min: 0, max: 0.999 }),
+  optimizer: oneOf(OPTIMIZERS), lr: positive, momentum: number({ min: 0, max: 0.999999 }), weightDecay: nonNegative, schedule: oneOf(SCHEDULES),
+  decaySteps: int(1), decayRate: number({ min: 0, minOpen: true, max: 1 }), warmupSteps: int(0),
+  clip: nullable(positive), clipValue: nullable(positive), noise: boolean, eta: nonNegative, gamma: nonNegative, noiseBeforeClip: boolean,
+  batchSize: int(1, 65536), epochs: int(0), steps: nullable(int(0)), seed: int(0), shards: int(1, 64),
+  model: nullable(graphSpec),
 };
 
 /**
@@ -88,15 +110,23 @@ const FIELDS: { readonly [K in keyof TrainConfig]: Check } = {
  * field and the value: a config names a run, so it must say what really runs.
  */
 export function resolveTrainConfig(partial: unknown, where = 'config'): TrainConfig {
-  const given = checkOptions(where, partial, Object.keys(FIELDS), false);
-  const c = { ...DEFAULT_TRAIN_CONFIG, ...given } as TrainConfig;
-  for (const [field, check] of Object.entries(FIELDS) as [keyof TrainConfig, Check][]) {
-    const need = check(c[field]);
-    if (need) fail(where, field, c[field], need);
-  }
+  checkOptions(where, partial, TRAIN_CONFIG_FIELDS, false);
+  return checkTrainConfig(where, { ...DEFAULT_TRAIN_CONFIG, ...(partial as object) });
+}
+
+/** Checks a complete config (every field, as resolveTrainConfig returns it); returns it. */
+export function checkTrainConfig(where: string, config: unknown): TrainConfig {
+  const c = checkFields<TrainConfig>(where, config, FIELDS, { optional: false });
   if (c.noiseBeforeClip && !c.noise) throw new Error(`${where}: noiseBeforeClip is true but noise is false`);
   if (c.noiseBeforeClip && c.clip === null && c.clipValue === null) throw new Error(`${where}: noiseBeforeClip needs a clip (clip or clipValue)`);
   if (c.depth === 0 && c.dropout > 0) throw new Error(`${where}: dropout ${show(c.dropout)} needs hidden layers (depth is 0)`);
+  if (c.model !== null) {
+    for (const f of MLP_FIELDS) {
+      if (c[f] !== DEFAULT_TRAIN_CONFIG[f]) {
+        throw new Error(`${where}: ${f} ${show(c[f])} does not go with a model (the graph names its own layers; ${f} describes the MLP of a config without one)`);
+      }
+    }
+  }
   return c;
 }
 
@@ -113,6 +143,7 @@ function learningRate(c: TrainConfig): LearningRate {
 
 /** The optax-style chain of a config: clip, noise (after the clip unless noiseBeforeClip), optimizer. */
 export function optimizerOfConfig(c: TrainConfig): GradientTransformation {
+  checkTrainConfig('optimizerOfConfig: config', c);
   const lr = learningRate(c);
   const opt = c.optimizer === 'sgd' ? sgd({ lr, momentum: c.momentum, weightDecay: c.weightDecay })
     : c.optimizer === 'adam' ? adam({ lr, weightDecay: c.weightDecay })
@@ -130,20 +161,38 @@ export interface DataShape {
   readonly classes: number;
 }
 
-/** The network a config describes: `depth` dense layers of `width` units, then a softmax over the classes. */
-export function specOfConfig(c: TrainConfig, data: DataShape): ModelSpec {
+/**
+ * The network a config describes: its graph, or without one `depth` dense layers of `width` units, then a
+ * softmax over the classes of `data` (which only that MLP reads).
+ */
+export function specOfConfig(c: TrainConfig, data?: DataShape): ModelSpec {
+  checkTrainConfig('specOfConfig: config', c);
+  if (c.model !== null) return c.model;
+  checkFields('specOfConfig: data', data, DATA_SHAPE_FIELDS, { optional: false, open: true });
   return mlp({
-    inputs: data.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data.classes, activation: c.activation,
+    inputs: data!.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data!.classes, activation: c.activation,
     init: kernelInit(c.init), biasInit: c.biasInit === 'kernel' ? kernelInit(c.init) : c.biasInit === 0 ? 'zeros' : { kind: 'constant', value: c.biasInit },
     dropout: c.dropout || undefined,
   });
 }
 
+// A DataShape is data, not options: a RunData passes as one (other keys allowed).
+const DATA_SHAPE_FIELDS: FieldsOf<DataShape> = { features: int(1, MAX_UNITS), classes: int(1, MAX_UNITS) };
+
 /** What may vary between runs of one config without changing its bits. */
 export type RunModelOptions = Pick<ModelOptions, 'workers' | 'onWarning' | 'build' | 'wasm'>;
 
-/** The model a config describes, on data of this shape: the same bits in every runtime and for any workers. */
-export function createModelFromConfig(config: TrainConfig, data: DataShape, options: RunModelOptions = {}): Promise<Model> {
+// Their values are createModel's to check; here only which ones may vary (not seed, batchSize, ...).
+const RUN_MODEL_FIELDS: FieldsOf<RunModelOptions> = { workers: anything, onWarning: anything, build: anything, wasm: anything };
+
+/**
+ * The model a config describes (on data of this shape, for the MLP of a config without a model): the same
+ * bits in every runtime and for any workers.
+ */
+export async function createModelFromConfig(config: TrainConfig, data?: DataShape, options: RunModelOptions = {}): Promise<Model> {
+  checkFields('createModelFromConfig', options, RUN_MODEL_FIELDS);
+  checkTrainConfig('createModelFromConfig: config', config);
+  if (config.model === null) checkFields('createModelFromConfig: data', data, DATA_SHAPE_FIELDS, { optional: false, open: true });
   return createModel(specOfConfig(config, data), {
     batchSize: config.batchSize, seed: config.seed, optimizer: optimizerOfConfig(config), shards: config.shards, ...options,
   });
@@ -170,5 +219,13 @@ export const TRAIN_CONFIG_FIELDS = Object.keys(FIELDS) as readonly (keyof TrainC
  * when it can: for specs that name the place of a value themselves (a sweep's `spec.grid.lr[2]`).
  */
 export function configFieldProblem(field: keyof TrainConfig, value: unknown): string | null {
+  return FIELDS[field](value) === undefined ? null : FIELDS[field].need;
+}
+
+/**
+ * What is wrong with `value` in config field `field`, as the tail of a message after the field's place
+ * (` is 0 (need ...)`, or for a model `: nodes[2] ("h"): unknown op ...`), or undefined when it fits.
+ */
+export function configFieldError(field: keyof TrainConfig, value: unknown): string | undefined {
   return FIELDS[field](value);
 }

@@ -2,18 +2,26 @@
 // progress callbacks, optional checkpoints and resume, and summarised with the SHA-256 of the final
 // parameters. `gradnoise train` runs one, `reproduce table1` and sweeps run many, and a browser page or an
 // edge function can run one too: nothing here needs a file system except checkpoint paths (model.save).
-import type { CoreSource } from '../core/wasm.js';
+import type { BuildChoice, CoreSource } from '../core/wasm.js';
 import { decodeCheckpoint } from '../runtime/checkpoint.js';
 import { NonFiniteError } from '../runtime/engine.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
+import type { Inputs, Targets } from '../runtime/data.js';
 import type { Model } from '../runtime/model.js';
 import { firstDifference } from '../runtime/snapshot.js';
-import { createModelFromConfig, weightsSha256, type TrainConfig } from './config.js';
+import {
+  anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, string, type FieldsOf,
+} from '../core/check.js';
+import { checkTrainConfig, createModelFromConfig, weightsSha256, type DataShape, type TrainConfig } from './config.js';
 
-/** One split of a data set: rows of features and their integer classes. */
+/**
+ * One split of a data set: what the network reads (x) and what only the losses read (y), `count` examples
+ * each, as model.prepare(x, y) takes them: for the MLP of a config without a model, rows of `features`
+ * floats and their integer classes; for a graph, typed arrays by input name (runs/inputs.ts makes them).
+ */
 export interface Split {
-  readonly x: Float32Array;
-  readonly y: Int32Array | Uint8Array;
+  readonly x: Inputs;
+  readonly y: Targets;
   readonly count: number;
 }
 
@@ -21,8 +29,9 @@ export interface Split {
 export interface RunData {
   readonly train: Split;
   readonly test: Split | null;
-  readonly features: number;
-  readonly classes: number;
+  /** The MLP's shape (a config without a model): features per example and classes. A graph brings its own. */
+  readonly features?: number;
+  readonly classes?: number;
 }
 
 export interface EpochRecord {
@@ -55,11 +64,31 @@ export interface RunSummary {
   readonly trainAccuracy: number | null;
   readonly testLoss: number | null;
   readonly testAccuracy: number | null;
+  /**
+   * Examples trained per second of stepSeconds: the speed of the steps themselves, without the workers'
+   * start-up, validation or checkpoints (examplesPerSecondOver names its denominator in the JSON).
+   */
   readonly examplesPerSecond: number;
+  /** What examplesPerSecond divides by: always 'stepSeconds'. */
+  readonly examplesPerSecondOver: 'stepSeconds';
+  /** Examples trained per second of `seconds`: the rate over everything the run waited for. */
+  readonly wallExamplesPerSecond: number;
+  /**
+   * From the first fit() call (after prepare()) to the first step's report: starting the workers, handing
+   * them the data, and the first step (on workers, reports arrive within about 25 ms). Null: no step ran.
+   */
+  readonly startupSeconds: number | null;
+  /** Time in the training loop's epochs (the steps, with their batches and data order). */
+  readonly stepSeconds: number;
+  /** Wall time from the first fit() call to the end of training: start-up, steps, validation, checkpoints. */
   readonly seconds: number;
   readonly weightsSha256: string;
   readonly aborted: boolean;
   readonly workers: number;
+  /**
+   * The core build that ran: threads or single (baseline SIMD, the same bits everywhere), or
+   * threads-relaxed or single-relaxed (fused multiply-add where the CPU has it: bits depend on the CPU).
+   */
   readonly build: string;
   /** Set when a loss or gradient turned NaN or Infinity (only with `diverge: 'record'`): training stopped there. */
   readonly diverged: { readonly step: number; readonly layer: string; readonly message: string } | null;
@@ -78,6 +107,12 @@ export interface RunHooks {
 export interface RunOptions {
   /** Worker threads (any count gives the same bits). */
   readonly workers: number;
+  /**
+   * The core build (createModel's build option): default `auto`, the deterministic baseline; `relaxed` is
+   * faster where the CPU fuses multiply-add, with bits that depend on the CPU. The summary's build says
+   * which ran.
+   */
+  readonly build?: BuildChoice;
   /** The core, where the runtime cannot load the packaged one (createModel's wasm option: workerd). */
   readonly wasm?: CoreSource;
   readonly hooks?: RunHooks;
@@ -125,7 +160,7 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
   const pos = ck.meta.position;
   if (pos.batch > 0 && pos.count !== data.train.count) {
     throw new Error(`--resume ${from.name}: the checkpoint stopped mid-epoch in ${pos.count} training examples; this command has ${data.train.count} ` +
-      '(the same --train-x, --train-y and --train-limit continue it)');
+      `(the same ${c.model === null ? '--train-x, --train-y' : 'data files'} and --train-limit continue it)`);
   }
   const total = c.steps ?? Math.ceil(data.train.count / c.batchSize) * c.epochs;
   if (ck.meta.step > total) {
@@ -135,14 +170,37 @@ function resumeFrom(model: Model, from: { bytes: Uint8Array; name: string }, c: 
   model.restoreCheckpoint(ck, from.name);
 }
 
+// Option schemas (core/check.ts). A split is data: other keys (an MnistSplit's features) are allowed. The
+// MLP's split is rows of floats and their classes; a graph's arrays by input name are model.prepare's to check.
+const MLP_SPLIT = object({
+  x: instanceOf(Float32Array), y: check('an Int32Array or Uint8Array', (v) => v instanceof Int32Array || v instanceof Uint8Array), count: int(1),
+}, { open: true });
+const ARRAYS = check('a typed array, or typed arrays by input name', (v) => ArrayBuffer.isView(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)));
+const GRAPH_SPLIT = object({ x: ARRAYS, y: ARRAYS, count: int(1) }, { open: true });
+const MLP_DATA_FIELDS: FieldsOf<RunData> = { train: MLP_SPLIT, test: nullable(MLP_SPLIT), features: int(1), classes: int(1) };
+const GRAPH_DATA_FIELDS: FieldsOf<RunData> = { train: GRAPH_SPLIT, test: nullable(GRAPH_SPLIT), features: optional(int(1)), classes: optional(int(1)) };
+const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optional(func), onEpoch: optional(func), onWarning: optional(func), onCheckpoint: optional(func) };
+const RUN_OPTIONS: FieldsOf<RunOptions> = {
+  workers: int(0, 64), build: anything /* createModel checks it */, wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
+  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), keepSteps: optional(boolean), diverge: optional(oneOf(['throw', 'record'])),
+  checkpoint: optional(object({ path: string, every: check('an integer from 1 up, or Infinity', (v) => v === Infinity || (Number.isSafeInteger(v) && (v as number) >= 1)) })),
+  resume: optional(object({ bytes: instanceOf(Uint8Array), name: string })),
+  previous: optional(object({ epochs: arrayOf(anything), steps: arrayOf(anything) })),
+};
+
 /**
  * Trains one config on `data`, with per-epoch test figures when there is a test split. The run trains from
  * `data`'s arrays (inline; workers get one copy in shared memory): they must not change while it runs.
  */
 export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions): Promise<RunResult> {
+  checkTrainConfig('runTraining: config', c);
+  // The MLP of a config without a model takes its shape from the data; a graph brings its own.
+  checkFields('runTraining: data', data, c.model === null ? MLP_DATA_FIELDS : GRAPH_DATA_FIELDS, { optional: false, open: true });
+  checkFields('runTraining', o, RUN_OPTIONS, { optional: false });
   const hooks = o.hooks ?? {};
   const keepSteps = o.keepSteps ?? true;
-  const model = await createModelFromConfig(c, data, { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.wasm ? { wasm: o.wasm } : {}) });
+  const model = await createModelFromConfig(c, c.model === null ? data as DataShape : undefined,
+    { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.build ? { build: o.build } : {}), ...(o.wasm ? { wasm: o.wasm } : {}) });
   try {
     if (o.resume) resumeFrom(model, o.resume, c, data);
     hooks.onStart?.({ workers: model.workers, build: model.build });
@@ -155,7 +213,8 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
     const kept = o.resume && o.previous ? o.previous : { epochs: [], steps: [] };
     const steps: StepRecord[] = kept.steps.filter((s) => s.step <= model.step);
     const epochs: EpochRecord[] = kept.epochs.filter((e) => e.epoch < model.epoch || (e.epoch === model.epoch && !e.complete));
-    let examples = 0;
+    // examples: every step's; timed: those of the epochs the loop reported, with their time, stepSeconds.
+    let examples = 0, timed = 0, stepSeconds = 0, firstStepAt: number | null = null;
     const t0 = performance.now();
     let diverged: RunSummary['diverged'] = null;
     let aborted = false, saved = -1;
@@ -182,11 +241,13 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
         ...(testSet ? { validation: testSet } : {}),
         signal: o.signal,
         onStep: (s) => {
+          firstStepAt ??= performance.now();
           examples += s.examples;
           if (keepSteps) steps.push({ step: s.step, epoch: s.epoch, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, clipScale: s.clipScale, sigma: s.sigma, lr: s.lr ?? null });
           hooks.onStep?.(s, total);
         },
         onEpoch: (e: EpochInfo) => {
+          if (e.examples > 0) { timed += e.examples; stepSeconds += e.examples / e.examplesPerSecond; }
           // An epoch split over two calls (a checkpoint in between) is one record.
           const last = epochs[epochs.length - 1];
           const merge = last !== undefined && last.epoch === e.epoch && !last.complete && e.fromBatch > 0;
@@ -220,7 +281,10 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
       steps: model.step, epochs: model.epoch,
       trainLoss: last?.trainLoss ?? null, trainAccuracy: last?.trainAccuracy ?? null,
       testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null,
-      examplesPerSecond: examples / seconds, seconds, weightsSha256: await weightsSha256(model), aborted,
+      examplesPerSecond: stepSeconds > 0 ? timed / stepSeconds : 0, examplesPerSecondOver: 'stepSeconds',
+      wallExamplesPerSecond: seconds > 0 ? examples / seconds : 0,
+      startupSeconds: firstStepAt === null ? null : (firstStepAt - t0) / 1000, stepSeconds, seconds,
+      weightsSha256: await weightsSha256(model), aborted,
       workers: model.workers, build: model.build, diverged,
     };
     return { summary, epochs, steps };

@@ -18,8 +18,8 @@
 // checks everything the format promises and throws an Error starting `checkpoint <source>:` that says
 // what is wrong; it never returns a half-checked file. docs/checkpoints.md lists what each bad input gets.
 import { fnv1a, FNV_OFFSET } from '../core/layout.js';
-import type { DataPosition } from '../model/network.js';
-import type { NormalizedSpec } from '../model/spec.js';
+import type { DataPosition } from '../graph/network.js';
+import type { NormalizedGraph } from '../graph/spec.js';
 import type { TransformDescription } from '../optim/transforms.js';
 
 export const CHECKPOINT_FORMAT = 'gradnoise.checkpoint';
@@ -43,7 +43,7 @@ const DTYPE_BYTES: Readonly<Record<string, number>> = {
 export interface CheckpointMeta {
   readonly format: typeof CHECKPOINT_FORMAT;
   readonly version: number;
-  readonly spec: NormalizedSpec;
+  readonly spec: NormalizedGraph;
   /** The optimizer chain, as describeTransform gives it. */
   readonly optimizer: TransformDescription;
   readonly seed: number;
@@ -316,7 +316,8 @@ export function decodeCheckpoint(input: Uint8Array | ArrayBuffer, source = '<byt
   const raw = st.metadata?.[META_KEY];
   if (raw === undefined) {
     fail(`no "${META_KEY}" entry in __metadata__: a safetensors file, but not a gradnoise checkpoint` +
-      `${st.entries.length ? ` (tensors: ${st.entries.slice(0, 4).map((e) => e.name).join(', ')}${st.entries.length > 4 ? ', ...' : ''})` : ''}`);
+      `${st.entries.length ? ` (tensors: ${st.entries.slice(0, 4).map((e) => e.name).join(', ')}${st.entries.length > 4 ? ', ...' : ''})` : ''}` +
+      '; a PyTorch state_dict loads with { layout: "pytorch" }');
   }
   const crcText = st.metadata?.[META_CRC_KEY];
   const metaCrc = hex8(crc32(new TextEncoder().encode(raw)));

@@ -1,71 +1,167 @@
 // Checking and staging training data: every check runs in TypeScript before anything runs in wasm, and every
-// error names the argument, the index and the offending value. Then the seeded example order per epoch.
+// error names the argument, the input, the index and the offending value. Then the seeded example order
+// per epoch.
+//
+// A graph reads named inputs (graph/spec.ts). Data come as one typed array per input, examples x the
+// input's shape, row-major: x for the inputs the network reads (a bare array when it reads one, else an
+// object by input name) and y for the targets that only the losses read (likewise). f32 inputs take
+// Float32Array (or Uint8Array, converted value for value); i32 inputs (token ids, class labels) take
+// Int32Array, Uint8Array or Uint16Array.
+import { didYouMean } from '../core/check.js';
 import { philox4x32_10 } from '../core/philox.js';
 import { RNG_DOMAIN_SHUFFLE } from '../core/abi.js';
 import { seedHalves } from '../core/seed.js';
-import { validateDataset } from '../data/dataset.js';
+import type { CompiledGraph } from '../graph/spec.js';
+import type { Staged } from '../graph/network.js';
+import { sizeOf, type DType } from '../graph/op.js';
 
-/** Inputs: rows x features, row-major. Uint8Array values are converted as they are (0..255, not scaled). */
-export type Inputs = Float32Array | Uint8Array;
-/** Class labels (softmaxCrossEntropy) or float targets, rows x outputs (meanSquaredError). */
-export type Targets = Uint8Array | Int32Array | Float32Array;
+export type { Staged } from '../graph/network.js';
 
-export interface Staged {
-  readonly count: number;
-  readonly x: Float32Array;
-  /** Integer labels (softmaxCrossEntropy) ... */
-  readonly labels: Int32Array | null;
-  /** ... or float targets (meanSquaredError). */
-  readonly targets: Float32Array | null;
+type InputArray = Float32Array | Uint8Array | Uint16Array | Int32Array;
+/** Inputs: one array (a network with one input), or arrays by input name. */
+export type Inputs = InputArray | Readonly<Record<string, InputArray>>;
+/** Targets: class labels or float targets (one loss target), or arrays by target input name. */
+export type Targets = InputArray | Readonly<Record<string, InputArray>>;
+
+/** What data must match: the graph's inputs, which of them are targets, and the rules of their values. */
+export interface DataSignature {
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype: DType }[];
+  readonly features: readonly string[];
+  readonly targets: readonly string[];
+  /** i32 inputs read as indices: [0, bound), and the node that reads them. */
+  readonly bounds: Readonly<Record<string, { readonly bound: number; readonly by: string }>>;
+  /** Targets of classification losses: labels in [0, classes) (or ignoreIndex); BCE targets in [0, 1]. */
+  readonly rules: Readonly<Record<string, { readonly classes?: number; readonly ignoreIndex?: number; readonly unitInterval?: boolean; readonly loss: string }>>;
 }
 
-export interface Shape {
-  readonly inputs: number;
-  readonly outputs: number;
-  readonly loss: 'softmaxCrossEntropy' | 'meanSquaredError';
+/** The data signature of a compiled graph. */
+export function signatureOf(g: CompiledGraph): DataSignature {
+  return {
+    inputs: g.spec.inputs.map((x) => ({ name: x.name, shape: x.shape, dtype: x.dtype })),
+    features: g.featureInputs,
+    targets: g.targetInputs,
+    bounds: Object.fromEntries(g.indexBounds),
+    rules: Object.fromEntries([...g.targetRules].map(([t, r]) => [t, { ...r, loss: g.losses[Number(r.by)]!.decl.op }])),
+  };
 }
 
 const kind = (v: unknown): string =>
   v === null || typeof v !== 'object' ? String(v) : ((v as object).constructor?.name ?? 'object');
 
+const isTyped = (v: unknown): v is InputArray =>
+  v instanceof Float32Array || v instanceof Uint8Array || v instanceof Uint16Array || v instanceof Int32Array;
+
+/** [d0, d1, ...] position of element i of an example of this shape, as text. */
+function position(shape: readonly number[], i: number): string {
+  if (shape.length <= 1) return String(i);
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(i % shape[d]!);
+    i = Math.floor(i / shape[d]!);
+  }
+  return `[${idx.join(', ')}]`;
+}
+
 /**
- * Checks x (and y, required when `needY`) against the model's shape; returns float inputs and int labels /
- * targets.
+ * Checks x (and y, required when `needY`) against the graph's inputs; returns one array per input: float
+ * inputs as Float32Array, integer ones as Int32Array (converted where they came as other types).
  */
-export function stage(where: string, shape: Shape, x: Inputs, y: Targets | undefined, needY: boolean): Staged {
-  if (needY && y === undefined) throw new Error(`${where}: y is missing (labels or targets for every example of x)`);
-  if (!(x instanceof Float32Array || x instanceof Uint8Array)) {
-    throw new Error(`${where}: x must be a Float32Array or Uint8Array, got ${kind(x)}`);
-  }
-  if (x.length === 0) throw new Error(`${where}: x is empty: there is nothing to train or evaluate on`);
-  if (x.length % shape.inputs !== 0) {
-    throw new Error(`${where}: x.length is ${x.length}, not a multiple of the model's ${shape.inputs} inputs per example`);
-  }
-  const count = x.length / shape.inputs;
-  const xf = x instanceof Float32Array ? x : Float32Array.from(x);
-  if (y === undefined) {
-    validateDataset({ x: xf, y: new Uint8Array(count), count, features: shape.inputs }, { name: where });
-    return { count, x: xf, labels: null, targets: null };
-  }
-  if (shape.loss === 'softmaxCrossEntropy') {
-    if (!(y instanceof Uint8Array || y instanceof Int32Array)) {
-      throw new Error(`${where}: y must hold integer class labels (Uint8Array or Int32Array) for softmaxCrossEntropy, got ${kind(y)}`);
+export function stage(where: string, sig: DataSignature, x: Inputs, y: Targets | undefined, needY: boolean): Staged {
+  if (needY && y === undefined && sig.targets.length > 0) throw new Error(`${where}: y is missing (labels or targets for every example of x)`);
+  const given = new Map<string, { array: unknown; label: string }>();
+  const take = (arg: 'x' | 'y', v: unknown, names: readonly string[]) => {
+    // A missing y is told apart above; a missing x of a one-input model is "x must be ..., got undefined".
+    if (v === undefined && (arg === 'y' || names.length !== 1)) return;
+    if (ArrayBuffer.isView(v) || Array.isArray(v) || typeof v !== 'object' || v === null) {
+      if (names.length !== 1) {
+        const all = sig.inputs.map((i) => i.name);
+        throw new Error(`${where}: ${arg} must be an object of arrays by input name (${names.length ? names.join(', ') : `none of ${all.join(', ')}`}), got ${kind(v)}`);
+      }
+      given.set(names[0]!, { array: v, label: arg });
+      return;
     }
-    validateDataset({ x: xf, y, count, features: shape.inputs }, { name: where, classes: shape.outputs });
-    return { count, x: xf, labels: y instanceof Int32Array ? y : Int32Array.from(y), targets: null };
+    const allowed = sig.inputs.map((i) => i.name);
+    for (const [name, a] of Object.entries(v)) {
+      if (!allowed.includes(name)) throw new Error(`${where}: ${arg} has "${name}", which is not an input of the model (inputs: ${allowed.join(', ')})${didYouMean(name, allowed)}`);
+      if (given.has(name)) throw new Error(`${where}: input "${name}" is given in both x and y`);
+      given.set(name, { array: a, label: `${arg}.${name}` });
+    }
+  };
+  take('x', x, sig.features);
+  take('y', y, sig.targets);
+  const want = needY ? sig.inputs.map((i) => i.name) : sig.features;
+  for (const name of want) {
+    if (!given.has(name)) {
+      const isTarget = sig.targets.includes(name);
+      throw new Error(`${where}: input "${name}" is missing (${isTarget ? 'a target: pass it in y' : 'pass it in x'}${sig.inputs.length > 1 ? ', as an object by input name' : ''})`);
+    }
   }
-  if (!(y instanceof Float32Array)) {
-    throw new Error(`${where}: y must hold float targets (Float32Array, examples x ${shape.outputs}) for meanSquaredError, got ${kind(y)}`);
+
+  const arrays: Record<string, Float32Array | Int32Array> = {};
+  let count = -1, countFrom = '';
+  for (const input of sig.inputs) {
+    const g = given.get(input.name);
+    if (!g) continue;
+    const { label } = g, a = g.array, F = sizeOf(input.shape);
+    const isTarget = sig.targets.includes(input.name), rule = sig.rules[input.name];
+    if (input.dtype === 'f32') {
+      if (!(a instanceof Float32Array || (a instanceof Uint8Array && !isTarget))) {
+        if (isTarget) {
+          throw new Error(`${where}: ${label} must hold float targets (Float32Array, examples x ${F}) for ${rule?.loss ?? 'the loss'}, got ${kind(a)}`);
+        }
+        throw new Error(`${where}: ${label} must be a Float32Array or Uint8Array, got ${kind(a)}`);
+      }
+    } else if (!(a instanceof Int32Array || a instanceof Uint8Array || a instanceof Uint16Array)) {
+      if (rule?.classes !== undefined) {
+        throw new Error(`${where}: ${label} must hold integer class labels (Uint8Array or Int32Array) for ${rule.loss}, got ${kind(a)}`);
+      }
+      throw new Error(`${where}: ${label} must hold integer ids (Int32Array, Uint8Array or Uint16Array) for the i32 input "${input.name}", got ${kind(a)}`);
+    }
+    const arr = a as InputArray;
+    if (arr.length === 0) throw new Error(`${where}: ${label} is empty: there is nothing to train or evaluate on`);
+    if (count < 0) {
+      if (arr.length % F !== 0) {
+        throw new Error(`${where}: ${label}.length is ${arr.length}, not a multiple of the model's ${F} inputs per example${label === 'x' ? '' : ` (input "${input.name}" is [${input.shape.join(', ')}])`}`);
+      }
+      count = arr.length / F;
+      countFrom = label;
+    } else if (arr.length !== count * F) {
+      throw new Error(F === 1
+        ? `${where}: ${label}.length is ${arr.length}, expected count = ${count} (the examples of ${countFrom})`
+        : `${where}: ${label}.length is ${arr.length}, expected ${count} examples x ${F} ${isTarget ? 'outputs' : 'values'} = ${count * F}`);
+    }
+    if (input.dtype === 'f32') {
+      const f = arr instanceof Float32Array ? arr : Float32Array.from(arr);
+      if (arr instanceof Float32Array) {
+        const what = isTarget ? 'output' : 'feature', must = isTarget ? 'targets must be finite' : 'values must be finite';
+        for (let i = 0; i < f.length; i++) {
+          const v = f[i]!;
+          // v - v is 0 for finite v and NaN for NaN and +-Infinity: one compare on the hot path.
+          if (v - v !== 0) throw new Error(`${where}: ${label}[${i}] is ${v} (example ${Math.floor(i / F)}, ${what} ${position(input.shape, i % F)}): ${must}`);
+          if (rule?.unitInterval && !(v >= 0 && v <= 1)) {
+            throw new Error(`${where}: ${label}[${i}] is ${v} (example ${Math.floor(i / F)}, output ${position(input.shape, i % F)}): ${rule.loss} targets must lie in [0, 1]`);
+          }
+        }
+      }
+      arrays[input.name] = f;
+    } else {
+      const v = arr instanceof Int32Array ? arr : Int32Array.from(arr);
+      const bound = sig.bounds[input.name];
+      for (let i = 0; i < v.length; i++) {
+        const c = v[i]!;
+        if (bound && (c < 0 || c >= bound.bound)) {
+          throw new Error(`${where}: ${label}[${i}] is ${c} (example ${Math.floor(i / F)}, position ${position(input.shape, i % F)}): ` +
+            `token ids of input "${input.name}" must lie in [0, ${bound.bound}), the vocabulary of node "${bound.by}"`);
+        }
+        if (rule?.classes !== undefined && (c < 0 || c >= rule.classes) && c !== rule.ignoreIndex) {
+          throw new Error(`${where}: ${label}[${i}] is ${c}, labels must be 0..${rule.classes - 1}${rule.ignoreIndex !== undefined ? ` (or ${rule.ignoreIndex}, ignored)` : ''}` +
+            `${F > 1 ? ` (example ${Math.floor(i / F)}, position ${position(input.shape, i % F)})` : ''}`);
+        }
+      }
+      arrays[input.name] = v;
+    }
   }
-  if (y.length !== count * shape.outputs) {
-    throw new Error(`${where}: y.length is ${y.length}, expected ${count} examples x ${shape.outputs} outputs = ${count * shape.outputs}`);
-  }
-  validateDataset({ x: xf, y: new Uint8Array(count), count, features: shape.inputs }, { name: where });
-  for (let i = 0; i < y.length; i++) {
-    const v = y[i]!;
-    if (v - v !== 0) throw new Error(`${where}: y[${i}] is ${v} (example ${Math.floor(i / shape.outputs)}, output ${i % shape.outputs}): targets must be finite`);
-  }
-  return { count, x: xf, labels: null, targets: y };
+  return { count, arrays };
 }
 
 /** A copy of `a` in a new SharedArrayBuffer. */
@@ -81,30 +177,36 @@ const shared = <T extends Float32Array | Int32Array>(a: T): T => (a.buffer insta
 
 /** A staged set in shared memory, as workers read it (no copy of what is shared already). */
 export const sharedStaged = (s: Staged): Staged => ({
-  count: s.count, x: shared(s.x), labels: s.labels && shared(s.labels), targets: s.targets && shared(s.targets),
+  count: s.count, arrays: Object.fromEntries(Object.entries(s.arrays).map(([k, a]) => [k, shared(a)])),
 });
 
-const describeShape = (s: Shape) => `${s.inputs} inputs, ${s.outputs} outputs (${s.loss})`;
+/** The inputs as an error message names them: `x [784], y [] i32 (labels 0..9)`. */
+const describeSignature = (s: DataSignature) => s.inputs.map((i) => {
+  const rule = s.rules[i.name], bound = s.bounds[i.name];
+  const what = rule?.classes !== undefined ? ` (labels 0..${rule.classes - 1})` : bound ? ` (ids 0..${bound.bound - 1})`
+    : s.targets.includes(i.name) ? ' (target)' : '';
+  return `${i.name} [${i.shape.join(', ')}]${i.dtype === 'i32' ? ' i32' : ''}${what}`;
+}).join(', ');
 
 /** Only prepareData makes a PreparedData: its staged arrays were checked, and nothing else may hold them. */
 const MADE_HERE = Symbol('PreparedData');
 
 /**
- * Examples checked once and copied into the form training reads (float inputs; integer labels or float
- * targets), in shared memory where the runtime has it: `fit` and `evaluate` take one in place of (x, y)
- * and skip the checks and copies they otherwise make on every call (on MNIST's 60,000 images about a
- * tenth of a second per call inline, more on workers, which need the data in shared memory). A snapshot:
- * changing the arrays it was made from afterwards changes nothing in it (unless made with copy: false).
- * Made by `model.prepare(x, y)`.
+ * Examples checked once and copied into the form training reads (float inputs; integer ids and labels),
+ * in shared memory where the runtime has it: `fit` and `evaluate` take one in place of (x, y) and skip
+ * the checks and copies they otherwise make on every call (on MNIST's 60,000 images about a tenth of a
+ * second per call inline, more on workers, which need the data in shared memory). A snapshot: changing
+ * the arrays it was made from afterwards changes nothing in it (unless made with copy: false). Made by
+ * `model.prepare(x, y)`.
  */
 export class PreparedData {
-  readonly #shape: Shape;
+  readonly #signature: DataSignature;
   readonly #staged: Staged;
 
   /** @internal (model.prepare makes them) */
-  constructor(token: symbol, shape: Shape, staged: Staged) {
+  constructor(token: symbol, signature: DataSignature, staged: Staged) {
     if (token !== MADE_HERE) throw new Error('PreparedData: made by model.prepare(x, y), which checks the examples');
-    this.#shape = shape;
+    this.#signature = signature;
     this.#staged = staged;
   }
 
@@ -113,16 +215,16 @@ export class PreparedData {
     return this.#staged.count;
   }
 
-  /** The model shape it was checked for. */
-  get shape(): Shape {
-    return { ...this.#shape };
+  /** The inputs it was checked for. */
+  get signature(): DataSignature {
+    return this.#signature;
   }
 
-  /** @internal The staged examples, after checking that they fit a model of this shape. */
-  for(where: string, shape: Shape): Staged {
-    const a = this.#shape;
-    if (a.inputs !== shape.inputs || a.outputs !== shape.outputs || a.loss !== shape.loss) {
-      throw new Error(`${where}: this PreparedData was made for a model of ${describeShape(a)}; this model has ${describeShape(shape)}`);
+  /** @internal The staged examples, after checking that they fit a model of this signature. */
+  for(where: string, sig: DataSignature): Staged {
+    const a = describeSignature(this.#signature), b = describeSignature(sig);
+    if (a !== b || JSON.stringify(this.#signature) !== JSON.stringify(sig)) {
+      throw new Error(`${where}: this PreparedData was made for a model with inputs ${a}; this model has ${b}`);
     }
     return this.#staged;
   }
@@ -133,17 +235,16 @@ export class PreparedData {
  * it). With `copy` false, arrays are used as they are where that works (not a snapshot then): inline, or
  * already in shared memory.
  */
-export function prepareData(where: string, shape: Shape, x: Inputs, y: Targets, o: { copy: boolean; shared: boolean }): PreparedData {
-  const s = stage(where, shape, x, y, true);
+export function prepareData(where: string, sig: DataSignature, x: Inputs, y: Targets, o: { copy: boolean; shared: boolean }): PreparedData {
+  const s = stage(where, sig, x, y, true);
   const canShare = o.shared && typeof SharedArrayBuffer === 'function';
+  const originals = new Set<unknown>([x, ...(isTyped(x) ? [] : Object.values(x)), y, ...(y === undefined || isTyped(y) ? [] : Object.values(y))]);
   // What stage converted (bytes to floats, labels to Int32Array) is a copy already.
   const own = <T extends Float32Array | Int32Array>(a: T): T => {
     if (canShare) return o.copy ? sharedCopy(a) : shared(a);
-    return o.copy && (a === x || a === y) ? a.slice() as T : a;
+    return o.copy && originals.has(a) ? a.slice() as T : a;
   };
-  return new PreparedData(MADE_HERE, { inputs: shape.inputs, outputs: shape.outputs, loss: shape.loss }, {
-    count: s.count, x: own(s.x), labels: s.labels && own(s.labels), targets: s.targets && own(s.targets),
-  });
+  return new PreparedData(MADE_HERE, sig, { count: s.count, arrays: Object.fromEntries(Object.entries(s.arrays).map(([k, a]) => [k, own(a)])) });
 }
 
 /**

@@ -9,7 +9,7 @@
 //   3. the norm from the unit sums in a fixed order, the clip, then pass 2 per unit
 // Every result is a pure function of (seed, config, data, S): who runs which shard or unit, and in which
 // order, changes no bit.
-import type { Network } from '../model/network.js';
+import type { Network } from '../graph/network.js';
 import { FusedUpdater, updateUnits, type Unit } from '../optim/fused.js';
 import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
 import { NonFiniteGradientError, type StepMetrics } from '../optim/transforms.js';
@@ -42,14 +42,14 @@ export class NonFiniteError extends Error implements NonFiniteSite {
   }
 }
 
-/** Share of `rows` classified correctly (softmaxCrossEntropy; NaN for a regression loss). */
-export const accuracyOf = (net: Network, correct: number, rows: number): number =>
-  net.loss === 'softmaxCrossEntropy' ? correct / rows : NaN;
+/** Share of the scored predictions that were right (NaN when no classification loss scored any). */
+export const accuracyOf = (correct: number, count: number): number => (count > 0 ? correct / count : NaN);
 
-/** Loss sum and correct count of one shard's rows. */
+/** Loss sum, and correct / scored predictions of the classification losses, over one shard's rows. */
 export interface ShardResult {
   loss: number;
   correct: number;
+  count: number;
 }
 
 export class Engine {
@@ -80,20 +80,12 @@ export class Engine {
   }
 
   /**
-   * Copies batch rows [r0, r1) into the input buffers: row r is example order[from + r] (or from + r
-   * without an order) of the staged data.
+   * Copies shard s's rows of a batch of `rows` into its region: batch row r is example order[from + r]
+   * (or from + r without an order) of the staged data.
    */
-  load(s: Staged, order: ArrayLike<number> | null, from: number, r0: number, r1: number): void {
-    const net = this.net, F = net.inputs, O = net.outputs;
-    const xin = net.f32(net.input, r1 * F);
-    const lab = s.labels ? net.i32(net.labels, r1) : null;
-    const tgt = s.targets ? net.f32(net.targets, r1 * O) : null;
-    for (let r = r0; r < r1; r++) {
-      const e = order ? order[from + r]! : from + r;
-      xin.set(s.x.subarray(e * F, e * F + F), r * F);
-      if (lab) lab[r] = s.labels![e]!;
-      if (tgt) tgt.set(s.targets!.subarray(e * O, e * O + O), r * O);
-    }
+  loadShard(data: Staged, order: ArrayLike<number> | null, from: number, rows: number, s: number): void {
+    const [r0, r1] = this.net.shardRows(rows, s);
+    this.net.load(data, order, from, r0, r1, s);
   }
 
   /** Step part 1 for shard s of a batch of `rows` loaded rows: forward, loss, backward into grad slot s. */
@@ -103,14 +95,12 @@ export class Engine {
     if (r1 === r0) {
       const slot = net.plan.grads[s]!;
       net.k.fill_f32(slot.offset, slot.bytes >> 2, 0);
-      return { loss: 0, correct: 0 };
+      return { loss: 0, correct: 0, count: 0 };
     }
-    const pass = net.pass(r0, r1 - r0, s, true);
-    net.forward(pass);
-    const loss = net.lossForward(pass);
-    const correct = net.correct(pass);
-    net.backward(pass);
-    return { loss, correct };
+    net.forward(s, r1 - r0, r0, true);
+    const r = net.lossForward(s, r1 - r0);
+    net.backward(s, r1 - r0, r0);
+    return r;
   }
 
   /** Step part 2a for unit u: grad slots added into slot 0 in the fixed tree. */
@@ -122,17 +112,23 @@ export class Engine {
 
   /** Loss and correct count of a batch from its shards' results, added in shard order. */
   static combine(results: readonly ShardResult[]): ShardResult {
-    let loss = 0, correct = 0;
-    for (const r of results) { loss += r.loss; correct += r.correct; }
-    return { loss, correct };
+    let loss = 0, correct = 0, count = 0;
+    for (const r of results) { loss += r.loss; correct += r.correct; count += r.count; }
+    return { loss, correct, count };
   }
 
-  /** Forward + backward of every shard on this thread, then the reduction into grad slot 0. */
-  gradients(where: string, rows: number): ShardResult {
+  /**
+   * Forward + backward of every shard on this thread (batch row r is example order[from + r], or from + r),
+   * then the reduction into grad slot 0.
+   */
+  gradients(where: string, data: Staged, order: ArrayLike<number> | null, from: number, rows: number): ShardResult {
     const net = this.net;
     return this.guard(where, () => {
       const results: ShardResult[] = [];
-      for (let s = 0; s < this.shards; s++) results.push(this.runShard(s, rows));
+      for (let s = 0; s < this.shards; s++) {
+        this.loadShard(data, order, from, rows, s);
+        results.push(this.runShard(s, rows));
+      }
       const sum = Engine.combine(results);
       if (!Number.isFinite(sum.loss)) throw this.lossError(where, sum.loss, rows);
       net.phase.what = 'reduction of gradient shards';
@@ -169,8 +165,8 @@ export class Engine {
 
   /**
    * The error of a batch of `rows` loaded rows whose loss is not finite, naming where it starts: a
-   * parameter that overflowed in an earlier update, else the first layer whose output is not finite.
-   * Activations of every shard's rows are still in their buffers after the step's forward passes.
+   * parameter that overflowed in an earlier update, else the first node whose output is not finite (each
+   * shard's forward runs again on the rows still loaded in its region, checking every node's output).
    */
   lossError(where: string, loss: number, rows: number): NonFiniteError {
     const net = this.net, t = net.step;
@@ -184,16 +180,22 @@ export class Engine {
           { step: t, tensor: name, index: at, layer });
       }
     }
-    for (const [i, b] of net.bound.entries()) {
-      const width = net.layers[i]!.outputs;
-      const at = net.k.first_nonfinite_f32(b.output, rows * width);
-      if (at >= 0) {
-        const v = net.f32(b.output, rows * width)[at];
-        return new NonFiniteError(`${head} in layer ${b.name}: its output is ${v} at example ${Math.floor(at / width)} of the batch, unit ${at % width} (${tip})`,
-          { step: t, tensor: '', index: at, layer: b.name });
-      }
+    let first: ReturnType<Network['firstNonFinite']> = null;
+    for (let s = 0; s < this.shards; s++) {
+      const [r0, r1] = net.shardRows(rows, s);
+      if (r1 === r0) continue;
+      const found = net.firstNonFinite(s, r1 - r0, r0, true);
+      // The earliest node in execution order wins; among shards, the first.
+      const order = (n: string) => net.graph.nodes.findIndex((x) => x.name === n);
+      if (found && (!first || order(found.node) < order(first.node))) first = found;
     }
-    return new NonFiniteError(`${head} in the loss (${net.loss}) on finite outputs (${tip})`, { step: t, tensor: '', index: -1, layer: '' });
+    if (first) {
+      const { node, value, example, element } = first;
+      return new NonFiniteError(`${head} in layer ${node}: its output is ${value} at example ${example} of the batch, unit ${element} (${tip})`,
+        { step: t, tensor: '', index: element, layer: node });
+    }
+    const ops = [...new Set(net.graph.losses.map((l) => l.decl.op))].join(', ');
+    return new NonFiniteError(`${head} in the loss (${ops}) on finite outputs (${tip})`, { step: t, tensor: '', index: -1, layer: '' });
   }
 
   /** After a refused step: grad slot 0 is zeroed, so getGrad() shows nothing stale. */
@@ -202,26 +204,29 @@ export class Engine {
     this.net.k.fill_f32(g.offset, g.bytes >> 2, 0);
   }
 
-  /** Forward only, unsharded, over rows [0, rows) (evaluate, predict): shard 0's scratch. */
-  infer(where: string, rows: number, withLoss: boolean): ShardResult {
+  /**
+   * Forward only over examples [from, from + rows) of the staged data (evaluate, predict), in region 0 with
+   * shard 0's scratch; rows at most net.cap.
+   */
+  infer(where: string, data: Staged, from: number, rows: number, withLoss: boolean): ShardResult {
     const net = this.net;
     return this.guard(where, () => {
-      const pass = net.pass(0, rows, 0, false);
-      net.forward(pass);
-      return withLoss ? { loss: net.lossForward(pass), correct: net.correct(pass) } : { loss: 0, correct: 0 };
+      net.load(data, null, from, 0, rows, 0);
+      net.forward(0, rows, 0, false);
+      return withLoss ? net.lossForward(0, rows) : { loss: 0, correct: 0, count: 0 };
     });
   }
 }
 
-/** Mean loss and accuracy over staged data, in chunks of `chunk` rows, unsharded (the same on any thread). */
-export function evaluateStaged(engine: Engine, s: Staged, chunk: number, where = 'evaluate'): { loss: number; accuracy: number; count: number } {
-  let loss = 0, correct = 0;
+/** Mean loss and accuracy over staged data, in chunks of a region's rows (the same on any thread). */
+export function evaluateStaged(engine: Engine, s: Staged, where = 'evaluate'): { loss: number; accuracy: number; count: number } {
+  let loss = 0, correct = 0, count = 0;
+  const chunk = engine.net.cap;
   for (let from = 0; from < s.count; from += chunk) {
-    const rows = Math.min(chunk, s.count - from);
-    engine.load(s, null, from, 0, rows);
-    const r = engine.infer(where, rows, true);
+    const r = engine.infer(where, s, from, Math.min(chunk, s.count - from), true);
     loss += r.loss;
     correct += r.correct;
+    count += r.count;
   }
-  return { loss: loss / s.count, accuracy: accuracyOf(engine.net, correct, s.count), count: s.count };
+  return { loss: loss / s.count, accuracy: accuracyOf(correct, count), count: s.count };
 }

@@ -2,7 +2,7 @@
 // boundaries, skipped steps, progress events and validation. It runs inline on the caller's thread or
 // inside the leading worker (runtime/worker.ts), with a StepRunner that does the step's work either on this
 // thread or shared out over the workers; the loop cannot tell which.
-import type { DataPosition, Network } from '../model/network.js';
+import type { DataPosition, Network } from '../graph/network.js';
 import type { StepMetrics } from '../optim/transforms.js';
 import { epochOrder } from './data.js';
 import { accuracyOf, NonFiniteError } from './engine.js';
@@ -13,7 +13,7 @@ export interface StepInfo extends StepMetrics {
   readonly epoch: number;
   /** Mean loss over the batch. */
   readonly loss: number;
-  /** Share of the batch classified correctly (softmaxCrossEntropy; NaN otherwise). */
+  /** Share of the batch's scored predictions that were right (classification losses; NaN otherwise). */
   readonly accuracy: number;
   readonly examples: number;
 }
@@ -73,8 +73,8 @@ export function continues(pos: DataPosition, cfg: LoopConfig): boolean {
 
 /** One training step on batch rows order[from ..] (or from .. without shuffling). */
 export interface StepRunner {
-  /** Loss sum and correct count of the batch and the update's metrics; throws NonFiniteError for a refused step. */
-  step(order: Uint32Array | null, from: number, rows: number): { loss: number; correct: number; metrics: StepMetrics };
+  /** Loss sum, correct and scored counts of the batch and the update's metrics; throws NonFiniteError for a refused step. */
+  step(order: Uint32Array | null, from: number, rows: number): { loss: number; correct: number; count: number; metrics: StepMetrics };
 }
 
 export interface LoopHooks {
@@ -107,7 +107,7 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
     const epoch = net.epoch;
     const order = cfg.shuffle ? epochOrder(cfg.seed, epoch, count) : null;
     const t0 = performance.now();
-    let lossSum = 0, correct = 0, seen = 0, complete = true;
+    let lossSum = 0, correct = 0, scored = 0, seen = 0, complete = true;
     for (let i = from; i < steps; i++) {
       if (done >= cfg.maxSteps) { complete = false; break; }
       if (hooks.aborted()) { complete = false; cut = true; break; }
@@ -124,8 +124,8 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
       }
       // The batch is taken: a cut from here on continues after it.
       net.position = { ...order0, batch: i + 1 };
-      lossSum += r.loss; correct += r.correct; seen += rows;
-      hooks.onStep({ ...r.metrics, step: net.step, epoch, loss: r.loss / rows, accuracy: accuracyOf(net, r.correct, rows), examples: rows });
+      lossSum += r.loss; correct += r.correct; scored += r.count; seen += rows;
+      hooks.onStep({ ...r.metrics, step: net.step, epoch, loss: r.loss / rows, accuracy: accuracyOf(r.correct, r.count), examples: rows });
       const p = hooks.pause();
       if (p) await p;
       hooks.check();
@@ -136,7 +136,7 @@ export async function trainLoop(net: Network, cfg: LoopConfig, runner: StepRunne
     }
     const seconds = (performance.now() - t0) / 1000;
     const info: EpochInfo = {
-      epoch, fromBatch: from, complete, loss: lossSum / seen, accuracy: accuracyOf(net, correct, seen), examples: seen,
+      epoch, fromBatch: from, complete, loss: lossSum / seen, accuracy: accuracyOf(correct, scored), examples: seen,
       examplesPerSecond: seen / seconds, ...(hooks.validate && complete ? { validation: hooks.validate() } : {}),
     };
     history.push(info);

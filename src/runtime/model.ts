@@ -6,14 +6,16 @@
 // has shared memory (runtime/pool.ts), and inline on the calling thread otherwise, yielding to the event
 // loop every few milliseconds. Both give the same bits: a batch is always cut into the same shards
 // (docs/workers.md). The other methods run inline, on the same memory, between runs.
-import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
-import { Network } from '../model/network.js';
-import { MAX_UNITS, type ModelSpec } from '../model/spec.js';
+import { asksRelaxed, baselineOf, loadCoreModule, relaxedSimdAvailable, sharesMemory, threadsAvailable, type BuildChoice, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
+import { Network } from '../graph/network.js';
+import { toGraph, type ModelSpec } from '../model/spec.js';
+import { MAX_UNITS } from '../graph/limits.js';
+import type { NormalizedGraph } from '../graph/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, noiseAheadApplies, stateSlotsOf } from '../optim/fused.js';
-import { checkOptions, show } from '../core/check.js';
+import { anything, boolean, check, checkFields, custom, func, instanceOf, int, nullish, object, oneOf, optional, show, type FieldsOf } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
-import { prepareData, PreparedData, stage, type Inputs, type Staged, type Targets } from './data.js';
+import { prepareData, PreparedData, signatureOf, stage, type DataSignature, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
 import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory, type LoopConfig, type StepInfo } from './loop.js';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -21,6 +23,8 @@ import { FAULT_HOOK, Pool, SPIN_HOOK } from './pool.js';
 import type { SpinPolicy } from './sync.js';
 import { restore, snapshot } from './snapshot.js';
 import { hardwareThreads, readCoreBuild, readLocalFile, runtimeInfo, writeLocalFileAtomic } from './threads.js';
+import { checkParams, exportOnnx, type OnnxOptions } from '../export/onnx/index.js';
+import { decodePytorch, encodePytorch, pytorchGraphOf, type PytorchReadOptions } from '../export/pytorch.js';
 
 export { NonFiniteError } from './engine.js';
 export type { EpochInfo, Evaluation, FitHistory, StepInfo } from './loop.js';
@@ -46,8 +50,14 @@ export interface ModelOptions {
    * fused (for checking the fused kernel; the results are the same bits, only slower). Default true.
    */
   readonly fuse?: boolean;
-  /** Which core build to run: `auto` (threads where shared memory works, else single). */
-  readonly build?: BuildName | 'auto';
+  /**
+   * Which core build to run: `auto` (threads where shared memory works, else single), or `relaxed`, its
+   * opt-in twin whose GEMMs use f32x4.relaxed_madd (fused multiply-add where the CPU has it): faster, but
+   * its bits depend on the CPU, so runs are reproducible only on the same kind of machine. Where the engine
+   * has no relaxed SIMD, `relaxed` runs the baseline build with a notice through onWarning. `threads`,
+   * `single`, `threads-relaxed` and `single-relaxed` name one build. `model.build` says which one ran.
+   */
+  readonly build?: BuildChoice;
   /**
    * The core, for runtimes that cannot read the packaged file: its bytes, or a compiled
    * `WebAssembly.Module` where compiling at run time is forbidden (workerd: `import core from
@@ -118,21 +128,67 @@ const yieldToEventLoop: () => Promise<void> = (() => {
   return () => new Promise<void>((r) => setTimeout(r, 0));
 })();
 
-const LOAD_MODEL_OPTIONS = ['batchSize', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
-const MODEL_OPTIONS = ['batchSize', 'seed', 'optimizer', 'build', 'wasm', 'onWarning', 'fuse', 'workers', 'shards'];
-const FIT_OPTIONS = ['epochs', 'steps', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'onStep', 'onEpoch', 'signal', 'nonFinite'];
+const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
 
-function checkType(where: string, field: string, v: unknown, type: 'boolean' | 'function'): void {
-  if (v !== undefined && typeof v !== type) throw new Error(`${where}: ${field} is ${show(v)} (need a ${type})`);
+// Option schemas (core/check.ts). Options read with `??` take their default for null too (nullish).
+const LOAD_MODEL_FIELDS: FieldsOf<Omit<ModelOptions, 'seed'>> = {
+  batchSize: nullish(int(1, MAX_UNITS)), optimizer: anything /* validateChain */, build: optional(oneOf(['auto', 'threads', 'single', 'relaxed', 'threads-relaxed', 'single-relaxed'])),
+  wasm: optional(check("the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module",
+    (v) => v instanceof Uint8Array || v instanceof ArrayBuffer || v instanceof WebAssembly.Module)),
+  onWarning: optional(func), fuse: optional(boolean), workers: optional(int(0, MAX_SHARDS)) /* and <= shards */, shards: nullish(int(1, MAX_SHARDS)),
+};
+const MODEL_FIELDS: FieldsOf<ModelOptions> = { ...LOAD_MODEL_FIELDS, seed: nullish(check('an integer from 0 to 2^53 - 1', isSeed)) };
+const FIT_FIELDS: FieldsOf<FitOptions> = {
+  // Checked in fit() itself: they depend on each other and on the model.
+  epochs: anything, steps: anything, batchSize: anything, seed: anything,
+  shuffle: optional(boolean), dropLast: optional(boolean), onStep: optional(func), onEpoch: optional(func),
+  signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), nonFinite: nullish(oneOf(['throw', 'skip'])),
+  validation: optional(custom('{ x, y } or a PreparedData', (v) => (v instanceof PreparedData ? undefined : object({ x: anything, y: anything })(v)))),
+};
+
+const PREDICT_FIELDS = { all: optional(boolean) };
+
+// save / toBytes and load / loadBytes / loadModel: which file (docs/export.md has PyTorch's names and layouts).
+const NAMES_FIELD = optional(custom('an object of gradnoise name: PyTorch name', (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) &&
+  Object.values(v).every((s) => typeof s === 'string') ? undefined : 'an object of strings')));
+const SAVE_FIELDS: FieldsOf<SaveOptions> = { layout: nullish(oneOf(['gradnoise', 'pytorch'])), names: NAMES_FIELD };
+const LOAD_FIELDS: FieldsOf<LoadOptions> = { ...SAVE_FIELDS, strict: optional(boolean) };
+
+/** save() and toBytes(): a checkpoint of the whole training state (default), or PyTorch's state_dict. */
+export interface SaveOptions {
+  /**
+   * 'gradnoise' (default): the checkpoint (parameters, optimizer state, step, data position, spec).
+   * 'pytorch': the parameters alone under PyTorch's names and in its layouts (nn.Linear's [out, in], conv's
+   * [out, in, kh, kw], LSTM/GRU's weight_ih_l0, ...), a safetensors file that load_state_dict of the same
+   * PyTorch architecture takes; the graph rides in its metadata, for loadModel().
+   */
+  readonly layout?: 'gradnoise' | 'pytorch';
+  /** layout 'pytorch': PyTorch module paths (or tensor names) by gradnoise layer (or parameter) name. */
+  readonly names?: Readonly<Record<string, string>>;
 }
 
-const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
+/** load() and loadBytes(): a checkpoint (default), or a PyTorch state_dict's safetensors file. */
+export interface LoadOptions extends SaveOptions {
+  /** layout 'pytorch': false ignores tensors the map does not know (load_state_dict's strict=False). Default true. */
+  readonly strict?: boolean;
+}
+
+function checkLayoutOptions(where: string, o: LoadOptions): void {
+  if (o.layout !== 'pytorch' && (o.names !== undefined || o.strict !== undefined)) {
+    throw new Error(`${where}: names and strict apply to layout "pytorch" only (got layout ${show(o.layout ?? 'gradnoise')})`);
+  }
+}
 
 function checkBatchSize(where: string, b: unknown, max: number): number {
   if (!Number.isInteger(b) || (b as number) < 1 || (b as number) > max) {
     throw new Error(`${where}: batchSize is ${show(b)} (need an integer from 1 to ${max})`);
   }
   return b as number;
+}
+
+/** evaluate() and predict() take no options: one passed anyway (as TF.js' { batchSize }) is an error, not ignored. */
+function noMoreArguments(where: string, more: readonly unknown[], why: string): void {
+  if (more.some((v) => v !== undefined)) throw new Error(`${where}: takes no options (${why}), got ${more.map((v) => show(v)).join(', ')}`);
 }
 
 function checkCount(field: string, v: unknown, min: number, max: number): number {
@@ -148,8 +204,8 @@ function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | nul
   const runtime = `this runtime (${here.name}${here.version && here.name !== 'browser' ? ` ${here.version}` : ''})`;
   if (!here.workers) return `${runtime} has no workers (neither worker_threads nor Web Workers)`;
   if (!fused) return 'the update runs through the TypeScript reference path, which workers do not run';
-  if (mod.build !== 'threads') {
-    return threadsAvailable() ? 'the model uses the single-threaded build (build: "single")'
+  if (!sharesMemory(mod.build)) {
+    return threadsAvailable() ? `the model uses the single-threaded build (build: "${mod.build}")`
       : typeof SharedArrayBuffer === 'undefined' ? `${runtime} has no SharedArrayBuffer`
       : (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
         ? 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
@@ -158,27 +214,34 @@ function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | nul
   return null;
 }
 
+/**
+ * The build to load for a choice: a relaxed one only where the engine has relaxed SIMD, else its baseline
+ * twin, with a notice saying why. A core given as `wasm` is the build it is (loadCoreModule checks it).
+ */
+function chooseBuild(choice: BuildChoice, wasm: CoreSource | undefined, warn: (message: string) => void): BuildChoice {
+  if (wasm || !asksRelaxed(choice) || relaxedSimdAvailable()) return choice;
+  const here = runtimeInfo();
+  const fallback = baselineOf(choice);
+  const runs = fallback === 'auto' ? (threadsAvailable() ? 'threads' : 'single') : fallback;
+  warn(`gradnoise: build "${choice}" needs relaxed SIMD (f32x4.relaxed_madd), which this runtime ` +
+    `(${here.name}${here.version && here.name !== 'browser' ? ` ${here.version}` : ''}) does not have ` +
+    `(Chromium, Deno and Bun have it; Node 20 only when started with --experimental-wasm-relaxed-simd); ` +
+    `the model runs the baseline ${runs} build, with the deterministic bits.`);
+  return fallback;
+}
+
 /** Compiles the spec onto the core and initialises the parameters from the seed. */
 export async function createModel(spec: ModelSpec, options: ModelOptions = {}): Promise<Model> {
-  checkOptions('createModel', options, MODEL_OPTIONS);
-  checkType('createModel', 'fuse', options.fuse, 'boolean');
-  checkType('createModel', 'onWarning', options.onWarning, 'function');
-  if (options.build !== undefined && !['auto', 'threads', 'single'].includes(options.build)) {
-    throw new Error(`createModel: build is ${show(options.build)} (allowed: auto, threads, single)`);
-  }
+  checkFields('createModel', options, MODEL_FIELDS);
   const wasm = options.wasm;
-  if (wasm !== undefined && !(wasm instanceof Uint8Array || wasm instanceof ArrayBuffer || wasm instanceof WebAssembly.Module)) {
-    throw new Error(`createModel: wasm must be the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module, got ${show(wasm)}`);
-  }
-  const batchSize = checkBatchSize('createModel', options.batchSize ?? 32, MAX_UNITS);
+  const batchSize = options.batchSize ?? 32;
   const seed = options.seed ?? 0;
-  if (!isSeed(seed)) throw new Error(`createModel: seed is ${show(seed)} (need an integer from 0 to 2^53 - 1)`);
-  const shards = checkCount('shards', options.shards ?? 4, 1, MAX_SHARDS);
+  const shards = options.shards ?? 4;
   if (options.workers !== undefined) checkCount('workers', options.workers, 0, shards);
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
-  const mod = await loadCoreModule(options.build ?? 'auto', readCoreBuild, options.wasm).catch((e: unknown) => {
+  const mod = await loadCoreModule(chooseBuild(options.build ?? 'auto', wasm, warn), readCoreBuild, options.wasm).catch((e: unknown) => {
     // Bytes that are no wasm, or a module that is not this core (other imports, no arena_base export).
     if (wasm && (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof TypeError)) {
       const what = wasm instanceof WebAssembly.Module ? 'a compiled module' : `${wasm.byteLength} bytes`;
@@ -194,7 +257,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   if (!lowered.fused && options.fuse !== false) {
     warn(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
       `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path${inline}`);
-  } else if (why && (options.workers !== undefined || (options.fuse !== false && options.build !== 'single'))) {
+  } else if (why && (options.workers !== undefined || (options.fuse !== false && options.build !== 'single' && options.build !== 'single-relaxed'))) {
     warn(`gradnoise: ${why}${inline}. The results are the same bits.`);
   }
   if (why) workers = 0;
@@ -202,7 +265,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   // at the barrier after the shards (runtime/parallel.ts), into a planned block.
   const f = lowered.fused;
   const noiseSlots = workers >= 2 && f !== null && noiseAheadApplies(f) ? 1 : 0;
-  const net = new Network(mod, spec, { maxRows: batchSize, seed, stateSlots: f ? stateSlotsOf(f) : 0, shards, noiseSlots });
+  const net = new Network(mod, toGraph(spec), { maxRows: batchSize, seed, stateSlots: f ? stateSlotsOf(f) : 0, shards, noiseSlots });
   if (lowered.fused) initState(net, lowered.fused);
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
   const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };
@@ -210,8 +273,15 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why, warn);
 }
 
-/** Options of loadModel(): createModel's, except what the checkpoint decides (the spec and the seed). */
-export type LoadModelOptions = Omit<ModelOptions, 'seed'>;
+/**
+ * Options of loadModel(): createModel's, except what a checkpoint decides (the spec and the seed). With
+ * layout 'pytorch', the file is a PyTorch state_dict: `spec` is the graph to build (default: the one that
+ * save({ layout: 'pytorch' }) stored in the file) and `seed` the model's seed (default 0).
+ */
+export type LoadModelOptions = Omit<ModelOptions, 'seed'> & LoadOptions & {
+  readonly spec?: ModelSpec;
+  readonly seed?: number;
+};
 
 /** A checkpoint's bytes, or in Node-like runtimes its path. */
 export type CheckpointSource = string | Uint8Array | ArrayBuffer;
@@ -229,7 +299,10 @@ async function readCheckpoint(where: string, source: CheckpointSource): Promise<
  * (the bits then differ from the uninterrupted run).
  */
 export async function loadModel(source: CheckpointSource, options: LoadModelOptions = {}): Promise<Model> {
-  checkOptions('loadModel', options, LOAD_MODEL_OPTIONS);
+  checkFields('loadModel', options, { ...LOAD_MODEL_FIELDS, ...LOAD_FIELDS, spec: anything, seed: anything });
+  checkLayoutOptions('loadModel', options);
+  if (options.layout === 'pytorch') return loadPytorchModel(source, options);
+  if (options.spec !== undefined || options.seed !== undefined) throw new Error('loadModel: spec and seed apply to layout "pytorch" only (a checkpoint holds its own)');
   const { bytes, name } = await readCheckpoint('loadModel', source);
   const ck = decodeCheckpoint(bytes, name);
   let optimizer: GradientTransformation;
@@ -243,6 +316,25 @@ export async function loadModel(source: CheckpointSource, options: LoadModelOpti
   }).catch((e: unknown) => { throw new Error(`checkpoint ${name}: cannot build its model: ${(e as Error).message}`, { cause: e }); });
   try {
     model.restoreCheckpoint(ck, name);
+  } catch (e) {
+    await model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** loadModel() of a PyTorch state_dict: the graph given or stored in the file, its parameters from the file. */
+async function loadPytorchModel(source: CheckpointSource, options: LoadModelOptions): Promise<Model> {
+  const { layout: _layout, spec, seed, names, strict, ...rest } = options;
+  const { bytes, name } = await readCheckpoint('loadModel', source);
+  const u8 = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  const stored = pytorchGraphOf(u8, name);
+  if (spec === undefined && stored === null) {
+    throw new Error(`loadModel ${name} (layout pytorch): the file names no gradnoise graph (a PyTorch state_dict does not): pass the graph that matches it as options.spec`);
+  }
+  const model = await createModel(spec ?? stored!.spec, { ...rest, ...(seed !== undefined ? { seed } : {}) });
+  try {
+    model.restorePytorch(u8, { names: names ?? (spec === undefined ? stored!.names : undefined), strict }, 'loadModel', name);
   } catch (e) {
     await model.dispose();
     throw e;
@@ -265,6 +357,7 @@ export class Model {
   private running: 'inline' | 'workers' | null = null;
   private pool: Promise<Pool> | null = null;
   private readonly net: Network;
+  private readonly signature: DataSignature;
 
   /** @internal use createModel() */
   constructor(private readonly engine: Engine, private readonly mod: CoreModule, readonly batchSize: number,
@@ -275,12 +368,19 @@ export class Model {
               readonly inlineReason: string | null,
               private readonly warn: (message: string) => void) {
     this.net = engine.net;
+    this.signature = signatureOf(engine.net.graph);
   }
 
   /** Whether updates run in the fused wasm pass (true) or through the chain's TypeScript reference path. */
   get isFused(): boolean { return this.engine.fused !== null; }
 
-  get spec(): ModelSpec { return this.net.spec; }
+  /** The model's graph, every default filled in (mlp() and sequential specs become graphs). */
+  get spec(): NormalizedGraph { return this.net.spec; }
+  /** Names of the inputs x supplies (the network's), and of the targets y supplies (only losses read them). */
+  get inputNames(): string[] { return [...this.net.graph.featureInputs]; }
+  get targetNames(): string[] { return [...this.net.graph.targetInputs]; }
+  /** Names of the values predict() returns. */
+  get outputNames(): string[] { return [...this.net.spec.outputs]; }
   get seed(): number { return this.net.seed; }
   /** Shards per batch (the determinism contract: same shards, same bits, any workers). */
   get shards(): number { return this.net.shards; }
@@ -296,6 +396,14 @@ export class Model {
   get memoryBytes(): number { return this.net.core.memory.buffer.byteLength; }
   /** The layout plan (offsets of every block and tensor), for tools and docs. */
   get layout() { return this.net.plan; }
+  /**
+   * The planned step: buffers of one shard's activation region and its size with lifetime reuse and
+   * without (graph/plan.ts), for tools and docs/memory.md.
+   */
+  get plan(): { readonly rows: number; readonly buffers: number; readonly regionBytes: number; readonly regionBytesNoReuse: number } {
+    const p = this.net.program;
+    return { rows: p.rows, buffers: p.buffers.length, regionBytes: p.regionBytes, regionBytesNoReuse: p.regionBytesNoReuse };
+  }
 
   // Every method passes here: a disposed model refuses everything; during fit() on workers the memory is
   // theirs, and during an inline fit() only reads may interleave (from its callbacks).
@@ -350,13 +458,13 @@ export class Model {
     return g;
   }
 
-  // One step on the loaded rows; a refused step drops its gradients and rethrows.
-  private inlineStep(where: string, rows: number): { loss: number; correct: number; metrics: StepMetrics } {
+  // One step on batch rows order[from ..] (or from ..) of the data; a refused step drops its gradients and rethrows.
+  private inlineStep(where: string, data: Staged, order: ArrayLike<number> | null, from: number, rows: number): { loss: number; correct: number; count: number; metrics: StepMetrics } {
     const { engine } = this;
     this.lastRows = 0;
     try {
-      const { loss, correct } = engine.gradients(where, rows);
-      return { loss, correct, metrics: engine.update(where, rows) };
+      const { loss, correct, count } = engine.gradients(where, data, order, from, rows);
+      return { loss, correct, count, metrics: engine.update(where, rows) };
     } catch (e) {
       if (e instanceof NonFiniteError) engine.dropGradients();
       throw e;
@@ -365,22 +473,22 @@ export class Model {
 
   /** Forward and backward on one batch (at most batchSize examples), no update; returns the mean loss. */
   computeGradients(x: Inputs, y: Targets): number {
-    const s = stage('computeGradients', this.live('computeGradients'), x, y, true);
+    this.live('computeGradients');
+    const s = stage('computeGradients', this.signature, x, y, true);
     if (s.count > this.batchSize) throw new Error(`computeGradients: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
-    this.engine.load(s, null, 0, 0, s.count);
     this.lastRows = 0;
-    const { loss } = this.engine.gradients('computeGradients', s.count);
+    const { loss } = this.engine.gradients('computeGradients', s, null, 0, s.count);
     this.lastRows = s.count;
     return loss / s.count;
   }
 
   /** One optimizer step on one batch (at most batchSize examples). */
   trainOnBatch(x: Inputs, y: Targets): StepMetrics & { loss: number; accuracy: number } {
-    const s = stage('trainOnBatch', this.live('trainOnBatch'), x, y, true);
+    this.live('trainOnBatch');
+    const s = stage('trainOnBatch', this.signature, x, y, true);
     if (s.count > this.batchSize) throw new Error(`trainOnBatch: ${s.count} examples exceed the model's batchSize ${this.batchSize}`);
-    this.engine.load(s, null, 0, 0, s.count);
-    const { loss, correct, metrics } = this.inlineStep('trainOnBatch', s.count);
-    return { ...metrics, loss: loss / s.count, accuracy: accuracyOf(this.net, correct, s.count) };
+    const { loss, correct, count, metrics } = this.inlineStep('trainOnBatch', s, null, 0, s.count);
+    return { ...metrics, loss: loss / s.count, accuracy: accuracyOf(correct, count) };
   }
 
   // The pool, started at the first fit() on workers and again after a failure broke it (the broken one is
@@ -413,11 +521,9 @@ export class Model {
   prepare(x: Inputs, y: Targets, options: { readonly copy?: boolean } = {}): PreparedData {
     // Only the model's shape is read: preparing the next data while fit() runs is fine.
     if (this.disposed) throw new Error('prepare: the model has been disposed');
-    const net = this.net;
-    checkOptions('prepare', options, ['copy']);
-    checkType('prepare', 'copy', options.copy, 'boolean');
+    checkFields('prepare', options, { copy: optional(boolean) });
     const copy = options.copy ?? true;
-    return prepareData('prepare', net, x, y, { copy, shared: copy || this.workers > 0 });
+    return prepareData('prepare', this.signature, x, y, { copy, shared: copy || this.workers > 0 });
   }
 
   /** Trains for `epochs` passes over (x, y), or over prepared data, with seeded shuffling. */
@@ -431,13 +537,7 @@ export class Model {
     if (prepared && b instanceof PreparedData) throw new Error('fit: the second argument is a PreparedData: pass test data as fit(data, { validation })');
     const options: FitOptions = (prepared ? b as FitOptions | undefined : c) ?? {};
     const net = this.live('fit');
-    checkOptions('fit', options, FIT_OPTIONS);
-    for (const f of ['shuffle', 'dropLast'] as const) checkType('fit', f, options[f], 'boolean');
-    for (const f of ['onStep', 'onEpoch'] as const) checkType('fit', f, options[f], 'function');
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new Error(`fit: signal is ${show(options.signal)} (need an AbortSignal)`);
-    if (options.validation !== undefined && (typeof options.validation !== 'object' || options.validation === null)) {
-      throw new Error(`fit: validation is ${show(options.validation)} (need { x, y } or a PreparedData)`);
-    }
+    checkFields('fit', options, FIT_FIELDS);
     const maxSteps = options.steps ?? Infinity;
     if (options.steps !== undefined && (!Number.isSafeInteger(maxSteps) || maxSteps < 0)) {
       throw new Error(`fit: steps is ${show(options.steps)} (need an integer >= 0)`);
@@ -449,12 +549,11 @@ export class Model {
     const batch = checkBatchSize('fit', options.batchSize ?? this.batchSize, this.batchSize);
     const seed = options.seed ?? net.seed;
     if (!isSeed(seed)) throw new Error(`fit: seed is ${show(seed)} (need an integer from 0 to 2^53 - 1)`);
-    const s = prepared ? prepared.for('fit', net) : stage('fit', net, a as Inputs, b as Targets, true);
+    const s = prepared ? prepared.for('fit', this.signature) : stage('fit', this.signature, a as Inputs, b as Targets, true);
     if (batch > s.count) throw new Error(`fit: batchSize ${batch} is larger than the ${s.count} examples given`);
     const v = options.validation;
-    const val = v === undefined ? null : v instanceof PreparedData ? v.for('fit validation', net) : stage('fit validation', net, v.x, v.y, true);
+    const val = v === undefined ? null : v instanceof PreparedData ? v.for('fit validation', this.signature) : stage('fit validation', this.signature, v.x, v.y, true);
     const nonFinite = options.nonFinite ?? 'throw';
-    if (nonFinite !== 'throw' && nonFinite !== 'skip') throw new Error(`fit: nonFinite is ${show(nonFinite)} (allowed: throw, skip)`);
     const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
     const pos = net.position;
     if (pos.batch > 0 && !continues(pos, cfg)) {
@@ -471,7 +570,7 @@ export class Model {
       try {
         const pool = await this.workerPool();
         if (this.disposed) throw new Error(DISPOSED_DURING_FIT);
-        return await pool.fit(s, val, cfg, this.batchSize, options);
+        return await pool.fit(s, val, cfg, options);
       } finally {
         this.running = null;
       }
@@ -481,15 +580,12 @@ export class Model {
     let yieldAt = performance.now() + 20;
     try {
       return await trainLoop(net, cfg, {
-        step: (order, from, rows) => {
-          this.engine.load(s, order, from, 0, rows);
-          return this.inlineStep('fit', rows);
-        },
+        step: (order, from, rows) => this.inlineStep('fit', s, order, from, rows),
       }, {
         aborted: () => options.signal?.aborted ?? false,
         onStep: (info) => options.onStep?.(info),
         onEpoch: (info) => options.onEpoch?.(info),
-        ...(val ? { validate: () => evaluateStaged(this.engine, val, this.batchSize, 'fit validation') } : {}),
+        ...(val ? { validate: () => evaluateStaged(this.engine, val, 'fit validation') } : {}),
         pause: () => {
           if (performance.now() < yieldAt) return;
           yieldAt = performance.now() + 20;
@@ -505,24 +601,36 @@ export class Model {
   /** Mean loss and accuracy over (x, y), in batches of batchSize, without touching the parameters. */
   evaluate(x: Inputs, y: Targets): Evaluation;
   evaluate(data: PreparedData): Evaluation;
-  evaluate(x: Inputs | PreparedData, y?: Targets): Evaluation {
-    const net = this.live('evaluate');
+  evaluate(x: Inputs | PreparedData, y?: Targets, ...more: unknown[]): Evaluation {
+    noMoreArguments('evaluate', more, 'it evaluates in chunks of its own');
+    this.live('evaluate');
     if (x instanceof PreparedData && y !== undefined) throw new Error('evaluate: a PreparedData holds its labels: evaluate(data), without y');
-    return evaluateStaged(this.engine, x instanceof PreparedData ? x.for('evaluate', net) : stage('evaluate', net, x, y, true), this.batchSize);
+    return evaluateStaged(this.engine, x instanceof PreparedData ? x.for('evaluate', this.signature) : stage('evaluate', this.signature, x, y, true));
   }
 
-  /** The network's outputs for x (logits for softmaxCrossEntropy), examples x outputs, row-major. */
-  predict(x: Inputs): Float32Array {
-    const s: Staged = stage('predict', this.live('predict'), x, undefined, false);
-    const O = this.net.outputs;
-    const out = new Float32Array(s.count * O);
-    for (let from = 0; from < s.count; from += this.batchSize) {
-      const rows = Math.min(this.batchSize, s.count - from);
-      this.engine.load(s, null, from, 0, rows);
-      this.engine.infer('predict', rows, false);
-      out.set(this.net.f32(this.net.outputPtr, rows * O), from * O);
+  /**
+   * The network's outputs for x (logits for softmaxCrossEntropy), examples x the output's shape,
+   * row-major: one array when the graph has one output, else an object by output name.
+   */
+  predict(x: Inputs): Float32Array;
+  predict(x: Inputs, options: { readonly all: true }): Record<string, Float32Array>;
+  predict(x: Inputs, options: { readonly all?: boolean } = {}, ...more: unknown[]): Float32Array | Record<string, Float32Array> {
+    noMoreArguments('predict', more, 'it predicts in chunks of its own');
+    this.live('predict');
+    checkFields('predict', options, PREDICT_FIELDS);
+    const s: Staged = stage('predict', this.signature, x, undefined, false);
+    const names = this.net.spec.outputs;
+    if (names.length > 1 && !options.all) {
+      throw new Error(`predict: the graph has ${names.length} outputs (${names.join(', ')}); predict(x, { all: true }) returns them by name`);
     }
-    return out;
+    const out = names.map((n) => new Float32Array(s.count * this.net.graph.types.get(n)!.shape.reduce((a, b) => a * b, 1)));
+    const chunk = this.net.cap;
+    for (let from = 0; from < s.count; from += chunk) {
+      const rows = Math.min(chunk, s.count - from);
+      this.engine.infer('predict', s, from, rows, false);
+      names.forEach((n, i) => out[i]!.set(this.net.output(n, 0, rows) as never, from * (out[i]!.length / s.count)));
+    }
+    return options.all ? Object.fromEntries(names.map((n, i) => [n, out[i]!])) : out[0]!;
   }
 
   /**
@@ -530,35 +638,72 @@ export class Model {
    * parameters by layer, the optimizer state, and in its metadata the spec, optimizer, seed, step and
    * position in the data order. May be called from fit()'s callbacks when it trains inline, not while it
    * trains on workers (to checkpoint during a long run, call fit({ steps: N }) repeatedly and save between).
+   * With { layout: 'pytorch' }: the parameters alone as PyTorch's state_dict (SaveOptions, docs/export.md).
    */
-  toBytes(): Uint8Array {
+  toBytes(options: SaveOptions = {}): Uint8Array {
     this.live('toBytes', true);
-    return snapshot(this.snapshotSource());
+    checkFields('toBytes', options, SAVE_FIELDS);
+    checkLayoutOptions('toBytes', options);
+    if (options.layout !== 'pytorch') return snapshot(this.snapshotSource());
+    const weights = this.getWeights();
+    checkParams('toBytes', this.net.spec.params, weights);
+    return encodePytorch(this.net.spec, weights, { names: options.names }, 'toBytes');
   }
 
   /**
    * Restores a checkpoint from toBytes() or save(): parameters, optimizer state, step, epoch and position
    * in the data order. The file is checked completely first (structure, metadata, layout hash, CRC-32,
    * shapes against this model, finite values); on any problem this throws and the model is unchanged.
+   * With { layout: 'pytorch' }: the parameters from a PyTorch state_dict, checked as completely (LoadOptions).
    */
-  loadBytes(bytes: Uint8Array | ArrayBuffer): void {
+  loadBytes(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): void {
     this.live('loadBytes');
-    this.restoreCheckpoint(decodeCheckpoint(bytes), '<bytes>');
+    checkFields('loadBytes', options, LOAD_FIELDS);
+    checkLayoutOptions('loadBytes', options);
+    if (options.layout === 'pytorch') this.restorePytorch(bytes, options, 'loadBytes', '<bytes>');
+    else this.restoreCheckpoint(decodeCheckpoint(bytes), '<bytes>');
   }
 
-  /** Node-like runtimes: writes toBytes() to `path` atomically (temporary file, fsync, rename). */
-  async save(path: string): Promise<void> {
+  /**
+   * The model as an ONNX model (opset 17) for inference in ONNX Runtime (onnxruntime-web in browsers and
+   * Node, onnxruntime-node, any server that reads ONNX): the graph's inputs and outputs under their names,
+   * with a dynamic batch dimension; the losses are left out and dropout is the identity. Its bytes, for a
+   * file or InferenceSession.create(bytes). docs/export.md says how each op is written.
+   */
+  async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array> {
+    this.live('toOnnx', true);
+    return exportOnnx(this.net.spec, this.getWeights(), options);
+  }
+
+  /** Node-like runtimes: writes toBytes(options) to `path` atomically (temporary file, fsync, rename). */
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
     if (typeof path !== 'string' || path === '') throw new Error(`save: path is ${show(path)} (need a file path)`);
-    const bytes = this.toBytes();
+    checkFields('save', options, SAVE_FIELDS);
+    const bytes = this.toBytes(options);
     const hook = (globalThis as Record<symbol, { onSaveProgress?: (written: number, total: number) => void } | undefined>)[FAULT_HOOK];
     await writeLocalFileAtomic('save', path, bytes, hook?.onSaveProgress);
   }
 
   /** Node-like runtimes: loadBytes() of the file at `path`. */
-  async load(path: string): Promise<void> {
+  async load(path: string, options: LoadOptions = {}): Promise<void> {
     this.live('load');
+    checkFields('load', options, LOAD_FIELDS);
+    checkLayoutOptions('load', options);
     const { bytes, name } = await readCheckpoint('load', path);
-    this.restoreCheckpoint(decodeCheckpoint(bytes, name), name);
+    if (options.layout === 'pytorch') this.restorePytorch(bytes, options, 'load', name);
+    else this.restoreCheckpoint(decodeCheckpoint(bytes, name), name);
+  }
+
+  /**
+   * @internal load / loadBytes / loadModel with layout 'pytorch': the parameters (only: the optimizer state,
+   * step and data position stay) from a PyTorch state_dict, checked completely before any is written.
+   */
+  restorePytorch(bytes: Uint8Array | ArrayBuffer, options: PytorchReadOptions, where: string, source: string): void {
+    this.live(where);
+    const params = decodePytorch(this.net.spec, bytes, options, where, source);
+    for (const [name, values] of params) this.setParam(name, values);
+    this.engine.dropGradients();
+    this.lastRows = 0;
   }
 
   /** @internal loadModel() and the load methods: a decoded checkpoint into this model. */

@@ -18,7 +18,7 @@ import type { Staged } from './data.js';
 import { Engine, NonFiniteError } from './engine.js';
 import type { StepRunner } from './loop.js';
 import type { AheadMode } from './protocol.js';
-import { C_AHEAD, C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, CMD_SYNC, type Control } from './sync.js';
+import { C_AHEAD, C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, CMD_SYNC, SHARD_WORDS, type Control } from './sync.js';
 
 /** Elements per piece of noise computed ahead: 10-20 µs of work, so a waiting worker sees the barrier open soon. */
 export const AHEAD_PIECE = 4096;
@@ -62,7 +62,7 @@ export function splitUnits(sizes: readonly number[], workers: number): [number, 
 
 /** What a step came to, the same on every worker (each reads the same shared sums in the same order). */
 type Outcome =
-  | { readonly kind: 'ok'; readonly loss: number; readonly correct: number; readonly metrics: StepMetrics }
+  | { readonly kind: 'ok'; readonly loss: number; readonly correct: number; readonly count: number; readonly metrics: StepMetrics }
   | { readonly kind: 'loss'; readonly loss: number }
   | { readonly kind: 'gradient'; readonly error: NonFiniteGradientError };
 
@@ -200,11 +200,11 @@ export class Crew {
       // The step's scalars first: the noise computed ahead at the next barrier needs sigma_t.
       const pre: Prepared = fused.prepare(hyper, rows, t);
       for (let s = id; s < S; s += N) {
-        const [r0, r1] = net.shardRows(rows, s);
-        engine.load(this.data!, order, from, r0, r1);
+        engine.loadShard(this.data!, order, from, rows, s);
         const r = engine.runShard(s, rows);
-        res[2 * s] = r.loss;
-        res[2 * s + 1] = r.correct;
+        res[SHARD_WORDS * s] = r.loss;
+        res[SHARD_WORDS * s + 1] = r.correct;
+        res[SHARD_WORDS * s + 2] = r.count;
       }
       const ahead = this.pieces.length > 0 && this.aheadMode !== 'off';
       if (ahead && this.aheadMode !== 'idle') while (this.claim()) { /* every piece, waiting or not */ }
@@ -216,8 +216,8 @@ export class Crew {
       if (this.aheadMode === 'zeroed') {
         for (const m of this.mine) this.zeroPiece(this.pieces[m.index]!);
       }
-      let loss = 0, correct = 0;
-      for (let s = 0; s < S; s++) { loss += res[2 * s]!; correct += res[2 * s + 1]!; }
+      let loss = 0, correct = 0, count = 0;
+      for (let s = 0; s < S; s++) { loss += res[SHARD_WORDS * s]!; correct += res[SHARD_WORDS * s + 1]!; count += res[SHARD_WORDS * s + 2]!; }
       if (!Number.isFinite(loss)) return { kind: 'loss', loss };
 
       const [u0, u1] = this.units;
@@ -239,7 +239,7 @@ export class Crew {
       net.phase.what = 'optimizer update';
       for (let u = u0; u < u1; u++) fused.pass2(hyper, tmp, u, this.ready[u]!);
       if (id === 0) net.step = t + 1;
-      return { kind: 'ok', loss, correct, metrics: { ...norm, sigma: pre.sigma, lr: pre.lr } };
+      return { kind: 'ok', loss, correct, count, metrics: { ...norm, sigma: pre.sigma, lr: pre.lr } };
     });
   }
 }

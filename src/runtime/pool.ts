@@ -4,7 +4,7 @@
 // stops the others) and rejects the run with that worker's error, after which the pool is torn down and the
 // next fit() starts a fresh one. Idle workers never keep a Node process alive.
 import type { CoreModule } from '../core/wasm.js';
-import type { Network } from '../model/network.js';
+import type { Network } from '../graph/network.js';
 import type { FusedPlan } from '../optim/fuse.js';
 import { updateUnits } from '../optim/fused.js';
 import { sharedStaged, type Staged } from './data.js';
@@ -107,7 +107,7 @@ export class Pool {
   }
 
   /** One fit() run over the workers. Resolves with the history; rejects with the first real failure. */
-  fit(data: Staged, validation: Staged | null, cfg: LoopConfig, evalChunk: number, hooks: RunHooks): Promise<FitHistory> {
+  fit(data: Staged, validation: Staged | null, cfg: LoopConfig, hooks: RunHooks): Promise<FitHistory> {
     if (this.ending) return Promise.reject(new Error('gradnoise: the model was disposed during fit()'));
     if (this.broken) return Promise.reject(new Error('internal: a broken pool was asked to run'));
     const { ctl, handles, net } = this;
@@ -116,7 +116,7 @@ export class Pool {
     const msg: FitMessage = {
       type: 'fit', data: sharedStaged(data), validation: validation && sharedStaged(validation), cfg,
       order: cfg.shuffle ? new Uint32Array(new SharedArrayBuffer(cfg.count * 4)) : null,
-      steps: hooks.onStep !== undefined, evalChunk, fault: fault ?? null,
+      steps: hooks.onStep !== undefined, fault: fault ?? null,
       ahead: ((globalThis as Record<symbol, unknown>)[AHEAD_HOOK] as AheadMode | undefined) ?? 'idle',
     };
     return new Promise<FitHistory>((resolve, reject) => {

@@ -1,8 +1,15 @@
 // Messages between the pool (host side, runtime/pool.ts) and its workers (runtime/worker.ts). Everything is
 // plain data, structured-cloneable: the compiled module, the shared memory, the control block and the
 // training data (in SharedArrayBuffers) are shared, not copied.
+//
+// On the way, toWire/fromWire (applied by runtime/threads.ts to every message, both ways) carry each typed
+// array over shared memory as its SharedArrayBuffer, offset, length and type, and rebuild the view on the
+// other side. No message then holds an object with one property per element: Deno's node:worker_threads
+// visits every own property of every message a worker receives (looking for MessagePorts), which on a
+// data set the size of MNIST stalled every fit() on workers and swelled the workers' heaps (issue #22;
+// docs/runtimes.md has the figures, bench/worker-messages.mjs measures it in each runtime).
 import type { BuildName } from '../core/wasm.js';
-import type { ModelSpec } from '../model/spec.js';
+import type { NormalizedGraph } from '../graph/spec.js';
 import type { FusedPlan } from '../optim/fuse.js';
 import type { Staged } from './data.js';
 import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
@@ -16,7 +23,7 @@ export interface InitMessage {
   readonly build: BuildName;
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
-  readonly spec: ModelSpec;
+  readonly spec: NormalizedGraph;
   readonly net: {
     readonly maxRows: number; readonly seed: number; readonly stateSlots: number; readonly shards: number; readonly noiseSlots: number;
   };
@@ -52,8 +59,6 @@ export interface FitMessage {
   readonly order: Uint32Array | null;
   /** Whether the host wants every step's info (it has an onStep). */
   readonly steps: boolean;
-  /** Rows per chunk of validation (the model's batchSize). */
-  readonly evalChunk: number;
   readonly fault: Fault | null;
   readonly ahead: AheadMode;
 }
@@ -78,3 +83,63 @@ export type WorkerMessage =
   | { readonly type: 'epoch'; readonly info: EpochInfo }
   | { readonly type: 'done'; readonly history: FitHistory }
   | { readonly type: 'error'; readonly id: number; readonly error: ErrorData };
+
+/** The key that marks a WireView (a string: symbols do not survive structured cloning). */
+export const WIRE_VIEW = '$gradnoiseSharedView';
+
+/** A typed array over shared memory, as it crosses: the buffer is shared, the view is rebuilt. */
+export interface WireView {
+  readonly [WIRE_VIEW]: TypedArrayName;
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly length: number;
+}
+
+
+const VIEWS = {
+  Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Uint8Array, Uint8ClampedArray, Uint16Array, Uint32Array,
+} as const;
+type TypedArrayName = keyof typeof VIEWS;
+type TypedArray = InstanceType<(typeof VIEWS)[TypedArrayName]>;
+
+const plain = (v: object): boolean => {
+  const p = Object.getPrototypeOf(v) as unknown;
+  return p === Object.prototype || p === null;
+};
+
+/**
+ * `m` with every typed array over a SharedArrayBuffer (in plain objects and arrays, at any depth) replaced
+ * by a WireView. Everything else stays as it is: numbers, strings, the wasm module and memory, buffers,
+ * and typed arrays over unshared memory, which structured cloning copies anyway.
+ */
+export function toWire(m: unknown): unknown {
+  if (m === null || typeof m !== 'object') return m;
+  if (ArrayBuffer.isView(m)) {
+    const v = m as TypedArray, name = v.constructor.name as TypedArrayName;
+    const shared = typeof SharedArrayBuffer === 'function' && v.buffer instanceof SharedArrayBuffer;
+    if (!shared || VIEWS[name] !== v.constructor) return m;
+    return { [WIRE_VIEW]: name, buffer: v.buffer as SharedArrayBuffer, byteOffset: v.byteOffset, length: v.length } satisfies WireView;
+  }
+  if (Array.isArray(m)) return m.map(toWire);
+  if (!plain(m)) return m;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(m)) out[k] = toWire((m as Record<string, unknown>)[k]);
+  return out;
+}
+
+/** The message toWire made, with each WireView a typed array again (over the same shared memory). */
+export function fromWire(m: unknown): unknown {
+  if (m === null || typeof m !== 'object' || ArrayBuffer.isView(m)) return m;
+  if (Array.isArray(m)) return m.map(fromWire);
+  if (!plain(m)) return m;
+  const r = m as Record<string, unknown>;
+  if (WIRE_VIEW in r) {
+    const v = r as unknown as WireView;
+    const C = VIEWS[v[WIRE_VIEW]] as unknown as (new (b: SharedArrayBuffer, o: number, n: number) => TypedArray) | undefined;
+    if (!C) throw new Error(`internal: a message holds a shared view of unknown type ${String(v[WIRE_VIEW])}`);
+    return new C(v.buffer, v.byteOffset, v.length);
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(r)) out[k] = fromWire(r[k]);
+  return out;
+}

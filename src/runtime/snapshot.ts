@@ -7,8 +7,10 @@
 // the optimizer's state fields as PyTorch names them, per parameter (`optimizer/m/<layer>/kernel` for
 // Adam's first moment). The fused update keeps that state in slots of the planned memory, the reference
 // path in the chain's own state; both write and read the same tensors, so a checkpoint moves between them.
-import type { DataPosition } from '../model/network.js';
+import type { DataPosition } from '../graph/network.js';
 import type { FusedPlan } from '../optim/fuse.js';
+import { normalizeGraph } from '../graph/spec.js';
+import { toGraph, type ModelSpec } from '../model/spec.js';
 import { describeTransform, type Chain, type OptimizerDescription, type OptimizerName } from '../optim/transforms.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, encodeCheckpoint, type Checkpoint, type TensorEntry } from './checkpoint.js';
 import { NonFiniteError, type Engine } from './engine.js';
@@ -134,7 +136,14 @@ export function restore(src: SnapshotSource, ck: Checkpoint, o: RestoreOptions):
   const { net, reference } = src.engine;
   const fail = (problem: string): never => { throw new Error(`load ${o.source}: ${problem}`); };
   const { meta } = ck;
-  const specDiff = firstDifference(meta.spec, net.spec);
+  // Checkpoints before graphs hold a sequential spec: compared as the graph it becomes.
+  let theirs: unknown;
+  try {
+    theirs = normalizeGraph(toGraph(meta.spec as ModelSpec), 'the model spec');
+  } catch (e) {
+    return fail(`the checkpoint's ${(e as Error).message}`);
+  }
+  const specDiff = firstDifference(theirs, net.spec);
   if (specDiff) fail(`the checkpoint's model spec differs from this model's at ${specDiff} (checkpoint vs model); loadModel() builds the checkpoint's own model`);
   if (meta.seed !== net.seed) {
     fail(`the checkpoint was trained with seed ${meta.seed}, this model has seed ${net.seed} (the seed keys the noise, dropout and data order; create the model with seed ${meta.seed}, or use loadModel())`);

@@ -11,6 +11,8 @@ export const C_FAIL = 6; //     set by any party that failed, and by the host wh
 export const C_ABORT = 7; //    set by the host: stop at the next step boundary
 export const C_AHEAD = 8; //    pieces of the step's noise claimed so far by waiting workers (runtime/parallel.ts)
 const INT_WORDS = 16;
+/** f64 words per shard result: loss sum, correct count, scored count. */
+export const SHARD_WORDS = 3;
 
 export const CMD_STEP = 1;
 export const CMD_DONE = 2;
@@ -26,7 +28,7 @@ export class PeerFailure extends Error {
 }
 
 export function controlBytes(shards: number, units: number): number {
-  return INT_WORDS * 4 + (2 * shards + units) * 8;
+  return INT_WORDS * 4 + (SHARD_WORDS * shards + units) * 8;
 }
 
 /** How a waiting worker spins before it sleeps (Control's constructor). */
@@ -42,7 +44,7 @@ export interface SpinPolicy {
 
 export class Control {
   readonly i32: Int32Array;
-  /** loss sum and correct count of shard s at [2s], [2s + 1]. */
+  /** loss sum, correct and scored counts of shard s at [3s], [3s + 1], [3s + 2]. */
   readonly shardResults: Float64Array;
   /** pass-1 sum of unit u at [u]. */
   readonly unitSums: Float64Array;
@@ -61,8 +63,8 @@ export class Control {
    */
   constructor(readonly sab: SharedArrayBuffer, readonly parties: number, shards: number, units: number, readonly spin: SpinPolicy) {
     this.i32 = new Int32Array(sab, 0, INT_WORDS);
-    this.shardResults = new Float64Array(sab, INT_WORDS * 4, 2 * shards);
-    this.unitSums = new Float64Array(sab, INT_WORDS * 4 + 2 * shards * 8, units);
+    this.shardResults = new Float64Array(sab, INT_WORDS * 4, SHARD_WORDS * shards);
+    this.unitSums = new Float64Array(sab, INT_WORDS * 4 + SHARD_WORDS * shards * 8, units);
     this.budget = spin.max;
   }
 

@@ -3,8 +3,10 @@
 // checkpoint files. Node, Bun and Deno use worker_threads and node:fs (runtime/node.ts, loaded only
 // there); browsers use Web Workers (module workers) and fetch; workerd (Cloudflare Workers) has neither
 // workers nor files, so models there train inline and get the core as a compiled module. Every runtime
-// carries the same messages; the step-to-step synchronisation never goes through them (runtime/sync.ts).
+// carries the same messages, in the form runtime/protocol.ts's toWire gives them (shared typed arrays as
+// their buffers); the step-to-step synchronisation never goes through them (runtime/sync.ts).
 import type { BuildName } from '../core/wasm.js';
+import { fromWire, toWire } from './protocol.js';
 
 /** A started worker, as the pool drives it. */
 export interface WorkerHandle {
@@ -74,9 +76,14 @@ function node(): Promise<typeof import('./node.js')> {
 // Each URL is written out in full, in the `new URL('<literal>', import.meta.url)` form that bundlers (Vite,
 // webpack, esbuild, Parcel) recognise and copy the file for. This is the path from dist/src/runtime/; the
 // bundles of rollup.config.mjs sit beside their wasm files and rewrite it to './gradnoise.<build>.wasm'.
-const coreUrl = (build: BuildName): URL => build === 'threads'
-  ? new URL('../../build/gradnoise.threads.wasm', import.meta.url)
-  : new URL('../../build/gradnoise.single.wasm', import.meta.url);
+function coreUrl(build: BuildName): URL {
+  switch (build) {
+    case 'threads': return new URL('../../build/gradnoise.threads.wasm', import.meta.url);
+    case 'single': return new URL('../../build/gradnoise.single.wasm', import.meta.url);
+    case 'threads-relaxed': return new URL('../../build/gradnoise.threads-relaxed.wasm', import.meta.url);
+    case 'single-relaxed': return new URL('../../build/gradnoise.single-relaxed.wasm', import.meta.url);
+  }
+}
 
 /** The packaged core build's bytes: read from disk in Node-like runtimes, fetched elsewhere. */
 export async function readCoreBuild(build: BuildName): Promise<Uint8Array> {
@@ -135,7 +142,19 @@ function workerUrl(): URL {
   return here.endsWith('.ts') ? new URL('../../dist/src/runtime/worker.js', here) : new URL('./worker.js', here);
 }
 
+// Every message crosses as toWire makes it and is read back through fromWire (runtime/protocol.ts).
+const wiredWorker = (h: WorkerHandle): WorkerHandle => ({
+  ...h,
+  post: (m) => h.post(toWire(m)),
+  listen: (on) => h.listen({ ...on, message: (m) => on.message(fromWire(m)) }),
+});
+const wiredPort = (p: HostPort): HostPort => ({ post: (m) => p.post(toWire(m)), listen: (on) => p.listen((m) => on(fromWire(m))) });
+
 export async function startWorker(name: string): Promise<WorkerHandle> {
+  return wiredWorker(await startRawWorker(name));
+}
+
+async function startRawWorker(name: string): Promise<WorkerHandle> {
   const url = workerUrl();
   if (nodeLike) return (await node()).startWorker(url, name);
   if (!info.workers) throw new Error(`gradnoise: this runtime (${info.name}) has neither worker_threads nor Web Workers`);
@@ -157,7 +176,7 @@ export async function startWorker(name: string): Promise<WorkerHandle> {
 
 export async function hostPort(): Promise<HostPort> {
   const port = nodeLike ? (await node()).hostPort() : null;
-  if (port) return port;
+  if (port) return wiredPort(port);
   const self = globalThis as unknown as { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
-  return { post: (m) => self.postMessage(m), listen: (on) => { self.onmessage = (e) => on(e.data); } };
+  return wiredPort({ post: (m) => self.postMessage(m), listen: (on) => { self.onmessage = (e) => on(e.data); } });
 }

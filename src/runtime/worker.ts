@@ -3,7 +3,7 @@
 // control block; the others do their share of every step until the leader says done (runtime/parallel.ts).
 // Progress goes back to the host as messages, a few per second; steps never wait for the host.
 import { coreModuleFrom } from '../core/wasm.js';
-import { Network } from '../model/network.js';
+import { Network } from '../graph/network.js';
 import { FusedUpdater } from '../optim/fused.js';
 import { Engine, NonFiniteError, evaluateStaged } from './engine.js';
 import { trainLoop, type StepInfo } from './loop.js';
@@ -39,7 +39,7 @@ function injectFault(m: FitMessage, c: Crew): void {
   if (!f || f.worker !== id) return;
   const net = c.engine.net;
   const original = net.forward.bind(net);
-  net.forward = (pass) => {
+  net.forward = (s, rows, row0, training) => {
     if (net.step === f.step) {
       if (f.kind === 'hang') {
         // Sleeps without ever looking at the control block, as a deadlocked worker would.
@@ -53,7 +53,7 @@ function injectFault(m: FitMessage, c: Crew): void {
       }
       throw new Error(`injected fault in worker ${id} at step ${f.step}`);
     }
-    original(pass);
+    original(s, rows, row0, training);
   };
 }
 
@@ -87,7 +87,7 @@ async function fit(m: FitMessage): Promise<void> {
         if (performance.now() >= flushAt) flush();
       },
       onEpoch: (info) => { flush(); post({ type: 'epoch', info }); },
-      ...(m.validation ? { validate: () => { c.sync(); return evaluateStaged(engine, m.validation!, m.evalChunk, 'fit validation'); } } : {}),
+      ...(m.validation ? { validate: () => { c.sync(); return evaluateStaged(engine, m.validation!, 'fit validation'); } } : {}),
       pause: () => {},
       check: () => {},
     });

@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { runTraining, type EpochRecord, type RunSummary } from '../runs/train.js';
 import { loadJobData } from './data.js';
 import type { SweepJob } from './plan.js';
+import { runTask } from '../experiments/tasks.js';
 
 /** A finished job as stored in OUT/runs/<id>.json (and returned by a queue worker). */
-export interface JobRecord extends SweepJob {
+export type JobRecord = SweepJob & JobResult;
+
+interface JobResult {
   readonly epochs: readonly EpochRecord[];
   readonly summary: RunSummary;
   /**
@@ -23,6 +26,8 @@ export interface JobRecord extends SweepJob {
   readonly accuracyOf: 'test' | 'train';
   /** Where the final checkpoint was kept, relative to the OUT directory (null: not kept). */
   readonly checkpointFile: string | null;
+  /** A task run's own figures (experiments/tasks.ts): per-task or per-length errors, epochs. */
+  readonly details?: unknown;
 }
 
 export interface JobOutcome {
@@ -43,7 +48,12 @@ export interface RunJobOptions {
 
 /** Runs a job; null when the signal stopped it first (an interrupted run is never recorded). */
 export async function runJob(job: SweepJob, o: RunJobOptions): Promise<JobOutcome | null> {
-  const data = loadJobData(job.data, o.dataDir);
+  if (job.task) {
+    const r = await runTask(job.task, { workers: o.workers, signal: o.signal, onStep: o.onStep, onWarning: o.onWarning });
+    if (!r) return null;
+    return { record: { ...job, epochs: [], summary: r.summary, accuracy: r.accuracy, accuracyOf: 'test', checkpointFile: null, details: r.details }, checkpoint: null };
+  }
+  const data = loadJobData(job.data, o.dataDir, job.config.model);
   if (job.config.batchSize > data.train.count) {
     throw new Error(`job ${job.id}: batchSize ${job.config.batchSize} is larger than the ${data.train.count} training examples`);
   }

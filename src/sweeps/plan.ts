@@ -5,16 +5,17 @@
 // stopped half way has covered every point about evenly.
 import { createHash } from 'node:crypto';
 import { show } from '../core/check.js';
-import { configFieldProblem, resolveTrainConfig, type TrainConfig } from '../runs/config.js';
+import { compileGraph, type GraphSpec } from '../graph/spec.js';
+import { resolveTrainConfig, type TrainConfig } from '../runs/config.js';
 import { dataKey, type JobData } from './data.js';
 import { configId } from './ids.js';
-import type { AxisValue, Distribution, SweepSpec } from './spec.js';
+import { specFieldProblem, type AxisValue, type Distribution, type SweepSpec } from './spec.js';
+import { checkTaskRun, type TaskRun } from '../experiments/tasks.js';
 
 /** The version of the job format below: a worker refuses jobs of another. */
 export const JOB_FORMAT = 1;
 
-/** One run of a sweep: everything a worker anywhere needs to run it. */
-export interface SweepJob {
+interface JobBase {
   readonly format: typeof JOB_FORMAT;
   readonly id: string;
   readonly sweep: string;
@@ -22,21 +23,46 @@ export interface SweepJob {
   /** The point's value on every axis (bundle axes: the label): the report's setting. */
   readonly point: Readonly<Record<string, AxisValue>>;
   readonly seed: number;
-  readonly config: TrainConfig;
-  readonly data: JobData;
   /** Keep the run's final checkpoint. */
   readonly checkpoint: boolean;
+}
+
+/** A training run of a config on data files (or MNIST). */
+export interface TrainJob extends JobBase {
+  readonly config: TrainConfig;
+  readonly data: JobData;
+  readonly task?: undefined;
+}
+
+/** One of the paper's other experiments (experiments/tasks.ts): its config holds everything, data included. */
+export interface TaskJob extends JobBase {
+  readonly task: TaskRun;
+  readonly config?: undefined;
+  readonly data?: undefined;
+}
+
+/** One run of a sweep: everything a worker anywhere needs to run it. */
+export type SweepJob = TrainJob | TaskJob;
+
+/** The id of a task run: its kind and complete config, and the experiment. */
+export const taskJobId = (task: TaskRun, experiment: string | null): string =>
+  configId({ task, ...(experiment !== null ? { experiment } : {}) });
+
+/** The job of one task run. */
+export function taskJob(task: TaskRun, sweep: string, experiment: string | null, point: Readonly<Record<string, AxisValue>>): TaskJob {
+  return { format: JOB_FORMAT, id: taskJobId(task, experiment), sweep, experiment, point, seed: task.config.seed, task, checkpoint: false };
 }
 
 /**
  * Config fields added after the first sweeps, with the value every run before them had: such a field
  * enters a run's id only when it differs from that value, so the ids of every earlier run (OUT
  * directories, docs/experiments/) stay what they were and a run of today with the old setting resumes
- * from their records.
+ * from their records. A config without a model (the MLP) is hashed without that field; biasInit 0 (-0
+ * too: the same zero biases) without biasInit.
  */
-const LATER_FIELDS: Readonly<Partial<TrainConfig>> = { biasInit: 0 };
+const LATER_FIELDS: Readonly<Partial<TrainConfig>> = { model: null, biasInit: 0 };
 
-/** The id of a run: its complete config, what of its data decides its bits, and the spec's experiment. */
+/** The id of a run: its complete config (but LATER_FIELDS at their old values), what of its data decides its bits, and the spec's experiment. */
 export function jobId(config: TrainConfig, data: JobData, experiment: string | null): string {
   const hashed: Record<string, unknown> = { ...config };
   for (const [k, v] of Object.entries(LATER_FIELDS)) if (hashed[k] === v) delete hashed[k];
@@ -87,7 +113,7 @@ export function specPoints(spec: SweepSpec): Point[] {
       const point: Record<string, AxisValue> = {};
       for (const a of r.axes) {
         const v = draw(a.dist, uniform01(r.seed, i, a.name));
-        const need = configFieldProblem(a.name, v);
+        const need = specFieldProblem(a.name, v);
         if (need) throw new Error(`spec.random.axes.${a.name}: draw ${i} is ${show(v)} (need ${need})`);
         point[a.name] = v;
       }
@@ -117,11 +143,33 @@ export function specPoints(spec: SweepSpec): Point[] {
   return out;
 }
 
-/** Every job of the sweep on `data`: seeds outermost, then the points in order. */
-export function planSweep(spec: SweepSpec, data: JobData): SweepJob[] {
+/**
+ * Every job of the sweep on `data`: seeds outermost, then the points in order. A model the spec names by a
+ * file's path is taken from `models` (path -> graph: readSpecModels in sweeps/data.ts reads them), so a job carries the
+ * graph itself and its id hashes the graph, not the path.
+ */
+export function planSweep(spec: SweepSpec, data: JobData, models: ReadonlyMap<string, GraphSpec> = new Map()): SweepJob[] {
   const points = specPoints(spec);
   // One complete config per point, checked once (the seed cannot make a config invalid).
-  const configs = points.map((p) => resolveTrainConfig({ ...spec.base, ...p.fields }, p.where));
+  const configs = points.map((p) => {
+    const fields: Record<string, unknown> = { ...spec.base, ...p.fields };
+    if (typeof fields.model === 'string') {
+      const g = models.get(fields.model);
+      if (!g) throw new Error(`${p.where}: the model file ${fields.model} has not been read (readSpecModels reads a spec's graph files)`);
+      fields.model = g;
+    }
+    const c = resolveTrainConfig(fields, p.where);
+    if (c.model === null && data.source === 'inputs') {
+      throw new Error(`${p.where}: spec.data names its files by input, for a graph model, but this point has none (the MLP reads MNIST or trainX/trainY files)`);
+    }
+    if (c.model !== null) {
+      if (data.source !== 'inputs') throw new Error(`${p.where}: a graph model reads its data by input name (spec.data.inputs or spec.data.jsonl), not ${data.source === 'mnist' ? 'MNIST' : 'trainX/trainY files'}`);
+      if (![...compileGraph(c.model).targetRules.values()].some((r) => r.classes !== undefined)) {
+        throw new Error(`${p.where}: the model has no classification loss (softmaxCrossEntropy), so its runs have no accuracy for the sweep's report to count`);
+      }
+    }
+    return c;
+  });
   const jobs: SweepJob[] = [];
   const seen = new Map<string, string>();
   for (const seed of spec.seeds) {
@@ -145,6 +193,14 @@ export function checkJob(v: unknown, checkData: (d: unknown, path: string) => Jo
   if (o === null || typeof o !== 'object') throw new Error(`the job is ${show(v)} (need a gradnoise sweep job)`);
   if (o.format !== JOB_FORMAT) {
     throw new Error(`the job has format ${show(o.format)}, this gradnoise reads format ${JOB_FORMAT} (run the same gradnoise version as the submitter)`);
+  }
+  if (o.task !== undefined) {
+    const task = checkTaskRun(o.task, 'job.task');
+    const experiment = o.experiment === null || typeof o.experiment === 'string' ? o.experiment : null;
+    const id = taskJobId(task, experiment);
+    if (o.id !== id) throw new Error(`the job's id ${show(o.id)} is not the hash of its task (${id}): it was not planned by this gradnoise version`);
+    const point = o.point !== null && typeof o.point === 'object' ? o.point as Record<string, AxisValue> : {};
+    return taskJob(task, typeof o.sweep === 'string' ? o.sweep : 'sweep', experiment, point);
   }
   const config = resolveTrainConfig(o.config, 'job.config');
   const data = checkData(o.data, 'job.data');

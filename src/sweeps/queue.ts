@@ -20,6 +20,7 @@ import { Redis } from 'ioredis';
 import { show } from '../core/check.js';
 import { checkJobData, describeJobData } from './data.js';
 import { runJob, type JobRecord } from './job.js';
+import { describeTask } from '../experiments/tasks.js';
 import { checkJob, type SweepJob } from './plan.js';
 import type { SweepEvents, SweepRunOutcome } from './pool.js';
 import type { RedisEndpoint } from './redis.js';
@@ -316,7 +317,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<{ completed
     }
     const t0 = performance.now();
     o.log(`started ${j.id} (sweep ${j.sweep}, ${Object.entries(j.point).map(([k, v]) => `${k} ${v}`).join(', ') || 'the base config'}, seed ${j.seed}; ` +
-      `${describeJobData(j.data)}; attempt ${job.attemptsStarted})`);
+      `${j.task ? describeTask(j.task) : describeJobData(j.data)}; attempt ${job.attemptsStarted})`);
     let last = 0;
     const outcome = await runJob(j, {
       workers: o.workers, dataDir: o.dataDir,

@@ -1,5 +1,5 @@
-// Sweep specs: what `gradnoise sweep SPEC` reads (JSON or YAML, the `yaml` package) and what
-// `reproduce table1` builds. A spec names a base config, the axes to vary (a grid, or seeded random
+// Sweep specs: what `gradnoise sweep SPEC` reads (JSON, or YAML through the optional `yaml` package) and
+// what `reproduce table1` builds. A spec names a base config, the axes to vary (a grid, or seeded random
 // draws), the seeds per point, the data and the accuracy thresholds of the report. parseSpec() checks
 // everything before a single job is planned: every error names its place in the spec and the value, as
 // `spec.grid.lr[2] is "x" (need a finite number > 0)`.
@@ -16,12 +16,15 @@
 //             momentum: { uniform: [0, 0.9] }, init: { choice: [he, glorot] } } }
 //   seeds: 5                               # base.seed (default 1), +1, ...; or a list [1, 7, 9]
 //   data: { trainLimit: 1000, testLimit: 200 }       # MNIST; or trainX/trainY/testX/testY file paths
+//   base: { model: graph.json }            # a graph model (a file, or the graph itself), in place of the MLP;
+//                                          # its data by input name: data: { inputs: { ids: ids.npy, y: y.npy },
+//                                          # testInputs: {...}, jsonl: train.jsonl, testJsonl: ..., padId: 0 }
 //   thresholds: [0.99, 0.98, 0.97, 0.95]   # accuracies: the report counts runs with error < 1, 2, 3, 5%
 //   checkpoint: false                      # keep every run's final checkpoint in OUT/checkpoints/
 import { basename, extname } from 'node:path';
-import YAML from 'yaml';
 import { didYouMean, show } from '../core/check.js';
-import { configFieldProblem, resolveTrainConfig, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
+import { requireOptional } from '../io/optional.js';
+import { configFieldError, configFieldProblem, MLP_FIELDS, resolveTrainConfig, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
 
 /** What a point of a sweep shows for an axis: a config value, or the label of a bundle. */
 export type AxisValue = string | number | boolean | null;
@@ -44,7 +47,10 @@ export interface RandomAxes {
   readonly axes: readonly { readonly name: keyof TrainConfig; readonly dist: Distribution }[];
 }
 
-/** The data of every job: MNIST (no files named) or files, with the CLI's flag names. */
+/**
+ * The data of every job: MNIST (no files named) or the MLP's files, with the CLI's flag names; or a graph
+ * model's files by input name and JSON Lines files of examples (the CLI's --input, --data, --pad-id).
+ */
 export interface DataSpec {
   readonly trainX: string | null;
   readonly trainY: string | null;
@@ -53,6 +59,11 @@ export interface DataSpec {
   readonly trainLimit: number | null;
   readonly testLimit: number | null;
   readonly rawInputs: boolean;
+  readonly inputs: Readonly<Record<string, string>> | null;
+  readonly testInputs: Readonly<Record<string, string>> | null;
+  readonly jsonl: string | null;
+  readonly testJsonl: string | null;
+  readonly padId: number | null;
 }
 
 export interface SweepSpec {
@@ -71,7 +82,7 @@ export interface SweepSpec {
 
 export const DEFAULT_THRESHOLDS = [0.99, 0.98, 0.97, 0.95] as const;
 const SPEC_KEYS = ['name', 'experiment', 'base', 'grid', 'random', 'seeds', 'data', 'thresholds', 'checkpoint'];
-const DATA_KEYS = ['trainX', 'trainY', 'testX', 'testY', 'trainLimit', 'testLimit', 'rawInputs'];
+const DATA_KEYS = ['trainX', 'trainY', 'testX', 'testY', 'trainLimit', 'testLimit', 'rawInputs', 'inputs', 'testInputs', 'jsonl', 'testJsonl', 'padId'];
 const MAX_SEEDS = 100_000;
 const MAX_VALUES = 10_000;
 
@@ -92,20 +103,45 @@ function checkKeys(path: string, v: unknown, allowed: readonly string[]): Record
 const intIn = (path: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number =>
   Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : bad(path, v, `an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`);
 
+/**
+ * What is wrong with `v` as config field `field` in a spec, as a message tail (undefined: nothing): as
+ * in a config, except that a model may also be a graph file's path (read and checked when the sweep runs).
+ */
+function fieldError(field: keyof TrainConfig, v: unknown): string | undefined {
+  if (field === 'model') {
+    if (typeof v === 'string') return v !== '' ? undefined : ' is "" (need a graph file\'s path)';
+    return v === null || (typeof v === 'object' && !Array.isArray(v)) ? configFieldError(field, v) : ` is ${show(v)} (need a graph file's path, a graph, or null)`;
+  }
+  const need = configFieldProblem(field, v);
+  return need === null ? undefined : ` is ${show(v)} (need ${need})`;
+}
+
+/** What value `v` would need to be for `field` in a spec (null: it is fine). For the random draws (plan.ts). */
+export function specFieldProblem(field: keyof TrainConfig, v: unknown): string | null {
+  return fieldError(field, v) === undefined ? null : field === 'model' ? 'a graph file\'s path, a graph, or null' : configFieldProblem(field, v);
+}
+
 /** A partial config: known fields with valid values, each error naming `path.field`. */
 function partialConfig(path: string, v: unknown): Partial<TrainConfig> {
   const o = checkKeys(path, v, TRAIN_CONFIG_FIELDS);
   for (const [k, x] of Object.entries(o)) {
-    const need = configFieldProblem(k as keyof TrainConfig, x);
-    if (need) bad(at(path, k), x, need);
+    const e = fieldError(k as keyof TrainConfig, x);
+    if (e) throw new Error(`${at(path, k)}${e}`);
+  }
+  if (o.model !== undefined && o.model !== null) {
+    const mlp = MLP_FIELDS.find((f) => f in o);
+    if (mlp) throw new Error(`${path}: ${mlp} and model do not go together (the graph names its own layers; ${mlp} describes the MLP of a config without one)`);
   }
   return o as Partial<TrainConfig>;
 }
 
 function fieldValue(path: string, field: keyof TrainConfig, v: unknown): AxisValue {
   if (field === 'seed') throw new Error(`${path}: the seed is not an axis (the seeds of every point are spec.seeds)`);
-  const need = configFieldProblem(field, v);
-  if (need) bad(path, v, need);
+  if (field === 'model' && v !== null && typeof v !== 'string') {
+    bad(path, v, 'a graph file\'s path, or null for the MLP (a graph written out goes in a bundle axis, such as { a: { model: {...} } })');
+  }
+  const e = fieldError(field, v);
+  if (e) throw new Error(`${path}${e}`);
   return v as AxisValue;
 }
 
@@ -190,18 +226,34 @@ function dataSpec(path: string, v: unknown): DataSpec {
     if (x === undefined || x === null) return null;
     return typeof x === 'string' && x.length > 0 ? x : bad(`${path}.${k}`, x, 'a file path');
   };
+  const named = (k: string): Record<string, string> | null => {
+    const x = o[k];
+    if (x === undefined || x === null) return null;
+    if (!isObject(x) || Object.keys(x).length === 0) bad(`${path}.${k}`, x, 'an object of input name: file path, such as { ids: ids.npy }');
+    for (const [name, f] of Object.entries(x as object)) if (typeof f !== 'string' || f.length === 0) bad(at(`${path}.${k}`, name), f, 'a file path');
+    return x as Record<string, string>;
+  };
   const limit = (k: string): number | null => (o[k] === undefined || o[k] === null ? null : intIn(`${path}.${k}`, o[k], 1));
   const d: DataSpec = {
     trainX: file('trainX'), trainY: file('trainY'), testX: file('testX'), testY: file('testY'),
     trainLimit: limit('trainLimit'), testLimit: limit('testLimit'),
     rawInputs: o.rawInputs === undefined ? false : typeof o.rawInputs === 'boolean' ? o.rawInputs : bad(`${path}.rawInputs`, o.rawInputs, 'true or false'),
+    inputs: named('inputs'), testInputs: named('testInputs'), jsonl: file('jsonl'), testJsonl: file('testJsonl'),
+    padId: o.padId === undefined || o.padId === null ? null : intIn(`${path}.padId`, o.padId, -(2 ** 31), 2 ** 31 - 1),
   };
   const files = [d.trainX, d.trainY, d.testX, d.testY];
+  const byInput = d.inputs !== null || d.jsonl !== null || d.testInputs !== null || d.testJsonl !== null;
   if (files.some((f) => f !== null)) {
+    if (byInput) throw new Error(`${path}: trainX, trainY, testX and testY (the MLP's data) do not go with inputs, testInputs, jsonl and testJsonl (a graph model's)`);
     if (d.trainX === null || d.trainY === null) throw new Error(`${path}: trainX and trainY go together (got ${d.trainX ? 'trainX only' : d.trainY ? 'trainY only' : 'test files only'})`);
     if ((d.testX === null) !== (d.testY === null)) throw new Error(`${path}: testX and testY go together`);
     if (d.testX === null && d.testLimit !== null) throw new Error(`${path}.testLimit needs a test split (testX and testY)`);
   }
+  if (byInput) {
+    if (d.inputs === null && d.jsonl === null) throw new Error(`${path}: testInputs and testJsonl need training data too (inputs or jsonl)`);
+    if (d.testInputs === null && d.testJsonl === null && d.testLimit !== null) throw new Error(`${path}.testLimit needs a test split (testInputs or testJsonl)`);
+  }
+  if (d.padId !== null && d.jsonl === null && d.testJsonl === null) throw new Error(`${path}.padId pads the short lists of JSON Lines files: it needs jsonl or testJsonl`);
   return d;
 }
 
@@ -241,8 +293,8 @@ export function validateSpec(v: unknown, defaultName = 'sweep'): SweepSpec {
     thresholds.sort((a, b) => b - a);
   }
   const checkpoint = o.checkpoint === undefined ? false : typeof o.checkpoint === 'boolean' ? o.checkpoint : bad('spec.checkpoint', o.checkpoint, 'true or false');
-  // The base alone must be a config (the points then only change what they name).
-  resolveTrainConfig(base, 'spec.base');
+  // The base alone must be a config (the points then only change what they name); a graph file is read later.
+  resolveTrainConfig(typeof base.model === 'string' ? { ...base, model: null } : base, 'spec.base');
   return { name: name as string, experiment, base, grid, random, seeds, data: dataSpec('spec.data', o.data), thresholds, checkpoint };
 }
 
@@ -252,9 +304,12 @@ export function validateSpec(v: unknown, defaultName = 'sweep'): SweepSpec {
  */
 export function parseConfigText(text: string, file: string): unknown {
   const json = extname(file).toLowerCase() === '.json';
+  // YAML's reader is an optional package, loaded (synchronously, once: require caches it) for YAML only.
+  const YAML = json ? null : requireOptional<typeof import('yaml')>(
+    { what: `${file}: reading YAML`, otherwise: 'write it as JSON, in a .json file' }, ['yaml'], 'yaml');
   let v: unknown;
   try {
-    v = json ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+    v = YAML === null ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     const m = (e as Error).message.split('\n')[0]!;
     throw new Error(`${file}: not valid ${json ? 'JSON' : 'YAML'}: ${/must be unique/.test(m) ? `a key given twice (${m})` : m}`);

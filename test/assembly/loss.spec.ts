@@ -2,11 +2,18 @@
 // assembly/kernels/loss.ts against its scalar twins (assembly/ref/loss.ts) bit for bit (returned loss and
 // every written word, guard zones untouched) over odd rows x cols, with the aliasing the contract allows;
 // the losses against an f64 computation; the gradients against central differences of the scalar
-// forward; argmax / correct_count on ties, signed zeros and NaN.
+// forward; argmax / correct_count on ties, signed zeros and NaN. The sequence losses (masks, ignored
+// labels, per-example means) and binary cross-entropy on logits the same way.
 
-import { argmax_f32, correct_count_f32, mse_f32, softmax_xent_f32 } from "../../assembly/kernels/loss";
-import { argmax_f32_ref, correct_count_f32_ref, mse_f32_ref, softmax_xent_f32_ref } from "../../assembly/ref/loss";
-import { alloc, at, expectSameBits, fill, nextU32, reseed, uniform } from "./helpers";
+import {
+  argmax_f32, bce_logits_f32, correct_count_f32, mse_f32, seq_correct_count_f32, seq_softmax_xent_f32,
+  seq_valid_count_f32, softmax_xent_f32,
+} from "../../assembly/kernels/loss";
+import {
+  argmax_f32_ref, bce_logits_f32_ref, correct_count_f32_ref, mse_f32_ref, seq_correct_count_f32_ref,
+  seq_softmax_xent_f32_ref, seq_valid_count_f32_ref, softmax_xent_f32_ref,
+} from "../../assembly/ref/loss";
+import { alloc, at, copy, expectSameBits, fill, nextU32, reseed, uniform } from "./helpers";
 
 const SIZES: i32[] = [0, 1, 3, 4, 5, 8, 17, 43];
 const LARGE: f32 = 1000; // nextValue's large values are in [-LARGE, LARGE)
@@ -257,5 +264,207 @@ describe("argmax values", () => {
     argmax_f32(out, x, 1, 0);
     expect(load<i32>(out)).toBe(-1);
     heap.free(x); heap.free(out);
+  });
+});
+
+// ------------------------------------------------------------------ sequence softmax cross-entropy
+const IGNORE = -100;
+
+// labels in [0, C), about one in six IGNORE; mask: none, or about one in five 0.0 (or -0.0), and every
+// third example entirely masked
+function fillSeq(labels: usize, mask: usize, E: i32, T: i32, C: i32): void {
+  for (let e = 0; e < E; e++) {
+    for (let t = 0; t < T; t++) {
+      const r = e * T + t;
+      store<i32>(at(labels, r), nextU32() % 6 == 0 || C == 0 ? IGNORE : <i32>(nextU32() % <u32>C));
+      const k = nextU32() % 10;
+      store<f32>(at(mask, r), e % 3 == 2 ? <f32>0 : k == 0 ? <f32>0 : k == 1 ? <f32>-0.0 : <f32>1);
+    }
+  }
+}
+
+function checkSeq(E: i32, T: i32, C: i32): void {
+  const n = E * T * C;
+  const x = alloc(n), labels = alloc(E * T), mask = alloc(E * T), d = alloc(n), dRef = alloc(n), xIn = alloc(n);
+  fill(x, n, LARGE);
+  fillSeq(labels, mask, E, T, C);
+  for (let withMask = 0; withMask < 2; withMask++) for (let mean = 0; mean < 2; mean++) {
+    const m = withMask ? mask : 0;
+    const label = "seq_softmax_xent " + E.toString() + "x" + T.toString() + "x" + C.toString() +
+      (withMask ? " masked" : "") + (mean ? " mean" : " sum");
+    fill(d, n, LARGE); // stale: every row is written (+0 where invalid)
+    const l = seq_softmax_xent_f32(d, x, labels, m, E, T, C, IGNORE, mean);
+    const lRef = seq_softmax_xent_f32_ref(dRef, x, labels, m, E, T, C, IGNORE, mean);
+    expect(reinterpret<u32>(l)).toBe(reinterpret<u32>(lRef), label + " loss bits");
+    expectSameBits(d, dRef, n, label + " dlogits");
+    copy(xIn, x, n);
+    const lIn = seq_softmax_xent_f32(xIn, xIn, labels, m, E, T, C, IGNORE, mean);
+    expect(reinterpret<u32>(lIn)).toBe(reinterpret<u32>(lRef), label + " loss bits in place");
+    expectSameBits(xIn, dRef, n, label + " dlogits in place");
+    const cc = seq_correct_count_f32(x, labels, m, E, T, C, IGNORE);
+    expect(cc).toBe(seq_correct_count_f32_ref(x, labels, m, E, T, C, IGNORE), label + " correct count");
+    expect(seq_valid_count_f32(labels, m, E, T, IGNORE)).toBe(seq_valid_count_f32_ref(labels, m, E, T, IGNORE),
+      label + " valid count");
+  }
+  heap.free(x); heap.free(labels); heap.free(mask); heap.free(d); heap.free(dRef); heap.free(xIn);
+}
+
+describe("sequence losses = _ref twins, bit for bit", () => {
+  it("seq_softmax_xent_f32, seq_correct_count_f32, seq_valid_count_f32 over E x T x C, masks, means", () => {
+    const ES: i32[] = [0, 1, 2, 4], TS: i32[] = [0, 1, 3, 5];
+    for (let i = 0; i < ES.length; i++) for (let j = 0; j < TS.length; j++) for (let k = 0; k < SIZES.length; k++) {
+      checkSeq(ES[i], TS[j], SIZES[k]);
+    }
+    checkSeq(3, 20, 50);
+  });
+});
+
+describe("sequence loss values", () => {
+  it("one example, nothing masked, sum: the loss and dlogits of softmax_xent_f32 over its rows", () => {
+    const T = 7, C = 11, n = T * C;
+    const x = alloc(n), labels = alloc(T), d = alloc(n), d2 = alloc(n);
+    fill(x, n, LARGE);
+    for (let t = 0; t < T; t++) store<i32>(at(labels, t), <i32>(nextU32() % <u32>C));
+    const l = seq_softmax_xent_f32(d, x, labels, 0, 1, T, C, IGNORE, 0);
+    const l2 = softmax_xent_f32(d2, x, labels, T, C);
+    expect(reinterpret<u32>(l)).toBe(reinterpret<u32>(l2), "loss");
+    expectSameBits(d, d2, n, "dlogits", false);
+    // mean: every g times 1/T (one product) and the loss S * (1/T)
+    const lm = seq_softmax_xent_f32(d, x, labels, 0, 1, T, C, IGNORE, 1);
+    const w = <f32>1 / <f32>T;
+    expect(lm).toBe(l2 * w, "mean loss");
+    for (let i = 0; i < n; i++) expect(load<f32>(at(d, i))).toBe(load<f32>(at(d2, i)) * w, "mean dlogits");
+    // ignore position 2, mask position 4: the mean runs over 5 positions, those rows are +0
+    store<i32>(at(labels, 2), IGNORE);
+    const mask = alloc(T);
+    for (let t = 0; t < T; t++) store<f32>(at(mask, t), t == 4 ? <f32>0 : <f32>1);
+    const lv = seq_softmax_xent_f32(d, x, labels, mask, 1, T, C, IGNORE, 1);
+    let want: f64 = 0;
+    for (let t = 0; t < T; t++) {
+      if (t == 2 || t == 4) continue;
+      want += <f64>softmax_xent_f32_ref(d2, at(x, t * C), at(labels, t), 1, C);
+    }
+    want /= 5;
+    expect(Math.abs(<f64>lv - want)).toBeLessThanOrEqual(1e-6 * want, "masked mean vs f64");
+    for (let c = 0; c < C; c++) {
+      expect(load<u32>(at(d, 2 * C + c))).toBe(0, "ignored row +0");
+      expect(load<u32>(at(d, 4 * C + c))).toBe(0, "masked row +0");
+    }
+    expect(seq_valid_count_f32(labels, mask, 1, T, IGNORE)).toBe(5);
+    // every position invalid: loss 0, all +0, no NaN from 1 / 0
+    for (let t = 0; t < T; t++) store<f32>(at(mask, t), 0);
+    expect(seq_softmax_xent_f32(d, x, labels, mask, 1, T, C, IGNORE, 1)).toBe(0);
+    for (let i = 0; i < n; i++) expect(load<u32>(at(d, i))).toBe(0, "all invalid -> +0");
+    heap.free(x); heap.free(labels); heap.free(d); heap.free(d2); heap.free(mask);
+  });
+  it("seq_correct_count_f32 counts valid positions whose first maximum is the label", () => {
+    // E = 1, T = 4, C = 3
+    const x = alloc(12), labels = alloc(4), mask = alloc(4);
+    const xv: f32[] = [0, 5, 1,   2, 2, 0,   9, 0, 0,   0, 0, 1];
+    for (let i = 0; i < 12; i++) store<f32>(at(x, i), xv[i]);
+    const lv: i32[] = [1, 1, IGNORE, 2];
+    for (let t = 0; t < 4; t++) { store<i32>(at(labels, t), lv[t]); store<f32>(at(mask, t), 1); }
+    expect(seq_correct_count_f32(x, labels, 0, 1, 4, 3, IGNORE)).toBe(2, "tie at 2, 2 picks class 0");
+    store<f32>(at(mask, 3), 0);
+    expect(seq_correct_count_f32(x, labels, mask, 1, 4, 3, IGNORE)).toBe(1, "masked position not counted");
+    heap.free(x); heap.free(labels); heap.free(mask);
+  });
+});
+
+// ------------------------------------------------------------------ binary cross-entropy with logits
+function checkBce(rows: i32, n: i32): void {
+  const label = "bce " + rows.toString() + "x" + n.toString();
+  const len = rows * n;
+  const x = alloc(len), t = alloc(len), g = alloc(len), gRef = alloc(len), buf = alloc(len);
+  fill(x, len, LARGE);
+  for (let i = 0; i < len; i++) {
+    const k = nextU32() % 4;
+    store<f32>(at(t, i), k == 0 ? <f32>0 : k == 1 ? <f32>1 : uniform()); // hard and soft targets
+  }
+  fill(g, len, LARGE);
+  const l = bce_logits_f32(g, x, t, rows, n);
+  const lRef = bce_logits_f32_ref(gRef, x, t, rows, n);
+  expect(reinterpret<u32>(l)).toBe(reinterpret<u32>(lRef), label + " loss bits");
+  expectSameBits(g, gRef, len, label + " dx");
+  copy(buf, x, len);
+  const lIn = bce_logits_f32(buf, buf, t, rows, n);
+  expect(reinterpret<u32>(lIn)).toBe(reinterpret<u32>(lRef), label + " loss bits, dx = x");
+  expectSameBits(buf, gRef, len, label + " dx = x");
+  heap.free(x); heap.free(t); heap.free(g); heap.free(gRef); heap.free(buf);
+}
+
+describe("bce_logits_f32 = _ref twin, bit for bit", () => {
+  it("rows x n at the tail sizes, also dx = x", () => {
+    for (let i = 0; i < SIZES.length; i++) for (let j = 0; j < SIZES.length; j++) checkBce(SIZES[i], SIZES[j]);
+    checkBce(3, 1000);
+  });
+});
+
+describe("bce_logits values", () => {
+  it("matches an f64 evaluation, stays finite for large logits, n = 0 returns 0", () => {
+    const rows = 5, n = 13, len = rows * n;
+    const x = alloc(len), t = alloc(len), g = alloc(len);
+    for (let i = 0; i < len; i++) { store<f32>(at(x, i), uniform() * 40 - 20); store<f32>(at(t, i), uniform()); }
+    store<f32>(at(x, 3), 90); store<f32>(at(x, 4), -90); // exp(90) overflows f32: the stable form does not
+    const l = bce_logits_f32(g, x, t, rows, n);
+    let want: f64 = 0;
+    for (let r = 0; r < rows; r++) {
+      let s: f64 = 0;
+      for (let j = 0; j < n; j++) {
+        const xv = <f64>load<f32>(at(x, r * n + j)), tv = <f64>load<f32>(at(t, r * n + j));
+        s += Math.max(xv, 0) - xv * tv + Math.log(1 + Math.exp(-Math.abs(xv)));
+        const sig = 1 / (1 + Math.exp(-xv));
+        expect(Math.abs(<f64>load<f32>(at(g, r * n + j)) - (sig - tv) / n)).toBeLessThanOrEqual(1e-7, "dx vs f64");
+      }
+      want += s / n;
+    }
+    expect(Math.abs(<f64>l - want)).toBeLessThanOrEqual(2e-6 * want, "loss vs f64");
+    expect(bce_logits_f32(g, x, t, rows, 0)).toBe(0);
+    heap.free(x); heap.free(t); heap.free(g);
+  });
+});
+
+describe("sequence and bce gradients = central difference of the forward", () => {
+  it("seq_softmax_xent_f32: 2 examples x 4 positions x 5 classes, masked, ignored, mean", () => {
+    const E = 2, T = 4, C = 5, n = E * T * C;
+    const x = alloc(n), labels = alloc(E * T), mask = alloc(E * T), d = alloc(n), scratch = alloc(n);
+    fillUniform(x, n, -3, 3);
+    const lv: i32[] = [0, 4, IGNORE, 2,   1, 1, 3, 0];
+    const mv: f32[] = [1, 1, 1, 0,   1, 1, 1, 1];
+    for (let r = 0; r < E * T; r++) { store<i32>(at(labels, r), lv[r]); store<f32>(at(mask, r), mv[r]); }
+    seq_softmax_xent_f32(d, x, labels, mask, E, T, C, IGNORE, 1);
+    const h: f32 = 0.01;
+    let worst: f64 = 0;
+    for (let k = 0; k < n; k++) {
+      const v = load<f32>(at(x, k)), vp = v + h, vm = v - h;
+      store<f32>(at(x, k), vp);
+      const lp = seq_softmax_xent_f32_ref(scratch, x, labels, mask, E, T, C, IGNORE, 1);
+      store<f32>(at(x, k), vm);
+      const lm = seq_softmax_xent_f32_ref(scratch, x, labels, mask, E, T, C, IGNORE, 1);
+      store<f32>(at(x, k), v);
+      worst = Math.max(worst, Math.abs(<f64>load<f32>(at(d, k)) - (<f64>lp - <f64>lm) / (<f64>vp - <f64>vm)));
+    }
+    expect(worst).toBeLessThanOrEqual(1e-3, "seq_softmax_xent dlogits vs central difference");
+    heap.free(x); heap.free(labels); heap.free(mask); heap.free(d); heap.free(scratch);
+  });
+  it("bce_logits_f32: 3 x 7, soft targets", () => {
+    const rows = 3, n = 7, len = rows * n;
+    const x = alloc(len), t = alloc(len), g = alloc(len), scratch = alloc(len);
+    fillUniform(x, len, -4, 4);
+    fillUniform(t, len, 0, 1);
+    bce_logits_f32(g, x, t, rows, n);
+    const h: f32 = 0.01;
+    let worst: f64 = 0;
+    for (let k = 0; k < len; k++) {
+      const v = load<f32>(at(x, k)), vp = v + h, vm = v - h;
+      store<f32>(at(x, k), vp);
+      const lp = bce_logits_f32_ref(scratch, x, t, rows, n);
+      store<f32>(at(x, k), vm);
+      const lm = bce_logits_f32_ref(scratch, x, t, rows, n);
+      store<f32>(at(x, k), v);
+      worst = Math.max(worst, Math.abs(<f64>load<f32>(at(g, k)) - (<f64>lp - <f64>lm) / (<f64>vp - <f64>vm)));
+    }
+    expect(worst).toBeLessThanOrEqual(1e-3, "bce dx vs central difference");
+    heap.free(x); heap.free(t); heap.free(g); heap.free(scratch);
   });
 });

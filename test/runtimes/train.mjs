@@ -1,11 +1,12 @@
 // Trains one run config on MNIST in whatever runtime runs this file (Node, Bun, Deno), through the package's
 // Node bundle, and prints one JSON line: the runtime, the workers and build it really got, the notices it
-// printed, the weights hash and the steady-state examples/s. test/ts/runtimes and bench/runtimes.mjs run it
-// as `<runtime> test/runtimes/train.mjs '<json options>'`; Deno needs --allow-read.
+// printed, the weights hash, the start-up (from fit() to the first step: the summary's startupSeconds) and
+// the steady-state examples/s. test/ts/runtimes and bench/runtimes.mjs run it as
+// `<runtime> test/runtimes/train.mjs '<json options>'`; Deno needs --allow-read.
 //
 // Options: { config: a partial TrainConfig, trainLimit, testLimit (0: no test split), workers,
 //            noSharedMemory: true to delete SharedArrayBuffer first (the fallback test), warmup: steps
-//            left out of examples/s }.
+//            left out of examples/s }. trainLimit 60000 is the whole MNIST training set.
 const args = globalThis.Deno ? globalThis.Deno.args : globalThis.process.argv.slice(2);
 const o = JSON.parse(args[0] ?? '{}');
 if (o.noSharedMemory) delete globalThis.SharedArrayBuffer;
@@ -26,5 +27,5 @@ const last = at[at.length - 1];
 const examplesPerSecond = last && last !== warm ? ((last[0] - warm[0]) * config.batchSize) / ((last[1] - warm[1]) / 1000) : summary.examplesPerSecond;
 console.log(JSON.stringify({
   runtime: g.runtimeInfo(), workers: summary.workers, build: summary.build, steps: summary.steps, weightsSha256: summary.weightsSha256,
-  testAccuracy: summary.testAccuracy, examplesPerSecond, notices,
+  testAccuracy: summary.testAccuracy, startupSeconds: summary.startupSeconds, examplesPerSecond, notices,
 }));

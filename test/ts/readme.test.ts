@@ -25,3 +25,19 @@ it('the README example works as written', async () => {
     log.mockRestore();
   }
 });
+
+it('the README\'s graph example (its second js block) learns its lookup task', async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const code = [...readme.matchAll(/```js\n([\s\S]*?)```/g)][1]?.[1];
+  expect(code, 'README has a second ```js block').toMatch(/graph\(/);
+  const file = join(mkdtempSync(join(tmpdir(), 'gradnoise-readme-')), 'graph.mjs');
+  writeFileSync(file, code!);
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  try {
+    await import(/* @vite-ignore */ file);
+    const line = log.mock.calls.map((c) => c.join(' ')).find((l) => l.startsWith('test accuracy '));
+    expect(Number(line!.split(' ').at(-1))).toBeGreaterThan(0.9);
+  } finally {
+    log.mockRestore();
+  }
+});

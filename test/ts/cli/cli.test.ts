@@ -80,7 +80,15 @@ describe('gradnoise train', () => {
       expect(r.stdout.trim().split('\n')).toHaveLength(1);
     }
     const a = lastJson(one.stdout), b = lastJson(two.stdout), c = lastJson(zero.stdout);
-    expect(Object.keys(a)).toEqual(expect.arrayContaining(['steps', 'trainLoss', 'testLoss', 'testAccuracy', 'examplesPerSecond', 'weightsSha256']));
+    expect(Object.keys(a)).toEqual(expect.arrayContaining(['steps', 'trainLoss', 'testLoss', 'testAccuracy', 'examplesPerSecond', 'weightsSha256',
+      'examplesPerSecondOver', 'wallExamplesPerSecond', 'startupSeconds', 'stepSeconds', 'seconds']));
+    // The steps' rate, start-up (workers and the data's hand-over) left out; the rate over the whole run beside it.
+    for (const r of [a, b, c] as Record<string, number>[]) {
+      expect(r.examplesPerSecondOver).toBe('stepSeconds');
+      expect(r.examplesPerSecond).toBeCloseTo((25 * 100) / r.stepSeconds, 3);
+      expect(r.wallExamplesPerSecond).toBeLessThan(r.examplesPerSecond);
+      expect(r.startupSeconds).toBeGreaterThan(0);
+    }
     expect(a.steps).toBe(25);
     expect(a.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
     expect([b.weightsSha256, c.weightsSha256]).toEqual([a.weightsSha256, a.weightsSha256]);

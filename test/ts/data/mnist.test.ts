@@ -15,6 +15,7 @@ import {
   MNIST_STD,
   mnist,
   mnistDataDir,
+  mnistSplit,
   validateDataset,
 } from '../../../src/data/index.js';
 import type { Dataset, Mnist } from '../../../src/data/index.js';
@@ -157,12 +158,14 @@ describe('mnist() on the real files', () => {
   });
 
   it('rejects bad options', () => {
-    expect(() => mnist({ limit: { train: 0 } })).toThrow('MNIST: limit.train must be a positive integer, got 0');
-    expect(() => mnist({ limit: { test: 1.5 } })).toThrow('MNIST: limit.test must be a positive integer, got 1.5');
-    expect(() => mnist({ limit: { train: -3 } })).toThrow(/got -3/);
-    expect(() => mnist({ normalize: 'zscore' as never })).toThrow(
-      "MNIST: normalize must be 'unit', 'standard' or 'none', got zscore",
-    );
+    expect(() => mnist({ limit: { train: 0 } })).toThrow('mnist: limit.train is 0 (need an integer from 1 up)');
+    expect(() => mnist({ limit: { test: 1.5 } })).toThrow('mnist: limit.test is 1.5 (need an integer from 1 up)');
+    expect(() => mnist({ limit: { train: -3 } })).toThrow(/is -3/);
+    expect(() => mnist({ normalize: 'zscore' as never })).toThrow('mnist: normalize is "zscore" (allowed: unit, standard, none)');
+    expect(() => mnist({ normalize: 'standrd' as never })).toThrow(/; did you mean standard\?$/);
+    expect(() => mnist({ limits: { train: 5 } } as never)).toThrow('mnist: unknown option "limits" (allowed: dir, normalize, limit); did you mean limit?');
+    expect(() => mnist({ limit: { tain: 5 } } as never)).toThrow('mnist: limit: unknown option "tain" (allowed: train, test); did you mean train?');
+    expect(() => mnistSplit(new Uint8Array(0), new Uint8Array(0), { limit: 0 })).toThrow('mnistSplit: limit is 0 (need an integer from 1 up)');
   });
 });
 
@@ -325,7 +328,8 @@ describe('validateDataset', () => {
     expect(() => validateDataset({ ...ok(), y: new Int32Array([0, -1, 1]) })).toThrow(
       'dataset: y[1] is -1, labels must be non-negative',
     );
-    expect(() => validateDataset(ok(), { classes: 0 })).toThrow('dataset: classes must be a positive integer, got 0');
+    expect(() => validateDataset(ok(), { classes: 0 })).toThrow('validateDataset: classes is 0 (need an integer from 1 up)');
+    expect(() => validateDataset(ok(), { clases: 2 } as never)).toThrow('validateDataset: unknown option "clases" (allowed: classes, name); did you mean classes?');
   });
 
   it('checks array types at run time for plain-JS callers', () => {

@@ -126,7 +126,7 @@ describe('the checkpoint loader under fuzzing', () => {
         fc.record({ where: fc.constant('tensor' as const), name: fc.constantFrom(...tensors), field: fc.constantFrom('dtype', 'shape', 'data_offsets', 'extra'), value: anyValue }),
         fc.record({ where: fc.constant('meta' as const), name: fc.constantFrom(...metaFields), field: fc.constant(''), value: anyValue }),
         fc.record({ where: fc.constant('position' as const), name: fc.constantFrom('batch', 'count', 'batchSize', 'seed', 'shuffle', 'dropLast'), field: fc.constant(''), value: anyValue }),
-        fc.record({ where: fc.constant('spec' as const), name: fc.constantFrom('inputs', 'loss', 'layers'), field: fc.constant(''), value: anyValue }),
+        fc.record({ where: fc.constant('spec' as const), name: fc.constantFrom('format', 'inputs', 'params', 'nodes', 'outputs', 'losses'), field: fc.constant(''), value: anyValue }),
         fc.record({ where: fc.constant('entry' as const), name: fc.constantFrom(...tensors, '__metadata__'), field: fc.constant(''), value: anyValue }),
       ),
       (m) => {
@@ -145,13 +145,20 @@ describe('the checkpoint loader under fuzzing', () => {
 
   it('loadModel() on mutated files: a clear error or a working model, never a crash', async () => {
     const { header, data } = parts();
-    await fc.assert(fc.asyncProperty(fc.constantFrom('inputs', 'units', 'activation', 'rate', 'optimizer', 'shards', 'batchSize'), anyValue, async (field, value) => {
+    const fields = ['inputs', 'units', 'activation', 'rate', 'op', 'nodeInputs', 'params', 'paramShape', 'loss', 'optimizer', 'shards', 'batchSize'] as const;
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...fields), anyValue, async (field, value) => {
       const h = structuredClone(header);
       const meta = JSON.parse(h.__metadata__.gradnoise);
-      if (field === 'inputs') meta.spec.inputs = value;
-      else if (field === 'units') meta.spec.layers[0].units = value;
-      else if (field === 'activation') meta.spec.layers[0].activation = value;
-      else if (field === 'rate') meta.spec.layers[1].rate = value;
+      // The checkpoint's graph (graph/spec.ts): nodes[0] is a dense layer, nodes[1] a dropout.
+      if (field === 'inputs') meta.spec.inputs[0].shape = value;
+      else if (field === 'units') meta.spec.nodes[0].attrs.units = value;
+      else if (field === 'activation') meta.spec.nodes[0].attrs.activation = value;
+      else if (field === 'rate') meta.spec.nodes[1].attrs.rate = value;
+      else if (field === 'op') meta.spec.nodes[1].op = value;
+      else if (field === 'nodeInputs') meta.spec.nodes[1].inputs = value;
+      else if (field === 'params') meta.spec.nodes[0].params = value;
+      else if (field === 'paramShape') meta.spec.params[0].shape = value;
+      else if (field === 'loss') meta.spec.losses[0] = value;
       else if (field === 'optimizer') meta.optimizer.config.transforms[1].config = value;
       else meta[field] = value;
       h.__metadata__ = { gradnoise: JSON.stringify(meta) };
@@ -163,6 +170,6 @@ describe('the checkpoint loader under fuzzing', () => {
         expect(e).not.toBeInstanceOf(TypeError);
         expect((e as Error).message).toMatch(/^(checkpoint|load) <bytes>: \S/);
       }
-    }), { seed: 10, numRuns: 150 });
+    }), { seed: 10, numRuns: 300 });
   });
 });

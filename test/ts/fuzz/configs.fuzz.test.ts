@@ -1,5 +1,7 @@
 // test/ts/fuzz/configs.fuzz.test.ts
-// Robustness of the builders under fast-check: model specs (dense / dropout layers, initialisers, loss),
+// Robustness of the builders under fast-check: model specs (dense / dropout layers, initialisers, loss), the
+// model builders (dense, dropout, mlp, paperNet: refused at the call exactly when normalizeSpec would refuse
+// the same layer as raw data),
 // createModel options, the optimizer builders (sgd, adam, adamw, adagrad, rmsprop, clipByValue,
 // clipByGlobalNorm, addNoise, chain, fromDescription), the learning-rate schedules, and fit()'s options
 // and data. Configs are mostly valid, with a wrong value mixed in now and then (negative, NaN, Infinity,
@@ -18,11 +20,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, constant, cosineDecay, createModel, describeTransform,
-  exponentialDecay, fromDescription, linearWarmup, NonFiniteError, rmsprop, sgd, stepDecay,
+  adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, constant, cosineDecay, createModel, dense, describeTransform,
+  dropout, exponentialDecay, fromDescription, linearWarmup, mlp, NonFiniteError, paperNet, rmsprop, sgd, stepDecay,
   type GradientTransformation, type LayerSpec, type Model, type ModelOptions, type ModelSpec,
 } from '../../../src/index.js';
-import { MAX_UNITS } from '../../../src/model/spec.js';
+import { MAX_UNITS, normalizeSpec } from '../../../src/model/spec.js';
+import { normalizeGraph, type GraphSpec } from '../../../src/graph/spec.js';
 import { MAX_SHARDS } from '../../../src/runtime/model.js';
 import { scheduleValue, validateSchedule, type Schedule } from '../../../src/optim/schedules.js';
 import { lcg } from '../helpers.js';
@@ -815,6 +818,112 @@ describe('fit() under fuzzing (workers: 0)', () => {
         if (method === 'trainOnBatch') expect(model.step).toBe(stepBefore + 1);
       }),
       { seed: SEED, numRuns: 600 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Model builders (issue #23): they check at the call what normalizeSpec checks later, and agree with it
+
+/** Whether `call` throws; a throw must be a plain Error naming one of `words` (none: it must not throw). */
+function refuses(call: () => unknown, words: readonly string[]): boolean {
+  try {
+    call();
+  } catch (e) {
+    checkError(e, words);
+    return true;
+  }
+  if (words.length > 0) throw new Error(`accepted (expected an error naming one of [${words.join(', ')}])`);
+  return false;
+}
+
+/** Whether normalizeSpec refuses `layer` as a hidden layer of a small valid spec. */
+const normaliserRefuses = (layer: Record<string, unknown>): boolean => {
+  try {
+    normalizeSpec({ inputs: 3, layers: [layer as never, { kind: 'dense', units: 2 }], loss: 'meanSquaredError' });
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+// The typos keep the raw layer a typo for normalizeSpec too (not `units` or `kind`, which it reads).
+const LAYER_TYPOS = ['activaton', 'kernelinit', 'bias_init', 'Alpha', 'nmae', 'rate_'];
+const layerName = field(fc.constantFrom(undefined, null, 'a', 'layer.1_x-2'), ['', 'a b', 'é', 5, '../x', {}], 'name', 20);
+const denseArgs = fc.tuple(
+  field(fc.integer({ min: 1, max: 16 }), BAD_UNITS, 'units'),
+  withUnknownKey(record({
+    activation: field(fc.constantFrom(...ACTIVATIONS, undefined, null), ['gelu', 'rleu', '', 'RELU', 5, {}], 'activation'),
+    alpha: field(fc.oneof(opt(num(1e-3, 0.5)), fc.constant(null)), [0, -0.1, NaN, Infinity, '0.1', true], 'alpha'),
+    kernelInit: field(validInit, BAD_INITS, 'kernelInit', 20),
+    biasInit: field(validInit, BAD_INITS, 'biasInit', 20),
+    name: layerName,
+  }), LAYER_TYPOS),
+);
+const dropoutArgs = fc.tuple(
+  field(num(0, 0.9), [1, 1.5, -0.1, NaN, Infinity, '0.5', null, undefined], 'rate'),
+  withUnknownKey(record({ name: layerName }), LAYER_TYPOS),
+);
+
+describe('model builders under fuzzing', () => {
+  it('dense(units, options): refused naming the field exactly when normalizeSpec refuses the raw layer; else that layer', () => {
+    const seen = { built: 0, refused: 0 };
+    fc.assert(
+      fc.property(denseArgs, ([units, o]) => {
+        const bad = [...units.bad, ...o.bad];
+        let built: unknown;
+        const refused = refuses(() => { built = dense(units.value as number, o.value as never); }, bad);
+        const raw = { kind: 'dense', units: units.value, ...o.value };
+        expect(normaliserRefuses(raw), `dense(${safeJson(units.value)}, ${safeJson(o.value)}): builder and normalizeSpec disagree`).toBe(refused);
+        if (!refused) expect(built).toEqual(raw);
+        seen[refused ? 'refused' : 'built']++;
+      }),
+      { seed: SEED, numRuns: 3000 },
+    );
+    expect(seen.built).toBeGreaterThan(500);
+    expect(seen.refused).toBeGreaterThan(500);
+  });
+
+  it('dropout(rate, options): the same', () => {
+    fc.assert(
+      fc.property(dropoutArgs, ([rate, o]) => {
+        const refused = refuses(() => dropout(rate.value as number, o.value as never), [...rate.bad, ...o.bad]);
+        expect(normaliserRefuses({ kind: 'dropout', rate: rate.value, ...o.value })).toBe(refused);
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
+  it('mlp(options) and paperNet(init, options): refused naming the field, or a graph normalizeGraph accepts', () => {
+    const units = (max: number) => field(fc.integer({ min: 1, max }), BAD_UNITS, 'units');
+    const mlpOptions = withUnknownKey(record({
+      inputs: field(fc.integer({ min: 1, max: 8 }), [...BAD_COUNT, MAX_UNITS + 1, null, undefined], 'inputs'),
+      hidden: fc.oneof(
+        { weight: 20, arbitrary: fc.array(units(8), { maxLength: 3 }).map((g): Gen => ({ value: g.map((u) => u.value), bad: g.flatMap((u) => u.bad.map(() => 'hidden')) })) },
+        { weight: 1, arbitrary: fc.constantFrom<Gen>(...[undefined, null, 3, '3', {}].map((v) => ({ value: v, bad: ['hidden'] }))) },
+      ),
+      outputs: field(fc.integer({ min: 2, max: 6 }), [0, 1.5, NaN, '2', null, undefined], 'outputs'),
+      activation: field(fc.constantFrom(...ACTIVATIONS, undefined, null), ['gelu', 'Tanh', 5], 'activation'),
+      init: field(validInit, BAD_INITS, 'init', 20),
+      biasInit: field(validInit, BAD_INITS, 'biasInit', 20),
+      loss: field(fc.constantFrom('softmaxCrossEntropy', 'meanSquaredError', undefined, null), ['hinge', 'meanSquareError', 5], 'loss'),
+      dropout: field(fc.constantFrom(undefined, null, 0, 0.5), [1, -0.1, NaN, '0.5', true], 'dropout'),
+    }), ['hiden', 'output', 'activaton', 'kernelInit', 'los']);
+    const paperArgs = fc.tuple(
+      field(fc.constantFrom('simple', 'sussilloAbbott', 'he', 'zero', 'simpleVar', 'simpleBias', undefined), ['hee', 'He', 'glorot', 5, null], 'init'),
+      withUnknownKey(record({
+        depth: field(opt(fc.integer({ min: 0, max: 3 })), [-1, 1.5, NaN, '2', null], 'depth'),
+        width: field(opt(fc.integer({ min: 1, max: 8 })), [0, 1.5, MAX_UNITS + 1, '8', null], 'width'),
+        dropout: field(fc.constantFrom(undefined, 0, 0.3), [1, NaN, '0.5'], 'dropout'),
+      }), ['dept', 'widht', 'droput', 'init']),
+    );
+    fc.assert(
+      fc.property(mlpOptions, paperArgs, (o, [init, p]) => {
+        let spec: ModelSpec | undefined;
+        if (!refuses(() => { spec = mlp(o.value as never); }, o.bad)) normalizeGraph(spec as GraphSpec);
+        if (!refuses(() => { spec = paperNet(init.value as never, p.value as never); }, [...init.bad, ...p.bad])) normalizeGraph(spec as GraphSpec);
+      }),
+      { seed: SEED, numRuns: 2000 },
     );
   });
 });

@@ -196,8 +196,8 @@ describe('many create / fit / dispose cycles', () => {
     expect(d.arrayBuffers).toBeLessThan(1 * MiB);
     // One model in three runs on the single build, whose memory counts here: 43 leaked ones, > 50 MiB.
     expect(d.external).toBeLessThan(4 * MiB);
-    // Measured +4 to +8 MiB of allocator noise; 130 leaked arenas of ~1.2 MiB, all touched, would add ~155 MiB.
-    expect(memoryBytes).toBeGreaterThan(1 * MiB);
+    // Measured +4 to +8 MiB of allocator noise; 130 leaked arenas of at least 1 MiB, all touched, would add > 130 MiB.
+    expect(memoryBytes).toBeGreaterThanOrEqual(1 * MiB);
     expect(d.rss).toBeLessThan(32 * MiB);
   });
 
@@ -216,7 +216,7 @@ describe('many create / fit / dispose cycles', () => {
     expect(d.external).toBeLessThan(4 * MiB);
     // Measured under +1 MiB; a leaked worker keeps its own isolate (~10 MiB of rss), so 10 leaked models
     // with their 2 workers each would add > 200 MiB.
-    expect(memoryBytes).toBeGreaterThan(1 * MiB);
+    expect(memoryBytes).toBeGreaterThanOrEqual(1 * MiB);
     expect(d.rss).toBeLessThan(40 * MiB);
   });
 });

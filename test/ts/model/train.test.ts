@@ -38,7 +38,7 @@ describe('training end to end', () => {
     const train = blobs(2000, 1), test = blobs(500, 2);
     const model = await createModel(mlp({ inputs: 8, hidden: [64, 64], outputs: 4, init: 'heNormal', dropout: 0.5 }),
       { batchSize: 32, seed: 7, optimizer: sgd({ lr: 0.05 }) });
-    expect(model.spec.layers.map((l) => l.kind)).toEqual(['dense', 'dropout', 'dense', 'dropout', 'dense']);
+    expect(model.spec.nodes.map((n) => n.op)).toEqual(['dense', 'dropout', 'dense', 'dropout', 'dense']);
     await model.fit(train.x, train.y, { epochs: 5 });
     const a = model.evaluate(test.x, test.y), b = model.evaluate(test.x, test.y);
     expect(a).toEqual(b);

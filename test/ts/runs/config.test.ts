@@ -1,10 +1,12 @@
 // Run configs as plain data (src/runs/config.ts): checked field by field, turned into the same model in
 // every runtime, and trained by runTraining; and the core handed over as bytes or as a compiled module
 // (what workerd needs), of either build.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  createModel, createModelFromConfig, DEFAULT_TRAIN_CONFIG, mlp, paperNet, resolveTrainConfig, runTraining, runtimeInfo, specOfConfig, weightsSha256,
+  createModel, createModelFromConfig, DEFAULT_TRAIN_CONFIG, mlp, paperNet, resolveTrainConfig, runTraining, runtimeInfo, specOfConfig, toGraph, weightsSha256,
 } from 'gradnoise';
 import { blobs } from '../helpers.js';
 
@@ -23,7 +25,8 @@ describe('resolveTrainConfig', () => {
     [{ lr: 0 }, /config: lr is 0 \(need a finite number > 0\)/],
     [{ lr: Number.NaN }, /config: lr is NaN \(need a finite number > 0\)/],
     [{ depth: 2.5 }, /config: depth is 2.5 \(need an integer from 0 to 1000\)/],
-    [{ init: 'xavier' }, /config: init is "xavier" \(need one of simple, sussilloAbbott, he, zero, glorot, simpleVar\)/],
+    [{ init: 'xavier' }, /config: init is "xavier" \(allowed: simple, sussilloAbbott, he, zero, glorot, simpleVar\)$/],
+    [{ init: 'sussiloAbbott' }, /config: init is "sussiloAbbott" \(allowed: simple, sussilloAbbott, he, zero, glorot, simpleVar\); did you mean sussilloAbbott\?$/],
     [{ clip: -1 }, /config: clip is -1 \(need null or a finite number > 0\)/],
     [{ noise: 'yes' }, /config: noise is "yes" \(need true or false\)/],
     [{ steps: -3 }, /config: steps is -3 \(need null or an integer from 0 up\)/],
@@ -49,7 +52,12 @@ describe('resolveTrainConfig', () => {
 
 describe('the inits of a config', () => {
   const MNIST = { features: 784, classes: 10 };
-  const dense = (c: object) => specOfConfig(resolveTrainConfig(c), MNIST).layers.filter((l) => l.kind === 'dense');
+  // The initializers of the dense layers of a config's graph, layer by layer.
+  const dense = (c: object) => {
+    const g = toGraph(specOfConfig(resolveTrainConfig(c), MNIST));
+    const init = (name: string) => g.params.find((p) => p.name === name)!.init;
+    return g.nodes.filter((n) => n.op === 'dense').map((n) => ({ kernelInit: init(`${n.name}/kernel`), biasInit: init(`${n.name}/bias`) }));
+  };
 
   it('simple is N(0, 0.1²) with zero biases as before, the net of paperNet(\'simple\'); simpleVar is N(0, 0.1); simpleBias has biases 0.1', () => {
     for (const init of ['simple', 'simpleVar', 'he', 'zero', 'sussilloAbbott'] as const) {
@@ -59,7 +67,7 @@ describe('the inits of a config', () => {
     expect(dense({ init: 'simpleVar' }).map((l) => l.kernelInit)).toEqual(Array(21).fill({ kind: 'normal', std: Math.sqrt(0.1) }));
     expect(specOfConfig(resolveTrainConfig({ init: 'simple', biasInit: 0.1 }), MNIST)).toEqual(paperNet('simpleBias'));
     expect(dense({ init: 'simple', biasInit: 0.1 }).map((l) => [l.kernelInit, l.biasInit])).toEqual(Array(21).fill([{ kind: 'normal', std: 0.1 }, { kind: 'constant', value: 0.1 }]));
-    expect(() => paperNet({ depth: 3 } as never)).toThrow(/paperNet: unknown init \{"depth":3\} \(allowed: simple, simpleVar, simpleBias, sussilloAbbott, he, zero\)/);
+    expect(() => paperNet({ depth: 3 } as never)).toThrow(/^paperNet: init is \{"depth":3\} \(allowed: simple, sussilloAbbott, he, zero, simpleVar, simpleBias\)$/);
   });
 
   it('biasInit: a constant, or drawn as the weights; 0 is the zeros of every earlier config', () => {
@@ -116,6 +124,33 @@ describe('createModelFromConfig and runTraining', () => {
     });
     expect(starts).toEqual([{ workers: 1, build: 'threads' }]);
     expect(stepsBeforeStart).toBe(0);
+  });
+
+  it('the summary times start-up, steps and the whole run apart; examplesPerSecond counts the steps only', async () => {
+    // 2 epochs of 8 steps in 3 calls (a checkpoint every 6 steps cuts the epochs), validated after each.
+    const c = resolveTrainConfig({ ...config, steps: 16 });
+    const test = { ...blobs(128, 6), count: 128 };
+    const dir = mkdtempSync(join(tmpdir(), 'gradnoise-timing-'));
+    for (const workers of [0, 2]) {
+      const { summary: s, epochs } = await runTraining(c, { train: { ...DATA, count: 256 }, test, ...SHAPE }, {
+        workers, checkpoint: { path: join(dir, `${workers}.safetensors`), every: 6 }, keepSteps: false,
+      });
+      const w = `${workers} workers`;
+      expect(s.examplesPerSecondOver, w).toBe('stepSeconds');
+      expect(s.startupSeconds, w).toBeGreaterThan(0);
+      expect(s.stepSeconds, w).toBeGreaterThan(0);
+      expect(Math.max(s.stepSeconds, s.startupSeconds!), w).toBeLessThan(s.seconds);
+      // The epochs' own records (each merged from its parts in two calls) add up to the summary's time.
+      const fromEpochs = epochs.reduce((t, e) => t + e.examples / e.examplesPerSecond, 0);
+      expect(s.stepSeconds, w).toBeCloseTo(fromEpochs, 9);
+      expect(s.examplesPerSecond, w).toBeCloseTo((16 * 32) / s.stepSeconds, 6);
+      expect(s.wallExamplesPerSecond, w).toBeCloseTo((16 * 32) / s.seconds, 6);
+      expect(s.wallExamplesPerSecond, w).toBeLessThan(s.examplesPerSecond);
+    }
+    rmSync(dir, { recursive: true });
+    // A run with nothing left to train took no step: no start-up to report, and no rate.
+    const none = await runTraining(resolveTrainConfig({ ...config, steps: 0 }), { train: { ...DATA, count: 256 }, test: null, ...SHAPE }, { workers: 0 });
+    expect([none.summary.startupSeconds, none.summary.stepSeconds, none.summary.examplesPerSecond]).toEqual([null, 0, 0]);
   });
 });
 

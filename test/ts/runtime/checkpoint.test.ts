@@ -110,7 +110,8 @@ describe('the file: safetensors that independent readers parse back to the same 
     const file = join(TMP, 'np.safetensors');
     await m.save(file);
     const x = DATA.x.subarray(0, 16 * 8);
-    // The layers from the metadata's spec, the weights by name: kernel [inputs, units], so y = x @ W + b.
+    // The nodes of the metadata's graph in order (dense and dropout here), the weights by the names the
+    // nodes give: kernel [inputs, units], so y = x @ W + b.
     const script = [
       'import json, struct, sys, numpy as np',
       'b = open(sys.argv[1], "rb").read()',
@@ -119,11 +120,11 @@ describe('the file: safetensors that independent readers parse back to the same 
       'def t(name):',
       '    e = h[name]; s, f = e["data_offsets"]',
       '    return np.frombuffer(data[s:f], dtype="<f4").reshape(e["shape"])',
-      'x = np.array(json.loads(sys.stdin.read()), dtype=np.float32).reshape(-1, meta["spec"]["inputs"])',
+      'x = np.array(json.loads(sys.stdin.read()), dtype=np.float32).reshape(-1, meta["spec"]["inputs"][0]["shape"][0])',
       'act = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh, "linear": lambda v: v, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}',
-      'for layer in meta["spec"]["layers"]:',
-      '    if layer["kind"] == "dense":',
-      '        x = act[layer["activation"]](x @ t(layer["name"] + "/kernel") + t(layer["name"] + "/bias"))',
+      'for node in meta["spec"]["nodes"]:',
+      '    if node["op"] == "dense":',
+      '        x = act[node["attrs"]["activation"]](x @ t(node["params"]["kernel"]) + t(node["params"]["bias"]))',
       'print(json.dumps(x.astype(float).ravel().tolist()))',
     ].join('\n');
     const got = JSON.parse(execFileSync('python3', ['-c', script, file], { input: JSON.stringify([...x]), encoding: 'utf8' })) as number[];
@@ -349,7 +350,7 @@ const CASES: BadCase[] = [
     header.__metadata__ = metadata(meta);
     return build(header, data);
   }, error: /^load <bytes>: tensor "middle\/kernel"\[5\] is NaN: a checkpoint holds finite values only$/ },
-  { input: 'the spec edited (an activation changed; tensors and hash kept)', make: (g) => withMeta(g, (m) => { m.spec.layers[2].activation = 'relu'; }), error: /^load <bytes>: the checkpoint's model spec differs from this model's at layers\[2\]\.activation: "relu" vs "tanh" \(checkpoint vs model\)/ },
+  { input: 'the spec edited (an activation changed; tensors and hash kept)', make: (g) => withMeta(g, (m) => { m.spec.nodes[2].attrs.activation = 'relu'; }), error: /^load <bytes>: the checkpoint's model spec differs from this model's at nodes\[2\]\.attrs\.activation: "relu" vs "tanh" \(checkpoint vs model\)/ },
 ];
 
 describe('loading validates everything, and a bad file changes nothing', () => {
@@ -376,7 +377,7 @@ describe('loading validates everything, and a bad file changes nothing', () => {
     await m.fit(DATA.x, DATA.y, { steps: 5 });
     const bytes = m.toBytes();
     const other = await model({}, { ...SPEC, layers: [dense(24, { activation: 'relu' }), dense(4)] });
-    expect(() => other.loadBytes(bytes)).toThrow(/^load <bytes>: the checkpoint's model spec differs from this model's at layers: 4 entries vs 2/);
+    expect(() => other.loadBytes(bytes)).toThrow(/^load <bytes>: the checkpoint's model spec differs from this model's at params: 6 entries vs 4/);
     const seed = await model({ seed: 10 });
     expect(() => seed.loadBytes(bytes)).toThrow('load <bytes>: the checkpoint was trained with seed 9, this model has seed 10 (the seed keys the noise, dropout and data order; create the model with seed 9, or use loadModel())');
     const adamModel = await model({ optimizer: adam() });
@@ -394,11 +395,12 @@ describe('loading validates everything, and a bad file changes nothing', () => {
   it('loadModel: a missing file, a tampered spec and wrong options say so', async () => {
     await expect(loadModel(join(TMP, 'nope.safetensors'))).rejects.toThrow(/^loadModel: cannot read .*nope\.safetensors \(ENOENT\)$/);
     const m = await model();
-    const bad = withMeta(m.toBytes(), (meta) => { meta.spec.layers[0].units = 0; });
-    await expect(loadModel(bad)).rejects.toThrow(/^checkpoint <bytes>: cannot build its model: model spec: layers\[0\]: units is 0/);
+    const bad = withMeta(m.toBytes(), (meta) => { meta.spec.nodes[0].attrs.units = 0; });
+    await expect(loadModel(bad)).rejects.toThrow(/^checkpoint <bytes>: cannot build its model: graph: node "dense_0" \(dense\): attrs: units is 0/);
     const badOpt = withMeta(m.toBytes(), (meta) => { meta.optimizer = { name: 'sgd', config: { lr: -1 } }; });
     await expect(loadModel(badOpt)).rejects.toThrow(/^checkpoint <bytes>: metadata optimizer: sgd: lr is -1/);
-    await expect(loadModel(m.toBytes(), { seed: 3 } as never)).rejects.toThrow(/loadModel: unknown option "seed"/);
+    await expect(loadModel(m.toBytes(), { seed: 3 })).rejects.toThrow('loadModel: spec and seed apply to layout "pytorch" only (a checkpoint holds its own)');
+    await expect(loadModel(m.toBytes(), { sede: 3 } as never)).rejects.toThrow(/loadModel: unknown option "sede" .*did you mean seed/);
     await expect(loadModel(42 as never)).rejects.toThrow('loadModel: need a path, a Uint8Array or an ArrayBuffer, got 42');
   });
 

@@ -95,7 +95,7 @@ describe('model.prepare', () => {
       else expect(weightsHash(m)).toBe(weightsHash(ref));
     }
     const m = await make(0);
-    expect(() => m.prepare(DATA.x, DATA.y, { copy: 'no' } as never)).toThrow(/^prepare: copy is "no" \(need a boolean\)/);
+    expect(() => m.prepare(DATA.x, DATA.y, { copy: 'no' } as never)).toThrow(/^prepare: copy is "no" \(need true or false\)/);
     expect(() => m.prepare(DATA.x, DATA.y, { cpy: false } as never)).toThrow(/^prepare: .*cpy/);
   });
 
@@ -108,8 +108,8 @@ describe('model.prepare', () => {
     expect(() => m.prepare(DATA.x.subarray(0, 12), DATA.y)).toThrow(/^prepare: x\.length is 12, not a multiple of the model's 8 inputs/);
     const other = await make(0, mlp({ inputs: 8, hidden: [16], outputs: 3 }));
     const p = other.prepare(DATA.x, new Uint8Array(400));
-    await expect(m.fit(p)).rejects.toThrow(/^fit: this PreparedData was made for a model of 8 inputs, 3 outputs \(softmaxCrossEntropy\); this model has 8 inputs, 4 outputs/);
-    expect(() => m.evaluate(p)).toThrow(/^evaluate: this PreparedData was made for a model of 8 inputs, 3 outputs/);
+    await expect(m.fit(p)).rejects.toThrow(/^fit: this PreparedData was made for a model with inputs x \[8\], y \[\] i32 \(labels 0..2\); this model has x \[8\], y \[\] i32 \(labels 0..3\)/);
+    expect(() => m.evaluate(p)).toThrow(/^evaluate: this PreparedData was made for a model with inputs x \[8\], y \[\] i32 \(labels 0..2\)/);
     await expect(m.fit(m.prepare(DATA.x, DATA.y), { steps: 1, validation: p })).rejects.toThrow(/^fit validation: this PreparedData was made/);
     const mine = m.prepare(DATA.x, DATA.y);
     await expect(m.fit(mine, DATA.y as never, { steps: 1 } as never)).rejects.toThrow(/^fit: a PreparedData holds its labels; the options come second: fit\(data, options\)/);

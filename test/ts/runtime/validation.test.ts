@@ -1,39 +1,51 @@
 // Bad input gets an error that names the problem, thrown before anything runs in wasm.
 import { describe, expect, it } from 'vitest';
-import { createModel, dense, dropout, mlp, NonFiniteError, sgd, type ModelSpec } from '../../../src/index.js';
+import { createModel, dense, dropout, mlp, NonFiniteError, sgd, type ModelSpec, type SequentialSpec } from '../../../src/index.js';
 
 const spec = mlp({ inputs: 4, hidden: [5], outputs: 3 });
+// The sequential form of the same network, which the bad specs below edit.
+const sequential: SequentialSpec = { inputs: 4, layers: [dense(5, { activation: 'relu' }), dense(3)], loss: 'softmaxCrossEntropy' };
 const x = new Float32Array(4 * 6).map((_, i) => i / 24);
 const y = new Uint8Array([0, 1, 2, 0, 1, 2]);
 
+// Raw layers (as from a JSON file): the builders dense() and dropout() refuse these already
+// (test/ts/model/builders.test.ts); normalizeSpec must refuse them too.
+const d = (units: unknown, o: Record<string, unknown> = {}) => ({ kind: 'dense', units, ...o }) as never;
+const drop = (rate: unknown) => ({ kind: 'dropout', rate }) as never;
+
 describe('model specs and options', () => {
   const bad: [string, ModelSpec, RegExp][] = [
-    ['zero inputs', { ...spec, inputs: 0 }, /inputs is 0/],
-    ['fractional units', { ...spec, layers: [dense(2.5), dense(3)] }, /layers\[0\]: units is 2.5/],
-    ['unknown activation', { ...spec, layers: [dense(5, { activation: 'gelu' as never }), dense(3)] }, /unknown activation "gelu".*allowed: linear, relu/],
-    ['unknown loss', { ...spec, loss: 'hinge' as never }, /unknown loss "hinge"/],
-    ['no layers', { ...spec, layers: [] }, /layers must be a non-empty array/],
-    ['duplicate names', { ...spec, layers: [dense(5, { name: 'a' }), dense(3, { name: 'a' })] }, /layer name "a" is used twice/],
-    ['softmax after relu', { ...spec, layers: [dense(3, { activation: 'relu' })] }, /last layer's activation must be linear \(got relu\)/],
-    ['unknown init', { ...spec, layers: [dense(3, { kernelInit: 'orthogonal' as never })] }, /kernelInit: unknown initializer "orthogonal"/],
-    ['negative std', { ...spec, layers: [dense(3, { kernelInit: { kind: 'normal', std: -1 } })] }, /normal initializer std is -1/],
-    ['low > high', { ...spec, layers: [dense(3, { biasInit: { kind: 'uniform', low: 1, high: 0 } })] }, /biasInit: uniform initializer needs finite low <= high, got low=1 high=0/],
-    ['dropout rate 1', { ...spec, layers: [dense(5), dropout(1), dense(3)] }, /layers\[1\]: dropout rate is 1 \(need a number in \[0, 1\)\)/],
-    ['dropout last', { ...spec, layers: [dense(3), dropout(0.5)] }, /the last layer must be dense \(got dropout\)/],
-    ['zero alpha', { ...spec, layers: [dense(5, { activation: 'leakyRelu', alpha: 0 }), dense(3)] }, /alpha is 0/],
+    ['zero inputs', { ...sequential, inputs: 0 }, /inputs is 0/],
+    ['fractional units', { ...sequential, layers: [d(2.5), dense(3)] }, /layers\[0\]: units is 2.5/],
+    ['unknown activation', { ...sequential, layers: [d(5, { activation: 'gelu' }), dense(3)] }, /unknown activation "gelu".*allowed: linear, relu/],
+    ['unknown loss', { ...sequential, loss: 'hinge' as never }, /unknown loss "hinge"/],
+    ['no layers', { ...sequential, layers: [] }, /layers must be a non-empty array/],
+    ['duplicate names', { ...sequential, layers: [dense(5, { name: 'a' }), dense(3, { name: 'a' })] }, /layer name "a" is used twice/],
+    ['softmax after relu', { ...sequential, layers: [dense(3, { activation: 'relu' })] }, /last layer's activation must be linear \(got relu\)/],
+    ['unknown init', { ...sequential, layers: [d(3, { kernelInit: 'orthogonal' })] }, /kernelInit: unknown initializer "orthogonal"/],
+    ['negative std', { ...sequential, layers: [d(3, { kernelInit: { kind: 'normal', std: -1 } })] }, /normal initializer std is -1/],
+    ['low > high', { ...sequential, layers: [d(3, { biasInit: { kind: 'uniform', low: 1, high: 0 } })] }, /biasInit: uniform initializer needs finite low <= high, got low=1 high=0/],
+    ['dropout rate 1', { ...sequential, layers: [dense(5), drop(1), dense(3)] }, /layers\[1\]: dropout rate is 1 \(need a number in \[0, 1\)\)/],
+    ['dropout last', { ...sequential, layers: [dense(3), dropout(0.5)] }, /the last layer must be dense \(got dropout\)/],
+    ['zero alpha', { ...sequential, layers: [d(5, { activation: 'leakyRelu', alpha: 0 }), dense(3)] }, /alpha is 0/],
   ];
   for (const [what, s, re] of bad) it(`rejects ${what}`, async () => { await expect(createModel(s)).rejects.toThrow(re); });
 
   it('rejects unknown and mistyped option keys instead of ignoring them', async () => {
     await expect(createModel(spec, { optimiser: sgd({ lr: 1 }) } as never)).rejects.toThrow(/createModel: unknown option "optimiser".*did you mean optimizer\?/);
-    await expect(createModel(spec, { fuse: 'no' } as never)).rejects.toThrow(/createModel: fuse is "no" \(need a boolean\)/);
-    await expect(createModel(spec, { build: 'fast' } as never)).rejects.toThrow(/createModel: build is "fast" \(allowed: auto, threads, single\)/);
-    await expect(createModel(spec, { wasm: 'bytes' } as never)).rejects.toThrow(/createModel: wasm must be the core's bytes \(a Uint8Array or ArrayBuffer\) or a compiled WebAssembly.Module, got "bytes"/);
+    await expect(createModel(spec, { fuse: 'no' } as never)).rejects.toThrow(/createModel: fuse is "no" \(need true or false\)/);
+    await expect(createModel(spec, { build: 'fast' } as never)).rejects.toThrow(/createModel: build is "fast" \(allowed: auto, threads, single, relaxed, threads-relaxed, single-relaxed\)/);
+    await expect(createModel(spec, { build: 'thread' } as never)).rejects.toThrow(/createModel: build is "thread" \(allowed: auto, threads, single, relaxed, threads-relaxed, single-relaxed\); did you mean threads\?/);
+    await expect(createModel(spec, { wasm: 'bytes' } as never)).rejects.toThrow(/createModel: wasm is "bytes" \(need the core's bytes \(a Uint8Array or ArrayBuffer\) or a compiled WebAssembly.Module\)/);
     const m = await createModel(spec, { batchSize: 2 });
     await expect(m.fit(x, y, { epoch: 5 } as never)).rejects.toThrow(/fit: unknown option "epoch".*did you mean epochs/);
-    await expect(m.fit(x, y, { shuffle: 'no' } as never)).rejects.toThrow(/fit: shuffle is "no" \(need a boolean\)/);
+    await expect(m.fit(x, y, { shuffle: 'no' } as never)).rejects.toThrow(/fit: shuffle is "no" \(need true or false\)/);
     await expect(m.fit(x, y, { onStep: 5 } as never)).rejects.toThrow(/fit: onStep is 5 \(need a function\)/);
     await expect(m.fit(x, y, { nonFinite: 'ignore' } as never)).rejects.toThrow(/nonFinite is "ignore" \(allowed: throw, skip\)/);
+    await expect(m.fit(x, y, { nonFinite: 'skp' } as never)).rejects.toThrow(/fit: nonFinite is "skp" \(allowed: throw, skip\); did you mean skip\?/);
+    await expect(m.fit(x, y, { validation: { x, y, weights: y } } as never)).rejects.toThrow(/fit: validation: unknown option "weights" \(allowed: x, y\)/);
+    expect(() => m.predict(x, { batchSize: 2 } as never)).toThrow(/^predict: unknown option "batchSize" \(allowed: all\)/);
+    expect(() => m.evaluate(x, y, { batchSize: 2 } as never)).toThrow(/^evaluate: takes no options .*got \{"batchSize":2\}/);
     expect(m.step).toBe(0);
   });
 
@@ -119,10 +131,10 @@ describe('failures inside training', () => {
 
   it('a wasm trap surfaces as an error that says what was running', async () => {
     const m = await createModel(spec, { batchSize: 8 });
-    // Sabotage one layer's forward so it writes out of bounds: the core traps mid-step.
-    const net = (m as unknown as { net: { bound: { forward: unknown }[]; k: { fill_f32(p: number, n: number, v: number): void } } }).net;
-    net.bound[1]!.forward = () => net.k.fill_f32(0x7ffffff0, 64, 0);
-    expect(() => m.evaluate(x, y)).toThrow(/evaluate: the core trapped during forward of layer dense_1 at step 0: .*out of bounds/);
+    // Sabotage one node's output address so that its forward writes out of bounds: the core traps mid-step.
+    const net = (m as unknown as { net: { regions: { forward: { node: { y: number } }[] }[] } }).net;
+    net.regions[0]!.forward[1]!.node.y = 0x7ffffff0;
+    expect(() => m.evaluate(x, y)).toThrow(/evaluate: the core trapped during forward of node dense_1 at step 0: .*out of bounds/);
   });
 
   it('a disposed model says so', async () => {

@@ -325,7 +325,7 @@ describe('fallbacks and options', () => {
       const { createModel, paperNet, chain, clipByGlobalNorm, addNoise, sgd } = await import(${JSON.stringify(`${ROOT}dist/src/index.js`)});
       const { createHash } = await import('node:crypto');
       const notes = [];
-      const m = await createModel(paperNet('sussilloAbbott', { depth: 3, width: 16 }), { batchSize: 20, seed: 9, onWarning: (w) => notes.push(w),
+      const m = await createModel(paperNet('he', { depth: 3, width: 16 }), { batchSize: 20, seed: 9, onWarning: (w) => notes.push(w),
         optimizer: chain(clipByGlobalNorm(1), addNoise({ eta: 0.01 }), sgd({ lr: 0.05 })) });
       const x = new Float32Array(100 * 784).map((_, i) => (i * 7919 % 255) / 255), y = new Uint8Array(100).map((_, i) => i % 10);
       await m.fit(x, y, { epochs: 3 });
@@ -335,7 +335,7 @@ describe('fallbacks and options', () => {
         return h.digest('hex');
       };
       // Prepared data is a snapshot here too (a plain copy without shared memory).
-      const m2 = await createModel(paperNet('sussilloAbbott', { depth: 3, width: 16 }), { batchSize: 20, seed: 9, onWarning: () => {},
+      const m2 = await createModel(paperNet('he', { depth: 3, width: 16 }), { batchSize: 20, seed: 9, onWarning: () => {},
         optimizer: chain(clipByGlobalNorm(1), addNoise({ eta: 0.01 }), sgd({ lr: 0.05 })) });
       const x2 = x.slice(), data = m2.prepare(x2, y);
       x2.fill(NaN);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TABLE1, planTable1 } from '../../../src/cli/table1.js';
-import { describeData, loadJobData, type JobData } from '../../../src/sweeps/data.js';
+import { checkJobData, dataKey, describeData, loadJobData, readSpecModels, type JobData } from '../../../src/sweeps/data.js';
 import { configId } from '../../../src/sweeps/ids.js';
 import { planSweep, specPoints, type SweepJob } from '../../../src/sweeps/plan.js';
 import { resultProblem } from '../../../src/sweeps/queue.js';
@@ -51,6 +51,21 @@ describe('spec validation', () => {
     [{ name: 'a b' }, /^spec\.name is "a b" \(need 1 to 100 characters/],
     [{ colour: 1 }, /^spec\.colour: unknown key/],
     [{ grid: { lr: [0.1, 0.01], noise: [true] }, base: { noiseBeforeClip: true, clip: 1, noise: true } , seeds: 1 }, null],
+    // A graph model and its data by input name.
+    [{ base: { model: 'g.json' }, data: { jsonl: 'd.jsonl', testJsonl: 't.jsonl', padId: 0, inputs: { signal: 's.npy' } } }, null],
+    [{ data: { inputs: { a: 'a.npy' }, trainX: 'x.npy', trainY: 'y.npy' } }, /^spec\.data: trainX, trainY, testX and testY \(the MLP's data\) do not go with inputs, testInputs, jsonl and testJsonl \(a graph model's\)$/],
+    [{ data: { jsonl: 'd.jsonl', padId: 1.5 } }, /^spec\.data\.padId is 1\.5 \(need an integer from -2147483648 to 2147483647\)$/],
+    [{ data: { padId: 0 } }, /^spec\.data\.padId pads the short lists of JSON Lines files: it needs jsonl or testJsonl$/],
+    [{ data: { testJsonl: 't.jsonl' } }, /^spec\.data: testInputs and testJsonl need training data too \(inputs or jsonl\)$/],
+    [{ data: { inputs: {} } }, /^spec\.data\.inputs is \{\} \(need an object of input name: file path, such as \{ ids: ids\.npy \}\)$/],
+    [{ data: { inputs: { a: 3 } } }, /^spec\.data\.inputs\.a is 3 \(need a file path\)$/],
+    [{ data: { jsonl: 'd.jsonl', testLimit: 5 } }, /^spec\.data\.testLimit needs a test split \(testInputs or testJsonl\)$/],
+    [{ data: { inptus: {} } }, /^spec\.data\.inptus: unknown key .*; did you mean inputs\?$/],
+    [{ base: { model: 'g.json', depth: 3 } }, /^spec\.base: depth and model do not go together \(the graph names its own layers/],
+    [{ base: { model: { format: 'gradnoise.graph' } } }, /^spec\.base\.model: inputs is missing$/],
+    [{ base: { model: '' } }, /^spec\.base\.model is "" \(need a graph file's path\)$/],
+    [{ grid: { model: [{}] } }, /^spec\.grid\.model\[0\] is \{\} \(need a graph file's path, or null for the MLP \(a graph written out goes in a bundle axis/],
+    [{ grid: { arch: { a: { model: 7 } } } }, /^spec\.grid\.arch\.a\.model is 7 \(need a graph file's path, a graph, or null\)$/],
   ])('%j', (spec, message) => {
     if (message === null) expect(() => validateSpec(spec)).not.toThrow();
     else expect(() => validateSpec(spec)).toThrow(message);
@@ -91,12 +106,14 @@ describe('planning', () => {
       [2, 0.1, 'a'], [2, 0.1, 'b'], [2, 0.01, 'a'], [2, 0.01, 'b'],
     ]);
     expect(jobs[1]!.config).toMatchObject({ depth: 1, width: 8, steps: 10, lr: 0.1, init: 'zero', clip: 10, seed: 1, shards: 4, batchSize: 100 });
-    expect(Object.keys(jobs[1]!.config)).toHaveLength(25);
+    expect(Object.keys(jobs[1]!.config)).toHaveLength(26); // every field of a TrainConfig, model (null: the MLP) and biasInit included
     expect(new Set(jobs.map((j) => j.id)).size).toBe(8);
     expect(jobs[0]!.data).toEqual({ source: 'mnist', trainX: null, trainY: null, testX: null, testY: null, trainLimit: 200, testLimit: null, rawInputs: false });
     // The same spec plans the same ids; the worker count is nowhere in them.
     expect(plan(spec).map((j) => j.id)).toEqual(jobs.map((j) => j.id));
-    const { biasInit, ...before } = jobs[0]!.config;
+    // An MLP's config is hashed without its null model and its biasInit 0, as before configs had them: the ids stay as they were.
+    const { model, biasInit, ...before } = jobs[0]!.config;
+    expect(model).toBeNull();
     expect(biasInit).toBe(0);
     expect(jobs[0]!.id).toBe(configId({ config: before, data: { trainLimit: 200, testLimit: null } }));
   });
@@ -109,8 +126,9 @@ describe('planning', () => {
     const [c, k] = [ids(0.1), ids('kernel')];
     for (const other of [c, k]) for (let i = 0; i < old.length; i++) expect(other[i]).not.toBe(old[i]);
     expect(new Set([...c, ...k]).size).toBe(2 * old.length);
-    const j = plan({ ...spec, base: { ...spec.base, biasInit: 0.1 } })[0]!;
-    expect(j.id).toBe(configId({ config: j.config, data: { trainLimit: 200, testLimit: null } }));
+    const { model, ...hashed } = plan({ ...spec, base: { ...spec.base, biasInit: 0.1 } })[0]!.config;
+    expect(model).toBeNull();
+    expect(plan({ ...spec, base: { ...spec.base, biasInit: 0.1 } })[0]!.id).toBe(configId({ config: hashed, data: { trainLimit: 200, testLimit: null } }));
   });
 
   it('joined grid blocks, and a spec without axes (one point per seed)', () => {
@@ -227,6 +245,74 @@ describe('planning', () => {
       expect(j, `run ${r.id} (row ${r.row}, noise ${r.noise}, lr ${r.lr}, seed ${r.seed})`).toBeDefined();
       expect([j!.point.row, j!.point.noise, j!.point.lr, j!.seed]).toEqual([r.row, r.noise, r.lr, r.seed]);
     }
+  });
+});
+
+describe('planning graph models', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradnoise-graph-spec-'));
+  const example = (f: string) => readFileSync(fileURLToPath(new URL(`../../../examples/graph/${f}`, import.meta.url)));
+  writeFileSync(join(dir, 'model.json'), example('model.json'));
+  const graph = JSON.parse(example('model.json').toString());
+  const wider = JSON.parse(example('model.json').toString());
+  wider.params[3].shape = [16, 32]; wider.params[4].shape = [32]; wider.params[5].shape = [32, 4];
+  wider.nodes[4].attrs.units = 32;
+  writeFileSync(join(dir, 'wider.json'), JSON.stringify(wider));
+  const regression = JSON.parse(example('model.json').toString());
+  regression.inputs[2] = { name: 'label', shape: [4] };
+  regression.losses[0].op = 'meanSquaredError';
+  writeFileSync(join(dir, 'regression.json'), JSON.stringify(regression));
+  writeFileSync(join(dir, 'train.jsonl'), example('train.jsonl').toString().split('\n').slice(0, 40).join('\n'));
+  const data = { jsonl: 'train.jsonl', padId: 0 };
+  const graphPlan = (spec: Record<string, unknown>) => {
+    const s = validateSpec(spec);
+    return planSweep(s, describeData(s.data, dir), readSpecModels(s, dir));
+  };
+
+  it('a graph file and the same graph written out plan the same ids; the job carries the graph, the id hashes it', () => {
+    const fromFile = graphPlan({ base: { model: 'model.json', steps: 5 }, data, seeds: 2 });
+    const inline = graphPlan({ base: { model: graph, steps: 5 }, data, seeds: 2 });
+    expect(inline.map((j) => j.id)).toEqual(fromFile.map((j) => j.id));
+    expect(fromFile[0]!.config.model).toEqual(graph);
+    expect(fromFile[0]!.data).toMatchObject({ source: 'inputs', jsonl: { path: 'train.jsonl', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, padId: 0, inputs: {} });
+    const { biasInit, ...hashed } = fromFile[0]!.config; // biasInit 0 is left out of every id (as before the field)
+    expect(biasInit).toBe(0);
+    expect(fromFile[0]!.id).toBe(configId({ config: hashed, data: dataKey(fromFile[0]!.data) }));
+    // Other data bytes or another pad id: other runs.
+    const other = graphPlan({ base: { model: 'model.json', steps: 5 }, data: { ...data, padId: 1 }, seeds: 2 });
+    expect(other[0]!.id).not.toBe(fromFile[0]!.id);
+  });
+
+  it('a grid over graph files shows their paths in the points; bundles hold graphs written out', () => {
+    const jobs = graphPlan({ base: { steps: 5 }, grid: { model: ['model.json', 'wider.json'], lr: [0.1] }, data });
+    expect(jobs.map((j) => j.point)).toEqual([{ model: 'model.json', lr: 0.1 }, { model: 'wider.json', lr: 0.1 }]);
+    expect(jobs[1]!.config.model).toEqual(wider);
+    const bundles = graphPlan({ base: { steps: 5, lr: 0.1 }, grid: { arch: { narrow: { model: graph }, wide: { model: 'wider.json' } } }, data });
+    expect(bundles.map((j) => j.id)).toEqual(jobs.map((j) => j.id));
+  });
+
+  it.each<[Record<string, unknown>, RegExp]>([
+    [{ base: { model: 'model.json' } }, /^spec\.base: a graph model reads its data by input name \(spec\.data\.inputs or spec\.data\.jsonl\), not MNIST$/],
+    [{ grid: { model: ['model.json', null] }, data }, /^spec\.grid at \{model: null\}: spec\.data names its files by input, for a graph model, but this point has none/],
+    [{ base: { model: 'regression.json' }, data }, /^spec\.base: the model has no classification loss \(softmaxCrossEntropy\), so its runs have no accuracy for the sweep's report to count$/],
+    [{ base: { model: 'missing.json' }, data }, /^spec\.base\.model missing\.json: cannot read it \(ENOENT\)$/],
+    [{ grid: { model: ['model.json', 'regression.json'] }, base: { depth: 2 }, data }, /^spec\.grid at \{model: "model\.json"\}: depth 2 does not go with a model/],
+    [{ grid: { model: ['model.json', 'regression.json'] }, base: { biasInit: 'kernel' }, data }, /^spec\.grid at \{model: "model\.json"\}: biasInit "kernel" does not go with a model/],
+  ])('%j is refused, naming the point', (spec, message) => {
+    expect(() => graphPlan(spec)).toThrow(message);
+  });
+
+  it('loads a job\'s data for its graph, checked by SHA-256; a diverged run scores the share of label 0', () => {
+    const [job] = graphPlan({ base: { model: 'model.json', steps: 5 }, data, seeds: 1 });
+    const d = loadJobData(job!.data, dir, job!.config.model);
+    expect(d.train.count).toBe(40);
+    const labels = (d.train.y as Record<string, Int32Array>).label!;
+    expect(d.nanAccuracy).toBe(labels.filter((v) => v === 0).length / 40);
+    expect(() => loadJobData(job!.data, dir, null)).toThrow(/^the data train\.jsonl, pad id 0 are named by input, for a graph model; this run has none/);
+    expect(() => loadJobData(checkJobData({ ...job!.data, jsonl: { path: 'train.jsonl', sha256: 'ab'.repeat(32) } }, 'job.data'), dir, graph))
+      .toThrow(/^data file jsonl train\.jsonl \(.*train\.jsonl\): its SHA-256 is [0-9a-f]{16}\.\.\., but the job was planned on abababababababab/);
+    expect(() => checkJobData({ ...job!.data, inputs: { a: { path: 'a.npy' } } }, 'job.data')).toThrow(/^job\.data\.inputs\["a"\] is \{"path":"a\.npy"\} \(need \{ path, sha256 \}\)$/);
+    expect(() => checkJobData({ ...job!.data, jsonl: null }, 'job.data')).toThrow(/^job\.data: inputs or jsonl must name the training data$/);
+    expect(checkJobData(JSON.parse(JSON.stringify(job!.data)), 'job.data')).toEqual(job!.data);
   });
 });
 

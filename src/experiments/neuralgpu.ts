@@ -1,0 +1,206 @@
+// One restart of the paper's algorithm-learning experiment (Neelakantan et al. 2015, Table 6): a Neural GPU
+// (model/neuralgpu.ts) trained on a binary task (tasks/algorithmic.ts: addition, multiplication, copy,
+// reverse) with Kaiser & Sutskever's curriculum over lengths, Adam, gradient clipping and, optionally, the
+// paper's annealed noise after clipping; then tested at longer lengths (generalisation is the point), with
+// the error per digit and per sequence.
+//
+// The model's graph has a fixed width (the training length's input); every batch is padded to it, and the
+// curriculum decides how long the numbers of each batch are. Testing at a longer length builds the graph for
+// that width and copies the weights by name (they do not depend on the width). Relaxed parameter sharing:
+// `relax` sets of CGRU parameters used in turn over the steps, pulled towards their mean after every chunk
+// of steps by a factor `pull` (decoupled, like AdamW's weight decay; the released code adds pull times
+// their distance to the loss), which grows by `pullGrowth` per chunk; at the end every set takes the mean.
+import { arrayOf, checkFields, int, nullable, nullish, number, oneOf, optional, boolean } from '../core/check.js';
+import { adam, addNoise, chain, clipByGlobalNorm } from '../optim/transforms.js';
+import { createModel, type Model } from '../runtime/model.js';
+import { weightsSha256 } from '../runs/config.js';
+import { advanceCurriculum, algorithmicBatch, algorithmicTask, curriculumLength, curriculumOf, errorRatesFromLogits, inputWidth, OUTPUT_CLASSES, VOCAB_SIZE, type AlgorithmicTaskName } from '../tasks/algorithmic.js';
+import { neuralGpu } from '../model/neuralgpu.js';
+
+export interface NeuralGpuConfig {
+  readonly task: AlgorithmicTaskName;
+  /** Digits per operand at training (the curriculum's maximum). */
+  readonly trainLength: number;
+  /** Digits per operand of the test sets. */
+  readonly testLengths: readonly number[];
+  readonly testCount: number;
+  readonly seed: number;
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly maps: number;
+  readonly height: number;
+  readonly layers: number;
+  readonly relax: number;
+  readonly pull: number;
+  readonly pullGrowth: number;
+  readonly dropout: number;
+  readonly lr: number;
+  readonly clip: number;
+  /** The paper's noise after clipping, or none. */
+  readonly noise: { readonly eta: number; readonly gamma: number } | null;
+  readonly curriculum: boolean;
+  /** Steps per fit() call, between which the curriculum advances and the relaxed sets are pulled. */
+  readonly chunk: number;
+  readonly shards: number;
+}
+
+/** A scale that trains a restart in about a minute on one core here (docs/EXPERIMENTS.md says what it costs). */
+export const DEFAULT_NEURAL_GPU_CONFIG: NeuralGpuConfig = {
+  task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 1500, batchSize: 16,
+  maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, clip: 1,
+  noise: null, curriculum: true, chunk: 50, shards: 4,
+};
+
+export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu config'): NeuralGpuConfig {
+  const o = checkFields<Partial<NeuralGpuConfig>>(where, partial, {
+    task: nullish(oneOf(['add', 'mul', 'copy', 'reverse'])), trainLength: nullish(int(1, 1000)), testLengths: nullish(arrayOf(int(1, 100000), { minLength: 1 })),
+    testCount: nullish(int(1, 1 << 20)), seed: nullish(int(0)), steps: nullish(int(0, 1e9)), batchSize: nullish(int(1, 65536)),
+    maps: nullish(int(1, 1024)), height: nullish(int(1, 64)), layers: nullish(int(1, 16)), relax: nullish(int(1, 64)),
+    pull: nullish(number({ min: 0 })), pullGrowth: nullish(number({ min: 1 })), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
+    lr: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
+    noise: optional(nullable(Object.assign((v: unknown) => (typeof v === 'object' && v !== null && Object.keys(v).sort().join() === 'eta,gamma' &&
+      (v as { eta: number }).eta > 0 && (v as { gamma: number }).gamma >= 0 ? undefined : ` is ${JSON.stringify(v)} (need { eta, gamma })`), { need: '{ eta, gamma }' }))),
+    curriculum: nullish(boolean), chunk: nullish(int(1, 1e6)), shards: nullish(int(1, 64)),
+  });
+  const c = { ...DEFAULT_NEURAL_GPU_CONFIG } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && (v !== null || k === 'noise')) c[k] = v;
+  return c as unknown as NeuralGpuConfig;
+}
+
+export interface NeuralGpuChunk {
+  readonly step: number;
+  /** Digits of the curriculum's current maximum. */
+  readonly length: number;
+  readonly loss: number;
+  /** Errors on a fresh batch at the current curriculum length. */
+  readonly digitError: number;
+  readonly sequenceError: number;
+  readonly examplesPerSecond: number;
+}
+
+export interface NeuralGpuResult {
+  readonly config: NeuralGpuConfig;
+  readonly chunks: readonly NeuralGpuChunk[];
+  /** Per test length (digits): errors per digit and per sequence. */
+  readonly tests: readonly { readonly length: number; readonly digitError: number; readonly sequenceError: number }[];
+  /** Examples trained on. */
+  readonly examples: number;
+  readonly seconds: number;
+  readonly examplesPerSecond: number;
+  readonly weightsSha256: string;
+  readonly aborted: boolean;
+  readonly diverged: string | null;
+}
+
+export interface NeuralGpuOptions {
+  readonly workers?: number;
+  readonly signal?: AbortSignal;
+  readonly onChunk?: (c: NeuralGpuChunk, total: number) => void;
+  readonly onWarning?: (m: string) => void;
+}
+
+function graphFor(c: NeuralGpuConfig, width: number) {
+  return neuralGpu({ width, vocab: VOCAB_SIZE, classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined });
+}
+
+// Errors of a model at `length` digits on `count` test examples (split 'test': never seen in training).
+async function test(c: NeuralGpuConfig, model: Model, length: number, count: number, seed: number, onWarning?: (m: string) => void): Promise<{ digitError: number; sequenceError: number }> {
+  const task = algorithmicTask(c.task, { trainLength: c.trainLength, testLengths: c.testLengths });
+  const width = inputWidth(c.task, length);
+  const chunk = 64;
+  const m = await createModel(graphFor(c, width), { batchSize: chunk, seed: c.seed, workers: 0, shards: 1, onWarning });
+  try {
+    for (const [name, w] of model.getWeights()) m.setParam(name, w);
+    let digitWrong = 0, digits = 0, seqWrong = 0;
+    for (let start = 0; start < count; start += chunk) {
+      const n = Math.min(chunk, count - start);
+      const b = algorithmicBatch(task, { seed, length, count: n, start, split: 'test', width });
+      const logits = m.predict({ tokens: b.inputs });
+      const e = errorRatesFromLogits(logits, b.targets, width, OUTPUT_CLASSES);
+      digitWrong += e.digitErrors; digits += e.digits; seqWrong += e.sequenceErrors;
+    }
+    return { digitError: digitWrong / digits, sequenceError: seqWrong / count };
+  } finally {
+    await m.dispose();
+  }
+}
+
+/** One restart: trains, then tests at every test length; the same bits for any number of workers. */
+export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions = {}): Promise<NeuralGpuResult> {
+  const c = resolveNeuralGpuConfig(config);
+  const task = algorithmicTask(c.task, { trainLength: c.trainLength, testLengths: c.testLengths });
+  const width = inputWidth(c.task, c.trainLength);
+  const noise = c.noise ? [addNoise({ eta: c.noise.eta, gamma: c.noise.gamma })] : [];
+  const model = await createModel(graphFor(c, width), {
+    batchSize: c.batchSize, seed: c.seed, shards: c.shards, workers: o.workers ?? 0, onWarning: o.onWarning,
+    optimizer: chain(clipByGlobalNorm(c.clip), ...noise, adam({ lr: c.lr })),
+  });
+  const cur = curriculumOf(task);
+  let current = c.curriculum ? cur.startLength : c.trainLength;
+  const chunks: NeuralGpuChunk[] = [];
+  const t0 = performance.now();
+  let trained = 0, stepSeconds = 0, aborted = false, diverged: string | null = null, pull = c.pull;
+  try {
+    for (let step = 0; step < c.steps && !aborted && !diverged; step += c.chunk) {
+      const n = Math.min(c.chunk, c.steps - step);
+      // The chunk's batches: each its own length (the curriculum's draw), padded to the model's width.
+      const inputs = new Int32Array(n * c.batchSize * width), targets = new Int32Array(n * c.batchSize * width);
+      for (let i = 0; i < n; i++) {
+        const length = c.curriculum ? curriculumLength(cur, current, c.seed, step + i) : c.trainLength;
+        const b = algorithmicBatch(task, { seed: c.seed, length, count: c.batchSize, start: (step + i) * c.batchSize, split: 'train', width });
+        inputs.set(b.inputs, i * c.batchSize * width);
+        targets.set(b.targets, i * c.batchSize * width);
+      }
+      const data = model.prepare({ tokens: inputs }, { targets }, { copy: false });
+      let h;
+      try {
+        h = await model.fit(data, { epochs: 1, shuffle: false, signal: o.signal });
+      } catch (e) {
+        diverged = (e as Error).message;
+        break;
+      }
+      if (h.aborted) { aborted = true; break; }
+      const last = h.epochs[h.epochs.length - 1]!;
+      trained += last.examples;
+      stepSeconds += last.examples / last.examplesPerSecond;
+      if (c.relax > 1) pullTogether(model, c, pull);
+      pull *= c.pullGrowth;
+      // The curriculum: errors on a fresh batch at the current length decide whether to lengthen.
+      const probe = algorithmicBatch(task, { seed: c.seed + 1, length: current, count: 32, start: step, split: 'train', width });
+      const e = errorRatesFromLogits(model.predict({ tokens: probe.inputs }), probe.targets, width, OUTPUT_CLASSES);
+      const info: NeuralGpuChunk = {
+        step: step + n, length: current, loss: last.loss, digitError: e.digitErrors / e.digits, sequenceError: e.sequenceErrors / 32,
+        examplesPerSecond: last.examplesPerSecond,
+      };
+      chunks.push(info);
+      o.onChunk?.(info, c.steps);
+      if (c.curriculum) current = advanceCurriculum(cur, current, info.sequenceError);
+    }
+    if (c.relax > 1) pullTogether(model, c, 1);
+    const tests = [];
+    for (const length of c.testLengths) tests.push({ length, ...(await test(c, model, length, c.testCount, c.seed, o.onWarning)) });
+    return {
+      config: c, chunks, tests, examples: trained, seconds: (performance.now() - t0) / 1000, examplesPerSecond: stepSeconds > 0 ? trained / stepSeconds : 0,
+      weightsSha256: await weightsSha256(model), aborted, diverged,
+    };
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** Moves each relaxed set of CGRU parameters a share `pull` (1: all the way) towards the sets' mean. */
+function pullTogether(model: Model, c: NeuralGpuConfig, pull: number): void {
+  const a = Math.min(1, pull);
+  for (let l = 0; l < c.layers; l++) {
+    for (const slot of ['gates', 'gatesBias', 'candidate', 'candidateBias']) {
+      const names = Array.from({ length: c.relax }, (_, r) => `cgru_${l}_rx${r}/${slot}`);
+      const ws = names.map((n) => model.getParam(n));
+      const mean = new Float64Array(ws[0]!.length);
+      for (const w of ws) for (let i = 0; i < w.length; i++) mean[i]! += w[i]! / c.relax;
+      ws.forEach((w, r) => {
+        for (let i = 0; i < w.length; i++) w[i] = Math.fround(w[i]! + a * (mean[i]! - w[i]!));
+        model.setParam(names[r]!, w);
+      });
+    }
+  }
+}

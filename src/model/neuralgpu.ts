@@ -1,0 +1,76 @@
+// The Neural GPU (Kaiser & Sutskever 2015, "Neural GPUs Learn Algorithms", arXiv:1511.08228) as a graph,
+// following the authors' released code (tensorflow/models, neural_gpu) where the paper leaves things open:
+//   - the input symbols (ids, 0 = padding) are embedded, squashed by tanh and mapped by a 1x1 convolution into
+//     the first row of a state of `height` rows x `width` columns x `maps` channels; the other rows start at 0;
+//   - `steps` times (default: the width), a stack of `layers` convolutional GRUs (graph/ops/recurrent.ts
+//     cgru) updates the state; padding columns are set back to 0 after every CGRU (the released code's mask),
+//     and dropout on the state follows each step while training;
+//   - parameter sharing across steps, RELAXED as in the paper: `relax` sets of CGRU parameters used in turn
+//     (step i uses set i mod relax); the training driver (experiments/neuralgpu.ts) pulls them together;
+//   - the output is read from the first row after the last step, through a 1x1 convolution to the output
+//     classes, with a softmax and cross-entropy per position over the target's symbols.
+// Kept out: the released code's sigmoid cutoff (gates as 1.2 sigmoid - 0.1, clipped: we keep the paper's
+// sigmoid), its truncated normal noise (ours is the paper's plain normal), and reading the output at the step
+// equal to each example's length (we read it after the last step, so one graph serves every length).
+import { checkFields, int, nullish, number } from '../core/check.js';
+import { graph, input, layers, losses, ops, type Layer } from '../graph/builder.js';
+import type { GraphSpec } from '../graph/spec.js';
+
+export interface NeuralGpuOptions {
+  /** Input columns: symbols per example, the longest input of the task at its length. */
+  readonly width: number;
+  /** Input symbol ids 0 .. vocab - 1 (0 is padding). */
+  readonly vocab: number;
+  /** Output classes per position (the target symbols; 0 is padding, ignored by the loss). */
+  readonly classes: number;
+  /** Rows of the state (default 4, as the paper). */
+  readonly height?: number;
+  /** Channels of the state (default 24, as the paper). */
+  readonly maps?: number;
+  /** CGRUs per step (default 2). */
+  readonly layers?: number;
+  /** Steps (default: the width). */
+  readonly steps?: number;
+  /** Parameter sets used in turn over the steps (default 1: plain sharing; the paper relaxes with 6). */
+  readonly relax?: number;
+  /** Dropout on the state after each step while training (default 0). */
+  readonly dropout?: number;
+  /** Odd kernel size of the CGRUs (default 3). */
+  readonly kernelSize?: number;
+}
+
+/**
+ * The Neural GPU's graph: inputs `tokens` [width] (ids) and target `targets` [width] (class ids, 0 padding);
+ * output `logits` [width, classes]. Parameter names do not depend on the width or the steps, so a model
+ * trained at one length runs at any other: build the graph for that width and copy the weights by name.
+ */
+export function neuralGpu(options: NeuralGpuOptions): GraphSpec {
+  const o = checkFields<NeuralGpuOptions>('neuralGpu', options, {
+    width: int(1, 1 << 16), vocab: int(2, 1 << 16), classes: int(2, 1 << 16), height: nullish(int(1, 64)), maps: nullish(int(1, 1024)),
+    layers: nullish(int(1, 16)), steps: nullish(int(1, 1 << 16)), relax: nullish(int(1, 64)), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
+    kernelSize: nullish(int(1, 15)),
+  }, { optional: false });
+  const W = o.width, h = o.height ?? 4, m = o.maps ?? 24, L = o.layers ?? 2, steps = o.steps ?? W, relax = o.relax ?? 1, ks = o.kernelSize ?? 3;
+  if (ks % 2 === 0) throw new Error(`neuralGpu: kernelSize is ${ks} (need an odd size: the state keeps its width)`);
+  const tokens = input('tokens', [W], { dtype: 'i32' }), targets = input('targets', [W], { dtype: 'i32' });
+  // The released code: embedding U(-1.7, 1.7), padding row zero; CGRU gate biases start at 1.
+  const embedded = ops.tanh(layers.embedding(o.vocab, m, { paddingId: 0, init: { kind: 'uniform', low: -1.7, high: 1.7 }, name: 'embedding' })(tokens));
+  const first = layers.dense(m, { name: 'input' })(embedded); //                                    [W, m]
+  // Padding columns (and, below, the rows of the state beyond the first) are zero; the mask keeps them so.
+  const mask = ops.matmul(ops.reshape(ops.tokenMask(tokens), [W, 1]), ops.constant(new Array(h * m).fill(1), [1, h * m]), { name: 'mask' });
+  let s = ops.mul(ops.reshape(ops.pad(first, 0, (h - 1) * m), [W, h, m]), ops.reshape(mask, [W, h, m]));
+  const masked = (t: typeof s) => ops.mul(t, ops.reshape(mask, [W, h, m]));
+  const sets: Layer[][] = Array.from({ length: relax }, (_, r) => Array.from({ length: L }, (_, l) =>
+    layers.cgru({ kernelSize: ks, gatesBias: { kind: 'constant', value: 1 }, name: relax > 1 ? `cgru_${l}_rx${r}` : `cgru_${l}` })));
+  const drop = o.dropout ? layers.dropout(o.dropout, { name: 'state_dropout' }) : null;
+  for (let i = 0; i < steps; i++) {
+    for (const cell of sets[i % relax]!) s = masked(cell(s));
+    if (drop) s = drop(s);
+  }
+  const row0 = ops.slice(ops.reshape(s, [W, h * m]), 0, m); //                                       [W, m]
+  const logits = layers.dense(o.classes, { name: 'output' })(row0);
+  return graph({
+    inputs: [tokens, targets], outputs: [logits],
+    losses: [losses.softmaxCrossEntropy(logits, targets, { ignoreIndex: 0 })],
+  });
+}
