@@ -81,7 +81,7 @@ export function neuralGpuCase(g, neuralGpu, rows = 3) {
   };
 }
 
-/** Every remaining op at least once: conv1d, 1-d pooling, elementwise ops, attention forms, masks, sources. */
+/** Every remaining op at least once: conv1d, 1-d pooling, elementwise ops, attention forms, masks, sources, a CGRU with a gate cutoff. */
 export function opsCase(g, rows = 3) {
   const { graph, input, layers, losses, ops } = g;
   const x = input('x', [5, 4]), tok = input('tok', [5, 3], { dtype: 'i32' }), t = input('t', [4]);
@@ -102,8 +102,10 @@ export function opsCase(g, rows = 3) {
   const e2 = ops.add(e, ops.matmul(att2, att3)); //                                                  [5, 3, 3]  b batched, one axis fewer
   const mixed = ops.matmul(att, ops.mul(ops.add(m1, ops.reshape(ops.slice(pe, 1, 1), [3])), ops.sub(bag, c))); // [5, 3]
   const red = ops.add(ops.scale(ops.mean(mixed, { axis: -2 }), 0.5), ops.sum(ops.mul(tm, ops.tanh(ops.mean(e2, { axis: -1 }))), { axis: 0 })); // [3]
+  // A CGRU with the released Neural GPU code's gate cutoff, its gate biases large enough that the clip holds somewhere.
+  const cg = layers.cgru({ cutoff: 1.2, gatesBias: { kind: 'normal', std: 3 } })(ops.reshape(x, [5, 2, 2])); // [5, 2, 2]
   const fused = ops.concat([red, ops.reshape(q, [6]), ops.reshape(m2, [15]), ops.reshape(p, [24]),
-    ops.reshape(ops.leakyRelu(layers.dropout(0.5)(ops.sigmoid(att)), { alpha: 0.2 }), [25])]); //  [73]
+    ops.reshape(ops.leakyRelu(layers.dropout(0.5)(ops.sigmoid(att)), { alpha: 0.2 }), [25]), ops.reshape(cg, [20])]); // [93]
   const h = layers.dense(4, { activation: 'relu' })(ops.relu(fused)); //                             [4]
   const perStep = layers.dense(2, { activation: 'tanh' })(x); //                                      [5, 2]  dense over the last axis
   const gain = layers.parameter([4], { name: 'gain', init: { kind: 'normal', std: 1 } });

@@ -312,7 +312,11 @@ const cgru: Lowering = (c) => {
   const s = c.op('Transpose', [c.input(0)], { perm: [0, 3, 1, 2] });
   const gates = c.op('Conv', [s, c.param('gates', oihw), c.param('gatesBias')], attrs); //  u' then u'' on the channels
   const [gu, gr] = c.emit('Split', [gates, c.b.i64([C, C])], { axis: 1 }, 2) as [string, string];
-  const u = c.op('Sigmoid', [gu]), r = c.op('Sigmoid', [gr]);
+  // The gates' cutoff c (graph/ops/recurrent.ts): min(1, max(0, c·σ − (c − 1)/2)), the plain sigmoid at c = 1.
+  const cutoff = (c.node.attrs as { cutoff?: number }).cutoff ?? 1;
+  const gate = (x: string) => cutoff === 1 ? c.op('Sigmoid', [x])
+    : c.op('Clip', [c.op('Sub', [c.op('Mul', [c.op('Sigmoid', [x]), c.b.f32(cutoff)]), c.b.f32((cutoff - 1) / 2)]), c.b.f32(0), c.b.f32(1)]);
+  const u = gate(gu), r = gate(gr);
   const cand = c.op('Tanh', [c.op('Conv', [c.op('Mul', [r, s]), c.param('candidate', oihw), c.param('candidateBias')], attrs)]);
   const out = c.op('Add', [c.op('Mul', [u, s]), c.op('Mul', [c.op('Sub', [c.b.f32(1), u]), cand])]);
   return fromNchw(c, 2, out);
