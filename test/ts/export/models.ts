@@ -1,5 +1,5 @@
 // The export suites' models (bench/export/models.mjs, shared with bench/export/onnx-agreement.mjs), built
-// from the sources, typed. Not a test file itself.
+// from the sources, typed, and the error measure both suites use. Not a test file itself.
 import * as g from '../../../src/index.js';
 import type { GraphSpec } from '../../../src/index.js';
 import { neuralGpu } from '../../../src/model/neuralgpu.js';
@@ -16,3 +16,13 @@ export interface ExportCase {
 
 export const paperCase = (rows?: number): ExportCase => shared.paperCase(g, rows);
 export const allCases = (): ExportCase[] => shared.allCases(g, neuralGpu);
+
+/** max |a - b| / max(1, max |b|). */
+export function error(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, m = 1;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d / m;
+}

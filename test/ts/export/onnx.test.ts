@@ -23,7 +23,7 @@ import { buildOnnx, exportOnnx } from '../../../src/export/onnx/index.js';
 import { LOWERINGS } from '../../../src/export/onnx/lower.js';
 import { AttributeProto_AttributeType, TensorProto_DataType } from '../../../src/export/onnx/onnx_pb.js';
 import { lcg } from '../helpers.js';
-import { allCases, paperCase, type ExportCase } from './models.js';
+import { allCases, error, paperCase, type ExportCase } from './models.js';
 import { hasPython, python } from './python.js';
 
 ort.env.wasm.numThreads = 1;
@@ -63,16 +63,6 @@ function reference(c: ExportCase, spec: GraphSpec, weights: Map<string, Float32A
   }
   const params = new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)]));
   return referenceRun(g, params, inputs, c.rows, false).values;
-}
-
-/** max |a - b| / max(1, max |b|). */
-function error(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, m = 1;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
 }
 
 describe('toOnnx() in ONNX Runtime gives predict()\'s outputs', () => {

@@ -22,6 +22,7 @@ import { encodeSafetensors } from '../../../src/export/pytorch.js';
 // @ts-expect-error: a plain .mjs module without types
 import * as shared from '../../../bench/export/models.mjs';
 import { lcg } from '../helpers.js';
+import { error } from './models.js';
 import { hasPython, python } from './python.js';
 
 ort.env.wasm.numThreads = 1;
@@ -29,16 +30,6 @@ const FIXTURES = new URL('../../fixtures/pytorch/', import.meta.url);
 const fixture = (f: string) => new URL(f, FIXTURES).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'gradnoise-pytorch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** max |a - b| / max(1, max |b|). */
-function error(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, m = 1;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
-}
 
 // The graphs of models.py's modules (the PyTorch-trained two in bench/export/models.mjs).
 const mlp = (): GraphSpec => shared.pytorchMlp(g);
