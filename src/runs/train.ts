@@ -8,6 +8,7 @@ import { NonFiniteError } from '../runtime/engine.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
 import type { Inputs, Targets } from '../runtime/data.js';
 import type { Model } from '../runtime/model.js';
+import { mergeTraces, type Trace } from '../runtime/trace.js';
 import { firstDifference } from '../runtime/snapshot.js';
 import {
   anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, string, type FieldsOf,
@@ -101,8 +102,8 @@ export interface RunHooks {
 }
 
 export interface RunOptions {
-  /** Worker threads (any count gives the same bits). */
-  readonly workers: number;
+  /** Worker threads, or 'auto' (createModel's default: one per core where there is shared memory); any count gives the same bits. */
+  readonly workers: number | 'auto';
   /** The core, where the runtime cannot load the packaged one (createModel's wasm option: workerd). */
   readonly wasm?: CoreSource;
   readonly hooks?: RunHooks;
@@ -129,12 +130,19 @@ export interface RunOptions {
    * epoch it cut continues in the same record.
    */
   readonly previous?: { readonly epochs: readonly EpochRecord[]; readonly steps: readonly StepRecord[] };
+  /**
+   * Profile steps from..from+steps-1 of this run (counted from its first step, after a resume): the
+   * result's `profile` is then their Chrome trace (fit()'s profile option, over all of the run's fit() calls).
+   */
+  readonly profile?: { readonly from?: number; readonly steps?: number };
 }
 
 export interface RunResult {
   readonly summary: RunSummary;
   readonly epochs: EpochRecord[];
   readonly steps: StepRecord[];
+  /** With `profile`: the trace of the profiled steps (null when none of them ran). */
+  readonly profile?: Trace | null;
 }
 
 
@@ -171,7 +179,9 @@ const MLP_DATA_FIELDS: FieldsOf<RunData> = { train: MLP_SPLIT, test: nullable(ML
 const GRAPH_DATA_FIELDS: FieldsOf<RunData> = { train: GRAPH_SPLIT, test: nullable(GRAPH_SPLIT), features: optional(int(1)), classes: optional(int(1)) };
 const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optional(func), onEpoch: optional(func), onWarning: optional(func), onCheckpoint: optional(func) };
 const RUN_OPTIONS: FieldsOf<RunOptions> = {
-  workers: int(0, 64), wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
+  workers: check('an integer from 0 to 64, or "auto"', (v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 64)),
+  profile: optional(object({ from: optional(int(0)), steps: optional(int(1)) })),
+  wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), keepSteps: optional(boolean), diverge: optional(oneOf(['throw', 'record'])),
   checkpoint: optional(object({ path: string, every: check('an integer from 1 up, or Infinity', (v) => v === Infinity || (Number.isSafeInteger(v) && (v as number) >= 1)) })),
   resume: optional(object({ bytes: instanceOf(Uint8Array), name: string })),
@@ -208,6 +218,13 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
     const t0 = performance.now();
     let diverged: RunSummary['diverged'] = null;
     let aborted = false, saved = -1;
+    // The profile's window in the run's steps, cut into the part each fit() call covers.
+    const first = model.step, traces: Trace[] = [];
+    const pFrom = o.profile?.from ?? 0, pTo = pFrom + (o.profile?.steps ?? 200);
+    const windowOf = (chunk: number) => {
+      const at = model.step - first, lo = Math.max(pFrom, at), hi = Math.min(pTo, at + chunk);
+      return o.profile && lo < hi ? { profile: { from: lo - at, steps: hi - lo } } : {};
+    };
     const save = async () => {
       if (!o.checkpoint) return;
       try {
@@ -228,6 +245,7 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
       const chunk = Math.min(o.checkpoint?.every ?? Infinity, total - model.step);
       const history = await model.fit(train, {
         steps: chunk,
+        ...windowOf(chunk),
         ...(testSet ? { validation: testSet } : {}),
         signal: o.signal,
         onStep: (s) => {
@@ -258,6 +276,7 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
         return null;
       });
       if (history === null) break; // diverged: the last checkpoint stays as it is
+      if (history.profile) traces.push(history.profile);
       aborted = history.aborted;
       await save();
     }
@@ -277,7 +296,9 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
       weightsSha256: await weightsSha256(model), aborted,
       workers: model.workers, build: model.build, diverged,
     };
-    return { summary, epochs, steps };
+    const merged = mergeTraces(traces);
+    const profile = merged && { ...merged, otherData: { ...merged.otherData, from: pFrom, steps: pTo - pFrom } };
+    return { summary, epochs, steps, ...(o.profile ? { profile } : {}) };
   } finally {
     await model.dispose();
   }
