@@ -1,5 +1,6 @@
 // The package's bundles, from the compiled facade (dist/src, tsc's output):
-//   dist/browser/  gradnoise.js (the browser barrel, src/browser.ts), worker.js, gradnoise.{threads,single}.wasm
+//   dist/browser/  gradnoise.js (the browser barrel, src/browser.ts), worker.js, gradnoise.{threads,single}.wasm and
+//                  their opt-in relaxed-SIMD twins gradnoise.{threads,single}-relaxed.wasm
 //   dist/node/     gradnoise.js (the Node barrel, src/index.ts), worker.js, the same wasm files
 // Each bundle is one self-contained ES module (no shared chunks): the library finds its worker and its
 // wasm beside itself (`new URL('./worker.js', import.meta.url)`), which works from a plain
@@ -12,7 +13,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { gzipSync } from 'node:zlib';
 
-const WASM = ['gradnoise.threads.wasm', 'gradnoise.single.wasm'];
+const WASM = ['gradnoise.threads.wasm', 'gradnoise.single.wasm', 'gradnoise.threads-relaxed.wasm', 'gradnoise.single-relaxed.wasm'];
 
 /** Paths from dist/src/runtime/ to the wasm files become paths beside the bundle. */
 const besideTheBundle = () => ({
@@ -79,7 +80,9 @@ const shipAndReport = (dir, withWasm) => ({
 
 const bundle = (target, input, name) => ({
   input,
-  external: (id) => id.startsWith('node:'),
+  // @bufbuild/protobuf writes ONNX files (src/export/onnx/encode.ts imports it when toOnnx() first runs): a
+  // dependency of the package, never part of a bundle, so training never loads it.
+  external: (id) => id.startsWith('node:') || id === '@bufbuild/protobuf' || id.startsWith('@bufbuild/protobuf/'),
   plugins: [
     besideTheBundle(), ...(target === 'browser' ? [noNodeModules()] : []), onlyTheLoader(),
     // @assemblyscript/loader, the one runtime dependency the core needs, goes into the bundle.

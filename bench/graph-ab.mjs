@@ -2,7 +2,9 @@
 // build, measured alternately in one run, so that the load of a shared machine hits both alike (issue #16:
 // the paper net through the graph trains at >= 0.97x the old throughput). Each round trains one epoch of
 // every configuration on A, then on B (the order swaps every round); the figure per sample is the loop's
-// own examples/s (timed inside fit(), leaving out its checks); ratios are medians of per-round B/A.
+// own examples/s (timed inside fit(), leaving out its checks); ratios are medians of per-round B/A. Inline
+// configurations also get examples per CPU second of the process (process.cpuUsage around the epoch): on a
+// machine shared with other work, CPU time moves far less than wall time, so its ratio is the steadier one.
 //
 //   node bench/graph-ab.mjs --old <root of the old build> [--new .] [--rounds 15] [--examples 3000] [--json]
 //
@@ -54,23 +56,32 @@ const stats = (xs) => { const s = [...xs].sort((a, b) => a - b); return { median
 const results = [];
 for (const c of CONFIGS) {
   const runs = [await setup(A, c), await setup(B, c)];
-  const eps = [[], []], ratio = [];
+  const eps = [[], []], ratio = [], cpu = [[], []], cpuRatio = [];
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? [0, 1] : [1, 0];
-    const got = [0, 0];
+    const got = [0, 0], gotCpu = [0, 0];
     for (const i of order) {
+      const c0 = process.cpuUsage();
       const h = await runs[i].model.fit(runs[i].data, { epochs: 1 });
-      got[i] = h.epochs[h.epochs.length - 1].examplesPerSecond;
+      const used = process.cpuUsage(c0), last = h.epochs[h.epochs.length - 1];
+      got[i] = last.examplesPerSecond;
       eps[i].push(got[i]);
+      gotCpu[i] = last.examples / ((used.user + used.system) / 1e6);
+      cpu[i].push(gotCpu[i]);
     }
     ratio.push(got[1] / got[0]);
+    cpuRatio.push(gotCpu[1] / gotCpu[0]);
   }
   await Promise.all(runs.map((x) => x.model.dispose()));
-  const out = { name: c.name, a: stats(eps[0]), b: stats(eps[1]), ratio: stats(ratio) };
+  const out = {
+    name: c.name, a: stats(eps[0]), b: stats(eps[1]), ratio: stats(ratio),
+    ...(c.workers === 0 ? { aCpu: stats(cpu[0]), bCpu: stats(cpu[1]), cpuRatio: stats(cpuRatio) } : {}),
+  };
   results.push(out);
   if (!json) {
     console.log(`${c.name}: A ${r2(out.a.median, 0)} (${r2(out.a.min, 0)}-${r2(out.a.max, 0)}), B ${r2(out.b.median, 0)} ` +
-      `(${r2(out.b.min, 0)}-${r2(out.b.max, 0)}) examples/s; B/A ${r2(out.ratio.median, 3)} (${r2(out.ratio.min, 3)}-${r2(out.ratio.max, 3)})`);
+      `(${r2(out.b.min, 0)}-${r2(out.b.max, 0)}) examples/s; B/A ${r2(out.ratio.median, 3)} (${r2(out.ratio.min, 3)}-${r2(out.ratio.max, 3)})` +
+      (out.cpuRatio ? `; per CPU second A ${r2(out.aCpu.median, 0)}, B ${r2(out.bCpu.median, 0)}, B/A ${r2(out.cpuRatio.median, 3)} (${r2(out.cpuRatio.min, 3)}-${r2(out.cpuRatio.max, 3)})` : ''));
   }
 }
 if (json) console.log(JSON.stringify({ rounds, examples, results }));

@@ -51,7 +51,7 @@ export function checkBuildFresh() {
   };
   const built = [
     [['dist/node/gradnoise.js', 'dist/browser/gradnoise.js', 'dist/src/index.js', 'dist/src/cli/main.js'], ['src', 'assembly']],
-    [['build/gradnoise.threads.wasm', 'build/gradnoise.single.wasm'], ['assembly']],
+    [['build/gradnoise.threads.wasm', 'build/gradnoise.single.wasm', 'build/gradnoise.threads-relaxed.wasm', 'build/gradnoise.single-relaxed.wasm'], ['assembly']],
   ];
   for (const [outputs, sources] of built) {
     const source = sources.map(newest).reduce((a, b) => (b.t > a.t ? b : a));

@@ -1,7 +1,11 @@
 // Everything public that runs in any JavaScript runtime: the barrel of the browser build (browser.ts)
 // and, with the Node-only file readers added, of the Node build (index.ts).
 export { createModel, loadModel, Model, NonFiniteError } from './runtime/model.js';
-export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, ModelOptions, StepInfo } from './runtime/model.js';
+export type { CheckpointSource, EpochInfo, Evaluation, FitHistory, FitOptions, LoadModelOptions, LoadOptions, ModelOptions, SaveOptions, StepInfo } from './runtime/model.js';
+export { exportOnnx } from './export/onnx/index.js';
+export type { OnnxOptions } from './export/onnx/index.js';
+export { pytorchLayout } from './export/pytorch.js';
+export type { PytorchNames, PytorchTensor } from './export/pytorch.js';
 export { crc32, decodeCheckpoint, parseSafetensors } from './runtime/checkpoint.js';
 export type { Checkpoint, CheckpointMeta, Safetensors, SafetensorsEntry, TensorEntry } from './runtime/checkpoint.js';
 export { PreparedData } from './runtime/data.js';
@@ -21,8 +25,8 @@ export { constant, cosineDecay, exponentialDecay, linearWarmup, stepDecay } from
 export type { LearningRate, Schedule } from './optim/schedules.js';
 export { planLayout } from './core/layout.js';
 export type { Block, BlockKind, LayoutPlan, LayoutRequest, Placement, TensorRequest } from './core/layout.js';
-export { threadsAvailable } from './core/wasm.js';
-export type { BuildName, CoreSource } from './core/wasm.js';
+export { relaxedSimdAvailable, threadsAvailable } from './core/wasm.js';
+export type { BuildChoice, BuildName, CoreSource } from './core/wasm.js';
 export { runtimeInfo } from './runtime/threads.js';
 export type { RuntimeInfo, RuntimeName } from './runtime/threads.js';
 export {

@@ -13,7 +13,9 @@
 //   each product and each sum rounded to f32 (baseline SIMD has no fused multiply-add). The order over k is
 //   fixed, so the bits never depend on tiling, on the cache blocking below, or on which worker computes
 //   which block of C; the scalar twins in assembly/ref/gemm.ts compute the same fold and tests demand
-//   bit-identity.
+//   bit-identity. In the opt-in relaxed build every vector step acc + a_k * b_k is madd() (assembly/madd.ts):
+//   fused with one rounding or not, as the CPU has it; the scalar edge columns stay unfused. Same k order,
+//   so the bits still do not depend on tiling or workers on one machine, but differ from the baseline's.
 // - `scratch` points to gemm_scratch_bytes(M, K, N) bytes (see shared/abi.ts), 16-byte aligned, owned by
 //   the caller (the planner's scratch block). Nothing is allocated here.
 // - Nothing outside A, B, C and the scratch is read or written, at any shape (test/assembly/gemm.spec.ts
@@ -28,6 +30,7 @@
 // Small problems pack only what the tile cannot read in place (gemm_small). Edge blocks run in place: a
 // tile of 1-3 rows, and for the last 1-3 columns a column tile (one vector over 4 rows per column).
 import { GEMM_MR, GEMM_NR, GEMM_KC, GEMM_MC, GEMM_NC } from "../shared/abi";
+import { madd } from "../madd";
 
 // @ts-ignore: decorator
 @inline const MR: i32 = GEMM_MR;
@@ -191,18 +194,18 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
     const b0 = v128.load(b);
     const b1 = V > 1 ? v128.load(b, 16) : b0;
     let x = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); if (V > 1) c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(c00, x, b0); if (V > 1) c01 = madd(c01, x, b1);
     if (R > 1) {
       x = v128.load32_splat(a, 4);
-      c10 = f32x4.add(c10, f32x4.mul(x, b0)); if (V > 1) c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      c10 = madd(c10, x, b0); if (V > 1) c11 = madd(c11, x, b1);
     }
     if (R > 2) {
       x = v128.load32_splat(a, 8);
-      c20 = f32x4.add(c20, f32x4.mul(x, b0)); if (V > 1) c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      c20 = madd(c20, x, b0); if (V > 1) c21 = madd(c21, x, b1);
     }
     if (R > 3) {
       x = v128.load32_splat(a, 12);
-      c30 = f32x4.add(c30, f32x4.mul(x, b0)); if (V > 1) c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      c30 = madd(c30, x, b0); if (V > 1) c31 = madd(c31, x, b1);
     }
     a += aks;
     b += bks;
@@ -246,9 +249,9 @@ function pack_a(dst: usize, a: usize, rsa: usize, csa: usize, mc: i32, kc: i32):
   const end = b + <usize>kc * bks;
   do {
     const x = v128.load(a);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load32_splat(b)));
-    if (W > 1) c1 = f32x4.add(c1, f32x4.mul(x, v128.load32_splat(b, 4)));
-    if (W > 2) c2 = f32x4.add(c2, f32x4.mul(x, v128.load32_splat(b, 8)));
+    c0 = madd(c0, x, v128.load32_splat(b));
+    if (W > 1) c1 = madd(c1, x, v128.load32_splat(b, 4));
+    if (W > 2) c2 = madd(c2, x, v128.load32_splat(b, 8));
     a += aks;
     b += bks;
   } while (b < end);
@@ -412,15 +415,15 @@ export function gemm_tn_f32(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32
   const end = a + (<usize>K << 2);
   do {
     const x = v128.load32_splat(a);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(b)));
+    c0 = madd(c0, x, v128.load(b));
     if (G > 1) {
-      c1 = f32x4.add(c1, f32x4.mul(x, v128.load(b, 16)));
-      c2 = f32x4.add(c2, f32x4.mul(x, v128.load(b, 32)));
-      c3 = f32x4.add(c3, f32x4.mul(x, v128.load(b, 48)));
-      c4 = f32x4.add(c4, f32x4.mul(x, v128.load(b, 64)));
-      c5 = f32x4.add(c5, f32x4.mul(x, v128.load(b, 80)));
-      c6 = f32x4.add(c6, f32x4.mul(x, v128.load(b, 96)));
-      c7 = f32x4.add(c7, f32x4.mul(x, v128.load(b, 112)));
+      c1 = madd(c1, x, v128.load(b, 16));
+      c2 = madd(c2, x, v128.load(b, 32));
+      c3 = madd(c3, x, v128.load(b, 48));
+      c4 = madd(c4, x, v128.load(b, 64));
+      c5 = madd(c5, x, v128.load(b, 80));
+      c6 = madd(c6, x, v128.load(b, 96));
+      c7 = madd(c7, x, v128.load(b, 112));
     }
     a += 4;
     b += rb;
@@ -458,10 +461,10 @@ function gemv_nn(c: usize, a: usize, b: usize, K: i32, N: i32, load_c: bool): vo
   const v0 = v128.load(r + k), v1 = v128.load(r + rb + k), v2 = v128.load(r + 2 * rb + k), v3 = v128.load(r + 3 * rb + k);
   const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
   const t2 = i32x4.shuffle(v2, v3, 0, 4, 1, 5), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
-  acc = f32x4.add(acc, f32x4.mul(x0, i32x4.shuffle(t0, t2, 0, 1, 4, 5)));
-  acc = f32x4.add(acc, f32x4.mul(x1, i32x4.shuffle(t0, t2, 2, 3, 6, 7)));
-  acc = f32x4.add(acc, f32x4.mul(x2, i32x4.shuffle(t1, t3, 0, 1, 4, 5)));
-  return f32x4.add(acc, f32x4.mul(x3, i32x4.shuffle(t1, t3, 2, 3, 6, 7)));
+  acc = madd(acc, x0, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  acc = madd(acc, x1, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  acc = madd(acc, x2, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  return madd(acc, x3, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 // @ts-ignore: decorator
 @inline function gemv_nt_tail(acc: v128, r: usize, rb: usize, k: usize, x: v128): v128 {
@@ -470,7 +473,7 @@ function gemv_nn(c: usize, a: usize, b: usize, K: i32, N: i32, load_c: bool): vo
   v = f32x4.replace_lane(v, 1, load<f32>(r + rb + k));
   v = f32x4.replace_lane(v, 2, load<f32>(r + 2 * rb + k));
   v = f32x4.replace_lane(v, 3, load<f32>(r + 3 * rb + k));
-  return f32x4.add(acc, f32x4.mul(x, v));
+  return madd(acc, x, v);
 }
 
 // C[1, N] (+)= a[K] · B[N, K]ᵀ (K >= 1): 16 columns (four groups, four chains) at a time, then 4, then

@@ -7,6 +7,11 @@
 // batches in the same order: step s uses examples [(s mod nb)·B, (s mod nb + 1)·B) of the permuted data,
 // nb = floor(10,000 / B) (the last partial batch is dropped).
 //
+// The graph workloads W5-W7 (models.mjs) have their own cache files, written by the driver from gradnoise's
+// model of each graph (seed 1): W.json lists the inputs (name, shape per example, dtype, file) and the
+// parameters (name, shape, offset in W.params.f32) in gradnoise's order and layout; every runner converts
+// from there (TF.js and PyTorch keep some tensors in another layout: the conversion is exact).
+//
 // Sampling: warm up (compilation, caches, allocator: `warmup` steps, fewer where one step takes seconds),
 // then calibrate the steps per sample by doubling a timed run until it takes a fifth of the target
 // seconds; then time `samples` runs of that fixed step count (at least one step).
@@ -72,6 +77,29 @@ export function loadCache(dir) {
     }
   }
   return { meta, count: meta.count, x, y, oneHot, params };
+}
+
+/**
+ * A graph workload's cache: { count, batch, inputs: { name: Float32Array | Int32Array (count x shape) },
+ * shapes: { name: shape per example }, params: Map(name -> { shape, values }) }.
+ */
+export function loadGraphCache(dir, workload) {
+  const meta = JSON.parse(readFileSync(join(dir, `${workload}.json`), 'utf8'));
+  const bytes = (name) => { const b = readFileSync(join(dir, name)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
+  const inputs = {}, shapes = {};
+  for (const i of meta.inputs) {
+    inputs[i.name] = i.dtype === 'i32' ? new Int32Array(bytes(i.file)) : new Float32Array(bytes(i.file));
+    shapes[i.name] = i.shape;
+  }
+  const all = new Float32Array(bytes(`${workload}.params.f32`));
+  const params = new Map(meta.params.map((p) => [p.name, { shape: p.shape, values: all.slice(p.offset, p.offset + p.shape.reduce((a, b) => a * b, 1)) }]));
+  return { count: meta.count, batch: meta.batch, inputs, shapes, params };
+}
+
+/** Rows [from, from + B) of a graph input (count x shape, row-major). */
+export function batchRows(array, shape, from, B) {
+  const per = shape.reduce((a, b) => a * b, 1);
+  return array.subarray(from * per, (from + B) * per);
 }
 
 /** The batch of step s: the offset (in examples) of its first row. */

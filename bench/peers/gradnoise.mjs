@@ -11,10 +11,17 @@
 //   --threads 2 --variant sharded: workers 2, shards 4 (what users get with workers: 2)
 // W3: the core's gemm_nn_f32 kernel called directly (as bench/run.mjs does); one thread, since gradnoise
 // parallelises a training step across the batch (shards on workers), not inside one GEMM.
+// W5-W7, the graph workloads: createModel(graph, ...) of models.mjs's builder, the cache's weights set by
+// name, the cache's inputs prepared once (model.prepare(x, y)) and trained with fit(data, { steps,
+// shuffle: false, dropLast: true }). A sample is one fit() of n steps timed by the training loop itself
+// (its epochs' examples / examplesPerSecond): on workers the loop runs there, so the time covers the steps
+// and nothing of fit()'s hand-over; onStep timing would not do on workers, which post steps in batches
+// every 25 ms. Only inline (1 thread) and 2 workers, 4 shards are measured.
 //
-// Usage: node bench/peers/gradnoise.mjs --workload W1|W2|W3|W4 --threads 1|2 --variant inline|sharded --cache DIR
+// Usage: node bench/peers/gradnoise.mjs --workload W1|...|W7 --threads 1|2 --variant inline|sharded --cache DIR
 import { pathToFileURL } from 'node:url';
-import { CLIP, ETA, GAMMA, GEMMS, LR, NETS, W4_VARIANTS, flopsPerExample, loadCache, parseArgs, report, rng, sampleInterleaved, sampleRates } from './common.mjs';
+import { CLIP, ETA, GAMMA, GEMMS, LR, NETS, W4_VARIANTS, flopsPerExample, loadCache, loadGraphCache, parseArgs, report, rng, sampleInterleaved, sampleRates } from './common.mjs';
+import { GRAPHS } from './models.mjs';
 
 const dist = new URL('../../dist/src/', import.meta.url);
 const g = await import(new URL('index.js', dist).href);
@@ -52,6 +59,50 @@ function runner(m, cache) {
   };
 }
 
+/** A model of a graph workload with the cache's weights, and its data prepared once. */
+export async function graphModel(workload, workers, shards, cache) {
+  const { build, batch, features } = GRAPHS[workload];
+  const m = await g.createModel(build(g), { batchSize: batch, seed: 1, optimizer: g.sgd({ lr: LR }), workers, shards });
+  if (cache) {
+    for (const [name, p] of cache.params) m.setParam(name, p.values);
+    const pick = (names) => Object.fromEntries(names.map((n) => [n, cache.inputs[n]]));
+    const targets = Object.keys(cache.inputs).filter((n) => !features.includes(n));
+    const x = features.length === 1 ? cache.inputs[features[0]] : pick(features);
+    const y = targets.length === 1 ? cache.inputs[targets[0]] : pick(targets);
+    return { m, data: m.prepare(x, y) };
+  }
+  return { m, data: null };
+}
+
+// n steps of a graph workload, timed by the training loop (every epoch's examples / examplesPerSecond).
+function graphRunner(m, data) {
+  return async (n) => {
+    const h = await m.fit(data, { steps: n, shuffle: false, dropLast: true });
+    return h.epochs.reduce((a, e) => a + e.examples / e.examplesPerSecond, 0);
+  };
+}
+
+async function graphMain(o, base, workers, shards) {
+  const cache = loadGraphCache(o.cache, o.workload);
+  if (o.threads === 1 && workers > 0) return report({ ...base, unsupported: 'one thread: the inline row' });
+  const { m, data } = await graphModel(o.workload, workers, shards, cache);
+  if (o.check > 0) {
+    const loss = [];
+    await m.fit(data, { steps: o.check, shuffle: false, dropLast: true, onStep: (s) => loss.push(s.loss) });
+    // How far the weights moved: the L2 norm of (final - initial) over every parameter (same-work check).
+    let sq = 0;
+    for (const [name, p] of cache.params) {
+      const w = m.getParam(name);
+      for (let i = 0; i < w.length; i++) sq += (w[i] - p.values[i]) ** 2;
+    }
+    await m.dispose();
+    return report({ ...base, workload: `check-${o.workload}`, series: { loss }, moved: Math.sqrt(sq) });
+  }
+  const r = await sampleRates(graphRunner(m, data), { warmup: o.warmup || 10, samples: o.samples, seconds: o.seconds, perStep: cache.batch });
+  await m.dispose();
+  report({ ...base, unit: 'examples/s', series: { 'examples/s': r.samples }, steps: r.steps });
+}
+
 async function main() {
   const o = parseArgs();
   const cache = loadCache(o.cache);
@@ -60,6 +111,8 @@ async function main() {
   const shards = variant === 'inline' ? 1 : 4;
   const base = { system: 'gradnoise', variant, workload: o.workload, threads: o.threads, info: { workers, shards } };
   if (variant === 'inline' && o.threads !== 1) return report({ ...base, unsupported: 'inline is one thread' });
+
+  if (o.workload in GRAPHS) return graphMain(o, base, workers, shards);
 
   if (o.check > 0) {
     const m = await model('W1', 'sgd', workers, shards, cache.params.W1);

@@ -1,6 +1,7 @@
 // The graph workloads of the peer benchmarks, built with gradnoise's functional API (`g` is the gradnoise
-// module, so any build can be measured). Every peer (TF.js, PyTorch) implements the same computation from
-// the description beside each builder, on the same data and initial weights.
+// module, so any build can be measured), and their synthetic data. Every peer (TF.js, PyTorch) implements
+// the same computation from the description beside each builder, on the same data and initial weights
+// (gradnoise's, seed 1, which the driver writes to its cache under the parameter names of these graphs).
 //
 // W5, a memory-network block (issue #16; Sukhbaatar et al. 2015's MemN2N with adjacent weight tying):
 //   inputs  story [S = 50, L = 6] and query [L] token ids (0 = padding), answer [] in [0, V)
@@ -31,8 +32,10 @@ export function memoryBlock(g, { S, L, D, V, K } = W5) {
   const bag = (emb, ids) => emb.bag(ids, { weights: pe }); //         [S, D] for a story, [D] for the query
   const keys = ops.tokenMask(story, { reduce: 'any' }); //              [S]: 1 where the sentence holds a word
   let u = bag(E[0], query);
+  // Each table's story bag once: hop k's output memories (E[k+1]) are hop k+1's input memories.
+  const memories = E.map((e) => bag(e, story)); //                      [S, D] each
   for (let k = 0; k < K; k++) {
-    const m = bag(E[k], story), c = bag(E[k + 1], story); //             [S, D]
+    const m = memories[k], c = memories[k + 1];
     const scores = ops.reshape(ops.matmul(ops.reshape(u, [1, D]), m, { transposeB: true }), [S]);
     const p = ops.softmax(scores, { mask: keys });
     const o = ops.reshape(ops.matmul(ops.reshape(p, [1, S]), c), [D]);
@@ -62,3 +65,72 @@ export function memoryData(count, seed = 1, { S, L, V } = W5) {
   }
   return { story, query, answer };
 }
+
+// W6, a LeNet-5-style CNN on MNIST (issue #17), NHWC:
+//   image [28, 28, 1] in [0, 1], label [] in [0, 10)
+//   conv 5x5, 6 filters, 'same' (pad 2), + ReLU -> [28, 28, 6]; max pool 2x2 (stride 2) -> [14, 14, 6]
+//   conv 5x5, 16 filters, 'valid', + ReLU       -> [10, 10, 16]; max pool 2x2       -> [5, 5, 16]
+//   flatten (h, w, c order) -> 400; dense 120 + ReLU; dense 84 + ReLU; dense 10; softmax cross-entropy
+// Kernels [KH, KW, C, F] and [IN, OUT], Glorot uniform, zero biases. Batch 64, plain SGD (lr 0.01).
+export const W6 = { H: 28, W: 28, classes: 10, batch: 64 };
+
+/** The W6 graph. Parameter names: conv1, conv2, fc1, fc2, fc3 (each /kernel and /bias). */
+export function lenet(g) {
+  const { graph, input, layers, losses, ops } = g;
+  const image = input('image', [W6.H, W6.W, 1]), label = input('label', [], { dtype: 'i32' });
+  let h = layers.conv2d(6, { kernelSize: 5, padding: 'same', activation: 'relu', name: 'conv1' })(image);
+  h = layers.maxPool2d(2, { name: 'pool1' })(h);
+  h = layers.conv2d(16, { kernelSize: 5, padding: 'valid', activation: 'relu', name: 'conv2' })(h);
+  h = layers.maxPool2d(2, { name: 'pool2' })(h);
+  h = ops.flatten(h);
+  h = layers.dense(120, { activation: 'relu', name: 'fc1' })(h);
+  h = layers.dense(84, { activation: 'relu', name: 'fc2' })(h);
+  const logits = layers.dense(W6.classes, { name: 'fc3' })(h);
+  return graph({ inputs: [image, label], outputs: [logits], losses: [losses.softmaxCrossEntropy(logits, label)] });
+}
+
+// W7, a 1-layer LSTM on the adding problem (Hochreiter & Schmidhuber 1997, experiment 4; issue #17):
+//   x [T = 50, 2]: per step a value in [0, 1) and a marker (1 at exactly two steps, one in each half of
+//   the sequence, else 0); target [1] = the sum of the two marked values
+//   LSTM, hidden H = 128, PyTorch's equations and gate order (i, f, g, o), both biases b_ih and b_hh, zero
+//   initial state; the last state h_T -> dense(1) (kernel [128, 1], bias [1]); mean squared error
+// LSTM weights PyTorch's default U(-1/sqrt(H), 1/sqrt(H)); the dense layer Glorot uniform, zero bias.
+// Batch 32, plain SGD (lr 0.01).
+export const W7 = { T: 50, H: 128, batch: 32 };
+
+/** The W7 graph. Parameter names: lstm/{weight_ih,weight_hh,bias_ih,bias_hh}_l0, out/kernel, out/bias. */
+export function addingLstm(g, { T, H } = W7) {
+  const { graph, input, layers, losses } = g;
+  const x = input('x', [T, 2]), target = input('target', [1]);
+  const h = layers.lstm(H, { name: 'lstm' })(x);
+  const y = layers.dense(1, { name: 'out' })(h);
+  return graph({ inputs: [x, target], outputs: [y], losses: [losses.meanSquaredError(y, target)] });
+}
+
+/** Adding-problem sequences: x [count, T, 2] and target [count, 1]; deterministic from `seed`. */
+export function addingData(count, seed = 1, { T } = W7) {
+  let s = seed >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const x = new Float32Array(count * T * 2), target = new Float32Array(count);
+  const half = T >> 1;
+  for (let n = 0; n < count; n++) {
+    for (let t = 0; t < T; t++) x[(n * T + t) * 2] = next();
+    const a = Math.floor(next() * half), b = half + Math.floor(next() * (T - half));
+    x[(n * T + a) * 2 + 1] = 1;
+    x[(n * T + b) * 2 + 1] = 1;
+    target[n] = Math.fround(x[(n * T + a) * 2]) + Math.fround(x[(n * T + b) * 2]);
+  }
+  return { x, target };
+}
+
+/**
+ * The graph workloads as the driver and the runners use them: the builder, the batch, which inputs the
+ * network reads (the rest are the losses' targets) and the data (`mnist`: the driver's permuted MNIST
+ * cache, { x: count x 784 f32 in [0, 1], y: labels }).
+ */
+export const GRAPHS = {
+  W5: { build: memoryBlock, batch: W5.batch, features: ['story', 'query'],
+    data: () => { const d = memoryData(4096, 1); return { story: d.story, query: d.query, answer: d.answer }; } },
+  W6: { build: lenet, batch: W6.batch, features: ['image'], data: (mnist) => ({ image: mnist.x, label: Int32Array.from(mnist.y) }) },
+  W7: { build: addingLstm, batch: W7.batch, features: ['x'], data: () => { const d = addingData(4096, 1); return { x: d.x, target: d.target }; } },
+};

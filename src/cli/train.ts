@@ -7,13 +7,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { BuildChoice } from '../core/wasm.js';
 import { loadData, type DataSource } from '../data/load.js';
 import { compileGraph, type GraphSpec } from '../graph/spec.js';
 import type { RunData } from '../runs/train.js';
 import { checkJobData, CLI_NAMING, describeData, describeJobData, loadJobData, readGraphFile, type JobData } from '../sweeps/data.js';
 import { parseConfigText } from '../sweeps/spec.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
-import { int, intOrAuto, num } from './options.js';
+import { biasInit, int, intOrAuto, num } from './options.js';
 import { plotsMissing, writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { ACTIVATIONS, DEFAULT_TRAIN_CONFIG, INITS, MLP_FIELDS, OPTIMIZERS, resolveTrainConfig, SCHEDULES, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
@@ -25,11 +26,11 @@ const f4 = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.to
 
 interface TrainFlags {
   trainX?: string; trainY?: string; testX?: string; testY?: string; trainLimit?: number; testLimit?: number; rawInputs?: boolean;
-  depth: number; width: number; activation: TrainConfig['activation']; init: TrainConfig['init']; dropout: number;
+  depth: number; width: number; activation: TrainConfig['activation']; init: TrainConfig['init']; biasInit: TrainConfig['biasInit']; dropout: number;
   optimizer: TrainConfig['optimizer']; lr: number; momentum: number; weightDecay: number; schedule: TrainConfig['schedule'];
   decaySteps: number; decayRate: number; warmupSteps: number;
   clip?: number; clipValue?: number; noise: boolean; eta: number; gamma: number; noiseBeforeClip?: boolean;
-  batchSize: number; epochs: number; steps?: number; seed: number; workers: number | 'auto'; shards: number;
+  batchSize: number; epochs: number; steps?: number; seed: number; workers: number | 'auto'; shards: number; build: BuildChoice;
   profile?: string; profileFrom: number; profileSteps: number;
   out?: string; json?: boolean; checkpoint?: string; checkpointEvery?: number; resume?: string; config?: string; dataDir: string;
   model?: string; input?: Record<string, string>; testInput?: Record<string, string>; data?: string; testData?: string; padId?: number;
@@ -112,7 +113,8 @@ function graphDataOfFlags(flags: TrainFlags, model: GraphSpec, modelLabel: strin
 /** The model line of the run's header: the MLP's layers, or the graph's inputs, size and outputs. */
 function describeModel(config: TrainConfig, data: RunData, label: string | null): string {
   if (config.model === null) {
-    return `${data.features} -> ${config.depth} x ${config.width} ${config.activation} -> ${data.classes}, ${config.init} init${config.dropout ? `, dropout ${config.dropout}` : ''}`;
+    return `${data.features} -> ${config.depth} x ${config.width} ${config.activation} -> ${data.classes}, ${config.init} init` +
+      `${config.biasInit !== 0 ? `, biases ${config.biasInit === 'kernel' ? 'as the weights' : config.biasInit}` : ''}${config.dropout ? `, dropout ${config.dropout}` : ''}`;
   }
   const g = compileGraph(config.model);
   const shape = (n: string) => `${n} [${g.types.get(n)!.shape.join(', ')}]${g.types.get(n)!.dtype === 'i32' ? ' i32' : ''}`;
@@ -145,7 +147,9 @@ export function trainCommand(): Command {
     .option('--depth <n>', 'hidden layers', int(0, 1000), d.depth)
     .option('--width <n>', 'units per hidden layer', int(1, 65536), d.width)
     .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS).default(d.activation))
-    .addOption(new Option('--init <name>', 'weight init: simple = N(0, 0.1^2), sussilloAbbott, he, zero, glorot').choices(INITS).default(d.init))
+    .addOption(new Option('--init <name>', 'weight init: simple = N(0, 0.1^2), simpleVar = N(0, 0.1) (std 0.316), sussilloAbbott, he, zero, glorot')
+      .choices(INITS).default(d.init))
+    .option('--bias-init <x>', 'bias init: a constant, or kernel (drawn as the layer\'s weights)', biasInit, d.biasInit)
     .option('--dropout <rate>', 'dropout after every hidden layer, in [0, 1)', num(0, 0.999), d.dropout)
     // optimizer
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default(d.optimizer))
@@ -172,6 +176,9 @@ export function trainCommand(): Command {
     .option('--workers <n>', 'worker threads, or auto: one per core where the runtime has shared memory, else 0 (inline); ' +
       'any count gives the same weights', intOrAuto(0, 64), 'auto' as const)
     .option('--shards <n>', 'gradient shards per batch (changes the bits; workers <= shards)', int(1, 64), d.shards)
+    .addOption(new Option('--build <name>', 'core build: auto (baseline SIMD, the same bits everywhere), or relaxed (GEMMs on fused ' +
+      'multiply-add where the engine has relaxed SIMD, else auto with a warning: faster, bits depend on the CPU); threads, single, ' +
+      'threads-relaxed, single-relaxed name one').choices(['auto', 'relaxed', 'threads', 'single', 'threads-relaxed', 'single-relaxed']).default('auto'))
     .option('--out <dir>', 'write config.json, summary.json, epochs and steps as JSONL and CSV, curves.svg (with the optional packages vega, vega-lite) and checkpoint.safetensors')
     .option('--checkpoint <file>', 'write the training state (safetensors) there at the end, when stopped, and with --checkpoint-every (default with --out: <out>/checkpoint.safetensors)')
     .option('--checkpoint-every <n>', 'also write the checkpoint every n steps (atomically: a crash never leaves a broken one)', int(1))
@@ -261,7 +268,7 @@ function configOfFlags(flags: TrainFlags, fromCli: (name: string) => boolean): T
     throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
   }
   return {
-    depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, dropout: flags.dropout,
+    depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, biasInit: flags.biasInit, dropout: flags.dropout,
     optimizer: flags.optimizer, lr: flags.lr, momentum: flags.momentum, weightDecay: flags.weightDecay, schedule: flags.schedule,
     decaySteps: flags.decaySteps, decayRate: flags.decayRate, warmupSteps: flags.warmupSteps,
     clip: flags.clip ?? null, clipValue: flags.clipValue ?? null, noise, eta: flags.eta, gamma: flags.gamma,
@@ -283,7 +290,8 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
     config.noise ? `noise eta ${config.eta} gamma ${config.gamma}${config.noiseBeforeClip ? ' (before clipping)' : ''}` : ''].filter(Boolean).join(', ');
   say(`data: ${data.describe}`);
   say(`model: ${describeModel(config, data, modelLabel)}; ${config.optimizer} lr ${config.lr}${config.schedule !== 'constant' ? ` (${config.schedule})` : ''}` +
-    `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers === 'auto' ? 'workers auto' : `${flags.workers} worker${flags.workers === 1 ? '' : 's'}`}, ${config.shards} shards`);
+    `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers === 'auto' ? 'workers auto' : `${flags.workers} worker${flags.workers === 1 ? '' : 's'}`}, ${config.shards} shards` +
+    `${flags.build !== 'auto' ? `, build ${flags.build}` : ''}`);
 
   const checkpoint = flags.checkpoint ?? (flags.out ? join(flags.out, 'checkpoint.safetensors') : undefined);
   if (flags.checkpoint) prepareOutputDir(dirname(flags.checkpoint) || '.', '--checkpoint');
@@ -295,7 +303,7 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
   const result: RunResult = await interruptible(
     (sig) => { signalName = sig; progress.log('stopping after the current step (Ctrl-C again to quit at once)'); },
     (signal) => runTraining(config, data, {
-      workers: flags.workers, signal, keepSteps: flags.out !== undefined, diverge: 'record',
+      workers: flags.workers, build: flags.build, signal, keepSteps: flags.out !== undefined, diverge: 'record',
       ...(flags.profile !== undefined ? { profile: { from: flags.profileFrom, steps: flags.profileSteps } } : {}),
       ...(checkpoint ? { checkpoint: { path: checkpoint, every: flags.checkpointEvery ?? Infinity } } : {}),
       ...(flags.resume ? { resume: { bytes: readResume(flags.resume), name: flags.resume }, previous: previousRecords(flags.out) } : {}),
@@ -369,7 +377,7 @@ const STEP_COLUMNS = ['step', 'epoch', 'loss', 'accuracy', 'gradNorm', 'clipScal
 async function writeOutputs(dir: string, config: TrainConfig, flags: TrainFlags, r: RunResult, dataRecord?: unknown): Promise<boolean> {
   const data = dataRecord ?? { trainX: flags.trainX ?? 'mnist', trainY: flags.trainY ?? 'mnist', testX: flags.testX ?? (flags.trainX ? null : 'mnist'),
     testY: flags.testY ?? (flags.trainY ? null : 'mnist'), trainLimit: flags.trainLimit ?? null, testLimit: flags.testLimit ?? null };
-  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers }, null, 2)}\n`);
+  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify({ config, data, workers: flags.workers, build: flags.build }, null, 2)}\n`);
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(r.summary, null, 2)}\n`);
   writeFileAtomic(join(dir, 'epochs.jsonl'), toJsonl(r.epochs));
   writeFileAtomic(join(dir, 'epochs.csv'), toCsv(r.epochs as unknown as Record<string, unknown>[], EPOCH_COLUMNS));

@@ -20,6 +20,8 @@ type InitNormalFn = (p: Ptr, n: number, mean: number, std: number, k0: number, k
 export interface CoreExports {
   arena_base(): Ptr;
   roofline_f32(iters: number, seed: number): number;
+  /** 1 in the relaxed builds (GEMMs on f32x4.relaxed_madd), 0 in the baseline ones. */
+  relaxed_simd(): number;
 
   gemm_scratch_bytes(M: number, K: number, N: number): number;
   gemm_nn_f32: GemmFn; gemm_nt_f32: GemmFn; gemm_tn_f32: GemmFn;
@@ -70,10 +72,10 @@ export interface CoreExports {
   gru_cell_forward_f32(gates: Ptr, h: Ptr, gx: Ptr, gxStride: number, gh: Ptr, hPrev: Ptr, mask: Ptr, maskStride: number, rows: number, Hd: number): void;
   gru_cell_backward_f32(dgx: Ptr, dgxStride: number, dgh: Ptr, dhPrev: Ptr, dh: Ptr, gates: Ptr, gh: Ptr, hPrev: Ptr, mask: Ptr, maskStride: number,
     rows: number, Hd: number): void;
-  cgru_gate_forward_f32(u: Ptr, r: Ptr, rs: Ptr, g: Ptr, s: Ptr, n: number, C: number): void;
+  cgru_gate_forward_f32(u: Ptr, r: Ptr, rs: Ptr, g: Ptr, s: Ptr, n: number, C: number, cutoff: number): void;
   cgru_out_forward_f32(y: Ptr, cand: Ptr, u: Ptr, s: Ptr, a: Ptr, n: number): void;
   cgru_out_backward_f32(du: Ptr, ds: Ptr, da: Ptr, dy: Ptr, u: Ptr, s: Ptr, cand: Ptr, n: number, accumulate: number): void;
-  cgru_gate_backward_f32(dg: Ptr, ds: Ptr, drs: Ptr, u: Ptr, r: Ptr, s: Ptr, du: Ptr, n: number, C: number): void;
+  cgru_gate_backward_f32(dg: Ptr, ds: Ptr, drs: Ptr, u: Ptr, r: Ptr, s: Ptr, du: Ptr, n: number, C: number, cutoff: number): void;
   mse_f32(dy: Ptr, y: Ptr, target: Ptr, rows: number, cols: number): number;
   argmax_f32(out: Ptr, x: Ptr, rows: number, cols: number): void;
   correct_count_f32(x: Ptr, labels: Ptr, rows: number, cols: number): number;
@@ -107,15 +109,24 @@ export interface CoreExports {
 
 /** The export names, sorted, as the drift test expects them (memory is imported, not exported). */
 export const CORE_EXPORT_NAMES: readonly (keyof CoreExports)[] = [
-  'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32', 'bce_logits_f32', 'bias_backward_f32',
-  'bias_forward_f32', 'broadcast_groups_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32',
+  'add_f32', 'add_forward_f32', 'arena_base', 'argmax_f32',
+  'avgpool_backward_f32', 'avgpool_forward_f32',
+  'bce_logits_f32', 'bias_backward_f32',
+  'bias_forward_f32', 'broadcast_groups_f32',
+  'cgru_gate_backward_f32', 'cgru_gate_forward_f32', 'cgru_out_backward_f32', 'cgru_out_forward_f32',
+  'col2im_f32', 'copy_f32', 'copy_rows_f32', 'correct_count_f32',
   'dropout_backward_f32', 'dropout_forward_f32', 'embedding_backward_f32', 'embedding_bag_backward_f32', 'embedding_bag_forward_f32', 'embedding_forward_f32', 'fill_f32',
   'first_nonfinite_f32', 'fused_update_ahead_f32', 'fused_update_f32', 'fused_update_f32_ref',
   'gemm_batched_f32', 'gemm_batched_f32_ref', 'gemm_nn_f32', 'gemm_nn_f32_ref', 'gemm_nt_f32',
   'gemm_nt_f32_ref', 'gemm_scratch_bytes', 'gemm_tn_f32', 'gemm_tn_f32_ref', 'grad_sumsq_f64',
-  'grad_sumsq_f64_ref', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
-  'leaky_relu_forward_f32', 'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
-  'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relu_backward_f32', 'relu_forward_f32',
+  'grad_sumsq_f64_ref',
+  'gru_cell_backward_f32', 'gru_cell_forward_f32',
+  'im2col_f32', 'init_normal_f32', 'init_uniform_f32', 'leaky_relu_backward_f32',
+  'leaky_relu_forward_f32',
+  'lstm_cell_backward_f32', 'lstm_cell_forward_f32',
+  'maxpool_backward_f32', 'maxpool_forward_f32',
+  'mse_f32', 'mul_backward_f32', 'mul_forward_f32', 'mul_sum_groups_f32',
+  'noise_fill_f32', 'philox4x32_10', 'reduce_slots_f32', 'relaxed_simd', 'relu_backward_f32', 'relu_forward_f32',
   'roofline_f32', 'scale_f32', 'seq_correct_count_f32', 'seq_softmax_xent_f32', 'seq_valid_count_f32',
   'sigmoid_backward_f32', 'sigmoid_forward_f32', 'softmax_backward_f32', 'softmax_forward_f32',
   'softmax_xent_f32', 'step_scratch_bytes', 'sub_forward_f32', 'sum_groups_f32', 'tanh_backward_f32',

@@ -1,9 +1,11 @@
 // Loading and instantiating the core: picks the build, compiles it once, instantiates it on a planned memory.
 //
-// Two builds of the same AssemblyScript sources exist (asconfig.json): `threads` (simd + threads, shared
+// Four builds of the same AssemblyScript sources exist (asconfig.json): `threads` (simd + threads, shared
 // memory) and `single` (simd only, plain memory), because a module that imports shared memory cannot even
-// instantiate where SharedArrayBuffer is missing. Both import their memory from env.memory, so the facade
-// sizes it from the layout plan and nothing inside wasm ever grows it.
+// instantiate where SharedArrayBuffer is missing; and their opt-in twins `threads-relaxed` and
+// `single-relaxed`, whose GEMMs multiply-add with f32x4.relaxed_madd (assembly/madd.ts): faster where the
+// CPU fuses it, but not the same bits on every CPU, so never chosen unless asked for. All import their
+// memory from env.memory, so the facade sizes it from the layout plan and nothing inside wasm ever grows it.
 //
 // Instantiation goes through @assemblyscript/loader (see docs/kernels.md, "Why the loader"): its env.abort
 // decodes AssemblyScript's assertion messages (file, line, column) into a JS Error, which is what turns a
@@ -11,7 +13,40 @@
 import { instantiateSync } from '@assemblyscript/loader';
 import type { CoreExports } from './abi.js';
 
-export type BuildName = 'threads' | 'single';
+/** A build of the core: its memory kind (shared `threads`, plain `single`) and its SIMD (baseline, or relaxed). */
+export type BuildName = 'threads' | 'single' | 'threads-relaxed' | 'single-relaxed';
+
+/**
+ * What a caller may ask for: a build, `auto` (threads where shared memory works, else single) or `relaxed`
+ * (the relaxed twin of what `auto` picks).
+ */
+export type BuildChoice = BuildName | 'auto' | 'relaxed';
+
+/** Whether a build imports shared memory (and so can run on workers). */
+export const sharesMemory = (build: BuildName): boolean => build === 'threads' || build === 'threads-relaxed';
+
+/** Whether a choice asks for relaxed SIMD. */
+export const asksRelaxed = (choice: BuildChoice): boolean => choice === 'relaxed' || choice.endsWith('-relaxed');
+
+/** The baseline choice a relaxed one falls back to: the same memory kind, deterministic SIMD. */
+export const baselineOf = (choice: BuildChoice): BuildChoice => choice === 'relaxed' ? 'auto' : choice.replace('-relaxed', '') as BuildChoice;
+
+// The smallest module that uses relaxed SIMD: (func (param v128 v128 v128) (result v128) f32x4.relaxed_madd).
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type section: (v128, v128, v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // local.get 0..2, f32x4.relaxed_madd (0xfd 0x105)
+]);
+let relaxed: boolean | null = null;
+
+/**
+ * Whether this engine has relaxed SIMD (Chromium, Deno, Node 22+; Node 20 only with
+ * --experimental-wasm-relaxed-simd): WebAssembly.validate on a module using f32x4.relaxed_madd, asked once.
+ */
+export function relaxedSimdAvailable(): boolean {
+  return relaxed ??= WebAssembly.validate(RELAXED_PROBE);
+}
 
 /** An instantiated core: typed exports over one memory. */
 export interface Core {
@@ -45,7 +80,7 @@ export function threadsAvailable(): boolean {
 }
 
 function makeMemory(build: BuildName, pages: number): WebAssembly.Memory {
-  return build === 'threads'
+  return sharesMemory(build)
     ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
     : new WebAssembly.Memory({ initial: pages, maximum: pages });
 }
@@ -63,18 +98,21 @@ export type CoreReader = (build: BuildName) => Promise<Uint8Array>;
 export type CoreSource = Uint8Array | ArrayBuffer | WebAssembly.Module;
 
 /**
- * Compiles the core: `auto` picks `threads` where shared memory works and `single` elsewhere. `read`
- * supplies the packaged module's bytes (compiled once per build and process), or `given` a module handed
- * over directly: bytes, for runtimes that cannot read files or fetch, or a compiled module, for runtimes
- * that forbid compiling at run time (workerd); a compiled module is the build it is, so `auto` follows it.
+ * Compiles the core: `auto` picks `threads` where shared memory works and `single` elsewhere, `relaxed`
+ * their relaxed twin (no fallback here: where relaxedSimdAvailable() is false the caller picks a baseline
+ * build, and says so). `read` supplies the packaged module's bytes (compiled once per build and process),
+ * or `given` a module handed over directly: bytes, for runtimes that cannot read files or fetch, or a
+ * compiled module, for runtimes that forbid compiling at run time (workerd). A given module is the build it
+ * is: `auto` follows it, its memory kind and its SIMD alike, and a build asked for that it is not is an error.
  */
-export function loadCoreModule(build: BuildName | 'auto', read: CoreReader, given?: CoreSource): Promise<CoreModule> {
+export function loadCoreModule(build: BuildChoice, read: CoreReader, given?: CoreSource): Promise<CoreModule> {
   if (given instanceof WebAssembly.Module) return Promise.resolve().then(() => fromModule(build, given));
-  const name: BuildName = build === 'auto' ? (threadsAvailable() ? 'threads' : 'single') : build;
-  if (name === 'threads' && !threadsAvailable()) {
-    return Promise.reject(new Error('gradnoise: the threads build needs SharedArrayBuffer and shared WebAssembly memory, which this runtime lacks; use build "single" or "auto"'));
+  const kind = threadsAvailable() ? 'threads' : 'single';
+  const name: BuildName = build === 'auto' ? kind : build === 'relaxed' ? `${kind}-relaxed` : build;
+  if (sharesMemory(name) && !threadsAvailable()) {
+    return Promise.reject(new Error(`gradnoise: the ${name} build needs SharedArrayBuffer and shared WebAssembly memory, which this runtime lacks; use build "${name.replace('threads', 'single')}" or "auto"`));
   }
-  if (given) return compile(name, given instanceof ArrayBuffer ? new Uint8Array(given) : given);
+  if (given) return compile(name, given instanceof ArrayBuffer ? new Uint8Array(given) : given, build === 'auto');
   let p = modules.get(name);
   if (!p) {
     p = read(name).then((b) => compile(name, b));
@@ -84,11 +122,15 @@ export function loadCoreModule(build: BuildName | 'auto', read: CoreReader, give
   return p;
 }
 
-async function compile(build: BuildName, bytes: Uint8Array): Promise<CoreModule> {
+async function compile(build: BuildName, bytes: Uint8Array, followSimd = false): Promise<CoreModule> {
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
+    if (e instanceof WebAssembly.CompileError && !relaxedSimdAvailable() && (build.endsWith('-relaxed') || /relaxed/i.test(e.message))) {
+      throw new Error(`gradnoise: this runtime has no relaxed SIMD, so it cannot compile a relaxed build of the core (${e.message}); ` +
+        `use a baseline build (gradnoise.${build.replace('-relaxed', '')}.wasm)`, { cause: e });
+    }
     // workerd (and pages under a strict CSP) allow only modules compiled by their own loader.
     if (e instanceof Error && /disallowed|Content Security Policy/i.test(e.message)) {
       throw new Error(`gradnoise: this runtime does not let code compile WebAssembly (${e.message}); import the core as a module ` +
@@ -96,38 +138,59 @@ async function compile(build: BuildName, bytes: Uint8Array): Promise<CoreModule>
     }
     throw e;
   }
-  return coreModuleFrom(build, module);
+  return followSimd ? withItsSimd(build, module) : checkedSimd(build, module);
+}
+
+/** The module's own SIMD (its relaxed_simd export) decides the relaxed half of the build's name. */
+function withItsSimd(build: BuildName, module: WebAssembly.Module): CoreModule {
+  const mod = coreModuleFrom(build, module);
+  const kind = sharesMemory(build) ? 'threads' : 'single';
+  const own: BuildName = mod.probe.relaxed_simd() ? `${kind}-relaxed` : kind;
+  return own === build ? mod : { ...mod, build: own };
+}
+
+/** A CoreModule of `build`, or an error when the module's SIMD is not that build's. */
+function checkedSimd(build: BuildName, module: WebAssembly.Module): CoreModule {
+  const mod = withItsSimd(build, module);
+  if (mod.build !== build) throw new Error(`gradnoise: the wasm module given is the ${mod.build} build, but build is "${build}"`);
+  return mod;
 }
 
 /**
  * A CoreModule from a module compiled elsewhere, of either build: the threads build imports a shared
  * memory, the single one a plain memory, and a module links only with its own kind.
  */
-function fromModule(build: BuildName | 'auto', module: WebAssembly.Module): CoreModule {
+function fromModule(build: BuildChoice, module: WebAssembly.Module): CoreModule {
   const links = (b: BuildName): CoreModule | LinkFailure => {
     if (b === 'threads' && !threadsAvailable()) return { failed: new Error('no shared memory here') };
     try {
-      return coreModuleFrom(b, module);
+      return withItsSimd(b, module);
     } catch (e) {
       if (e instanceof WebAssembly.LinkError) return { failed: e };
       throw e;
     }
   };
-  const first: BuildName = build === 'threads' ? 'threads' : 'single';
+  // The memory kind first (the one a module links with), then the SIMD the module says it has.
+  const first: BuildName = build === 'threads' || build === 'threads-relaxed' ? 'threads' : 'single';
   const other: BuildName = first === 'threads' ? 'single' : 'threads';
+  const simd = (m: CoreModule): CoreModule => {
+    const wanted = build === 'auto' ? m.build : build === 'relaxed' ? `${sharesMemory(m.build) ? 'threads' : 'single'}-relaxed` : build;
+    if (m.build !== wanted) throw new Error(`gradnoise: the wasm module given is the ${m.build} build, but build is "${build}"`);
+    return m;
+  };
   const a = links(first);
-  if (!('failed' in a)) return a;
-  if (build === 'auto') {
+  if (!('failed' in a)) return simd(a);
+  if (build === 'auto' || build === 'relaxed') {
     const b = links(other);
-    if (!('failed' in b)) return b;
+    if (!('failed' in b)) return simd(b);
     if (!threadsAvailable()) {
       throw new Error('gradnoise: the wasm module given is not the single build, and the threads build needs shared memory, which this runtime lacks: pass gradnoise.single.wasm', { cause: a.failed });
     }
     throw a.failed;
   }
-  let linksOther = false;
-  try { linksOther = !('failed' in links(other)); } catch { /* not the core at all */ }
-  if (linksOther) throw new Error(`gradnoise: the wasm module given is the ${other} build, but build is "${build}"`);
+  let linksOther: CoreModule | null = null;
+  try { const b = links(other); if (!('failed' in b)) linksOther = b; } catch { /* not the core at all */ }
+  if (linksOther) throw new Error(`gradnoise: the wasm module given is the ${linksOther.build} build, but build is "${build}"`);
   throw a.failed;
 }
 

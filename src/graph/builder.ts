@@ -18,6 +18,7 @@ import { LOSSES, OPS } from './ops/index.js';
 import { sizeOf, showShape, type DType, type OpDecl, type ValueType } from './op.js';
 import { compileGraph, GRAPH_FORMAT, type GraphLoss, type GraphNode, type GraphParam, type GraphSpec } from './spec.js';
 import { MAX_UNITS } from './limits.js';
+import { MAX_CGRU_CUTOFF } from './ops/recurrent.js';
 
 /** A parameter tensor: made by a layer (its slot) or by layers.parameter(), shareable by reference. */
 export class Param {
@@ -317,10 +318,23 @@ function recurrent(kind: 'lstm' | 'gru') {
   };
 }
 
+export interface CgruOptions {
+  /** Odd kernel size (default 3). */
+  readonly kernelSize?: number;
+  /** The gates' sigmoid cutoff c >= 1 (default 1, the plain sigmoid; the released Neural GPU code: 1.2). */
+  readonly cutoff?: number;
+  /** Both convolutions' kernels (default glorotUniform). */
+  readonly init?: Initializer;
+  /** The gate biases (default zeros). */
+  readonly gatesBias?: Initializer;
+  readonly name?: string;
+}
+
 /** One step of the Neural GPU's convolutional GRU; apply the same layer again and again to share it. */
-function cgruLayer(options: { readonly kernelSize?: number; readonly init?: Initializer; readonly gatesBias?: Initializer; readonly name?: string } = {}): Layer {
-  const o = checkFields<{ kernelSize?: number; init?: Initializer; gatesBias?: Initializer; name?: string }>('layers.cgru', options, {
-    kernelSize: nullish(int(1, 15)), init: optional(initializer), gatesBias: optional(initializer), name: nullish(nodeName),
+function cgruLayer(options: CgruOptions = {}): Layer {
+  const o = checkFields<CgruOptions>('layers.cgru', options, {
+    kernelSize: nullish(int(1, 15)), cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), init: optional(initializer), gatesBias: optional(initializer),
+    name: nullish(nodeName),
   });
   const where = `layers.cgru${o.name ? ` "${o.name}"` : ''}`;
   const ks = o.kernelSize ?? 3;
@@ -331,7 +345,7 @@ function cgruLayer(options: { readonly kernelSize?: number; readonly init?: Init
     params.gatesBias ??= new Param([2 * C], o.gatesBias ?? 'zeros', fan, undefined, self, 'gatesBias', undefined);
     params.candidate ??= new Param([ks, ks, C, C], o.init ?? 'glorotUniform', fan, undefined, self, 'candidate', undefined);
     params.candidateBias ??= new Param([C], 'zeros', fan, undefined, self, 'candidateBias', undefined);
-    return apply('cgru', where, [s], { kernelSize: ks }, params, undefined, self);
+    return apply('cgru', where, [s], { kernelSize: ks, ...(o.cutoff != null && o.cutoff !== 1 ? { cutoff: o.cutoff } : {}) }, params, undefined, self);
   }, params);
 }
 

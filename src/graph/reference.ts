@@ -308,10 +308,10 @@ const OPS: Readonly<Record<string, RefOp>> = {
       convBackward(g, f.rs, p.candidate!, da, C, drs, dp.candidate, dp.candidateBias);
       const dg = new Float64Array(M * 2 * C);
       for (let q = 0; q < M; q++) for (let k = 0; k < C; k++) {
-        const i = q * C + k, u = f.u[i]!, r = f.r[i]!;
+        const i = q * C + k, r = f.r[i]!;
         dS[i]! += drs[i]! * r;
-        dg[q * 2 * C + k] = du[i]! * u * (1 - u);
-        dg[q * 2 * C + C + k] = drs[i]! * (s as F64)[i]! * r * (1 - r);
+        dg[q * 2 * C + k] = du[i]! * f.gateGrad(f.gates[q * 2 * C + k]!);
+        dg[q * 2 * C + C + k] = drs[i]! * (s as F64)[i]! * f.gateGrad(f.gates[q * 2 * C + C + k]!);
       }
       convBackward(g, s as F64, p.gates!, dg, 2 * C, dS, dp.gates, dp.gatesBias);
     },
@@ -624,19 +624,27 @@ function recurrentRef(kind: 'lstm' | 'gru'): RefOp {
   };
 }
 
-// One CGRU step in f64: its geometry, u, r, r*s, the candidate and the output.
+// One CGRU step in f64: its geometry, u, r, r*s, the candidate and the output. A gate is the sigmoid or, with
+// a cutoff c, clip(c·σ(x) − (c − 1)/2, 0, 1); gateGrad is its derivative at the pre-activation x (0 where
+// the clip holds, as TensorFlow's min and max give).
 function cgruRef(c: Ctx, s: F64, p: Readonly<Record<string, F64>>) {
   const [H, W, C] = c.ins[0]!.shape as [number, number, number], [KH, KW] = c.attrs.kernelSize as [number, number];
+  const cut = (c.attrs.cutoff as number | undefined) ?? 1, d = (cut - 1) / 2;
+  const gate = (x: number) => (cut === 1 ? sig(x) : Math.min(1, Math.max(0, cut * sig(x) - d)));
+  const gateGrad = (x: number) => {
+    const v = gate(x);
+    return cut === 1 ? v * (1 - v) : v > 0 && v < 1 ? cut * sig(x) * (1 - sig(x)) : 0;
+  };
   const g: Window = { H, W, C, KH, KW, SH: 1, SW: 1, PH: (KH - 1) / 2, PW: (KW - 1) / 2, DH: 1, DW: 1, OH: H, OW: W };
   const M = c.rows * H * W;
   const gates = convForward(g, s, p.gates!, p.gatesBias, 2 * C, c.rows);
   const u = new Float64Array(M * C), r = new Float64Array(M * C), rs = new Float64Array(M * C);
   for (let q = 0; q < M; q++) for (let k = 0; k < C; k++) {
-    u[q * C + k] = sig(gates[q * 2 * C + k]!); r[q * C + k] = sig(gates[q * 2 * C + C + k]!); rs[q * C + k] = r[q * C + k]! * s[q * C + k]!;
+    u[q * C + k] = gate(gates[q * 2 * C + k]!); r[q * C + k] = gate(gates[q * 2 * C + C + k]!); rs[q * C + k] = r[q * C + k]! * s[q * C + k]!;
   }
   const cand = convForward(g, rs, p.candidate!, p.candidateBias, C, c.rows).map(Math.tanh);
   const y = Float64Array.from(s, (v, i) => u[i]! * v + (1 - u[i]!) * cand[i]!);
-  return { g: { ...g, rows: c.rows }, M, C, u, r, rs, cand, y };
+  return { g: { ...g, rows: c.rows }, M, C, gates, gateGrad, u, r, rs, cand, y };
 }
 
 function convBackward(g: Window & { rows: number }, x: F64, K: F64, dy: F64, F: number, dx: F64, dK: F64 | undefined, dB: F64 | undefined): void {

@@ -233,6 +233,8 @@ export function compileGraph(spec: GraphSpec, where = 'graph'): CompiledGraph {
       if (typeof v !== 'string' || v === '') throw new Error(`${w}: input ${j} is ${show(v)} (need the name of an input or an earlier node)`);
       return v;
     });
+    const gap = ins.findIndex((v, j) => v === '' && ins.slice(j + 1).some((u) => u !== ''));
+    if (gap >= 0) throw new Error(`${w}: input ${gap} is absent ("") but a later one is given (absent optional inputs come last)`);
     const [lo, hi] = typeof decl.arity === 'number' ? [decl.arity, decl.arity] : decl.arity;
     if (ins.length < lo || ins.length > hi) {
       throw new Error(`${w}: ${ins.length} input${ins.length === 1 ? '' : 's'} (it takes ${lo === hi ? lo : `${lo} to ${hi}`}: ${decl.inputNames.join(', ')})`);

@@ -3,17 +3,17 @@
 // model, so one config gives one weights hash everywhere. Runtime-agnostic: no file system, no workers,
 // hashing through WebCrypto (crypto.subtle), which every one of those runtimes has.
 import {
-  anything, boolean, checkFields, checkOptions, custom, int, nullable, number, oneOf, show, type FieldsOf,
+  anything, boolean, check, checkFields, checkOptions, custom, int, nullable, number, oneOf, show, type FieldsOf,
 } from '../core/check.js';
 import { compileGraph, type GraphSpec } from '../graph/spec.js';
-import { MAX_UNITS, mlp, type Initializer, type ModelSpec } from '../model/spec.js';
+import { MAX_UNITS, mlp, PAPER_INITS, type Initializer, type ModelSpec } from '../model/spec.js';
 import { cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LearningRate } from '../optim/schedules.js';
 import {
   adagrad, adam, adamw, addNoise, chain, clipByGlobalNorm, clipByValue, rmsprop, sgd, type GradientTransformation,
 } from '../optim/transforms.js';
 import { createModel, type Model, type ModelOptions } from '../runtime/model.js';
 
-export const INITS = ['simple', 'sussilloAbbott', 'he', 'zero', 'glorot'] as const;
+export const INITS = ['simple', 'sussilloAbbott', 'he', 'zero', 'glorot', 'simpleVar'] as const;
 export const ACTIVATIONS = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'linear'] as const;
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'cosine', 'exponential', 'step'] as const;
@@ -23,8 +23,14 @@ export interface TrainConfig {
   readonly depth: number;
   readonly width: number;
   readonly activation: (typeof ACTIVATIONS)[number];
-  /** simple = N(0, 0.1²) as in the paper; sussilloAbbott, he (normal), zero, glorot (uniform). */
+  /**
+   * The weights' init: simple = N(0, 0.1²), the paper's "simple" init read as standard deviation 0.1;
+   * simpleVar = N(0, 0.1), read as variance 0.1 (std 0.316); sussilloAbbott, he (normal), zero, glorot (uniform).
+   * paperNet's 'simpleBias' (std 0.1, biases 0.1) is init 'simple' with biasInit 0.1.
+   */
   readonly init: (typeof INITS)[number];
+  /** The biases' init: a constant (0 by default), or 'kernel': drawn as the weights of the same layer. */
+  readonly biasInit: number | 'kernel';
   readonly dropout: number;
   readonly optimizer: (typeof OPTIMIZERS)[number];
   readonly lr: number;
@@ -52,21 +58,21 @@ export interface TrainConfig {
   readonly shards: number;
   /**
    * The network as a graph (graph/spec.ts, plain data: a run id hashes it, a run record replays it), in
-   * place of the MLP that depth, width, activation, init and dropout describe, which must then keep their
+   * place of the MLP that depth, width, activation, init, biasInit and dropout describe, which must then keep their
    * defaults. null: that MLP. A run id leaves a null model out, so the ids of MLP runs stay as they were.
    */
   readonly model: GraphSpec | null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  depth: 20, width: 50, activation: 'relu', init: 'he', dropout: 0,
+  depth: 20, width: 50, activation: 'relu', init: 'he', biasInit: 0, dropout: 0,
   optimizer: 'sgd', lr: 0.01, momentum: 0, weightDecay: 0, schedule: 'constant', decaySteps: 1000, decayRate: 0.5, warmupSteps: 0,
   clip: null, clipValue: null, noise: false, eta: 0.01, gamma: 0.55, noiseBeforeClip: false,
   batchSize: 100, epochs: 1, steps: null, seed: 1, shards: 4, model: null,
 };
 
 /** The fields that describe the MLP of a config without a model. */
-export const MLP_FIELDS = ['depth', 'width', 'activation', 'init', 'dropout'] as const;
+export const MLP_FIELDS = ['depth', 'width', 'activation', 'init', 'biasInit', 'dropout'] as const;
 
 // compileGraph's `where`, replaced in its messages by the field's own place.
 const GRAPH_WHERE = '\u0000model';
@@ -85,11 +91,12 @@ const graphSpec = custom(GRAPH_NEED, (v) => {
 });
 
 const positive = number({ min: 0, minOpen: true });
+const biasInit = check('a finite number (a constant) or "kernel"', (v) => v === 'kernel' || (typeof v === 'number' && Number.isFinite(v)));
 const nonNegative = number({ min: 0 });
 
 // The same ranges as the CLI's flags (src/cli/train.ts).
 const FIELDS: FieldsOf<TrainConfig> = {
-  depth: int(0, 1000), width: int(1, 65536), activation: oneOf(ACTIVATIONS), init: oneOf(INITS), dropout: number({ min: 0, max: 0.999 }),
+  depth: int(0, 1000), width: int(1, 65536), activation: oneOf(ACTIVATIONS), init: oneOf(INITS), biasInit, dropout: number({ min: 0, max: 0.999 }),
   optimizer: oneOf(OPTIMIZERS), lr: positive, momentum: number({ min: 0, max: 0.999999 }), weightDecay: nonNegative, schedule: oneOf(SCHEDULES),
   decaySteps: int(1), decayRate: number({ min: 0, minOpen: true, max: 1 }), warmupSteps: int(0),
   clip: nullable(positive), clipValue: nullable(positive), noise: boolean, eta: nonNegative, gamma: nonNegative, noiseBeforeClip: boolean,
@@ -123,8 +130,8 @@ export function checkTrainConfig(where: string, config: unknown): TrainConfig {
   return c;
 }
 
-const kernelInit = (init: TrainConfig['init']): Initializer =>
-  init === 'simple' ? { kind: 'normal', std: 0.1 } : init === 'he' ? 'heNormal' : init === 'zero' ? 'zeros' : init === 'glorot' ? 'glorotUniform' : 'sussilloAbbott';
+/** The weights' Initializer of each named init (those of the paper's net are paperNet's, model/spec.ts). */
+const kernelInit = (init: TrainConfig['init']): Initializer => (init === 'glorot' ? 'glorotUniform' : PAPER_INITS[init].kernel);
 
 function learningRate(c: TrainConfig): LearningRate {
   const base: LearningRate = c.schedule === 'cosine' ? cosineDecay({ lr: c.lr, steps: c.decaySteps })
@@ -164,7 +171,8 @@ export function specOfConfig(c: TrainConfig, data?: DataShape): ModelSpec {
   checkFields('specOfConfig: data', data, DATA_SHAPE_FIELDS, { optional: false, open: true });
   return mlp({
     inputs: data!.features, hidden: Array<number>(c.depth).fill(c.width), outputs: data!.classes, activation: c.activation,
-    init: kernelInit(c.init), biasInit: 'zeros', dropout: c.dropout || undefined,
+    init: kernelInit(c.init), biasInit: c.biasInit === 'kernel' ? kernelInit(c.init) : c.biasInit === 0 ? 'zeros' : { kind: 'constant', value: c.biasInit },
+    dropout: c.dropout || undefined,
   });
 }
 

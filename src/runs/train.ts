@@ -2,7 +2,7 @@
 // progress callbacks, optional checkpoints and resume, and summarised with the SHA-256 of the final
 // parameters. `gradnoise train` runs one, `reproduce table1` and sweeps run many, and a browser page or an
 // edge function can run one too: nothing here needs a file system except checkpoint paths (model.save).
-import type { CoreSource } from '../core/wasm.js';
+import type { BuildChoice, CoreSource } from '../core/wasm.js';
 import { decodeCheckpoint } from '../runtime/checkpoint.js';
 import { NonFiniteError } from '../runtime/engine.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
@@ -86,6 +86,10 @@ export interface RunSummary {
   readonly weightsSha256: string;
   readonly aborted: boolean;
   readonly workers: number;
+  /**
+   * The core build that ran: threads or single (baseline SIMD, the same bits everywhere), or
+   * threads-relaxed or single-relaxed (fused multiply-add where the CPU has it: bits depend on the CPU).
+   */
   readonly build: string;
   /** Set when a loss or gradient turned NaN or Infinity (only with `diverge: 'record'`): training stopped there. */
   readonly diverged: { readonly step: number; readonly layer: string; readonly message: string } | null;
@@ -104,6 +108,12 @@ export interface RunHooks {
 export interface RunOptions {
   /** Worker threads, or 'auto' (createModel's default: one per core where there is shared memory); any count gives the same bits. */
   readonly workers: number | 'auto';
+  /**
+   * The core build (createModel's build option): default `auto`, the deterministic baseline; `relaxed` is
+   * faster where the CPU fuses multiply-add, with bits that depend on the CPU. The summary's build says
+   * which ran.
+   */
+  readonly build?: BuildChoice;
   /** The core, where the runtime cannot load the packaged one (createModel's wasm option: workerd). */
   readonly wasm?: CoreSource;
   readonly hooks?: RunHooks;
@@ -181,7 +191,7 @@ const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optiona
 const RUN_OPTIONS: FieldsOf<RunOptions> = {
   workers: check('an integer from 0 to 64, or "auto"', (v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 64)),
   profile: optional(object({ from: optional(int(0)), steps: optional(int(1)) })),
-  wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
+  build: anything /* createModel checks it */, wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), keepSteps: optional(boolean), diverge: optional(oneOf(['throw', 'record'])),
   checkpoint: optional(object({ path: string, every: check('an integer from 1 up, or Infinity', (v) => v === Infinity || (Number.isSafeInteger(v) && (v as number) >= 1)) })),
   resume: optional(object({ bytes: instanceOf(Uint8Array), name: string })),
@@ -200,7 +210,7 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
   const hooks = o.hooks ?? {};
   const keepSteps = o.keepSteps ?? true;
   const model = await createModelFromConfig(c, c.model === null ? data as DataShape : undefined,
-    { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.wasm ? { wasm: o.wasm } : {}) });
+    { workers: o.workers, onWarning: hooks.onWarning ?? console.warn, ...(o.build ? { build: o.build } : {}), ...(o.wasm ? { wasm: o.wasm } : {}) });
   try {
     if (o.resume) resumeFrom(model, o.resume, c, data);
     hooks.onStart?.({ workers: model.workers, build: model.build });

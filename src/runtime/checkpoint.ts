@@ -316,7 +316,8 @@ export function decodeCheckpoint(input: Uint8Array | ArrayBuffer, source = '<byt
   const raw = st.metadata?.[META_KEY];
   if (raw === undefined) {
     fail(`no "${META_KEY}" entry in __metadata__: a safetensors file, but not a gradnoise checkpoint` +
-      `${st.entries.length ? ` (tensors: ${st.entries.slice(0, 4).map((e) => e.name).join(', ')}${st.entries.length > 4 ? ', ...' : ''})` : ''}`);
+      `${st.entries.length ? ` (tensors: ${st.entries.slice(0, 4).map((e) => e.name).join(', ')}${st.entries.length > 4 ? ', ...' : ''})` : ''}` +
+      '; a PyTorch state_dict loads with { layout: "pytorch" }');
   }
   const crcText = st.metadata?.[META_CRC_KEY];
   const metaCrc = hex8(crc32(new TextEncoder().encode(raw)));

@@ -6,7 +6,7 @@
 // has shared memory (runtime/pool.ts), and inline on the calling thread otherwise, yielding to the event
 // loop every few milliseconds. Both give the same bits: a batch is always cut into the same shards
 // (docs/workers.md). The other methods run inline, on the same memory, between runs.
-import { loadCoreModule, threadsAvailable, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
+import { asksRelaxed, baselineOf, loadCoreModule, relaxedSimdAvailable, sharesMemory, threadsAvailable, type BuildChoice, type BuildName, type CoreModule, type CoreSource } from '../core/wasm.js';
 import { Network } from '../graph/network.js';
 import { toGraph, type ModelSpec } from '../model/spec.js';
 import { MAX_UNITS } from '../graph/limits.js';
@@ -25,6 +25,8 @@ import { restore, snapshot } from './snapshot.js';
 import { hardwareThreads, readCoreBuild, readLocalFile, runtimeInfo, writeLocalFileAtomic } from './threads.js';
 import { helperFits, NoiseHelper } from './helper.js';
 import { inWindow, PROFILE_OPTION, profileWindow, Recorder, toTrace, type ProfileOption, type ProfileWindow } from './trace.js';
+import { checkParams, exportOnnx, type OnnxOptions } from '../export/onnx/index.js';
+import { decodePytorch, encodePytorch, pytorchGraphOf, type PytorchReadOptions } from '../export/pytorch.js';
 
 export { NonFiniteError } from './engine.js';
 export type { EpochInfo, Evaluation, FitHistory, StepInfo } from './loop.js';
@@ -50,8 +52,14 @@ export interface ModelOptions {
    * fused (for checking the fused kernel; the results are the same bits, only slower). Default true.
    */
   readonly fuse?: boolean;
-  /** Which core build to run: `auto` (threads where shared memory works, else single). */
-  readonly build?: BuildName | 'auto';
+  /**
+   * Which core build to run: `auto` (threads where shared memory works, else single), or `relaxed`, its
+   * opt-in twin whose GEMMs use f32x4.relaxed_madd (fused multiply-add where the CPU has it): faster, but
+   * its bits depend on the CPU, so runs are reproducible only on the same kind of machine. Where the engine
+   * has no relaxed SIMD, `relaxed` runs the baseline build with a notice through onWarning. `threads`,
+   * `single`, `threads-relaxed` and `single-relaxed` name one build. `model.build` says which one ran.
+   */
+  readonly build?: BuildChoice;
   /**
    * The core, for runtimes that cannot read the packaged file: its bytes, or a compiled
    * `WebAssembly.Module` where compiling at run time is forbidden (workerd: `import core from
@@ -139,8 +147,8 @@ const yieldToEventLoop: () => Promise<void> = (() => {
 const isSeed = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
 
 // Option schemas (core/check.ts). Options read with `??` take their default for null too (nullish).
-const LOAD_MODEL_FIELDS: FieldsOf<LoadModelOptions> = {
-  batchSize: nullish(int(1, MAX_UNITS)), optimizer: anything /* validateChain */, build: optional(oneOf(['auto', 'threads', 'single'])),
+const LOAD_MODEL_FIELDS: FieldsOf<Omit<ModelOptions, 'seed'>> = {
+  batchSize: nullish(int(1, MAX_UNITS)), optimizer: anything /* validateChain */, build: optional(oneOf(['auto', 'threads', 'single', 'relaxed', 'threads-relaxed', 'single-relaxed'])),
   wasm: optional(check("the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module",
     (v) => v instanceof Uint8Array || v instanceof ArrayBuffer || v instanceof WebAssembly.Module)),
   onWarning: optional(func), fuse: optional(boolean), shards: nullish(int(1, MAX_SHARDS)), noiseHelper: optional(boolean),
@@ -157,6 +165,37 @@ const FIT_FIELDS: FieldsOf<FitOptions> = {
 };
 
 const PREDICT_FIELDS = { all: optional(boolean) };
+
+// save / toBytes and load / loadBytes / loadModel: which file (docs/export.md has PyTorch's names and layouts).
+const NAMES_FIELD = optional(custom('an object of gradnoise name: PyTorch name', (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) &&
+  Object.values(v).every((s) => typeof s === 'string') ? undefined : 'an object of strings')));
+const SAVE_FIELDS: FieldsOf<SaveOptions> = { layout: nullish(oneOf(['gradnoise', 'pytorch'])), names: NAMES_FIELD };
+const LOAD_FIELDS: FieldsOf<LoadOptions> = { ...SAVE_FIELDS, strict: optional(boolean) };
+
+/** save() and toBytes(): a checkpoint of the whole training state (default), or PyTorch's state_dict. */
+export interface SaveOptions {
+  /**
+   * 'gradnoise' (default): the checkpoint (parameters, optimizer state, step, data position, spec).
+   * 'pytorch': the parameters alone under PyTorch's names and in its layouts (nn.Linear's [out, in], conv's
+   * [out, in, kh, kw], LSTM/GRU's weight_ih_l0, ...), a safetensors file that load_state_dict of the same
+   * PyTorch architecture takes; the graph rides in its metadata, for loadModel().
+   */
+  readonly layout?: 'gradnoise' | 'pytorch';
+  /** layout 'pytorch': PyTorch module paths (or tensor names) by gradnoise layer (or parameter) name. */
+  readonly names?: Readonly<Record<string, string>>;
+}
+
+/** load() and loadBytes(): a checkpoint (default), or a PyTorch state_dict's safetensors file. */
+export interface LoadOptions extends SaveOptions {
+  /** layout 'pytorch': false ignores tensors the map does not know (load_state_dict's strict=False). Default true. */
+  readonly strict?: boolean;
+}
+
+function checkLayoutOptions(where: string, o: LoadOptions): void {
+  if (o.layout !== 'pytorch' && (o.names !== undefined || o.strict !== undefined)) {
+    throw new Error(`${where}: names and strict apply to layout "pytorch" only (got layout ${show(o.layout ?? 'gradnoise')})`);
+  }
+}
 
 function checkBatchSize(where: string, b: unknown, max: number): number {
   if (!Number.isInteger(b) || (b as number) < 1 || (b as number) > max) {
@@ -183,14 +222,30 @@ function noWorkersReason(mod: CoreModule, fused: FusedPlan | null): string | nul
   const runtime = `this runtime (${here.name}${here.version && here.name !== 'browser' ? ` ${here.version}` : ''})`;
   if (!here.workers) return `${runtime} has no workers (neither worker_threads nor Web Workers)`;
   if (!fused) return 'the update runs through the TypeScript reference path, which workers do not run';
-  if (mod.build !== 'threads') {
-    return threadsAvailable() ? 'the model uses the single-threaded build (build: "single")'
+  if (!sharesMemory(mod.build)) {
+    return threadsAvailable() ? `the model uses the single-threaded build (build: "${mod.build}")`
       : typeof SharedArrayBuffer === 'undefined' ? `${runtime} has no SharedArrayBuffer`
       : (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
         ? 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
         : `${runtime} cannot share WebAssembly memory`;
   }
   return null;
+}
+
+/**
+ * The build to load for a choice: a relaxed one only where the engine has relaxed SIMD, else its baseline
+ * twin, with a notice saying why. A core given as `wasm` is the build it is (loadCoreModule checks it).
+ */
+function chooseBuild(choice: BuildChoice, wasm: CoreSource | undefined, warn: (message: string) => void): BuildChoice {
+  if (wasm || !asksRelaxed(choice) || relaxedSimdAvailable()) return choice;
+  const here = runtimeInfo();
+  const fallback = baselineOf(choice);
+  const runs = fallback === 'auto' ? (threadsAvailable() ? 'threads' : 'single') : fallback;
+  warn(`gradnoise: build "${choice}" needs relaxed SIMD (f32x4.relaxed_madd), which this runtime ` +
+    `(${here.name}${here.version && here.name !== 'browser' ? ` ${here.version}` : ''}) does not have ` +
+    `(Chromium, Deno and Bun have it; Node 20 only when started with --experimental-wasm-relaxed-simd); ` +
+    `the model runs the baseline ${runs} build, with the deterministic bits.`);
+  return fallback;
 }
 
 /** Compiles the spec onto the core and initialises the parameters from the seed. */
@@ -204,7 +259,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
-  const mod = await loadCoreModule(options.build ?? 'auto', readCoreBuild, options.wasm).catch((e: unknown) => {
+  const mod = await loadCoreModule(chooseBuild(options.build ?? 'auto', wasm, warn), readCoreBuild, options.wasm).catch((e: unknown) => {
     // Bytes that are no wasm, or a module that is not this core (other imports, no arena_base export).
     if (wasm && (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof TypeError)) {
       const what = wasm instanceof WebAssembly.Module ? 'a compiled module' : `${wasm.byteLength} bytes`;
@@ -226,7 +281,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   if (!lowered.fused && options.fuse !== false) {
     warn(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
       `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path${inline}`);
-  } else if (why && ((options.workers !== undefined && asked !== 'auto') || (options.fuse !== false && options.build !== 'single'))) {
+  } else if (why && ((options.workers !== undefined && asked !== 'auto') || (options.fuse !== false && options.build !== 'single' && options.build !== 'single-relaxed'))) {
     warn(`gradnoise: ${why}${inline}. The results are the same bits.`);
   }
   if (why) workers = 0;
@@ -246,8 +301,15 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why, warn, useHelper);
 }
 
-/** Options of loadModel(): createModel's, except what the checkpoint decides (the spec and the seed). */
-export type LoadModelOptions = Omit<ModelOptions, 'seed'>;
+/**
+ * Options of loadModel(): createModel's, except what a checkpoint decides (the spec and the seed). With
+ * layout 'pytorch', the file is a PyTorch state_dict: `spec` is the graph to build (default: the one that
+ * save({ layout: 'pytorch' }) stored in the file) and `seed` the model's seed (default 0).
+ */
+export type LoadModelOptions = Omit<ModelOptions, 'seed'> & LoadOptions & {
+  readonly spec?: ModelSpec;
+  readonly seed?: number;
+};
 
 /** A checkpoint's bytes, or in Node-like runtimes its path. */
 export type CheckpointSource = string | Uint8Array | ArrayBuffer;
@@ -265,7 +327,10 @@ async function readCheckpoint(where: string, source: CheckpointSource): Promise<
  * (the bits then differ from the uninterrupted run).
  */
 export async function loadModel(source: CheckpointSource, options: LoadModelOptions = {}): Promise<Model> {
-  checkFields('loadModel', options, LOAD_MODEL_FIELDS);
+  checkFields('loadModel', options, { ...LOAD_MODEL_FIELDS, ...LOAD_FIELDS, spec: anything, seed: anything });
+  checkLayoutOptions('loadModel', options);
+  if (options.layout === 'pytorch') return loadPytorchModel(source, options);
+  if (options.spec !== undefined || options.seed !== undefined) throw new Error('loadModel: spec and seed apply to layout "pytorch" only (a checkpoint holds its own)');
   const { bytes, name } = await readCheckpoint('loadModel', source);
   const ck = decodeCheckpoint(bytes, name);
   let optimizer: GradientTransformation;
@@ -279,6 +344,25 @@ export async function loadModel(source: CheckpointSource, options: LoadModelOpti
   }).catch((e: unknown) => { throw new Error(`checkpoint ${name}: cannot build its model: ${(e as Error).message}`, { cause: e }); });
   try {
     model.restoreCheckpoint(ck, name);
+  } catch (e) {
+    await model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** loadModel() of a PyTorch state_dict: the graph given or stored in the file, its parameters from the file. */
+async function loadPytorchModel(source: CheckpointSource, options: LoadModelOptions): Promise<Model> {
+  const { layout: _layout, spec, seed, names, strict, ...rest } = options;
+  const { bytes, name } = await readCheckpoint('loadModel', source);
+  const u8 = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  const stored = pytorchGraphOf(u8, name);
+  if (spec === undefined && stored === null) {
+    throw new Error(`loadModel ${name} (layout pytorch): the file names no gradnoise graph (a PyTorch state_dict does not): pass the graph that matches it as options.spec`);
+  }
+  const model = await createModel(spec ?? stored!.spec, { ...rest, ...(seed !== undefined ? { seed } : {}) });
+  try {
+    model.restorePytorch(u8, { names: names ?? (spec === undefined ? stored!.names : undefined), strict }, 'loadModel', name);
   } catch (e) {
     await model.dispose();
     throw e;
@@ -635,35 +719,72 @@ export class Model {
    * parameters by layer, the optimizer state, and in its metadata the spec, optimizer, seed, step and
    * position in the data order. May be called from fit()'s callbacks when it trains inline, not while it
    * trains on workers (to checkpoint during a long run, call fit({ steps: N }) repeatedly and save between).
+   * With { layout: 'pytorch' }: the parameters alone as PyTorch's state_dict (SaveOptions, docs/export.md).
    */
-  toBytes(): Uint8Array {
+  toBytes(options: SaveOptions = {}): Uint8Array {
     this.live('toBytes', true);
-    return snapshot(this.snapshotSource());
+    checkFields('toBytes', options, SAVE_FIELDS);
+    checkLayoutOptions('toBytes', options);
+    if (options.layout !== 'pytorch') return snapshot(this.snapshotSource());
+    const weights = this.getWeights();
+    checkParams('toBytes', this.net.spec.params, weights);
+    return encodePytorch(this.net.spec, weights, { names: options.names }, 'toBytes');
   }
 
   /**
    * Restores a checkpoint from toBytes() or save(): parameters, optimizer state, step, epoch and position
    * in the data order. The file is checked completely first (structure, metadata, layout hash, CRC-32,
    * shapes against this model, finite values); on any problem this throws and the model is unchanged.
+   * With { layout: 'pytorch' }: the parameters from a PyTorch state_dict, checked as completely (LoadOptions).
    */
-  loadBytes(bytes: Uint8Array | ArrayBuffer): void {
+  loadBytes(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): void {
     this.live('loadBytes');
-    this.restoreCheckpoint(decodeCheckpoint(bytes), '<bytes>');
+    checkFields('loadBytes', options, LOAD_FIELDS);
+    checkLayoutOptions('loadBytes', options);
+    if (options.layout === 'pytorch') this.restorePytorch(bytes, options, 'loadBytes', '<bytes>');
+    else this.restoreCheckpoint(decodeCheckpoint(bytes), '<bytes>');
   }
 
-  /** Node-like runtimes: writes toBytes() to `path` atomically (temporary file, fsync, rename). */
-  async save(path: string): Promise<void> {
+  /**
+   * The model as an ONNX model (opset 17) for inference in ONNX Runtime (onnxruntime-web in browsers and
+   * Node, onnxruntime-node, any server that reads ONNX): the graph's inputs and outputs under their names,
+   * with a dynamic batch dimension; the losses are left out and dropout is the identity. Its bytes, for a
+   * file or InferenceSession.create(bytes). docs/export.md says how each op is written.
+   */
+  async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array> {
+    this.live('toOnnx', true);
+    return exportOnnx(this.net.spec, this.getWeights(), options);
+  }
+
+  /** Node-like runtimes: writes toBytes(options) to `path` atomically (temporary file, fsync, rename). */
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
     if (typeof path !== 'string' || path === '') throw new Error(`save: path is ${show(path)} (need a file path)`);
-    const bytes = this.toBytes();
+    checkFields('save', options, SAVE_FIELDS);
+    const bytes = this.toBytes(options);
     const hook = (globalThis as Record<symbol, { onSaveProgress?: (written: number, total: number) => void } | undefined>)[FAULT_HOOK];
     await writeLocalFileAtomic('save', path, bytes, hook?.onSaveProgress);
   }
 
   /** Node-like runtimes: loadBytes() of the file at `path`. */
-  async load(path: string): Promise<void> {
+  async load(path: string, options: LoadOptions = {}): Promise<void> {
     this.live('load');
+    checkFields('load', options, LOAD_FIELDS);
+    checkLayoutOptions('load', options);
     const { bytes, name } = await readCheckpoint('load', path);
-    this.restoreCheckpoint(decodeCheckpoint(bytes, name), name);
+    if (options.layout === 'pytorch') this.restorePytorch(bytes, options, 'load', name);
+    else this.restoreCheckpoint(decodeCheckpoint(bytes, name), name);
+  }
+
+  /**
+   * @internal load / loadBytes / loadModel with layout 'pytorch': the parameters (only: the optimizer state,
+   * step and data position stay) from a PyTorch state_dict, checked completely before any is written.
+   */
+  restorePytorch(bytes: Uint8Array | ArrayBuffer, options: PytorchReadOptions, where: string, source: string): void {
+    this.live(where);
+    const params = decodePytorch(this.net.spec, bytes, options, where, source);
+    for (const [name, values] of params) this.setParam(name, values);
+    this.engine.dropGradients();
+    this.lastRows = 0;
   }
 
   /** @internal loadModel() and the load methods: a decoded checkpoint into this model. */

@@ -24,7 +24,16 @@ export function cores(): number {
 export function startWorker(url: URL, name: string): WorkerHandle {
   // The host's Node flags, minus --input-type, which a worker (a file, not --eval) refuses to start with.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const w = new Worker(url, { name, execArgv });
+  let w: Worker;
+  try {
+    w = new Worker(url, { name, execArgv });
+  } catch (e) {
+    // A worker also refuses V8's flags (node --experimental-wasm-relaxed-simd, for the relaxed build), which
+    // hold for every thread of the process anyway: start it without the ones Node names.
+    const refused = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((e as Error).message)?.[1]?.split(', ') : undefined;
+    if (!refused?.length) throw e;
+    w = new Worker(url, { name, execArgv: execArgv.filter((a) => !refused.includes(a)) });
+  }
   return {
     post: (m) => w.postMessage(m),
     listen(on) {

@@ -76,9 +76,14 @@ function node(): Promise<typeof import('./node.js')> {
 // Each URL is written out in full, in the `new URL('<literal>', import.meta.url)` form that bundlers (Vite,
 // webpack, esbuild, Parcel) recognise and copy the file for. This is the path from dist/src/runtime/; the
 // bundles of rollup.config.mjs sit beside their wasm files and rewrite it to './gradnoise.<build>.wasm'.
-const coreUrl = (build: BuildName): URL => build === 'threads'
-  ? new URL('../../build/gradnoise.threads.wasm', import.meta.url)
-  : new URL('../../build/gradnoise.single.wasm', import.meta.url);
+function coreUrl(build: BuildName): URL {
+  switch (build) {
+    case 'threads': return new URL('../../build/gradnoise.threads.wasm', import.meta.url);
+    case 'single': return new URL('../../build/gradnoise.single.wasm', import.meta.url);
+    case 'threads-relaxed': return new URL('../../build/gradnoise.threads-relaxed.wasm', import.meta.url);
+    case 'single-relaxed': return new URL('../../build/gradnoise.single-relaxed.wasm', import.meta.url);
+  }
+}
 
 /** The packaged core build's bytes: read from disk in Node-like runtimes, fetched elsewhere. */
 export async function readCoreBuild(build: BuildName): Promise<Uint8Array> {

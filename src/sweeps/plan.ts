@@ -54,13 +54,19 @@ export function taskJob(task: TaskRun, sweep: string, experiment: string | null,
 }
 
 /**
- * The id of a run: its complete config, what of its data decides its bits, and the spec's experiment. A
- * config without a model (the MLP) is hashed without that field, as before configs had it, so that the ids
- * of MLP runs (and their OUT directories) stay valid.
+ * Config fields added after the first sweeps, with the value every run before them had: such a field
+ * enters a run's id only when it differs from that value, so the ids of every earlier run (OUT
+ * directories, docs/experiments/) stay what they were and a run of today with the old setting resumes
+ * from their records. A config without a model (the MLP) is hashed without that field; biasInit 0 (-0
+ * too: the same zero biases) without biasInit.
  */
+const LATER_FIELDS: Readonly<Partial<TrainConfig>> = { model: null, biasInit: 0 };
+
+/** The id of a run: its complete config (but LATER_FIELDS at their old values), what of its data decides its bits, and the spec's experiment. */
 export function jobId(config: TrainConfig, data: JobData, experiment: string | null): string {
-  const { model, ...mlp } = config;
-  return configId({ config: model === null ? mlp : config, data: dataKey(data), ...(experiment !== null ? { experiment } : {}) });
+  const hashed: Record<string, unknown> = { ...config };
+  for (const [k, v] of Object.entries(LATER_FIELDS)) if (hashed[k] === v) delete hashed[k];
+  return configId({ config: hashed, data: dataKey(data), ...(experiment !== null ? { experiment } : {}) });
 }
 
 /** A point of the spec: its axis values and the config fields they set, and where it comes from. */

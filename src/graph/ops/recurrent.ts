@@ -8,7 +8,7 @@
 // all steps is ONE GEMM (x·W_ihᵀ + b_ih (+ b_hh for the LSTM)) into gx [T, rows, G·H], and each step's
 // recurrent GEMM h_{t-1}·W_hhᵀ and fused cell kernel (kernels/recurrent.ts) work on contiguous rows. The
 // backward walks the steps in reverse, then does the weight gradients of all steps as one GEMM each.
-import { boolean, check, int, nullish, withDefaults } from '../../core/check.js';
+import { boolean, check, int, nullish, number, withDefaults } from '../../core/check.js';
 import { batchedF32 } from './dense.js';
 import { showShape, type BoundNode, type OpDecl, type ValueType } from '../op.js';
 import { MAX_UNITS } from '../limits.js';
@@ -152,11 +152,22 @@ export const gru = recurrent('gru');
 export interface CgruAttrs {
   /** Odd kernel height and width; the padding keeps the state's size ('same'). */
   readonly kernelSize: readonly number[];
+  /**
+   * The gates' sigmoid cutoff c >= 1: σ_c(x) = min(1, max(0, c·σ(x) − (c − 1)/2)), the released Neural GPU
+   * code's (c = 1.2 there), so that a gate reaches 0 and 1 exactly. Absent (the normalized form of 1, so
+   * that graphs without it keep their spec): the plain sigmoid.
+   */
+  readonly cutoff?: number;
 }
+
+/** Largest gate cutoff: beyond it the gates are a step function in all but a sliver of their range. */
+export const MAX_CGRU_CUTOFF = 100;
 
 /**
  * cgru: one step of the Neural GPU's convolutional GRU (Kaiser & Sutskever 2015) over a state s [H, W, C]:
- * u = σ(U′∗s + B′), r = σ(U″∗s + B″), out = u ⊙ s + (1 − u) ⊙ tanh(U∗(r ⊙ s) + B). Parameters: `gates`
+ * u = σ(U′∗s + B′), r = σ(U″∗s + B″), out = u ⊙ s + (1 − u) ⊙ tanh(U∗(r ⊙ s) + B), with σ the sigmoid or, with
+ * `cutoff` c > 1, the released code's σ_c = min(1, max(0, c·σ − (c − 1)/2)) (its gradient is 0 where the
+ * clip holds). Parameters: `gates`
  * [KH, KW, C, 2C] (U′ then U″ along the last axis) with `gatesBias` [2C], `candidate` [KH, KW, C, C] with
  * `candidateBias` [C]. Applied again and again with the same parameters, it is the Neural GPU.
  */
@@ -166,13 +177,14 @@ export const cgru: OpDecl<CgruAttrs> = {
   arity: 1,
   inputNames: ['s'],
   attrs(where, raw) {
-    const a = withDefaults<{ kernelSize: number | number[] }>(where, raw, {
+    const a = withDefaults<{ kernelSize: number | number[]; cutoff: number }>(where, raw, {
       kernelSize: nullish(check('an integer from 1 to 15 or a list of 2', (v) => (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 15) ||
         (Array.isArray(v) && v.length === 2 && v.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= 15)))),
-    }, { kernelSize: 3 });
+      cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })),
+    }, { kernelSize: 3, cutoff: 1 });
     const ks = typeof a.kernelSize === 'number' ? [a.kernelSize, a.kernelSize] : a.kernelSize;
     if (ks.some((v) => v % 2 === 0)) throw new Error(`${where}: kernelSize ${JSON.stringify(a.kernelSize)} must be odd (the state keeps its size)`);
-    return { kernelSize: ks };
+    return a.cutoff === 1 ? { kernelSize: ks } : { kernelSize: ks, cutoff: a.cutoff };
   },
   infer(where, a, [s]) {
     const t = batchedF32(where, 'the state', s!, 3);
@@ -214,7 +226,7 @@ export const cgru: OpDecl<CgruAttrs> = {
     k.im2col_f32(cols!, s, rows, H, W, C, KH, KW, 1, 1, ph, pw, 1, 1, H, W);
     k.gemm_nn_f32(g!, cols!, n.p.gates!, M, KK, 2 * C, 0, n.scratch);
     k.bias_forward_f32(g!, n.p.gatesBias!, M, 2 * C);
-    k.cgru_gate_forward_f32(u!, r!, rs!, g!, s, M, C);
+    k.cgru_gate_forward_f32(u!, r!, rs!, g!, s, M, C, n.attrs.cutoff ?? 1);
     k.im2col_f32(cols!, rs!, rows, H, W, C, KH, KW, 1, 1, ph, pw, 1, 1, H, W);
     k.gemm_nn_f32(cand!, cols!, n.p.candidate!, M, KK, C, 0, n.scratch);
     k.bias_forward_f32(cand!, n.p.candidateBias!, M, C);
@@ -236,7 +248,7 @@ export const cgru: OpDecl<CgruAttrs> = {
     if (n.dp.candidate) k.gemm_tn_f32(n.dp.candidate, colsB!, da!, KK, M, C, n.accP.candidate!, n.scratch);
     k.gemm_nt_f32(dcols!, da!, n.p.candidate!, M, C, KK, 0, n.scratch);
     k.col2im_f32(drs!, dcols!, rows, H, W, C, KH, KW, 1, 1, ph, pw, 1, 1, H, W, 0);
-    k.cgru_gate_backward_f32(dg!, ds, drs!, u!, r!, s, du!, M, C);
+    k.cgru_gate_backward_f32(dg!, ds, drs!, u!, r!, s, du!, M, C, n.attrs.cutoff ?? 1);
     if (n.dp.gatesBias) k.bias_backward_f32(n.dp.gatesBias, dg!, M, 2 * C);
     k.im2col_f32(colsB!, s, rows, H, W, C, KH, KW, 1, 1, ph, pw, 1, 1, H, W);
     if (n.dp.gates) k.gemm_tn_f32(n.dp.gates, colsB!, dg!, KK, M, 2 * C, n.accP.gates!, n.scratch);

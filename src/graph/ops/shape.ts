@@ -52,10 +52,10 @@ export const concat: OpDecl<Record<string, never>> = {
   attrs: (where, raw) => withDefaults(where, raw, {}, {}),
   infer(where, _a, xs) {
     const first = xs[0]!;
-    lastAxis(where, 'input 0', first);
     let width = 0;
     xs.forEach((t, i) => {
-      lastAxis(where, `input ${i}`, t!);
+      if (!t) throw new Error(`${where}: input ${i} is absent ("") (concat joins every value it is given)`);
+      lastAxis(where, `input ${i}`, t);
       const same = t!.dtype === first.dtype && t!.batched === first.batched && t!.shape.length === first.shape.length &&
         t!.shape.slice(0, -1).every((d, j) => d === first.shape[j]);
       if (!same) throw new Error(`${where}: input ${i} ${showShape(t)} does not fit input 0 ${showShape(first)} (all but the last axis must match)`);

@@ -25,7 +25,7 @@ describe('the package from another project', () => {
     expect(node(['--conditions=browser'], "console.log(import.meta.resolve('gradnoise'))")).toMatch(/\/dist\/browser\/gradnoise\.js$/);
     // wrangler (Cloudflare Workers) resolves with the workerd condition and imports .wasm files as modules.
     expect(node(['--conditions=workerd'], "console.log(import.meta.resolve('gradnoise'))")).toMatch(/\/dist\/browser\/gradnoise\.js$/);
-    for (const build of ['single', 'threads']) {
+    for (const build of ['single', 'threads', 'single-relaxed', 'threads-relaxed']) {
       const path = fileURLToPath(node([], `console.log(import.meta.resolve('gradnoise/gradnoise.${build}.wasm'))`));
       expect(path).toMatch(new RegExp(`/dist/browser/gradnoise\\.${build}\\.wasm$`));
       expect(readFileSync(path).subarray(0, 4)).toEqual(Buffer.from([0, 97, 115, 109]));

@@ -32,7 +32,7 @@ describe('arguments', () => {
     [['train', '--lr', 'abc'], /option '--lr <x>' argument 'abc' is invalid\. Need a number > 0\./],
     [['train', '--lr', '0'], /'--lr <x>' argument '0' is invalid/],
     [['train', '--epochs', '-1'], /option '--epochs <n>' argument '-1' is invalid\. Need an integer from 0 up\./],
-    [['train', '--init', 'bad'], /argument 'bad' is invalid\. Allowed choices are simple, sussilloAbbott, he, zero, glorot\./],
+    [['train', '--init', 'bad'], /argument 'bad' is invalid\. Allowed choices are simple, sussilloAbbott, he, zero, glorot, simpleVar\./],
     [['train', '--optimizer', 'sdg'], /Allowed choices are sgd, adam, adamw, adagrad, rmsprop/],
     [['train', '--dropout', '1'], /'--dropout <rate>' argument '1' is invalid/],
     [['train', '--bogus'], /unknown option '--bogus'/],
@@ -53,6 +53,9 @@ describe('arguments', () => {
     [['reproduce', 'table1', '--part', '3/2'], /--part is "3\/2" \(need k\/n with 1 <= k <= n/],
     [['reproduce', 'table2'], /unknown command 'table2'/],
     [['reproduce', 'table1', '--lr', '0.1,0.1'], /argument '0\.1,0\.1' is invalid\. 0\.1 is listed twice\./],
+    [['reproduce', 'table1', '--simple-init', 'he'], /argument 'he' is invalid\. Allowed choices are simple, simpleVar, simpleBias\./],
+    [['train', '--bias-init', 'zero'], /option '--bias-init <x>' argument 'zero' is invalid\. Need a number \(a constant\) or "kernel"\./],
+    [['train', '--config', '/nonexistent.json', '--bias-init', '0.1'], /--config and --bias-init do not go together/],
     [['train', '--out', '/proc/version/x', ...SMALL], /--out \/proc\/version\/x: cannot write there/],
   ])('gradnoise %j fails with a message naming the flag and what is allowed', async (args, message) => {
     const r = await run(args);
@@ -111,6 +114,21 @@ describe('gradnoise train', () => {
     expect(trace.otherData).toMatchObject({ workers: 2, from: 2, steps: 5, recordedSteps: 5 });
     const steps = (tid: number) => trace.traceEvents.filter((e: { ph: string; cat: string; tid: number }) => e.ph === 'X' && e.cat === 'step' && e.tid === tid);
     expect([steps(1).length, steps(2).length]).toEqual([5, 5]);
+  });
+
+  it('--init simpleVar and --bias-init: recorded in config.json, which replays to the same weights; each changes the weights', async () => {
+    const dir = tmp();
+    const args = ['train', ...SMALL, '--steps', '5', '--depth', '3', '--json'];
+    const [a, b, c] = await Promise.all([
+      run([...args, '--init', 'simpleVar', '--bias-init', 'kernel', '--out', dir]), run([...args, '--init', 'simpleVar']), run([...args, '--init', 'simple']),
+    ]);
+    for (const r of [a, b, c]) expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config).toMatchObject({ init: 'simpleVar', biasInit: 'kernel' });
+    const replay = await run(['train', '--config', join(dir, 'config.json'), '--json']);
+    expect(replay.code, replay.stderr).toBe(0);
+    const hash = (r: Ran) => lastJson(r.stdout).weightsSha256;
+    expect(hash(replay)).toBe(hash(a));
+    expect(new Set([hash(a), hash(b), hash(c)]).size).toBe(3);
   });
 
   it('--out writes config, summary, epochs and steps (JSONL and CSV) and a plot that match what was printed', async () => {
@@ -310,6 +328,19 @@ describe('gradnoise reproduce table1', () => {
     const again = await run([...sweep.filter((a) => a !== '--json'), '--out', cut]);
     expect(again.stdout).toMatch(/8 already finished/);
     expect(table(cut)).toEqual(table(whole));
+  });
+
+  it('--simple-init simpleVar runs the simple rows with that init, says so, and its runs replay to their weights', async () => {
+    const dir = tmp();
+    const r = await run(['reproduce', 'table1', '--rows', '3', '--runs', '1', '--lr', '0.1', '--epochs', '1', '--train-limit', '1500', '--test-limit', '300',
+      '--simple-init', 'simpleVar', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/simple rows with the simpleVar init/);
+    expect(readFileSync(join(dir, 'table1.md'), 'utf8')).toMatch(/the simple rows with the simpleVar init \(N\(0, 0\.1\), std 0\.316\)/);
+    const records = readdirSync(join(dir, 'runs')).map((f) => JSON.parse(readFileSync(join(dir, 'runs', f), 'utf8')));
+    expect(records.map((x) => [x.config.init, x.config.clip, x.config.noise]).sort()).toEqual([['simpleVar', 10, false], ['simpleVar', 10, true]]);
+    const replay = await run(['train', '--config', join(dir, 'runs', `${records[0].id}.json`), '--json']);
+    expect(lastJson(replay.stdout).weightsSha256).toBe(records[0].summary.weightsSha256);
   });
 
   it('splits over processes (--jobs) with the same result, and writes the table beside the paper\'s and a plot per row', async () => {

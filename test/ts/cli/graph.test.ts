@@ -161,6 +161,7 @@ describe('gradnoise train --model: every new flag\'s errors', () => {
   it.each<[string[], RegExp]>([
     [['--model', MODEL, '--data', TRAIN, '--depth', '3'], /--model and --depth do not go together \(the graph names its own layers\)/],
     [['--model', MODEL, '--data', TRAIN, '--init', 'simple'], /--model and --init do not go together/],
+    [['--model', MODEL, '--data', TRAIN, '--bias-init', '0.1'], /--model and --bias-init do not go together/],
     [['--model', MODEL], /--model .*model\.json needs its data: --input NAME=FILE for each of its inputs \(tokens, signal, label\), or --data FILE\.jsonl/],
     [['--model', MODEL, '--data', TRAIN, '--train-x', 'x.npy'], /--model and --train-x do not go together \(a graph reads its data by input name/],
     [['--input', 'tokens=x.npy'], /--input needs --model \(a graph's named inputs; the MLP reads --train-x and --train-y\)/],

@@ -17,6 +17,7 @@ describe('core ABI', () => {
       expect(core.memory.buffer instanceof SharedArrayBuffer).toBe(build === 'threads');
       expect(mod.arenaBase % 64).toBe(0);
       expect(core.exports.arena_base()).toBe(mod.arenaBase);
+      expect(core.exports.relaxed_simd(), 'a baseline build').toBe(0);
     });
   }
 

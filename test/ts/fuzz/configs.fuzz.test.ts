@@ -910,7 +910,7 @@ describe('model builders under fuzzing', () => {
       dropout: field(fc.constantFrom(undefined, null, 0, 0.5), [1, -0.1, NaN, '0.5', true], 'dropout'),
     }), ['hiden', 'output', 'activaton', 'kernelInit', 'los']);
     const paperArgs = fc.tuple(
-      field(fc.constantFrom('simple', 'sussilloAbbott', 'he', 'zero', undefined), ['hee', 'He', 'glorot', 5, null], 'init'),
+      field(fc.constantFrom('simple', 'sussilloAbbott', 'he', 'zero', 'simpleVar', 'simpleBias', undefined), ['hee', 'He', 'glorot', 5, null], 'init'),
       withUnknownKey(record({
         depth: field(opt(fc.integer({ min: 0, max: 3 })), [-1, 1.5, NaN, '2', null], 'depth'),
         width: field(opt(fc.integer({ min: 1, max: 8 })), [0, 1.5, MAX_UNITS + 1, '8', null], 'width'),

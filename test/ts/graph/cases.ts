@@ -222,6 +222,15 @@ const DEFS: Def[] = [
     },
     unit: ['t'],
   },
+  {
+    name: 'a convolutional GRU with the released code\'s gate cutoff 1.2, some gates saturated at 0 or 1', rows: 2, build: () => {
+      const x = input('x', [3, 4, 2]);
+      // A state up to +-4 pushes some gate pre-activations beyond +-ln 11, where the cutoff gates are exactly 0 or 1.
+      const s0 = ops.scale(layers.dense(3, { activation: 'tanh' })(x), 4);
+      const step = layers.cgru({ kernelSize: 3, cutoff: 1.2 });
+      return head(step(step(s0)));
+    },
+  },
 ];
 
 /** Every case with its data and parameters drawn from a fixed seed. */

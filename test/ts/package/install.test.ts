@@ -1,9 +1,10 @@
 // The package as an npm user installs it (issue #25): `npm pack` of this repository, `npm install` of the
 // tarball into an empty project, and nothing else. Without the optional packages (MNIST, plots, BullMQ on
 // Redis, YAML) the install holds only what training needs, at most 10 MB of node_modules; the library
-// trains on its own data there, inline and on workers, to the bits of the repository's build, and so does
-// the CLI, and its types check; every feature that needs a missing package fails (or, for plots, warns)
-// with a message naming the packages and the command. Then an optional package installed beside it is
+// trains on its own data there, inline and on workers, to the bits of the repository's build (and exports
+// it as ONNX through its @bufbuild/protobuf dependency), and so does the CLI, and its types check; every
+// feature that needs a missing package fails (or, for plots, warns) with a message naming the packages and
+// the command. Then an optional package installed beside it is
 // found by the packed copy.
 // scripts/pack.mjs does the packing, installing and measuring (bench/install-size.mjs prints the figures).
 import { spawnSync } from 'node:child_process';
@@ -65,8 +66,9 @@ const trainScript = (from: string, workers: number) => `
   await m.fit(x, y, { epochs: 15, onEpoch: (e) => losses.push(e.loss) });
   const { accuracy } = m.evaluate(x, y);
   const sha = await weightsSha256(m);
+  const onnx = await m.toOnnx(); // loads the @bufbuild/protobuf dependency beside the package
   await m.dispose();
-  console.log(JSON.stringify({ accuracy, first: losses[0], last: losses.at(-1), sha }));`;
+  console.log(JSON.stringify({ accuracy, first: losses[0], last: losses.at(-1), sha, onnx: onnx.length }));`;
 
 describe('npm install of the packed package, without the optional packages', () => {
   it('holds only gradnoise and what its dependencies need, within 10 MB', () => {
@@ -80,7 +82,7 @@ describe('npm install of the packed package, without the optional packages', () 
     }
     expect([...names].sort()).toEqual([...reached].sort());
     const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    expect(Object.keys(own.dependencies).sort()).toEqual(['@assemblyscript/loader', 'cli-progress', 'commander']);
+    expect(Object.keys(own.dependencies).sort()).toEqual(['@assemblyscript/loader', '@bufbuild/protobuf', 'cli-progress', 'commander']);
     expect(lean.bytes).toBeLessThanOrEqual(GOAL_BYTES);
     expect(lean.disk).toBeLessThanOrEqual(GOAL_BYTES);
   });
@@ -91,8 +93,10 @@ describe('npm install of the packed package, without the optional packages', () 
     const inline = script(trainScript('gradnoise', 0));
     expect(inline.accuracy).toBeGreaterThanOrEqual(0.95);
     expect(inline.last).toBeLessThan((inline.first as number) / 2);
-    expect(script(trainScript('gradnoise', 2)).sha).toBe(inline.sha);
-    expect(script(trainScript(join(ROOT, 'dist', 'src', 'index.js'), 0)).sha).toBe(inline.sha);
+    expect(inline.onnx).toBeGreaterThan(0);
+    const two = script(trainScript('gradnoise', 2)), compiled = script(trainScript(join(ROOT, 'dist', 'src', 'index.js'), 0));
+    expect([two.sha, compiled.sha]).toEqual([inline.sha, inline.sha]);
+    expect([two.onnx, compiled.onnx]).toEqual([inline.onnx, inline.onnx]);
   });
 
   it('its types check in a TypeScript project (strict, every .d.ts checked) without them', () => {

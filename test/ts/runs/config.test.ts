@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  createModel, createModelFromConfig, DEFAULT_TRAIN_CONFIG, mlp, resolveTrainConfig, runTraining, runtimeInfo, weightsSha256,
+  createModel, createModelFromConfig, DEFAULT_TRAIN_CONFIG, mlp, paperNet, resolveTrainConfig, runTraining, runtimeInfo, specOfConfig, toGraph, weightsSha256,
 } from 'gradnoise';
 import { blobs } from '../helpers.js';
 
@@ -25,8 +25,8 @@ describe('resolveTrainConfig', () => {
     [{ lr: 0 }, /config: lr is 0 \(need a finite number > 0\)/],
     [{ lr: Number.NaN }, /config: lr is NaN \(need a finite number > 0\)/],
     [{ depth: 2.5 }, /config: depth is 2.5 \(need an integer from 0 to 1000\)/],
-    [{ init: 'xavier' }, /config: init is "xavier" \(allowed: simple, sussilloAbbott, he, zero, glorot\)$/],
-    [{ init: 'sussiloAbbott' }, /config: init is "sussiloAbbott" \(allowed: simple, sussilloAbbott, he, zero, glorot\); did you mean sussilloAbbott\?$/],
+    [{ init: 'xavier' }, /config: init is "xavier" \(allowed: simple, sussilloAbbott, he, zero, glorot, simpleVar\)$/],
+    [{ init: 'sussiloAbbott' }, /config: init is "sussiloAbbott" \(allowed: simple, sussilloAbbott, he, zero, glorot, simpleVar\); did you mean sussilloAbbott\?$/],
     [{ clip: -1 }, /config: clip is -1 \(need null or a finite number > 0\)/],
     [{ noise: 'yes' }, /config: noise is "yes" \(need true or false\)/],
     [{ steps: -3 }, /config: steps is -3 \(need null or an integer from 0 up\)/],
@@ -36,6 +36,9 @@ describe('resolveTrainConfig', () => {
     [{ noiseBeforeClip: true }, /config: noiseBeforeClip is true but noise is false/],
     [{ noiseBeforeClip: true, noise: true }, /noiseBeforeClip needs a clip/],
     [{ depth: 0, dropout: 0.5 }, /dropout 0.5 needs hidden layers/],
+    [{ biasInit: 'zero' }, /config: biasInit is "zero" \(need a finite number \(a constant\) or "kernel"\)/],
+    [{ biasInit: Number.POSITIVE_INFINITY }, /config: biasInit is Infinity/],
+    [{ biasInit: null }, /config: biasInit is null/],
     [null, /config: options must be an object/],
     [[1, 2], /config: options must be an object/],
   ])('%j is refused, naming the field and the value', (partial, error) => {
@@ -44,6 +47,55 @@ describe('resolveTrainConfig', () => {
 
   it('names the caller in its errors', () => {
     expect(() => resolveTrainConfig({ lr: -1 }, 'sweep point 3')).toThrow(/^sweep point 3: lr is -1/);
+  });
+});
+
+describe('the inits of a config', () => {
+  const MNIST = { features: 784, classes: 10 };
+  // The initializers of the dense layers of a config's graph, layer by layer.
+  const dense = (c: object) => {
+    const g = toGraph(specOfConfig(resolveTrainConfig(c), MNIST));
+    const init = (name: string) => g.params.find((p) => p.name === name)!.init;
+    return g.nodes.filter((n) => n.op === 'dense').map((n) => ({ kernelInit: init(`${n.name}/kernel`), biasInit: init(`${n.name}/bias`) }));
+  };
+
+  it('simple is N(0, 0.1²) with zero biases as before, the net of paperNet(\'simple\'); simpleVar is N(0, 0.1); simpleBias has biases 0.1', () => {
+    for (const init of ['simple', 'simpleVar', 'he', 'zero', 'sussilloAbbott'] as const) {
+      expect(specOfConfig(resolveTrainConfig({ init }), MNIST)).toEqual(paperNet(init));
+    }
+    expect(dense({ init: 'simple' }).map((l) => [l.kernelInit, l.biasInit])).toEqual(Array(21).fill([{ kind: 'normal', std: 0.1 }, 'zeros']));
+    expect(dense({ init: 'simpleVar' }).map((l) => l.kernelInit)).toEqual(Array(21).fill({ kind: 'normal', std: Math.sqrt(0.1) }));
+    expect(specOfConfig(resolveTrainConfig({ init: 'simple', biasInit: 0.1 }), MNIST)).toEqual(paperNet('simpleBias'));
+    expect(dense({ init: 'simple', biasInit: 0.1 }).map((l) => [l.kernelInit, l.biasInit])).toEqual(Array(21).fill([{ kind: 'normal', std: 0.1 }, { kind: 'constant', value: 0.1 }]));
+    expect(() => paperNet({ depth: 3 } as never)).toThrow(/^paperNet: init is \{"depth":3\} \(allowed: simple, sussilloAbbott, he, zero, simpleVar, simpleBias\)$/);
+  });
+
+  it('biasInit: a constant, or drawn as the weights; 0 is the zeros of every earlier config', () => {
+    expect(dense({ init: 'simple', biasInit: 0.1 }).map((l) => l.biasInit)).toEqual(Array(21).fill({ kind: 'constant', value: 0.1 }));
+    expect(dense({ init: 'simpleVar', biasInit: 'kernel' }).map((l) => l.biasInit)).toEqual(Array(21).fill({ kind: 'normal', std: Math.sqrt(0.1) }));
+    expect(dense({ init: 'he', biasInit: 'kernel' }).map((l) => l.biasInit)).toEqual(Array(21).fill('heNormal'));
+    expect(dense({ biasInit: -0 })).toEqual(dense({}));
+  });
+
+  it('the values: constant biases, and biases drawn as the weights but not the same draws', async () => {
+    const shape = { features: 8, classes: 2 };
+    const moments = (v: Float32Array) => {
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      return [mean, Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length)];
+    };
+    const c = await createModelFromConfig(resolveTrainConfig({ depth: 1, width: 4096, init: 'simpleVar', biasInit: 0.1 }), shape);
+    expect(new Set(c.getParam('dense_0/bias'))).toEqual(new Set([Math.fround(0.1)]));
+    const [km, ks] = moments(c.getParam('dense_0/kernel'));
+    expect(Math.abs(km!)).toBeLessThan(0.01);
+    expect(ks! / Math.sqrt(0.1)).toBeCloseTo(1, 1);
+    await c.dispose();
+    const k = await createModelFromConfig(resolveTrainConfig({ depth: 1, width: 4096, init: 'simpleVar', biasInit: 'kernel' }), shape);
+    const bias = k.getParam('dense_0/bias'), kernel = k.getParam('dense_0/kernel');
+    const [bm, bs] = moments(bias);
+    expect(Math.abs(bm!)).toBeLessThan(0.02);
+    expect(bs! / Math.sqrt(0.1)).toBeCloseTo(1, 1);
+    expect(Array.from(bias.subarray(0, 8))).not.toEqual(Array.from(kernel.subarray(0, 8)));
+    await k.dispose();
   });
 });
 

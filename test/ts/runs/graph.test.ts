@@ -118,14 +118,18 @@ describe('a config that holds a graph', () => {
     expect(() => resolveTrainConfig({ model: broken })).toThrow(/^config: model: nodes\[1\] \("sum_0"\): unknown op "summ" \(allowed: .*\); did you mean sub or sum\?$/);
     expect(() => resolveTrainConfig({ model: 'graph.json' })).toThrow(/^config: model is "graph\.json" \(need null or a graph \(format "gradnoise\.graph": inputs, params, nodes, outputs, losses\)\)$/);
     expect(() => resolveTrainConfig({ model: G, depth: 3 })).toThrow(/^config: depth 3 does not go with a model \(the graph names its own layers/);
+    expect(() => resolveTrainConfig({ model: G, biasInit: 0.1 })).toThrow(/^config: biasInit 0\.1 does not go with a model \(the graph names its own layers/);
   });
 
   it('is hashed into the run id; a config without one keeps the id it had before configs had the field', () => {
     const data = { source: 'mnist', trainX: null, trainY: null, testX: null, testY: null, trainLimit: 100, testLimit: null, rawInputs: false } as const;
     const mlp = resolveTrainConfig({ lr: 0.1 });
-    const { model: _, ...before } = mlp;
+    const { model: _, biasInit: _b, ...before } = mlp;
     expect(jobId(mlp, data, null)).toBe(configId({ config: before, data: { trainLimit: 100, testLimit: null } }));
+    // A graph's config is hashed whole, but biasInit 0, left out as for every config (sweeps/plan.ts).
+    const { biasInit: _g, ...graph } = resolveTrainConfig({ model: G });
     const a = jobId(resolveTrainConfig({ model: G }), data, null);
+    expect(a).toBe(configId({ config: graph, data: { trainLimit: 100, testLimit: null } }));
     const b = jobId(resolveTrainConfig({ model: twoInputGraph() }), data, null);
     const other = jobId(resolveTrainConfig({ model: { ...G, losses: [G.losses[0]!, { ...G.losses[1]!, weight: 2 }] } }), data, null);
     expect(a).toBe(b); // the same graph built again

@@ -399,7 +399,8 @@ describe('loading validates everything, and a bad file changes nothing', () => {
     await expect(loadModel(bad)).rejects.toThrow(/^checkpoint <bytes>: cannot build its model: graph: node "dense_0" \(dense\): attrs: units is 0/);
     const badOpt = withMeta(m.toBytes(), (meta) => { meta.optimizer = { name: 'sgd', config: { lr: -1 } }; });
     await expect(loadModel(badOpt)).rejects.toThrow(/^checkpoint <bytes>: metadata optimizer: sgd: lr is -1/);
-    await expect(loadModel(m.toBytes(), { seed: 3 } as never)).rejects.toThrow(/loadModel: unknown option "seed"/);
+    await expect(loadModel(m.toBytes(), { seed: 3 })).rejects.toThrow('loadModel: spec and seed apply to layout "pytorch" only (a checkpoint holds its own)');
+    await expect(loadModel(m.toBytes(), { sede: 3 } as never)).rejects.toThrow(/loadModel: unknown option "sede" .*did you mean seed/);
     await expect(loadModel(42 as never)).rejects.toThrow('loadModel: need a path, a Uint8Array or an ArrayBuffer, got 42');
   });
 

@@ -34,8 +34,8 @@ describe('model specs and options', () => {
   it('rejects unknown and mistyped option keys instead of ignoring them', async () => {
     await expect(createModel(spec, { optimiser: sgd({ lr: 1 }) } as never)).rejects.toThrow(/createModel: unknown option "optimiser".*did you mean optimizer\?/);
     await expect(createModel(spec, { fuse: 'no' } as never)).rejects.toThrow(/createModel: fuse is "no" \(need true or false\)/);
-    await expect(createModel(spec, { build: 'fast' } as never)).rejects.toThrow(/createModel: build is "fast" \(allowed: auto, threads, single\)/);
-    await expect(createModel(spec, { build: 'thread' } as never)).rejects.toThrow(/createModel: build is "thread" \(allowed: auto, threads, single\); did you mean threads\?/);
+    await expect(createModel(spec, { build: 'fast' } as never)).rejects.toThrow(/createModel: build is "fast" \(allowed: auto, threads, single, relaxed, threads-relaxed, single-relaxed\)/);
+    await expect(createModel(spec, { build: 'thread' } as never)).rejects.toThrow(/createModel: build is "thread" \(allowed: auto, threads, single, relaxed, threads-relaxed, single-relaxed\); did you mean threads\?/);
     await expect(createModel(spec, { wasm: 'bytes' } as never)).rejects.toThrow(/createModel: wasm is "bytes" \(need the core's bytes \(a Uint8Array or ArrayBuffer\) or a compiled WebAssembly.Module\)/);
     const m = await createModel(spec, { batchSize: 2 });
     await expect(m.fit(x, y, { epoch: 5 } as never)).rejects.toThrow(/fit: unknown option "epoch".*did you mean epochs/);

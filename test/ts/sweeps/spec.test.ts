@@ -26,7 +26,7 @@ describe('spec validation', () => {
     [{ grid: { lr: [0.1, 0.01, 'x'] } }, /^spec\.grid\.lr\[2\] is "x" \(need a finite number > 0\)$/],
     [{ grid: { lr: [0.1, 0.1] } }, /^spec\.grid\.lr\[1\] is 0\.1, listed twice$/],
     [{ grid: { lr: [] } }, /^spec\.grid\.lr is \[\] \(need a non-empty list of lr values\)$/],
-    [{ grid: { init: ['he', 'bad'] } }, /^spec\.grid\.init\[1\] is "bad" \(need one of simple, sussilloAbbott, he, zero, glorot\)$/],
+    [{ grid: { init: ['he', 'bad'] } }, /^spec\.grid\.init\[1\] is "bad" \(need one of simple, sussilloAbbott, he, zero, glorot, simpleVar\)$/],
     [{ grid: { lrr: [0.1] } }, /^spec\.grid\.lrr: lrr is not a config field; did you mean lr\?; an axis that names no field maps labels/],
     [{ grid: { row: { a: { intt: 'he' } } } }, /^spec\.grid\.row\.a\.intt: unknown key \(allowed: depth, .*\); did you mean init\?$/],
     [{ grid: { row: { '1b': { dropout: 2 } } } }, /^spec\.grid\.row\["1b"\]\.dropout is 2 \(need a finite number >= 0 and <= 0\.999\)$/],
@@ -106,15 +106,29 @@ describe('planning', () => {
       [2, 0.1, 'a'], [2, 0.1, 'b'], [2, 0.01, 'a'], [2, 0.01, 'b'],
     ]);
     expect(jobs[1]!.config).toMatchObject({ depth: 1, width: 8, steps: 10, lr: 0.1, init: 'zero', clip: 10, seed: 1, shards: 4, batchSize: 100 });
-    expect(Object.keys(jobs[1]!.config)).toHaveLength(25); // every field of a TrainConfig, model (null: the MLP) included
+    expect(Object.keys(jobs[1]!.config)).toHaveLength(26); // every field of a TrainConfig, model (null: the MLP) and biasInit included
     expect(new Set(jobs.map((j) => j.id)).size).toBe(8);
     expect(jobs[0]!.data).toEqual({ source: 'mnist', trainX: null, trainY: null, testX: null, testY: null, trainLimit: 200, testLimit: null, rawInputs: false });
     // The same spec plans the same ids; the worker count is nowhere in them.
     expect(plan(spec).map((j) => j.id)).toEqual(jobs.map((j) => j.id));
-    // An MLP's config is hashed without its null model, as before configs had one: the ids stay as they were.
-    const { model, ...mlp } = jobs[0]!.config;
+    // An MLP's config is hashed without its null model and its biasInit 0, as before configs had them: the ids stay as they were.
+    const { model, biasInit, ...before } = jobs[0]!.config;
     expect(model).toBeNull();
-    expect(jobs[0]!.id).toBe(configId({ config: mlp, data: { trainLimit: 200, testLimit: null } }));
+    expect(biasInit).toBe(0);
+    expect(jobs[0]!.id).toBe(configId({ config: before, data: { trainLimit: 200, testLimit: null } }));
+  });
+
+  it('a field added later (biasInit) enters the id only away from the value every earlier run had', () => {
+    const ids = (biasInit: unknown) => plan({ ...spec, base: { ...spec.base, biasInit } }).map((j) => j.id);
+    const old = plan(spec).map((j) => j.id);
+    expect(ids(0)).toEqual(old);
+    expect(ids(-0)).toEqual(old); // the same bits (zero biases), the same runs
+    const [c, k] = [ids(0.1), ids('kernel')];
+    for (const other of [c, k]) for (let i = 0; i < old.length; i++) expect(other[i]).not.toBe(old[i]);
+    expect(new Set([...c, ...k]).size).toBe(2 * old.length);
+    const { model, ...hashed } = plan({ ...spec, base: { ...spec.base, biasInit: 0.1 } })[0]!.config;
+    expect(model).toBeNull();
+    expect(plan({ ...spec, base: { ...spec.base, biasInit: 0.1 } })[0]!.id).toBe(configId({ config: hashed, data: { trainLimit: 200, testLimit: null } }));
   });
 
   it('joined grid blocks, and a spec without axes (one point per seed)', () => {
@@ -195,6 +209,31 @@ describe('planning', () => {
     expect(resultProblem({ record, checkpoint: 7 }, job.id)).toBe('its checkpoint is not base64 text');
   });
 
+  it.each([
+    ['simpleVar', { init: 'simpleVar' }],
+    ['simpleBias', { init: 'simple', biasInit: 0.1 }],
+  ] as const)('reproduce table1 --simple-init %s: the simple rows (1, 1b, 2, 3) take that init, the other rows keep their runs', (simpleInit, fields) => {
+    const o = { runs: 2, epochs: 10, lr: [0.1, 0.01], rows: TABLE1.map((r) => r.id), batchSize: 100, dropout: 0.5, seed: 1, shards: 4 };
+    const std = planTable1(o), other = planTable1({ ...o, simpleInit });
+    expect(other.map((j) => [j.point, j.seed])).toEqual(std.map((j) => [j.point, j.seed]));
+    std.forEach((s, i) => {
+      const v = other[i]!, simple = ['1', '1b', '2', '3'].includes(s.point.row as string);
+      expect(v.config).toEqual(simple ? { ...s.config, ...fields } : s.config);
+      if (simple) expect(v.id).not.toBe(s.id);
+      else expect(v.id).toBe(s.id);
+    });
+    expect(planTable1({ ...o, simpleInit: 'simple' }).map((j) => j.id)).toEqual(std.map((j) => j.id));
+  });
+
+  it('the runs of docs/experiments/issue24/bias.yaml with biases 0.1 are those of reproduce table1 --simple-init simpleBias, row 3', () => {
+    const o = { runs: 5, epochs: 10, lr: [0.1, 0.01], rows: ['3'], batchSize: 100, dropout: 0.5, seed: 1, shards: 4 };
+    const file = fileURLToPath(new URL('../../../docs/experiments/issue24/bias.yaml', import.meta.url));
+    const spec = parseSpec(readFileSync(file, 'utf8'), file);
+    const bias = planSweep(spec, describeData(spec.data, '.')).filter((j) => j.config.biasInit === 0.1).map((j) => j.id).sort();
+    expect(bias).toHaveLength(20);
+    expect(bias).toEqual(planTable1({ ...o, simpleInit: 'simpleBias' }).map((j) => j.id).sort());
+  });
+
   it('reproduce table1 as a spec plans exactly the run ids of docs/experiments (the first table1, 260 runs)', () => {
     const runs = readFileSync(fileURLToPath(new URL('../../../docs/experiments/table1-runs.jsonl', import.meta.url)), 'utf8').trim().split('\n')
       .map((l) => JSON.parse(l) as { id: string; row: string; noise: boolean; lr: number; seed: number });
@@ -235,7 +274,9 @@ describe('planning graph models', () => {
     expect(inline.map((j) => j.id)).toEqual(fromFile.map((j) => j.id));
     expect(fromFile[0]!.config.model).toEqual(graph);
     expect(fromFile[0]!.data).toMatchObject({ source: 'inputs', jsonl: { path: 'train.jsonl', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, padId: 0, inputs: {} });
-    expect(fromFile[0]!.id).toBe(configId({ config: fromFile[0]!.config, data: dataKey(fromFile[0]!.data) }));
+    const { biasInit, ...hashed } = fromFile[0]!.config; // biasInit 0 is left out of every id (as before the field)
+    expect(biasInit).toBe(0);
+    expect(fromFile[0]!.id).toBe(configId({ config: hashed, data: dataKey(fromFile[0]!.data) }));
     // Other data bytes or another pad id: other runs.
     const other = graphPlan({ base: { model: 'model.json', steps: 5 }, data: { ...data, padId: 1 }, seeds: 2 });
     expect(other[0]!.id).not.toBe(fromFile[0]!.id);
@@ -255,6 +296,7 @@ describe('planning graph models', () => {
     [{ base: { model: 'regression.json' }, data }, /^spec\.base: the model has no classification loss \(softmaxCrossEntropy\), so its runs have no accuracy for the sweep's report to count$/],
     [{ base: { model: 'missing.json' }, data }, /^spec\.base\.model missing\.json: cannot read it \(ENOENT\)$/],
     [{ grid: { model: ['model.json', 'regression.json'] }, base: { depth: 2 }, data }, /^spec\.grid at \{model: "model\.json"\}: depth 2 does not go with a model/],
+    [{ grid: { model: ['model.json', 'regression.json'] }, base: { biasInit: 'kernel' }, data }, /^spec\.grid at \{model: "model\.json"\}: biasInit "kernel" does not go with a model/],
   ])('%j is refused, naming the point', (spec, message) => {
     expect(() => graphPlan(spec)).toThrow(message);
   });
