@@ -11,7 +11,7 @@ import type { Model } from '../runtime/model.js';
 import { mergeTraces, type Trace } from '../runtime/trace.js';
 import { firstDifference } from '../runtime/snapshot.js';
 import {
-  anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, string, type FieldsOf,
+  anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, orAuto, string, type FieldsOf,
 } from '../core/check.js';
 import { checkTrainConfig, createModelFromConfig, weightsSha256, type DataShape, type TrainConfig } from './config.js';
 
@@ -189,7 +189,7 @@ const MLP_DATA_FIELDS: FieldsOf<RunData> = { train: MLP_SPLIT, test: nullable(ML
 const GRAPH_DATA_FIELDS: FieldsOf<RunData> = { train: GRAPH_SPLIT, test: nullable(GRAPH_SPLIT), features: optional(int(1)), classes: optional(int(1)) };
 const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optional(func), onEpoch: optional(func), onWarning: optional(func), onCheckpoint: optional(func) };
 const RUN_OPTIONS: FieldsOf<RunOptions> = {
-  workers: check('an integer from 0 to 64, or "auto"', (v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 64)),
+  workers: orAuto(int(0, 64)),
   profile: optional(object({ from: optional(int(0)), steps: optional(int(1)) })),
   build: anything /* createModel checks it */, wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), keepSteps: optional(boolean), diverge: optional(oneOf(['throw', 'record'])),

@@ -13,7 +13,7 @@ import { MAX_UNITS } from '../graph/limits.js';
 import type { NormalizedGraph } from '../graph/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, noiseAheadApplies, stateSlotsOf } from '../optim/fused.js';
-import { anything, boolean, check, checkFields, custom, func, instanceOf, int, nullish, object, oneOf, optional, show, type FieldsOf } from '../core/check.js';
+import { anything, boolean, check, checkFields, custom, func, instanceOf, int, nullish, object, oneOf, optional, orAuto, show, type FieldsOf } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
 import { prepareData, PreparedData, signatureOf, stage, type DataSignature, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
@@ -152,7 +152,7 @@ const LOAD_MODEL_FIELDS: FieldsOf<Omit<ModelOptions, 'seed'>> = {
   wasm: optional(check("the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module",
     (v) => v instanceof Uint8Array || v instanceof ArrayBuffer || v instanceof WebAssembly.Module)),
   onWarning: optional(func), fuse: optional(boolean), shards: nullish(int(1, MAX_SHARDS)), noiseHelper: optional(boolean),
-  workers: optional(check(`an integer from 0 to ${MAX_SHARDS}, or "auto"`, (v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SHARDS))) /* and <= shards */,
+  workers: optional(orAuto(int(0, MAX_SHARDS))) /* and <= shards */,
 };
 const MODEL_FIELDS: FieldsOf<ModelOptions> = { ...LOAD_MODEL_FIELDS, seed: nullish(check('an integer from 0 to 2^53 - 1', isSeed)) };
 const FIT_FIELDS: FieldsOf<FitOptions> = {
