@@ -662,8 +662,11 @@ export class Model {
   private startHelper(): NoiseHelper | null {
     if (!this.useHelper) return null;
     if (!this.helper) {
+      // The callback holds the warning function only, not the model: a helper still starting (or ending)
+      // after dispose() must not keep a disposed model reachable.
+      const warn = this.warn;
       this.helper = NoiseHelper.start(this.mod, this.net, this.engine.fused!, (e) => {
-        this.warn(`gradnoise: the noise helper thread could not start (${e.message}); fit() draws the noise on the calling thread. The results are the same bits.`);
+        warn(`gradnoise: the noise helper thread could not start (${e.message}); fit() draws the noise on the calling thread. The results are the same bits.`);
       });
       orphanHelpers?.register(this, this.helper, this.helper);
     }
