@@ -76,14 +76,29 @@ describe.skipIf(!CAN)('the noise helper of inline training', () => {
     await two.fit(DATA.x, DATA.y, { steps: 24 });
     expect(weightsHash(served)).toBe(weightsHash(alone));
     expect(weightsHash(two)).toBe(weightsHash(alone));
-    // The profiler shows the helper's track: one span per step it served.
-    const h = await served.fit(DATA.x, DATA.y, { steps: 6, profile: true });
-    const names = h.profile!.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);
+  });
+
+  it('shows its track in the profile: one span per step it served, and the bits of a profile-free run', async () => {
+    // Pass 2 waits for a piece of its step, so the helper serves every step whatever the machine's load
+    // (without the wait, a helper kept off the CPU for all 6 steps would record nothing). The helper
+    // records a request's span before it counts a piece of the next, so steps 1-5 are in the trace.
+    (globalThis as Record<symbol, unknown>)[HELPER_TESTING_HOOK] = { waitPieces: 1 };
+    const served = await model({});
+    await trainServed(served, 3);
+    // The last request finished before the profile starts, so no span of it can enter the trace.
+    const h = internals(served).helper as unknown as { i32: Int32Array; pieces: unknown[] };
+    for (let i = 0; i < 400 && (Atomics.load(h.i32, 1) & 0xffff) !== h.pieces.length; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(Atomics.load(h.i32, 1) & 0xffff).toBe(h.pieces.length);
+    const history = await served.fit(DATA.x, DATA.y, { steps: 6, profile: true });
+    const names = history.profile!.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);
     expect(names).toEqual(['calling thread (inline training)', 'noise helper']);
-    const helperSpans = h.profile!.traceEvents.filter((e) => e.ph === 'X' && e.tid === 2);
-    expect(helperSpans.length).toBeGreaterThan(0);
+    const helperSpans = history.profile!.traceEvents.filter((e) => e.ph === 'X' && e.tid === 2);
+    expect(helperSpans.length).toBeGreaterThanOrEqual(5);
     expect(helperSpans.length).toBeLessThanOrEqual(6);
     expect(helperSpans.every((e) => e.name === 'noise of the step' && e.cat === 'noise')).toBe(true);
+    const alone = await model({ noiseHelper: false });
+    await alone.fit(DATA.x, DATA.y, { steps: 10 });
+    expect(weightsHash(served)).toBe(weightsHash(alone));
   });
 
   it('gives the same bits when it is too slow: requests left part-way and abandoned for the next', async () => {
