@@ -12,6 +12,19 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => 
   };
 }
 
+/** An integer from min to max, or the word "auto". */
+export function intOrAuto(min: number, max: number): (v: string) => number | 'auto' {
+  const n = int(min, max);
+  return (v) => {
+    if (v === 'auto') return v;
+    try {
+      return n(v);
+    } catch {
+      throw new InvalidArgumentError(`Need an integer from ${min} to ${max}, or auto.`);
+    }
+  };
+}
+
 /** A finite number in [min, max] (or (min, max] when `open`). */
 export function num(min: number, max = Infinity, open = false): (v: string) => number {
   return (v) => {

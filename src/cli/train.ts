@@ -14,7 +14,7 @@ import type { RunData } from '../runs/train.js';
 import { checkJobData, CLI_NAMING, describeData, describeJobData, loadJobData, readGraphFile, type JobData } from '../sweeps/data.js';
 import { parseConfigText } from '../sweeps/spec.js';
 import { prepareOutputDir, toCsv, toJsonl, writeFileAtomic } from './files.js';
-import { biasInit, int, num } from './options.js';
+import { biasInit, int, intOrAuto, num } from './options.js';
 import { plotsMissing, writePlot } from './plots.js';
 import { Progress, progressMode } from './progress.js';
 import { ACTIVATIONS, DEFAULT_TRAIN_CONFIG, INITS, MLP_FIELDS, OPTIMIZERS, resolveTrainConfig, SCHEDULES, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../runs/config.js';
@@ -30,7 +30,8 @@ interface TrainFlags {
   optimizer: TrainConfig['optimizer']; lr: number; momentum: number; weightDecay: number; schedule: TrainConfig['schedule'];
   decaySteps: number; decayRate: number; warmupSteps: number;
   clip?: number; clipValue?: number; noise: boolean; eta: number; gamma: number; noiseBeforeClip?: boolean;
-  batchSize: number; epochs: number; steps?: number; seed: number; workers: number; shards: number; build: BuildChoice;
+  batchSize: number; epochs: number; steps?: number; seed: number; workers: number | 'auto'; shards: number; build: BuildChoice;
+  profile?: string; profileFrom: number; profileSteps: number;
   out?: string; json?: boolean; checkpoint?: string; checkpointEvery?: number; resume?: string; config?: string; dataDir: string;
   model?: string; input?: Record<string, string>; testInput?: Record<string, string>; data?: string; testData?: string; padId?: number;
 }
@@ -172,7 +173,8 @@ export function trainCommand(): Command {
     .option('--epochs <n>', 'passes over the training data', int(0), d.epochs)
     .option('--steps <n>', 'train exactly n steps instead of whole epochs', int(0))
     .option('--seed <n>', 'seed of the init, the data order, dropout and the noise', int(0), d.seed)
-    .option('--workers <n>', 'worker threads (any count gives the same weights)', int(0, 64), 1)
+    .option('--workers <n>', 'worker threads, or auto: one per core where the runtime has shared memory, else 0 (inline); ' +
+      'any count gives the same weights', intOrAuto(0, 64), 'auto' as const)
     .option('--shards <n>', 'gradient shards per batch (changes the bits; workers <= shards)', int(1, 64), d.shards)
     .addOption(new Option('--build <name>', 'core build: auto (baseline SIMD, the same bits everywhere), or relaxed (GEMMs on fused ' +
       'multiply-add where the engine has relaxed SIMD, else auto with a warning: faster, bits depend on the CPU); threads, single, ' +
@@ -184,6 +186,10 @@ export function trainCommand(): Command {
     .option('--config <file>', 'train the run a file names instead of flags: a sweep\'s run record (OUT/runs/<id>.json) replays that run, ' +
       'to its weights hash; or { config, data } in JSON or YAML (--out\'s config.json too)')
     .option('--data-dir <dir>', 'with --config: where a sweep run\'s relative data paths are found (its files must have the recorded SHA-256)', '.')
+    .option('--profile <file>', 'write a Chrome trace (JSON for chrome://tracing or Perfetto) of the steps: the ops of each shard, ' +
+      'the reduction, the update, the barriers and the noise drawn ahead, per thread (written atomically; the weights are the same)')
+    .option('--profile-from <n>', 'with --profile: the first step to record, counted from the run\'s first', int(0), 0)
+    .option('--profile-steps <n>', 'with --profile: how many steps to record', int(1), 200)
     .option('--json', 'print only one JSON object (the summary) on stdout; its examplesPerSecond counts the steps\' time ' +
       '(stepSeconds), without start-up (startupSeconds) or validation; wallExamplesPerSecond is over all of it (seconds)')
     .action(async (flags: TrainFlags, command: Command) => {
@@ -194,7 +200,8 @@ export function trainCommand(): Command {
         const { config, data } = readConfigFile(flags.config);
         if (data !== null) for (const f of DATA_FLAGS) if (fromCli(f)) throw new Error(`--config and ${kebab(f)} do not go together (the file names the data)`);
         if (flags.checkpointEvery !== undefined && !flags.checkpoint && !flags.out) throw new Error('--checkpoint-every needs --checkpoint <file> or --out <dir>');
-        if (flags.workers > config.shards) throw new Error(`--workers ${flags.workers} exceeds the config's shards ${config.shards}`);
+        if (flags.workers !== 'auto' && flags.workers > config.shards) throw new Error(`--workers ${flags.workers} exceeds the config's shards ${config.shards}`);
+        checkProfileFlags(flags, fromCli);
         let choice: RunDataChoice | undefined;
         if (data === null) {
           // The file names no data: the flags do, as they would for its network.
@@ -211,6 +218,7 @@ export function trainCommand(): Command {
         return;
       }
       if (fromCli('dataDir')) throw new Error('--data-dir needs --config (it finds the data of a sweep\'s run)');
+      checkProfileFlags(flags, fromCli);
       if (flags.model !== undefined) {
         // The graph names its own layers and reads its data by input name: the MLP's flags would be ignored.
         for (const f of MLP_FIELDS) if (fromCli(f)) throw new Error(`--model and ${kebab(f)} do not go together (the graph names its own layers)`);
@@ -224,6 +232,11 @@ export function trainCommand(): Command {
       process.exitCode = await train(configOfFlags(flags, fromCli), flags);
     });
   return cmd;
+}
+
+/** --profile-from and --profile-steps shape --profile's trace: alone they would do nothing. */
+function checkProfileFlags(flags: TrainFlags, fromCli: (name: string) => boolean): void {
+  for (const f of ['profileFrom', 'profileSteps']) if (fromCli(f) && flags.profile === undefined) throw new Error(`${kebab(f)} needs --profile <file>`);
 }
 
 /** The data flags that fit the network: --input and --data for a graph, --train-x and --train-y for the MLP. */
@@ -251,7 +264,9 @@ function configOfFlags(flags: TrainFlags, fromCli: (name: string) => boolean): T
   if (fromCli('decayRate') && !['exponential', 'step'].includes(flags.schedule)) clash('--decay-rate', `--schedule ${flags.schedule}`);
   if (flags.depth === 0) for (const f of ['width', 'activation', 'dropout']) if (fromCli(f)) clash('--depth 0', `--${f}`);
   if (flags.checkpointEvery !== undefined && !flags.checkpoint && !flags.out) throw new Error('--checkpoint-every needs --checkpoint <file> or --out <dir>');
-  if (flags.workers > flags.shards) throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
+  if (flags.workers !== 'auto' && flags.workers > flags.shards) {
+    throw new Error(`--workers ${flags.workers} exceeds --shards ${flags.shards} (a shard is the unit of work; raise --shards, which changes the bits)`);
+  }
   return {
     depth: flags.depth, width: flags.width, activation: flags.activation, init: flags.init, biasInit: flags.biasInit, dropout: flags.dropout,
     optimizer: flags.optimizer, lr: flags.lr, momentum: flags.momentum, weightDecay: flags.weightDecay, schedule: flags.schedule,
@@ -275,7 +290,7 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
     config.noise ? `noise eta ${config.eta} gamma ${config.gamma}${config.noiseBeforeClip ? ' (before clipping)' : ''}` : ''].filter(Boolean).join(', ');
   say(`data: ${data.describe}`);
   say(`model: ${describeModel(config, data, modelLabel)}; ${config.optimizer} lr ${config.lr}${config.schedule !== 'constant' ? ` (${config.schedule})` : ''}` +
-    `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers} worker${flags.workers === 1 ? '' : 's'}, ${config.shards} shards` +
+    `${update ? `, ${update}` : ''}; batch ${config.batchSize}, seed ${config.seed}, ${flags.workers === 'auto' ? 'workers auto' : `${flags.workers} worker${flags.workers === 1 ? '' : 's'}`}, ${config.shards} shards` +
     `${flags.build !== 'auto' ? `, build ${flags.build}` : ''}`);
 
   const checkpoint = flags.checkpoint ?? (flags.out ? join(flags.out, 'checkpoint.safetensors') : undefined);
@@ -289,9 +304,11 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
     (sig) => { signalName = sig; progress.log('stopping after the current step (Ctrl-C again to quit at once)'); },
     (signal) => runTraining(config, data, {
       workers: flags.workers, build: flags.build, signal, keepSteps: flags.out !== undefined, diverge: 'record',
+      ...(flags.profile !== undefined ? { profile: { from: flags.profileFrom, steps: flags.profileSteps } } : {}),
       ...(checkpoint ? { checkpoint: { path: checkpoint, every: flags.checkpointEvery ?? Infinity } } : {}),
       ...(flags.resume ? { resume: { bytes: readResume(flags.resume), name: flags.resume }, previous: previousRecords(flags.out) } : {}),
       hooks: {
+        onStart: (info) => { if (flags.workers === 'auto') progress.log(`workers: ${info.workers === 0 ? 'none (inline)' : info.workers}`); },
         onStep: (s, total) => {
           progress.setTotal(total);
           progress.update(s.step, { epoch: String(s.epoch + 1), loss: s.loss.toFixed(4), acc: pct(s.accuracy) });
@@ -306,6 +323,11 @@ async function train(config: TrainConfig, flags: TrainFlags, choice?: RunDataCho
   );
   const s = result.summary;
   const plotted = flags.out ? await writeOutputs(flags.out, config, flags, result, choice?.record) : false;
+  if (flags.profile !== undefined) {
+    if (result.profile) writeFileAtomic(flags.profile, JSON.stringify(result.profile));
+    say(result.profile ? `profile of ${result.profile.otherData.recordedSteps as number} steps: ${flags.profile} (chrome://tracing or https://ui.perfetto.dev)`
+      : `profile: no step ran in the window (--profile-from ${flags.profileFrom}), so ${flags.profile} was not written`);
+  }
   const startup = s.startupSeconds === null ? '' : `start-up ${s.startupSeconds.toFixed(2)} s, `;
   say(`${s.diverged ? 'diverged' : s.aborted ? 'stopped' : 'done'}: ${s.steps} steps in ${s.seconds.toFixed(1)} s ` +
     `(${startup}${Math.round(s.examplesPerSecond)} examples/s in the steps); ` +

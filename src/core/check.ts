@@ -150,6 +150,11 @@ export function instanceOf(type: abstract new (...args: never[]) => unknown, nee
   return check(need, (v) => v instanceof type);
 }
 
+/** `c`, or the string 'auto' (a count the library picks, such as workers: 'auto'). */
+export function orAuto(c: Check): Check {
+  return check(`${c.need}, or "auto"`, (v) => v === 'auto' || c(v) === undefined);
+}
+
 /** One of the strings in `allowed`; a misspelt one gets "did you mean". */
 export function oneOf(allowed: readonly string[]): Check {
   return custom(`one of ${allowed.join(', ')}`, (v) => (typeof v === 'string' && allowed.includes(v) ? undefined

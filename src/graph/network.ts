@@ -75,6 +75,24 @@ export interface Phase {
   what: string;
 }
 
+/**
+ * A profiler's recording side (runtime/trace.ts): a clock, and spans by a name id interned once. The
+ * network records one span per op (forward and backward of each node, each loss) while `recording` is set.
+ */
+export interface SpanRecorder {
+  intern(name: string, cat: string): number;
+  now(): number;
+  span(id: number, t0: number, t1: number): void;
+}
+
+/** Span ids of the program's nodes under one recorder: forward, backward and loss, in execution order. */
+interface SpanIds {
+  readonly rec: SpanRecorder;
+  readonly forward: readonly number[];
+  readonly backward: readonly number[];
+  readonly losses: readonly number[];
+}
+
 /** Where a value first turns non-finite in a forward pass. */
 export interface NonFiniteValue {
   readonly node: string;
@@ -85,8 +103,8 @@ export interface NonFiniteValue {
 }
 
 interface BoundRegion {
-  readonly forward: readonly { readonly plan: PlannedNode; readonly node: BoundNode }[];
-  readonly backward: readonly { readonly plan: PlannedNode; readonly node: BoundNode; readonly adds: readonly BoundAdd[] }[];
+  readonly forward: readonly { readonly plan: PlannedNode; readonly node: BoundNode; readonly what: string }[];
+  readonly backward: readonly { readonly plan: PlannedNode; readonly node: BoundNode; readonly adds: readonly BoundAdd[]; readonly what: string }[];
   readonly losses: readonly { readonly bound: BoundLoss<unknown>; readonly decl: LossDecl; readonly weight: number; readonly add: BoundAdd | null; readonly classifies: boolean }[];
   readonly inputs: ReadonlyMap<string, number>;
   readonly outputs: ReadonlyMap<string, number>;
@@ -121,6 +139,9 @@ export class Network {
   readonly maxRows: number;
   readonly seed: number;
   readonly phase: Phase = { what: 'idle' };
+  /** Set (with a recorder attached) while the profiler records this thread's steps. */
+  recording = false;
+  private spans: SpanIds | null = null;
   private readonly regions: readonly BoundRegion[];
   private readonly header: DataView;
 
@@ -200,8 +221,9 @@ export class Network {
     const bindAdd = (a: Add | null): BoundAdd | null => (a ? { dst: at(a.dst), src: at(a.src), add: a } : null);
     const nodes = new Map(prog.forward.map((p) => [p, bindNode(p)]));
     return {
-      forward: prog.forward.filter((p) => p.node.decl.source === undefined).map((p) => ({ plan: p, node: nodes.get(p)! })),
-      backward: prog.backward.map((p) => ({ plan: p, node: nodes.get(p)!, adds: p.adds.map((a) => bindAdd(a)!) })),
+      forward: prog.forward.filter((p) => p.node.decl.source === undefined)
+        .map((p) => ({ plan: p, node: nodes.get(p)!, what: `forward of node ${p.node.name}` })),
+      backward: prog.backward.map((p) => ({ plan: p, node: nodes.get(p)!, adds: p.adds.map((a) => bindAdd(a)!), what: `backward of node ${p.node.name}` })),
       losses: prog.losses.map((l) => ({
         bound: { k, attrs: l.loss.attrs, input: l.loss.inputType, target: l.loss.targetType, x: at(l.x), t: at(l.t), mask: at(l.mask), dx: at(l.dx) },
         decl: l.loss.decl, weight: l.loss.weight, add: bindAdd(l.add), classifies: l.loss.decl.op === 'softmaxCrossEntropy',
@@ -210,6 +232,22 @@ export class Network {
       outputs: new Map([...prog.outputs].map(([name, r]) => [name, at(r)])),
       values: new Map([...prog.values].map(([name, r]) => [name, at(r)])),
       zero: prog.zeroParams.map((i) => ({ p: paramAt(i) + gshift, n: sizeOf(this.spec.params[i]!.shape) })),
+    };
+  }
+
+  /**
+   * Attaches a profiler's recorder (null detaches it): the ops' span names are interned once here, and
+   * every op records a span while `recording` is set.
+   */
+  attachRecorder(rec: SpanRecorder | null): void {
+    this.recording = false;
+    if (!rec) { this.spans = null; return; }
+    const r = this.regions[0]!;
+    this.spans = {
+      rec,
+      forward: r.forward.map((f) => rec.intern(`${f.node.name} (${f.plan.node.decl.op})`, 'forward')),
+      backward: r.backward.map((b) => rec.intern(`${b.node.name} (${b.plan.node.decl.op})`, 'backward')),
+      losses: r.losses.map((l) => rec.intern(`loss (${l.decl.op})`, 'loss')),
     };
   }
 
@@ -328,8 +366,20 @@ export class Network {
 
   forward(s: number, rows: number, row0: number, training: boolean): void {
     const { phase } = this, pass = this.pass(rows, row0, training);
-    for (const { node, plan } of this.regions[s]!.forward) {
-      phase.what = `forward of node ${node.name}`;
+    const spans = this.recording ? this.spans : null;
+    if (spans) {
+      const { rec, forward: ids } = spans, list = this.regions[s]!.forward;
+      for (let i = 0; i < list.length; i++) {
+        const { node, plan, what } = list[i]!;
+        phase.what = what;
+        const t0 = rec.now();
+        plan.node.decl.forward(node, pass);
+        rec.span(ids[i]!, t0, rec.now());
+      }
+      return;
+    }
+    for (const { node, plan, what } of this.regions[s]!.forward) {
+      phase.what = what;
       plan.node.decl.forward(node, pass);
     }
   }
@@ -337,8 +387,11 @@ export class Network {
   /** Every loss over region s's rows: loss sum (weighted), and correct / scored of the classifying losses. */
   lossForward(s: number, rows: number): LossResult {
     let loss = 0, correct = 0, count = 0;
-    for (const l of this.regions[s]!.losses) {
+    const spans = this.recording ? this.spans : null, list = this.regions[s]!.losses;
+    for (let i = 0; i < list.length; i++) {
+      const l = list[i]!;
       this.phase.what = `loss (${l.decl.op})`;
+      const t0 = spans ? spans.rec.now() : 0;
       const r = l.decl.run(l.bound, rows);
       let v = r.loss;
       if (l.weight !== 1) {
@@ -346,6 +399,7 @@ export class Network {
         this.k.scale_f32(l.bound.dx, l.bound.dx, elementsOf(l.bound.input, rows), l.weight);
       }
       if (l.add) this.k.add_f32(l.add.dst, l.add.src, addElements(l.add.add, rows));
+      if (spans) spans.rec.span(spans.losses[i]!, t0, spans.rec.now());
       loss += v;
       if (l.classifies) { correct += r.correct; count += r.count; }
     }
@@ -354,10 +408,14 @@ export class Network {
 
   backward(s: number, rows: number, row0: number): void {
     const { phase, k } = this, pass = this.pass(rows, row0, true), region = this.regions[s]!;
-    for (const { node, plan, adds } of region.backward) {
-      phase.what = `backward of node ${node.name}`;
+    const spans = this.recording ? this.spans : null, list = region.backward;
+    for (let i = 0; i < list.length; i++) {
+      const { node, plan, adds, what } = list[i]!;
+      phase.what = what;
+      const t0 = spans ? spans.rec.now() : 0;
       plan.node.decl.backward!(node, pass);
       for (const a of adds) k.add_f32(a.dst, a.src, addElements(a.add, rows));
+      if (spans) spans.rec.span(spans.backward[i]!, t0, spans.rec.now());
     }
     for (const z of region.zero) k.fill_f32(z.p, z.n, 0);
   }

@@ -8,7 +8,7 @@ import {
   U_SEED_HI, U_SEED_LO, U_SIGMA, U_STEP, U_WD, H_HYPER, U_BYTES, UPDATE_UNIT,
 } from '../core/abi.js';
 import { seedHalves } from '../core/seed.js';
-import type { Network } from '../graph/network.js';
+import type { Network, SpanRecorder } from '../graph/network.js';
 import type { FusedPlan } from './fuse.js';
 import { NonFiniteGradientError, noiseSigma, optimizerScalars, OPTIMIZER_CODES, type StepMetrics } from './transforms.js';
 
@@ -75,6 +75,17 @@ export function updateUnits(net: Network): Unit[] {
   return units;
 }
 
+/** What run() may be told beyond the rows: noise already drawn ahead, and a profiler's recorder. */
+export interface RunHooks {
+  /**
+   * Called once per step after pass 1, before pass 2: per unit, how many of its first elements' noise of
+   * this step lie ready in the noise-ahead block (a helper thread drew them), or null for none.
+   */
+  readonly ready?: () => ArrayLike<number> | null;
+  /** Spans of pass 1 and pass 2 (ids interned in the recorder), recorded when set. */
+  readonly spans?: { readonly rec: SpanRecorder; readonly pass1: number; readonly pass2: number } | null;
+}
+
 /** Per-step values that pass 1 needs to know whether noise comes first, and the metrics' sigma and lr. */
 export interface Prepared {
   readonly t: number;
@@ -96,8 +107,12 @@ export class FusedUpdater {
   /** A DataView per hyper struct in use (one per worker), made once instead of on every step. */
   private readonly views = new Map<number, DataView>();
 
+  /** run()'s unit sums, made once. */
+  private readonly sums: Float64Array;
+
   constructor(private readonly net: Network, readonly plan: FusedPlan) {
     this.units = updateUnits(net);
+    this.sums = new Float64Array(this.units.length);
     this.names = [...net.plan.paramTensors.keys()];
   }
 
@@ -225,16 +240,20 @@ export class FusedUpdater {
    * shards already reduced). Returns the step's metrics, or throws NonFiniteGradientError without touching
    * parameters or state.
    */
-  run(rows: number): StepMetrics {
-    const net = this.net;
+  run(rows: number, hooks: RunHooks = {}): StepMetrics {
+    const net = this.net, spans = hooks.spans ?? null;
     const hyper = net.plan.header.offset + H_HYPER, tmp = net.scratchOf(0);
+    let t0 = spans ? spans.rec.now() : 0;
     const pre = this.prepare(hyper, rows, net.step);
-    const sums = new Float64Array(this.units.length);
+    const sums = this.sums;
     net.phase.what = 'gradient norm';
     for (let u = 0; u < sums.length; u++) sums[u] = this.pass1(hyper, tmp, pre, u);
     const { gradNorm, clipScale } = this.finish(hyper, pre, this.total(sums));
+    if (spans) { const t = spans.rec.now(); spans.rec.span(spans.pass1, t0, t); t0 = t; }
+    const ready = hooks.ready && this.ahead ? hooks.ready() : null;
     net.phase.what = 'optimizer update';
-    for (let u = 0; u < this.units.length; u++) this.pass2(hyper, tmp, u);
+    for (let u = 0; u < this.units.length; u++) this.pass2(hyper, tmp, u, ready ? ready[u]! : 0);
+    if (spans) spans.rec.span(spans.pass2, t0, spans.rec.now());
     return { gradNorm, clipScale, sigma: pre.sigma, lr: pre.lr };
   }
 }

@@ -8,9 +8,10 @@ import { NonFiniteError } from '../runtime/engine.js';
 import type { EpochInfo, StepInfo } from '../runtime/loop.js';
 import type { Inputs, Targets } from '../runtime/data.js';
 import type { Model } from '../runtime/model.js';
+import { mergeTraces, type Trace } from '../runtime/trace.js';
 import { firstDifference } from '../runtime/snapshot.js';
 import {
-  anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, string, type FieldsOf,
+  anything, arrayOf, boolean, check, checkFields, func, instanceOf, int, nullable, object, oneOf, optional, orAuto, string, type FieldsOf,
 } from '../core/check.js';
 import { checkTrainConfig, createModelFromConfig, weightsSha256, type DataShape, type TrainConfig } from './config.js';
 
@@ -105,8 +106,8 @@ export interface RunHooks {
 }
 
 export interface RunOptions {
-  /** Worker threads (any count gives the same bits). */
-  readonly workers: number;
+  /** Worker threads, or 'auto' (createModel's default: one per core where there is shared memory); any count gives the same bits. */
+  readonly workers: number | 'auto';
   /**
    * The core build (createModel's build option): default `auto`, the deterministic baseline; `relaxed` is
    * faster where the CPU fuses multiply-add, with bits that depend on the CPU. The summary's build says
@@ -139,12 +140,19 @@ export interface RunOptions {
    * epoch it cut continues in the same record.
    */
   readonly previous?: { readonly epochs: readonly EpochRecord[]; readonly steps: readonly StepRecord[] };
+  /**
+   * Profile steps from..from+steps-1 of this run (counted from its first step, after a resume): the
+   * result's `profile` is then their Chrome trace (fit()'s profile option, over all of the run's fit() calls).
+   */
+  readonly profile?: { readonly from?: number; readonly steps?: number };
 }
 
 export interface RunResult {
   readonly summary: RunSummary;
   readonly epochs: EpochRecord[];
   readonly steps: StepRecord[];
+  /** With `profile`: the trace of the profiled steps (null when none of them ran). */
+  readonly profile?: Trace | null;
 }
 
 
@@ -181,7 +189,9 @@ const MLP_DATA_FIELDS: FieldsOf<RunData> = { train: MLP_SPLIT, test: nullable(ML
 const GRAPH_DATA_FIELDS: FieldsOf<RunData> = { train: GRAPH_SPLIT, test: nullable(GRAPH_SPLIT), features: optional(int(1)), classes: optional(int(1)) };
 const RUN_HOOKS: FieldsOf<RunHooks> = { onStart: optional(func), onStep: optional(func), onEpoch: optional(func), onWarning: optional(func), onCheckpoint: optional(func) };
 const RUN_OPTIONS: FieldsOf<RunOptions> = {
-  workers: int(0, 64), build: anything /* createModel checks it */, wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
+  workers: orAuto(int(0, 64)),
+  profile: optional(object({ from: optional(int(0)), steps: optional(int(1)) })),
+  build: anything /* createModel checks it */, wasm: anything /* createModel checks it */, hooks: optional(object(RUN_HOOKS)),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), keepSteps: optional(boolean), diverge: optional(oneOf(['throw', 'record'])),
   checkpoint: optional(object({ path: string, every: check('an integer from 1 up, or Infinity', (v) => v === Infinity || (Number.isSafeInteger(v) && (v as number) >= 1)) })),
   resume: optional(object({ bytes: instanceOf(Uint8Array), name: string })),
@@ -218,6 +228,13 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
     const t0 = performance.now();
     let diverged: RunSummary['diverged'] = null;
     let aborted = false, saved = -1;
+    // The profile's window in the run's steps, cut into the part each fit() call covers.
+    const first = model.step, traces: Trace[] = [];
+    const pFrom = o.profile?.from ?? 0, pTo = pFrom + (o.profile?.steps ?? 200);
+    const windowOf = (chunk: number) => {
+      const at = model.step - first, lo = Math.max(pFrom, at), hi = Math.min(pTo, at + chunk);
+      return o.profile && lo < hi ? { profile: { from: lo - at, steps: hi - lo } } : {};
+    };
     const save = async () => {
       if (!o.checkpoint) return;
       try {
@@ -238,6 +255,7 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
       const chunk = Math.min(o.checkpoint?.every ?? Infinity, total - model.step);
       const history = await model.fit(train, {
         steps: chunk,
+        ...windowOf(chunk),
         ...(testSet ? { validation: testSet } : {}),
         signal: o.signal,
         onStep: (s) => {
@@ -268,6 +286,7 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
         return null;
       });
       if (history === null) break; // diverged: the last checkpoint stays as it is
+      if (history.profile) traces.push(history.profile);
       aborted = history.aborted;
       await save();
     }
@@ -287,7 +306,9 @@ export async function runTraining(c: TrainConfig, data: RunData, o: RunOptions):
       weightsSha256: await weightsSha256(model), aborted,
       workers: model.workers, build: model.build, diverged,
     };
-    return { summary, epochs, steps };
+    const merged = mergeTraces(traces);
+    const profile = merged && { ...merged, otherData: { ...merged.otherData, from: pFrom, steps: pTo - pFrom } };
+    return { summary, epochs, steps, ...(o.profile ? { profile } : {}) };
   } finally {
     await model.dispose();
   }

@@ -9,7 +9,7 @@
 //   3. the norm from the unit sums in a fixed order, the clip, then pass 2 per unit
 // Every result is a pure function of (seed, config, data, S): who runs which shard or unit, and in which
 // order, changes no bit.
-import type { Network } from '../graph/network.js';
+import type { Network, SpanRecorder } from '../graph/network.js';
 import { FusedUpdater, updateUnits, type Unit } from '../optim/fused.js';
 import { referenceUpdate, type ReferenceRun } from '../optim/reference.js';
 import { NonFiniteGradientError, type StepMetrics } from '../optim/transforms.js';
@@ -52,16 +52,65 @@ export interface ShardResult {
   count: number;
 }
 
+/** Span ids of a step's phases under one recorder (runtime/trace.ts). */
+export interface StepSpans {
+  readonly rec: SpanRecorder;
+  readonly step: number;
+  readonly load: readonly number[];
+  readonly shard: readonly number[];
+  readonly reduce: number;
+  readonly reducePass1: number;
+  readonly pass1: number;
+  readonly pass2: number;
+  readonly barrier: number;
+  /** A barrier wait that ended asleep (Atomics.wait) rather than spinning. */
+  readonly barrierSlept: number;
+  readonly ahead: number;
+}
+
 export class Engine {
   readonly shards: number;
   /** Units of the update, also the units of the shard reduction (fused or not). */
   readonly units: readonly Unit[];
   private readonly slotStride: number;
+  /** The phases' span ids while a recorder is attached, and whether this step records. */
+  spanIds: StepSpans | null = null;
+  private recordingStep = false;
 
   constructor(readonly net: Network, readonly fused: FusedUpdater | null, readonly reference: ReferenceRun | null) {
     this.shards = net.shards;
     this.units = fused ? fused.units : updateUnits(net);
     this.slotStride = net.shards > 1 ? net.plan.grads[1]!.offset - net.plan.grads[0]!.offset : 0;
+  }
+
+  /** Attaches a profiler's recorder to the engine and its network (null detaches it). */
+  attachRecorder(rec: SpanRecorder | null): void {
+    this.net.attachRecorder(rec);
+    this.recordingStep = false;
+    this.spanIds = rec && {
+      rec,
+      step: rec.intern('step', 'step'),
+      load: Array.from({ length: this.shards }, (_, s) => rec.intern(`load shard ${s}`, 'data')),
+      shard: Array.from({ length: this.shards }, (_, s) => rec.intern(`shard ${s}`, 'shard')),
+      reduce: rec.intern('reduce shards', 'update'),
+      reducePass1: rec.intern('reduce shards + pass 1 (norm)', 'update'),
+      pass1: rec.intern('pass 1 (norm)', 'update'),
+      pass2: rec.intern('pass 2 (clip, noise, optimizer)', 'update'),
+      barrier: rec.intern('barrier', 'barrier'),
+      barrierSlept: rec.intern('barrier (slept)', 'barrier'),
+      ahead: rec.intern('noise ahead', 'noise'),
+    };
+  }
+
+  /** Whether the spans of the coming step are recorded (only with a recorder attached). */
+  record(on: boolean): void {
+    this.recordingStep = on && this.spanIds !== null;
+    this.net.recording = this.recordingStep;
+  }
+
+  /** The span ids while this step records, else null. */
+  get spans(): StepSpans | null {
+    return this.recordingStep ? this.spanIds : null;
   }
 
   /** Runs kernels, turning a wasm trap into an Error that says what was running. */
@@ -122,17 +171,28 @@ export class Engine {
    * then the reduction into grad slot 0.
    */
   gradients(where: string, data: Staged, order: ArrayLike<number> | null, from: number, rows: number): ShardResult {
-    const net = this.net;
+    const net = this.net, sp = this.spans;
     return this.guard(where, () => {
       const results: ShardResult[] = [];
       for (let s = 0; s < this.shards; s++) {
+        if (sp) {
+          const t0 = sp.rec.now();
+          this.loadShard(data, order, from, rows, s);
+          const t1 = sp.rec.now();
+          results.push(this.runShard(s, rows));
+          sp.rec.span(sp.load[s]!, t0, t1);
+          sp.rec.span(sp.shard[s]!, t1, sp.rec.now());
+          continue;
+        }
         this.loadShard(data, order, from, rows, s);
         results.push(this.runShard(s, rows));
       }
       const sum = Engine.combine(results);
       if (!Number.isFinite(sum.loss)) throw this.lossError(where, sum.loss, rows);
       net.phase.what = 'reduction of gradient shards';
+      const t0 = sp ? sp.rec.now() : 0;
       for (let u = 0; u < this.units.length; u++) this.reduce(u);
+      if (sp && this.shards > 1) sp.rec.span(sp.reduce, t0, sp.rec.now());
       return sum;
     });
   }
@@ -141,12 +201,12 @@ export class Engine {
    * The update from the reduced gradients of `rows` examples; advances the step. Throws NonFiniteError
    * (step, first offending tensor) for a non-finite gradient, leaving parameters and state untouched.
    */
-  update(where: string, rows: number): StepMetrics {
-    const net = this.net;
+  update(where: string, rows: number, ready?: () => ArrayLike<number> | null): StepMetrics {
+    const net = this.net, sp = this.spans;
     return this.guard(where, () => {
       let m: StepMetrics;
       try {
-        m = this.fused ? this.fused.run(rows) : referenceUpdate(net, this.reference!, rows);
+        m = this.fused ? this.fused.run(rows, { ready, spans: sp }) : referenceUpdate(net, this.reference!, rows);
       } catch (e) {
         throw this.nonFiniteError(where, e);
       }

@@ -4,6 +4,7 @@
 // thread or shared out over the workers; the loop cannot tell which.
 import type { DataPosition, Network } from '../graph/network.js';
 import type { StepMetrics } from '../optim/transforms.js';
+import type { Trace } from './trace.js';
 import { epochOrder } from './data.js';
 import { accuracyOf, NonFiniteError } from './engine.js';
 
@@ -50,6 +51,8 @@ export interface FitHistory {
   /** Whether the abort signal stopped the run early. */
   readonly aborted: boolean;
   readonly epochs: readonly EpochInfo[];
+  /** With fit({ profile }): the Chrome trace of the profiled steps (runtime/trace.ts). */
+  readonly profile?: Trace;
 }
 
 /** fit()'s options once checked: plain data, so it crosses to a worker as it is. */

@@ -13,7 +13,7 @@ import { MAX_UNITS } from '../graph/limits.js';
 import type { NormalizedGraph } from '../graph/spec.js';
 import { lowerChain, type FusedPlan } from '../optim/fuse.js';
 import { FusedUpdater, initState, noiseAheadApplies, stateSlotsOf } from '../optim/fused.js';
-import { anything, boolean, check, checkFields, custom, func, instanceOf, int, nullish, object, oneOf, optional, show, type FieldsOf } from '../core/check.js';
+import { anything, boolean, check, checkFields, custom, func, instanceOf, int, nullish, object, oneOf, optional, orAuto, show, type FieldsOf } from '../core/check.js';
 import { fromDescription, sgd, validateChain, type Chain, type GradientTransformation, type StepMetrics } from '../optim/transforms.js';
 import { prepareData, PreparedData, signatureOf, stage, type DataSignature, type Inputs, type Staged, type Targets } from './data.js';
 import { accuracyOf, Engine, evaluateStaged, NonFiniteError } from './engine.js';
@@ -23,6 +23,8 @@ import { FAULT_HOOK, Pool, SPIN_HOOK } from './pool.js';
 import type { SpinPolicy } from './sync.js';
 import { restore, snapshot } from './snapshot.js';
 import { hardwareThreads, readCoreBuild, readLocalFile, runtimeInfo, writeLocalFileAtomic } from './threads.js';
+import { helperFits, NoiseHelper } from './helper.js';
+import { inWindow, PROFILE_OPTION, profileWindow, Recorder, toTrace, type ProfileOption, type ProfileWindow } from './trace.js';
 import { checkParams, exportOnnx, type OnnxOptions } from '../export/onnx/index.js';
 import { decodePytorch, encodePytorch, pytorchGraphOf, type PytorchReadOptions } from '../export/pytorch.js';
 
@@ -66,10 +68,17 @@ export interface ModelOptions {
   readonly wasm?: CoreSource;
   /**
    * Workers that fit() trains on (worker_threads in Node, Web Workers in browsers), at most `shards`; 0
-   * trains inline on the calling thread. Any count gives the same bits. Default 1 where the runtime has
-   * shared memory (fit() then runs off the calling thread), else 0 with a notice through onWarning.
+   * trains inline on the calling thread. Any count gives the same bits. Default `auto`: as many as the
+   * machine has cores (at most `shards`) where the runtime has shared memory, so fit() runs off the
+   * calling thread; else 0, with a notice through onWarning.
    */
-  readonly workers?: number;
+  readonly workers?: number | 'auto';
+  /**
+   * When fit() trains inline (workers: 0) with the paper's noise after clipping: draw each step's noise on a
+   * helper thread while the calling thread computes the gradients, where the runtime has shared memory and
+   * the machine at least 2 cores. The bits are the same with it and without. Default true.
+   */
+  readonly noiseHelper?: boolean;
   /**
    * Shards each batch is cut into (rows floor(s·B/S) up to the next), each with its own gradient slot,
    * added in a fixed tree. Results depend on it (and never on workers): keep it fixed to reproduce a run.
@@ -108,6 +117,13 @@ export interface FitOptions {
    * step and the first offending tensor; `skip` leaves the parameters untouched, counts it, and goes on.
    */
   readonly nonFinite?: 'throw' | 'skip';
+  /**
+   * Profile the steps: `true` records the first 200 steps of this call, `{ from, steps }` the steps
+   * from..from+steps-1 of it. The history's `profile` is then a Chrome trace (JSON.stringify it to a file
+   * for chrome://tracing or Perfetto) with the ops of each shard, the reduction, the update, the barriers
+   * and the noise drawn ahead, one track per thread. Changes no bit. Default false.
+   */
+  readonly profile?: ProfileOption;
 }
 
 /**
@@ -135,7 +151,8 @@ const LOAD_MODEL_FIELDS: FieldsOf<Omit<ModelOptions, 'seed'>> = {
   batchSize: nullish(int(1, MAX_UNITS)), optimizer: anything /* validateChain */, build: optional(oneOf(['auto', 'threads', 'single', 'relaxed', 'threads-relaxed', 'single-relaxed'])),
   wasm: optional(check("the core's bytes (a Uint8Array or ArrayBuffer) or a compiled WebAssembly.Module",
     (v) => v instanceof Uint8Array || v instanceof ArrayBuffer || v instanceof WebAssembly.Module)),
-  onWarning: optional(func), fuse: optional(boolean), workers: optional(int(0, MAX_SHARDS)) /* and <= shards */, shards: nullish(int(1, MAX_SHARDS)),
+  onWarning: optional(func), fuse: optional(boolean), shards: nullish(int(1, MAX_SHARDS)), noiseHelper: optional(boolean),
+  workers: optional(orAuto(int(0, MAX_SHARDS))) /* and <= shards */,
 };
 const MODEL_FIELDS: FieldsOf<ModelOptions> = { ...LOAD_MODEL_FIELDS, seed: nullish(check('an integer from 0 to 2^53 - 1', isSeed)) };
 const FIT_FIELDS: FieldsOf<FitOptions> = {
@@ -144,6 +161,7 @@ const FIT_FIELDS: FieldsOf<FitOptions> = {
   shuffle: optional(boolean), dropLast: optional(boolean), onStep: optional(func), onEpoch: optional(func),
   signal: optional(instanceOf(AbortSignal, 'an AbortSignal')), nonFinite: nullish(oneOf(['throw', 'skip'])),
   validation: optional(custom('{ x, y } or a PreparedData', (v) => (v instanceof PreparedData ? undefined : object({ x: anything, y: anything })(v)))),
+  profile: optional(PROFILE_OPTION) /* its fields: profileWindow */,
 };
 
 const PREDICT_FIELDS = { all: optional(boolean) };
@@ -237,7 +255,7 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
   const batchSize = options.batchSize ?? 32;
   const seed = options.seed ?? 0;
   const shards = options.shards ?? 4;
-  if (options.workers !== undefined) checkCount('workers', options.workers, 0, shards);
+  if (options.workers !== undefined && options.workers !== 'auto') checkCount('workers', options.workers, 0, shards);
   const warn = options.onWarning ?? console.warn;
   const optimizer = validateChain(options.optimizer ?? sgd({ lr: 0.01 }));
   const lowered = options.fuse === false ? { fused: null, reasons: ['fuse: false'] } : lowerChain(optimizer);
@@ -250,27 +268,37 @@ export async function createModel(spec: ModelSpec, options: ModelOptions = {}): 
     throw e;
   });
   // Workers need the threads build and a fused update. The notice says why not, unless the caller's own
-  // explicit choice (fuse: false, build: "single", workers: 0) already says it.
-  let workers = options.workers ?? 1;
+  // explicit choice (fuse: false, build: "single", workers: 0) already says it. 'auto' (the default) is
+  // the cores there are, so fit() is as fast as the runtime allows; the shards, not the workers, decide
+  // the bits.
+  const asked = options.workers ?? 'auto';
+  const cores = Math.max(1, await hardwareThreads());
+  let workers = asked === 'auto' ? Math.min(cores, shards) : asked;
   const why = workers > 0 ? noWorkersReason(mod, lowered.fused) : null;
-  const inline = why ? `; fit() trains inline on the calling thread, not on ${workers} worker${workers > 1 ? 's' : ''}` : '';
+  // 'auto' names no count: how many cores a machine has is not the caller's choice.
+  const inline = !why ? '' : asked === 'auto' ? '; fit() trains inline on the calling thread, not on worker threads'
+    : `; fit() trains inline on the calling thread, not on ${workers} worker${workers > 1 ? 's' : ''}`;
   if (!lowered.fused && options.fuse !== false) {
     warn(`gradnoise: the update [${optimizer.transforms.map((t) => t.name).join(', ')}] ` +
       `cannot be fused (${lowered.reasons.join('; ')}); it runs through the slower TypeScript reference path${inline}`);
-  } else if (why && (options.workers !== undefined || (options.fuse !== false && options.build !== 'single' && options.build !== 'single-relaxed'))) {
+  } else if (why && ((options.workers !== undefined && asked !== 'auto') || (options.fuse !== false && options.build !== 'single' && options.build !== 'single-relaxed'))) {
     warn(`gradnoise: ${why}${inline}. The results are the same bits.`);
   }
   if (why) workers = 0;
-  // With two or more workers, the noise added after clipping is partly computed ahead, by whoever waits
-  // at the barrier after the shards (runtime/parallel.ts), into a planned block.
+  // The noise added after clipping is drawn ahead into a planned block: with two or more workers by
+  // whoever waits at the barrier after the shards (runtime/parallel.ts), inline by a helper thread
+  // (runtime/helper.ts) where workers could run and there is a core to spare.
   const f = lowered.fused;
-  const noiseSlots = workers >= 2 && f !== null && noiseAheadApplies(f) ? 1 : 0;
+  const helper = workers === 0 && options.noiseHelper !== false && f !== null && noiseAheadApplies(f) && cores >= 2 &&
+    noWorkersReason(mod, f) === null;
+  const noiseSlots = (workers >= 2 || helper) && f !== null && noiseAheadApplies(f) ? 1 : 0;
   const net = new Network(mod, toGraph(spec), { maxRows: batchSize, seed, stateSlots: f ? stateSlotsOf(f) : 0, shards, noiseSlots });
   if (lowered.fused) initState(net, lowered.fused);
   // The reference path keeps the chain's own state, in the JS heap, initialised from the parameters.
   const reference = lowered.fused ? null : { chain: optimizer, state: optimizer.init(net.paramDecls.map((d) => net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).slice())) };
   const engine = new Engine(net, lowered.fused ? new FusedUpdater(net, lowered.fused) : null, reference);
-  return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why, warn);
+  const useHelper = helper && helperFits(engine.units);
+  return new Model(engine, mod, batchSize, optimizer, lowered.fused, workers, why, warn, useHelper);
 }
 
 /**
@@ -350,12 +378,19 @@ const DISPOSED_DURING_FIT = 'gradnoise: the model was disposed during fit()';
 const orphans = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry<Promise<Pool>>((pool) => { void pool.then((p) => p.terminate(), () => {}); })
   : null;
+const orphanHelpers = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<NoiseHelper>((h) => { void h.terminate(); })
+  : null;
 
 export class Model {
   private lastRows = 0;
   private disposed = false;
   private running: 'inline' | 'workers' | null = null;
   private pool: Promise<Pool> | null = null;
+  /** The noise helper of inline fits, started by the first one. */
+  private helper: NoiseHelper | null = null;
+  /** The calling thread's profiler recorder, made by the first profiled inline fit(). */
+  private recorder: Recorder | null = null;
   private readonly net: Network;
   private readonly signature: DataSignature;
 
@@ -366,10 +401,15 @@ export class Model {
               readonly workers: number,
               /** Why fit() runs inline although workers were asked for (null when it does not). */
               readonly inlineReason: string | null,
-              private readonly warn: (message: string) => void) {
+              private readonly warn: (message: string) => void,
+              /** Whether an inline fit() draws the noise on a helper thread (runtime/helper.ts). */
+              private readonly useHelper = false) {
     this.net = engine.net;
     this.signature = signatureOf(engine.net.graph);
   }
+
+  /** Whether an inline fit() draws the update's noise on a helper thread (ModelOptions.noiseHelper). */
+  get noiseHelper(): boolean { return this.useHelper; }
 
   /** Whether updates run in the fused wasm pass (true) or through the chain's TypeScript reference path. */
   get isFused(): boolean { return this.engine.fused !== null; }
@@ -458,13 +498,15 @@ export class Model {
     return g;
   }
 
-  // One step on batch rows order[from ..] (or from ..) of the data; a refused step drops its gradients and rethrows.
-  private inlineStep(where: string, data: Staged, order: ArrayLike<number> | null, from: number, rows: number): { loss: number; correct: number; count: number; metrics: StepMetrics } {
+  // One step on batch rows order[from ..] (or from ..) of the data; a refused step drops its gradients and
+  // rethrows. With a helper, it draws the step's noise while the gradients are computed.
+  private inlineStep(where: string, data: Staged, order: ArrayLike<number> | null, from: number, rows: number, helper: NoiseHelper | null = null): { loss: number; correct: number; count: number; metrics: StepMetrics } {
     const { engine } = this;
     this.lastRows = 0;
     try {
+      if (helper) helper.publish((hyper) => engine.fused!.prepare(hyper, rows, this.net.step));
       const { loss, correct, count } = engine.gradients(where, data, order, from, rows);
-      return { loss, correct, count, metrics: engine.update(where, rows) };
+      return { loss, correct, count, metrics: engine.update(where, rows, helper ? () => helper.ready() : undefined) };
     } catch (e) {
       if (e instanceof NonFiniteError) engine.dropGradients();
       throw e;
@@ -554,6 +596,7 @@ export class Model {
     const v = options.validation;
     const val = v === undefined ? null : v instanceof PreparedData ? v.for('fit validation', this.signature) : stage('fit validation', this.signature, v.x, v.y, true);
     const nonFinite = options.nonFinite ?? 'throw';
+    const profile = profileWindow('fit', options.profile);
     const cfg: LoopConfig = { count: s.count, epochs, batch, shuffle: options.shuffle ?? true, seed, dropLast: options.dropLast ?? false, nonFinite, maxSteps };
     const pos = net.position;
     if (pos.batch > 0 && !continues(pos, cfg)) {
@@ -570,7 +613,7 @@ export class Model {
       try {
         const pool = await this.workerPool();
         if (this.disposed) throw new Error(DISPOSED_DURING_FIT);
-        return await pool.fit(s, val, cfg, options);
+        return await pool.fit(s, val, cfg, options, profile);
       } finally {
         this.running = null;
       }
@@ -578,9 +621,22 @@ export class Model {
 
     this.running = 'inline';
     let yieldAt = performance.now() + 20;
+    const helper = this.startHelper();
+    const rec = profile ? (this.recorder ??= new Recorder()) : null;
+    this.engine.attachRecorder(rec);
+    helper?.takeRecord(); // spans of an earlier call, if it stopped mid-request
+    const t0 = net.step;
     try {
-      return await trainLoop(net, cfg, {
-        step: (order, from, rows) => this.inlineStep('fit', s, order, from, rows),
+      const history = await trainLoop(net, cfg, {
+        step: (order, from, rows) => {
+          const on = inWindow(profile, t0, net.step);
+          this.engine.record(on);
+          helper?.record(on);
+          const sp = this.engine.spans, ts = sp ? sp.rec.now() : 0;
+          const r = this.inlineStep('fit', s, order, from, rows, helper);
+          if (sp) sp.rec.span(sp.step, ts, sp.rec.now());
+          return r;
+        },
       }, {
         aborted: () => options.signal?.aborted ?? false,
         onStep: (info) => options.onStep?.(info),
@@ -593,9 +649,37 @@ export class Model {
         },
         check: () => { if (this.disposed) throw new Error('fit: the model has been disposed'); },
       });
+      return profile ? { ...history, profile: this.inlineTrace(rec!, helper, profile) } : history;
     } finally {
       this.running = null;
+      this.engine.attachRecorder(null);
+      helper?.record(false);
     }
+  }
+
+  // The noise helper of inline fits: started by the first one that can use it (its steps then draw their
+  // own noise until it is up), ended by dispose().
+  private startHelper(): NoiseHelper | null {
+    if (!this.useHelper) return null;
+    if (!this.helper) {
+      // The callback holds the warning function only, not the model: a helper still starting (or ending)
+      // after dispose() must not keep a disposed model reachable.
+      const warn = this.warn;
+      this.helper = NoiseHelper.start(this.mod, this.net, this.engine.fused!, (e) => {
+        warn(`gradnoise: the noise helper thread could not start (${e.message}); fit() draws the noise on the calling thread. The results are the same bits.`);
+      });
+      orphanHelpers?.register(this, this.helper, this.helper);
+    }
+    return this.helper;
+  }
+
+  // The trace of an inline fit(): the calling thread's spans and the helper's.
+  private inlineTrace(rec: Recorder, helper: NoiseHelper | null, w: ProfileWindow) {
+    const helperRecord = helper?.takeRecord() ?? null;
+    return toTrace([
+      { tid: 1, label: 'calling thread (inline training)', record: rec.take() },
+      ...(helperRecord ? [{ tid: 2, label: 'noise helper', record: helperRecord }] : []),
+    ], { workers: 0, shards: this.net.shards, from: w.from, steps: w.steps, noiseHelper: helper !== null });
   }
 
   /** Mean loss and accuracy over (x, y), in batches of batchSize, without touching the parameters. */
@@ -727,6 +811,10 @@ export class Model {
     const pool = this.pool;
     this.pool = null;
     orphans?.unregister(this);
+    const helper = this.helper;
+    this.helper = null;
+    if (helper) orphanHelpers?.unregister(helper);
+    await helper?.terminate();
     if (pool) await (await pool.catch(() => null))?.terminate();
   }
 }

@@ -18,6 +18,7 @@ import type { Staged } from './data.js';
 import { Engine, NonFiniteError } from './engine.js';
 import type { StepRunner } from './loop.js';
 import type { AheadMode } from './protocol.js';
+import { inWindow, Recorder, type ProfileWindow } from './trace.js';
 import { C_AHEAD, C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, CMD_SYNC, SHARD_WORDS, type Control } from './sync.js';
 
 /** Elements per piece of noise computed ahead: 10-20 µs of work, so a waiting worker sees the barrier open soon. */
@@ -80,6 +81,12 @@ export class Crew {
   private readonly ready: Int32Array;
   private aheadMode: AheadMode = 'idle';
   private readonly claim: () => boolean;
+  /** The profiler's recorder and window of the run (null: not profiling), and the run's first step. */
+  private recorder: Recorder | null = null;
+  private window: ProfileWindow | null = null;
+  private firstStep = 0;
+  /** Whether the step before this one was recorded (the wait for the next step then is too). */
+  private recorded = false;
 
   constructor(readonly engine: Engine, readonly ctl: Control, readonly id: number) {
     if (!engine.fused) throw new Error('internal: workers run fused updates only');
@@ -95,8 +102,10 @@ export class Crew {
     this.claim = () => {
       const j = Atomics.add(ctl.i32, C_AHEAD, 1);
       if (j >= this.pieces.length) return false;
-      const p = this.pieces[j]!;
+      const p = this.pieces[j]!, sp = engine.spans;
+      const t0 = sp ? sp.rec.now() : 0;
       fused.fillAhead(this.hyper, p.unit, p.off, p.n);
+      if (sp) sp.rec.span(sp.ahead, t0, sp.rec.now());
       return true;
     };
   }
@@ -110,11 +119,32 @@ export class Crew {
    * The run's data, the shared buffer through which the leader publishes each epoch's order, and when the
    * noise is computed ahead (tests force 'all' or 'off'; the bits are the same).
    */
-  begin(data: Staged, order: Uint32Array | null, ahead: AheadMode = 'idle'): void {
+  begin(data: Staged, order: Uint32Array | null, ahead: AheadMode = 'idle', profile: ProfileWindow | null = null): void {
     this.data = data;
     this.order = order;
     this.published = null;
     this.aheadMode = ahead;
+    this.window = profile;
+    this.firstStep = this.engine.net.step;
+    this.recorded = false;
+    if (profile && !this.recorder) this.recorder = new Recorder();
+    this.engine.attachRecorder(profile ? this.recorder : null);
+  }
+
+  /** What this worker recorded in the run (null when it was not profiled); its recorder starts empty again. */
+  takeRecord(): ReturnType<Recorder['take']> | null {
+    if (!this.window || !this.recorder) return null;
+    this.engine.attachRecorder(null);
+    return this.recorder.take();
+  }
+
+  /** The barrier before a step, recorded as a span when the step before it was. */
+  private topBarrier(): void {
+    const sp = this.recorded ? this.engine.spanIds : null;
+    if (!sp) { this.ctl.barrier(); return; }
+    const t0 = sp.rec.now();
+    const slept = this.ctl.barrier();
+    sp.rec.span(slept ? sp.barrierSlept : sp.barrier, t0, sp.rec.now());
   }
 
   /**
@@ -125,7 +155,7 @@ export class Crew {
    */
   follow(): void {
     for (;;) {
-      this.ctl.barrier();
+      this.topBarrier();
       const cmd = Atomics.load(this.ctl.i32, C_CMD);
       if (cmd === CMD_STEP) {
         this.share();
@@ -151,7 +181,7 @@ export class Crew {
         Atomics.store(ctl.i32, C_CMD, CMD_STEP);
         // Every worker read the last step's claims before that step's second barrier, which this one is past.
         Atomics.store(ctl.i32, C_AHEAD, 0);
-        ctl.barrier();
+        this.topBarrier();
         const out = this.share();
         const { engine } = this, net = engine.net;
         if (out.kind === 'ok') return out;
@@ -196,19 +226,30 @@ export class Crew {
     const order = Atomics.load(ctl.i32, C_SHUFFLED) ? this.order : null;
     const S = engine.shards, N = ctl.parties, res = ctl.shardResults;
     const t = net.step;
+    engine.record(inWindow(this.window, this.firstStep, t));
+    this.recorded = engine.spans !== null;
+    const sp = engine.spans, tStep = sp ? sp.rec.now() : 0;
+    let tp = tStep;
+    // The end of a phase: its span from the last mark to now, and a new mark.
+    const mark = (id: number) => { if (sp) { const t1 = sp.rec.now(); sp.rec.span(id, tp, t1); tp = t1; } };
     return engine.guard(`fit (worker ${id})`, () => {
       // The step's scalars first: the noise computed ahead at the next barrier needs sigma_t.
       const pre: Prepared = fused.prepare(hyper, rows, t);
       for (let s = id; s < S; s += N) {
+        if (sp) tp = sp.rec.now();
         engine.loadShard(this.data!, order, from, rows, s);
+        if (sp) mark(sp.load[s]!);
         const r = engine.runShard(s, rows);
+        if (sp) mark(sp.shard[s]!);
         res[SHARD_WORDS * s] = r.loss;
         res[SHARD_WORDS * s + 1] = r.correct;
         res[SHARD_WORDS * s + 2] = r.count;
       }
       const ahead = this.pieces.length > 0 && this.aheadMode !== 'off';
       if (ahead && this.aheadMode !== 'idle') while (this.claim()) { /* every piece, waiting or not */ }
-      ctl.barrier(ahead ? this.claim : undefined);
+      if (sp) tp = sp.rec.now();
+      const slept = ctl.barrier(ahead ? this.claim : undefined);
+      if (sp) mark(slept ? sp.barrierSlept : sp.barrier);
       // Pieces claimed, not necessarily finished: a claim taken as the barrier opened may still be filling
       // its piece. The barrier after pass 1 (below) is what makes every claimed piece complete before any
       // pass 2 reads it; a step without that barrier would need a count of finished pieces instead.
@@ -228,7 +269,9 @@ export class Crew {
         engine.reduce(u);
         ctl.unitSums[u] = fused.pass1(hyper, tmp, pre, u);
       }
-      ctl.barrier();
+      if (sp) mark(sp.reducePass1);
+      const slept2 = ctl.barrier();
+      if (sp) mark(slept2 ? sp.barrierSlept : sp.barrier);
       let norm;
       try {
         norm = fused.finish(hyper, pre, fused.total(ctl.unitSums));
@@ -238,6 +281,7 @@ export class Crew {
       }
       net.phase.what = 'optimizer update';
       for (let u = u0; u < u1; u++) fused.pass2(hyper, tmp, u, this.ready[u]!);
+      if (sp) { mark(sp.pass2); sp.rec.span(sp.step, tStep, tp); }
       if (id === 0) net.step = t + 1;
       return { kind: 'ok', loss, correct, count, metrics: { ...norm, sigma: pre.sigma, lr: pre.lr } };
     });

@@ -13,6 +13,7 @@ import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
 import type { AheadMode, ErrorData, Fault, FitMessage, InitMessage, WorkerMessage } from './protocol.js';
 import { Control, controlBytes, type SpinPolicy } from './sync.js';
 import { startWorker, type WorkerHandle } from './threads.js';
+import { toTrace, type ProfileWindow, type ThreadRecord } from './trace.js';
 
 /** How long a pool may take to start before it counts as failed. */
 const START_TIMEOUT_MS = 60_000;
@@ -106,8 +107,11 @@ export class Pool {
     return pool;
   }
 
-  /** One fit() run over the workers. Resolves with the history; rejects with the first real failure. */
-  fit(data: Staged, validation: Staged | null, cfg: LoopConfig, hooks: RunHooks): Promise<FitHistory> {
+  /**
+   * One fit() run over the workers. Resolves with the history (and, with a profile window, the trace of
+   * every worker); rejects with the first real failure.
+   */
+  fit(data: Staged, validation: Staged | null, cfg: LoopConfig, hooks: RunHooks, profile: ProfileWindow | null = null): Promise<FitHistory> {
     if (this.ending) return Promise.reject(new Error('gradnoise: the model was disposed during fit()'));
     if (this.broken) return Promise.reject(new Error('internal: a broken pool was asked to run'));
     const { ctl, handles, net } = this;
@@ -118,7 +122,17 @@ export class Pool {
       order: cfg.shuffle ? new Uint32Array(new SharedArrayBuffer(cfg.count * 4)) : null,
       steps: hooks.onStep !== undefined, fault: fault ?? null,
       ahead: ((globalThis as Record<symbol, unknown>)[AHEAD_HOOK] as AheadMode | undefined) ?? 'idle',
+      profile,
     };
+    // With a profile, the run ends when the leader's history and every worker's spans have arrived.
+    const records = new Map<number, ThreadRecord>();
+    let finished: FitHistory | null = null;
+    const complete = (history: FitHistory) => ({
+      ...history,
+      profile: toTrace([...records].sort((a, b) => a[0] - b[0]).map(([id, record]) => ({
+        tid: 1 + id, label: id === 0 ? 'worker 0 (leader: training loop)' : `worker ${id}`, record,
+      })), { workers: handles.length, shards: net.shards, from: profile!.from, steps: profile!.steps }),
+    });
     return new Promise<FitHistory>((resolve, reject) => {
       let settled = false, callbackError: unknown = null;
       let peerTimer: ReturnType<typeof setTimeout> | null = null, watchdog: ReturnType<typeof setTimeout> | null = null;
@@ -161,7 +175,14 @@ export class Pool {
         message: (id, m) => {
           if (m.type === 'steps') { for (const s of m.steps) call(() => hooks.onStep?.(s)); }
           else if (m.type === 'epoch') call(() => hooks.onEpoch?.(m.info));
-          else if (m.type === 'done') end(callbackError, m.history);
+          else if (m.type === 'trace') {
+            records.set(id, m.record);
+            if (finished && records.size === handles.length) end(callbackError, complete(finished));
+          } else if (m.type === 'done') {
+            if (!profile) end(callbackError, m.history);
+            else if (records.size === handles.length) end(callbackError, complete(m.history));
+            else finished = m.history;
+          }
           else if (m.type === 'error') {
             if (m.error.peer) {
               // This worker only stopped because another failed: that one's report (or exit) follows.

@@ -14,6 +14,7 @@ import type { FusedPlan } from '../optim/fuse.js';
 import type { Staged } from './data.js';
 import type { EpochInfo, FitHistory, LoopConfig, StepInfo } from './loop.js';
 import type { SpinPolicy } from './sync.js';
+import type { ProfileWindow, ThreadRecord } from './trace.js';
 
 export interface InitMessage {
   readonly type: 'init';
@@ -61,6 +62,8 @@ export interface FitMessage {
   readonly steps: boolean;
   readonly fault: Fault | null;
   readonly ahead: AheadMode;
+  /** The steps to profile (null: none); each worker then sends its spans as a 'trace' message at the end. */
+  readonly profile: ProfileWindow | null;
 }
 
 /** An error as it crosses back: enough to rebuild a NonFiniteError or an Error with its message and stack. */
@@ -78,10 +81,11 @@ export interface ErrorData {
 
 export type WorkerMessage =
   | { readonly type: 'alive' }
-  | { readonly type: 'ready'; readonly id: number }
+  | { readonly type: 'ready'; readonly id: number; readonly origin?: number }
   | { readonly type: 'steps'; readonly steps: StepInfo[] }
   | { readonly type: 'epoch'; readonly info: EpochInfo }
   | { readonly type: 'done'; readonly history: FitHistory }
+  | { readonly type: 'trace'; readonly id: number; readonly record: ThreadRecord }
   | { readonly type: 'error'; readonly id: number; readonly error: ErrorData };
 
 /** The key that marks a WireView (a string: symbols do not survive structured cloning). */

@@ -72,9 +72,10 @@ export class Control {
    * Waits until all parties have arrived. Throws PeerFailure if a party failed (before or while waiting):
    * a failure wakes every sleeper, and sleeps are bounded, so no party waits for a dead one. A waiting
    * party first calls `work` (a short piece of work; false when there is none left) for as long as the
-   * barrier stays closed and work remains, then spins and sleeps.
+   * barrier stays closed and work remains, then spins and sleeps. Returns whether this party slept (the
+   * profiler tells those waits apart).
    */
-  barrier(work?: () => boolean): void {
+  barrier(work?: () => boolean): boolean {
     const c = this.i32;
     const gen = Atomics.load(c, C_GEN);
     if (Atomics.load(c, C_FAIL) !== 0) throw new PeerFailure();
@@ -83,7 +84,7 @@ export class Control {
       Atomics.store(c, C_COUNT, 0);
       Atomics.add(c, C_GEN, 1);
       Atomics.notify(c, C_GEN);
-      return;
+      return false;
     }
     if (work) while (Atomics.load(c, C_GEN) === gen && work()) { /* one piece per check */ }
     const { max, adaptive } = this.spin;
@@ -93,7 +94,7 @@ export class Control {
           this.budget = Math.min(max, 2 * this.budget); // the spin paid: allow more
           this.vain = 0;
         }
-        return;
+        return false;
       }
     }
     // Spins in vain, VAIN_RUN in a row (one uneven barrier per step is not that; a partner that keeps
@@ -104,6 +105,7 @@ export class Control {
       Atomics.wait(c, C_GEN, gen, 200);
       if (Atomics.load(c, C_FAIL) !== 0) throw new PeerFailure();
     }
+    return true;
   }
 
   /** Marks the run failed and wakes every party that sleeps in a barrier. */

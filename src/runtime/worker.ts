@@ -6,6 +6,7 @@ import { coreModuleFrom } from '../core/wasm.js';
 import { Network } from '../graph/network.js';
 import { FusedUpdater } from '../optim/fused.js';
 import { Engine, NonFiniteError, evaluateStaged } from './engine.js';
+import { serveNoise, type HelperInit } from './helper.js';
 import { trainLoop, type StepInfo } from './loop.js';
 import { Crew } from './parallel.js';
 import type { ErrorData, FitMessage, InitMessage, WorkerMessage } from './protocol.js';
@@ -59,8 +60,12 @@ function injectFault(m: FitMessage, c: Crew): void {
 
 async function fit(m: FitMessage): Promise<void> {
   const c = crew!;
-  c.begin(m.data, m.order, m.ahead);
+  c.begin(m.data, m.order, m.ahead, m.profile);
   injectFault(m, c);
+  const sendTrace = () => {
+    const record = c.takeRecord();
+    if (record) post({ type: 'trace', id, record });
+  };
   if (id !== 0) {
     try {
       c.follow();
@@ -68,6 +73,7 @@ async function fit(m: FitMessage): Promise<void> {
       if (!(e instanceof PeerFailure)) c.ctl.fail();
       throw e;
     }
+    sendTrace();
     return;
   }
   const { engine, ctl } = c;
@@ -93,6 +99,7 @@ async function fit(m: FitMessage): Promise<void> {
     });
     c.finish();
     flush();
+    sendTrace();
     post({ type: 'done', history });
   } catch (e) {
     // A refused step leaves every worker at the step boundary: end the run in order. Anything else may
@@ -105,8 +112,13 @@ async function fit(m: FitMessage): Promise<void> {
 }
 
 function listen(raw: unknown): void {
-  const m = raw as InitMessage | FitMessage;
+  const m = raw as InitMessage | FitMessage | HelperInit;
   try {
+    if (m.type === 'helper') {
+      // A noise helper (runtime/helper.ts): it serves its control block until told to quit.
+      serveNoise(m, coreModuleFrom(m.build, m.module), () => post({ type: 'ready', id: -1, origin: performance.timeOrigin }));
+      return;
+    }
     if (m.type === 'init') init(m);
     else if (m.type === 'fit') {
       fit(m).catch((e) => {

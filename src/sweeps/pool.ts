@@ -76,7 +76,9 @@ class Child {
     });
     this.exited = new Promise<Exit>((resolve) => {
       this.proc.on('exit', (code, signal) => resolve({ type: 'exit', code, signal }));
-      this.proc.on('error', (error) => resolve({ type: 'exit', code: null, signal: null, error }));
+      // 'error' also reports a message sent to a child that was just killed (EPIPE); its 'exit' follows and
+      // says why it died. Only a process that never started (no pid) ends on the error itself.
+      this.proc.on('error', (error) => { if (this.proc.pid === undefined) resolve({ type: 'exit', code: null, signal: null, error }); });
     });
     void this.exited.then((e) => {
       const p = this.pending;

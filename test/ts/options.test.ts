@@ -51,6 +51,7 @@ const OPTION_TAKERS: Readonly<Record<string, readonly Row[]>> = {
   'Model.fit': [
     row('fit', (o) => model.fit(X, Y, o as never)),
     row('fit: validation', (o) => model.fit(X, Y, { validation: { x: X, y: Y, ...o } as never })),
+    row('fit: profile', (o) => model.fit(X, Y, { profile: { steps: 1, ...o } as never })),
   ],
   'Model.prepare': [row('prepare', (o) => model.prepare(X, Y, o as never))],
   sgd: [row('sgd', (o) => sgd({ lr: 0.1, ...o }))],
@@ -82,6 +83,7 @@ const OPTION_TAKERS: Readonly<Record<string, readonly Row[]>> = {
     row('runTraining: checkpoint', (o) => runTraining(CONFIG, DATA, { workers: 0, checkpoint: { path: 'x', every: 1, ...o } })),
     row('runTraining: resume', (o) => runTraining(CONFIG, DATA, { workers: 0, resume: { bytes: new Uint8Array(0), name: 'x', ...o } })),
     row('runTraining: previous', (o) => runTraining(CONFIG, DATA, { workers: 0, previous: { epochs: [], steps: [], ...o } })),
+    row('runTraining: profile', (o) => runTraining(CONFIG, DATA, { workers: 0, profile: { steps: 1, ...o } })),
   ],
   mnistSplit: [row('mnistSplit', (o) => mnistSplit(new Uint8Array(0), new Uint8Array(0), o))],
   validateDataset: [row('validateDataset', (o) => validateDataset({ ...SPLIT, features: 4 }, o))],
@@ -199,6 +201,8 @@ const EXEMPT: Readonly<Record<string, string>> = {
   'Model.inlineStep': 'private',
   'Model.workerPool': 'private',
   'Model.snapshotSource': 'private',
+  'Model.startHelper': 'private',
+  'Model.inlineTrace': 'private',
 };
 
 /** Every exported function of both barrels, and every method of Model (getters left out). */

@@ -38,6 +38,8 @@ describe('arguments', () => {
     [['train', '--bogus'], /unknown option '--bogus'/],
     [['train', '--lr'], /option '--lr <x>' argument missing/],
     [['train', '--workers', '5'], /--workers 5 exceeds --shards 4/],
+    [['train', '--workers', 'many'], /option '--workers <n>' argument 'many' is invalid\. Need an integer from 0 to 64, or auto\./],
+    [['train', '--profile-steps', '10'], /--profile-steps needs --profile <file>/],
     [['train', '--train-x', 'a.npy'], /--train-x and --train-y go together/],
     [['train', '--train-x', '/nonexistent.npy', '--train-y', '/nonexistent.csv'], /--train-x \/nonexistent\.npy: cannot read the file \(ENOENT\)/],
     [['train', '--batch-size', '5000', ...SMALL], /--batch-size 5000 is larger than the 1000 training examples/],
@@ -94,6 +96,24 @@ describe('gradnoise train', () => {
     expect([b.weightsSha256, c.weightsSha256]).toEqual([a.weightsSha256, a.weightsSha256]);
     expect([b.workers, c.workers]).toEqual([2, 0]);
     expect(b.testAccuracy).toBe(a.testAccuracy);
+  });
+
+  it('--profile FILE writes a Chrome trace of the window\'s steps per worker, atomically, and changes no bit; --workers auto', async () => {
+    const dir = tmp(), file = join(dir, 'sub', 'trace.json');
+    const args = ['train', ...SMALL, '--steps', '12', '--clip', '10', '--eta', '0.01', '--json'];
+    const [profiled, plain, auto] = await Promise.all([
+      run([...args, '--workers', '2', '--profile', file, '--profile-from', '2', '--profile-steps', '5']), run([...args, '--workers', '0']), run(args),
+    ]);
+    for (const r of [profiled, plain, auto]) expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(profiled.stdout).weightsSha256).toBe(lastJson(plain.stdout).weightsSha256);
+    expect(lastJson(auto.stdout).weightsSha256).toBe(lastJson(plain.stdout).weightsSha256);
+    // auto: a worker per core (at most the 4 shards) where there is shared memory
+    expect(lastJson(auto.stdout).workers).toBe(Math.min(4, (await import('node:os')).availableParallelism()));
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['trace.json']); // no temporary file left beside it
+    const trace = JSON.parse(readFileSync(file, 'utf8'));
+    expect(trace.otherData).toMatchObject({ workers: 2, from: 2, steps: 5, recordedSteps: 5 });
+    const steps = (tid: number) => trace.traceEvents.filter((e: { ph: string; cat: string; tid: number }) => e.ph === 'X' && e.cat === 'step' && e.tid === tid);
+    expect([steps(1).length, steps(2).length]).toEqual([5, 5]);
   });
 
   it('--init simpleVar and --bias-init: recorded in config.json, which replays to the same weights; each changes the weights', async () => {

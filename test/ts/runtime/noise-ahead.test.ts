@@ -2,6 +2,7 @@
 // step's noise into a planned block, and pass 2 reads them. The contract: the same bits whether every
 // piece, none or whatever the timing allows is computed ahead, for 0-4 workers; the block is planned
 // exactly when it can be used; and what it holds is the noise pass 2 would have drawn.
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RNG_DOMAIN_NOISE } from '../../../src/core/abi.js';
 import { initNormal } from '../../../src/core/philox.js';
@@ -81,9 +82,9 @@ describe('noise computed ahead by waiting workers', () => {
     });
   });
 
-  it('is planned only where it can be used: 2 or more workers and noise after clipping', async () => {
-    const planned = async (workers: number, optimizer: ReturnType<typeof NOISY>) => {
-      const m = await createModel(SPEC, { batchSize: 50, seed: SEED, optimizer, workers, shards: 4 });
+  it('is planned only where it can be used: 2 or more workers (or inline, its helper) and noise after clipping', async () => {
+    const planned = async (workers: number, optimizer: ReturnType<typeof NOISY>, noiseHelper = false) => {
+      const m = await createModel(SPEC, { batchSize: 50, seed: SEED, optimizer, workers, shards: 4, noiseHelper });
       models.push(m);
       const plan = engineOf(m).net.plan;
       if (plan.noise.length) expect(plan.noise[0]!.bytes).toBe(plan.params.bytes);
@@ -92,6 +93,9 @@ describe('noise computed ahead by waiting workers', () => {
     expect(await planned(2, NOISY())).toBe(1);
     expect(await planned(4, chain(clipByGlobalNorm(1), addNoise({ eta: 1, gamma: 0.55 }), adam({ lr: 1e-3 })))).toBe(1);
     expect(await planned(0, NOISY())).toBe(0);
+    // inline, the noise helper's block (runtime/helper.ts; it needs a second core)
+    expect(await planned(0, NOISY(), true)).toBe(availableParallelism() >= 2 ? 1 : 0);
+    expect(await planned(1, NOISY(), true)).toBe(0);
     expect(await planned(1, NOISY())).toBe(0);
     expect(await planned(2, chain(clipByGlobalNorm(1), sgd({ lr: 0.05 })))).toBe(0);
     expect(await planned(2, chain(addNoise({ eta: 0.01, gamma: 0.55 }), clipByGlobalNorm(1), sgd({ lr: 0.05 })))).toBe(0);

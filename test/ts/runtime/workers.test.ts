@@ -2,6 +2,7 @@
 // the single-threaded fallback, and repeated runs), the lifecycle (a worker that throws or dies, abort,
 // dispose, no process kept alive), the fallback notices, and a responsive caller while workers train.
 import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -352,8 +353,9 @@ describe('fallbacks and options', () => {
     const withSab = await run(probe.replace('delete globalThis.SharedArrayBuffer;', ''));
     expect(without.build).toBe('single');
     expect(without.workers).toBe(0);
-    expect(without.notes).toEqual([`gradnoise: this runtime (node ${process.versions.node}) has no SharedArrayBuffer; fit() trains inline on the calling thread, not on 1 worker. The results are the same bits.`]);
-    expect([withSab.build, withSab.workers, withSab.notes]).toEqual(['threads', 1, []]);
+    expect(without.notes).toEqual([`gradnoise: this runtime (node ${process.versions.node}) has no SharedArrayBuffer; fit() trains inline on the calling thread, not on worker threads. The results are the same bits.`]);
+    // workers: 'auto', the default: a worker per core, at most the shards (4)
+    expect([withSab.build, withSab.workers, withSab.notes]).toEqual(['threads', Math.min(4, availableParallelism()), []]);
     expect(without.hash).toBe(withSab.hash);
     expect([without.prepared, withSab.prepared]).toEqual([without.hash, without.hash]);
   });
