@@ -105,7 +105,7 @@ export interface NonFiniteValue {
 interface BoundRegion {
   readonly forward: readonly { readonly plan: PlannedNode; readonly node: BoundNode; readonly what: string }[];
   readonly backward: readonly { readonly plan: PlannedNode; readonly node: BoundNode; readonly adds: readonly BoundAdd[]; readonly what: string }[];
-  readonly losses: readonly { readonly bound: BoundLoss<unknown>; readonly decl: LossDecl; readonly weight: number; readonly add: BoundAdd | null; readonly classifies: boolean }[];
+  readonly losses: readonly { readonly bound: BoundLoss<unknown>; readonly decl: LossDecl; readonly weight: number; readonly add: BoundAdd | null; readonly classifies: boolean; readonly what: string }[];
   readonly inputs: ReadonlyMap<string, number>;
   readonly outputs: ReadonlyMap<string, number>;
   readonly values: ReadonlyMap<string, number>;
@@ -227,6 +227,7 @@ export class Network {
       losses: prog.losses.map((l) => ({
         bound: { k, attrs: l.loss.attrs, input: l.loss.inputType, target: l.loss.targetType, x: at(l.x), t: at(l.t), mask: at(l.mask), dx: at(l.dx) },
         decl: l.loss.decl, weight: l.loss.weight, add: bindAdd(l.add), classifies: l.loss.decl.op === 'softmaxCrossEntropy',
+        what: `loss (${l.loss.decl.op})`,
       })),
       inputs: new Map([...prog.inputs].map(([name, r]) => [name, at(r)])),
       outputs: new Map([...prog.outputs].map(([name, r]) => [name, at(r)])),
@@ -390,7 +391,7 @@ export class Network {
     const spans = this.recording ? this.spans : null, list = this.regions[s]!.losses;
     for (let i = 0; i < list.length; i++) {
       const l = list[i]!;
-      this.phase.what = `loss (${l.decl.op})`;
+      this.phase.what = l.what;
       const t0 = spans ? spans.rec.now() : 0;
       const r = l.decl.run(l.bound, rows);
       let v = r.loss;

@@ -218,8 +218,10 @@ export class FusedUpdater {
 
   /** Whether the layout has the noise-ahead block and the noise comes after clipping (pass 2 adds it). */
   get ahead(): boolean {
-    return this.net.plan.noise.length > 0 && noiseAheadApplies(this.plan);
+    return this.aheadNoise ??= this.net.plan.noise.length > 0 && noiseAheadApplies(this.plan);
   }
+
+  private aheadNoise: boolean | undefined;
 
   /** Where unit u's noise goes in the noise-ahead block (the params layout). */
   aheadOf(u: number): number {

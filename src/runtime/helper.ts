@@ -135,7 +135,14 @@ export class NoiseHelper {
             const m = raw as { type: string; origin?: number; error?: { message: string } };
             if (m.type === 'alive') w.post(init);
             else if (m.type === 'ready') { clearTimeout(timer); h.origin = m.origin!; h.started = true; resolve(); }
-            else if (m.type === 'error') { clearTimeout(timer); reject(new Error(m.error?.message ?? 'the noise helper failed')); }
+            else if (m.type === 'error') {
+              // Before start-up, the start fails; after it, the steps stop reading the helper's counts (a dead
+              // helper's tag would match a later request once the 15-bit counter wraps) and draw their own noise.
+              clearTimeout(timer);
+              const e = new Error(m.error?.message ?? 'the noise helper failed');
+              if (!h.started) reject(e);
+              else { h.started = false; if (!h.ended) onError(e); }
+            }
           },
           error: (e) => { clearTimeout(timer); h.started = false; reject(e); },
           exit: () => { clearTimeout(timer); h.started = false; if (!h.ended) reject(new Error('the noise helper exited')); },

@@ -625,13 +625,15 @@ export class Model {
     const rec = profile ? (this.recorder ??= new Recorder()) : null;
     this.engine.attachRecorder(rec);
     helper?.takeRecord(); // spans of an earlier call, if it stopped mid-request
+    helper?.record(false);
+    let recording = false; // what the helper was last told (told again only when it changes)
     const t0 = net.step;
     try {
       const history = await trainLoop(net, cfg, {
         step: (order, from, rows) => {
           const on = inWindow(profile, t0, net.step);
           this.engine.record(on);
-          helper?.record(on);
+          if (profile !== null && on !== recording) helper?.record(recording = on);
           const sp = this.engine.spans, ts = sp ? sp.rec.now() : 0;
           const r = this.inlineStep('fit', s, order, from, rows, helper);
           if (sp) sp.rec.span(sp.step, ts, sp.rec.now());

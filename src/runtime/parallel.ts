@@ -21,7 +21,7 @@ import type { AheadMode } from './protocol.js';
 import { inWindow, Recorder, type ProfileWindow } from './trace.js';
 import { C_AHEAD, C_CMD, C_FROM, C_ROWS, C_SHUFFLED, CMD_DONE, CMD_STEP, CMD_SYNC, SHARD_WORDS, type Control } from './sync.js';
 
-/** Elements per piece of noise computed ahead: 10-20 µs of work, so a waiting worker sees the barrier open soon. */
+/** Elements per piece of noise computed ahead: small, so that a waiting worker sees the barrier open soon. */
 export const AHEAD_PIECE = 4096;
 
 /** A piece of the step's noise: elements [off, off + n) of unit `unit`. */

@@ -8,7 +8,7 @@
 // op call. A recorder is active only for the steps of its window, so the trace of a long run stays small;
 // each thread keeps at most MAX_EVENTS spans and counts what it drops. Times: each thread's
 // performance.timeOrigin + performance.now(), shifted to the host's timeOrigin, so the tracks of all threads
-// (and of several fit() calls of one process) share one time axis, to a few microseconds.
+// (and of several fit() calls of one process) share one time axis.
 import { check, checkFields, int, optional, type FieldsOf } from '../core/check.js';
 import type { SpanRecorder } from '../graph/network.js';
 
@@ -58,12 +58,15 @@ export interface ThreadRecord {
   readonly dropped: number;
 }
 
+/** Spans a recorder's buffer holds before it first grows. */
+const INITIAL_SPANS = 4096;
+
 /** A thread's recorder: spans by interned name in a growing buffer. */
 export class Recorder implements SpanRecorder {
   private readonly names: string[] = [];
   private readonly cats: string[] = [];
   private readonly ids = new Map<string, number>();
-  private data = new Float64Array(3 * 4096);
+  private data = new Float64Array(3 * INITIAL_SPANS);
   private n = 0;
   private dropped = 0;
 
@@ -109,6 +112,7 @@ export class Recorder implements SpanRecorder {
     };
     this.n = 0;
     this.dropped = 0;
+    if (this.data.length > INITIAL_SPANS * 3) this.data = new Float64Array(3 * INITIAL_SPANS); // a large profile's buffer goes with it
     return r;
   }
 }
