@@ -209,12 +209,18 @@ export function pytorchGraphOf(bytes: Uint8Array, source: string): { spec: Graph
   const st = parseSafetensors(bytes, source);
   const text = st.metadata?.[PYTORCH_GRAPH_KEY];
   if (text === undefined) return null;
-  try {
-    const names = st.metadata?.[PYTORCH_NAMES_KEY];
-    return { spec: JSON.parse(text) as GraphSpec, names: names === undefined ? undefined : JSON.parse(names) as Record<string, string> };
-  } catch (e) {
-    throw new Error(`checkpoint ${source}: metadata "${PYTORCH_GRAPH_KEY}" is not valid JSON (${(e as Error).message})`);
-  }
+  const parse = (key: string, value: string): unknown => {
+    try {
+      return JSON.parse(value);
+    } catch (e) {
+      throw new Error(`checkpoint ${source}: metadata "${key}" is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const names = st.metadata?.[PYTORCH_NAMES_KEY];
+  return {
+    spec: parse(PYTORCH_GRAPH_KEY, text) as GraphSpec,
+    names: names === undefined ? undefined : parse(PYTORCH_NAMES_KEY, names) as Record<string, string>,
+  };
 }
 
 /**
