@@ -155,7 +155,10 @@ export function report(plan: readonly SweepJob[], store: ResultStore): { table: 
   return { table: { rows, runs: records.length, planned: plan.length }, records };
 }
 
-const show = (c: Cell | null) => (c ? `${c.best.toFixed(1)} / ${c.avg.toFixed(1)}${c.diverged ? ` (${c.diverged} of ${c.n} diverged)` : ''}` : '');
+// One decimal after rounding away the last bits of the summation, so that an average of equal runs prints as
+// each of them does (40 runs at 11.35% sum to 11.350000000000001).
+const fixed1 = (x: number) => (Math.round(x * 1e9) / 1e9).toFixed(1);
+const show = (c: Cell | null) => (c ? `${fixed1(c.best)} / ${fixed1(c.avg)}${c.diverged ? ` (${c.diverged} of ${c.n} diverged)` : ''}` : '');
 const showPaper = (p: readonly [number, number] | null) => (p ? `${p[0].toFixed(1)} / ${p[1].toFixed(1)}` : '');
 
 export function markdown(t: Table1Report, o: SweepOptions): string {

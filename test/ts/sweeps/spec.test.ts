@@ -234,11 +234,13 @@ describe('planning', () => {
     expect(bias).toEqual(planTable1({ ...o, simpleInit: 'simpleBias' }).map((j) => j.id).sort());
   });
 
-  it('reproduce table1 as a spec plans exactly the run ids of docs/experiments (the first table1, 260 runs)', () => {
+  it('reproduce table1 as a spec plans exactly the run ids of docs/experiments (Table 1 at the paper\'s scale, 520 runs)', () => {
     const runs = readFileSync(fileURLToPath(new URL('../../../docs/experiments/table1-runs.jsonl', import.meta.url)), 'utf8').trim().split('\n')
       .map((l) => JSON.parse(l) as { id: string; row: string; noise: boolean; lr: number; seed: number });
-    const jobs = planTable1({ runs: 10, epochs: 10, lr: [0.1, 0.01], rows: TABLE1.map((r) => r.id), batchSize: 100, dropout: 0.5, seed: 1, shards: 4 });
-    expect(jobs).toHaveLength(260);
+    const jobs = planTable1({ runs: 20, epochs: 10, lr: [0.1, 0.01], rows: TABLE1.map((r) => r.id), batchSize: 100, dropout: 0.5, seed: 1, shards: 4 });
+    expect(jobs).toHaveLength(520);
+    expect(runs).toHaveLength(520);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(520);
     const byId = new Map(jobs.map((j) => [j.id, j]));
     for (const r of runs) {
       const j = byId.get(r.id);
