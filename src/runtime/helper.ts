@@ -54,6 +54,8 @@ export const HELPER_TESTING_HOOK = Symbol.for('gradnoise.testing.noiseHelper');
 export interface HelperTesting {
   readonly delayUs?: number;
   readonly waitPieces?: number;
+  /** The helper throws at the first request it sees numbered above failAfter (a helper that fails after start-up). */
+  readonly failAfter?: number;
 }
 
 const testing = (): HelperTesting => ((globalThis as Record<symbol, unknown>)[HELPER_TESTING_HOOK] as HelperTesting | undefined) ?? {};
@@ -69,8 +71,9 @@ export interface HelperInit {
   readonly control: SharedArrayBuffer;
   /** Byte address of the hyper struct the host writes for the helper. */
   readonly hyper: number;
-  /** Testing only (HELPER_TESTING_HOOK): extra microseconds per piece. */
+  /** Testing only (HELPER_TESTING_HOOK): extra microseconds per piece; the last request it serves before it throws (0: never). */
   readonly delayUs: number;
+  readonly failAfter: number;
 }
 
 /** The pieces of the whole noise block in the order the helper draws them: each unit's, units in layout order. */
@@ -121,7 +124,7 @@ export class NoiseHelper {
       type: 'helper', build: mod.build, module: mod.module, memory: net.core.memory, spec: net.spec,
       net: { maxRows: net.maxRows, seed: net.seed, stateSlots: net.plan.optState.length, shards: net.shards, noiseSlots: net.plan.noise.length },
       fused: fused.plan, control, hyper: h.hyper,
-      delayUs: testing().delayUs ?? 0,
+      delayUs: testing().delayUs ?? 0, failAfter: testing().failAfter ?? 0,
     };
     void (async () => {
       const w = await startWorker('gradnoise-noise');
@@ -242,6 +245,7 @@ export function serveNoise(m: HelperInit, mod: CoreModule, ready: () => void): v
     if (Atomics.load(i32, H_QUIT) !== 0) return;
     const s = Atomics.load(i32, H_SEQ);
     seen = s;
+    if (m.failAfter > 0 && s > m.failAfter) throw new Error('the noise helper failed (a testing failure)');
     const t0 = performance.now();
     let j = 0;
     for (; j < pieces.length && Atomics.load(i32, H_SEQ) === s; j++) {

@@ -668,7 +668,7 @@ export class Model {
       // after dispose() must not keep a disposed model reachable.
       const warn = this.warn;
       this.helper = NoiseHelper.start(this.mod, this.net, this.engine.fused!, (e) => {
-        warn(`gradnoise: the noise helper thread could not start (${e.message}); fit() draws the noise on the calling thread. The results are the same bits.`);
+        warn(`gradnoise: the noise helper thread stopped or could not start (${e.message}); fit() draws the noise on the calling thread. The results are the same bits.`);
       });
       orphanHelpers?.register(this, this.helper, this.helper);
     }

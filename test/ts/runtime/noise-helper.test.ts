@@ -78,6 +78,27 @@ describe.skipIf(!CAN)('the noise helper of inline training', () => {
     expect(weightsHash(two)).toBe(weightsHash(alone));
   });
 
+  it('a helper that fails after start-up is dropped with a notice: the steps draw their own noise, to the same bits', async () => {
+    (globalThis as Record<symbol, unknown>)[HELPER_TESTING_HOOK] = { failAfter: 3 };
+    const warnings: string[] = [];
+    const failing = await model({ onWarning: (w: string) => warnings.push(w) });
+    await failing.fit(DATA.x, DATA.y, { steps: 1 }); // starts the helper
+    const h = internals(failing).helper!;
+    for (let i = 0; i < 400 && !h.running; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(h.running).toBe(true);
+    // The helper fails at the first request it sees after the 3rd; its message arrives when this thread waits.
+    await failing.fit(DATA.x, DATA.y, { steps: 6 });
+    for (let i = 0; i < 400 && h.running; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(h.running).toBe(false);
+    expect(warnings.join('\n')).toMatch(/noise helper thread stopped or could not start \(the noise helper failed \(a testing failure\)\)/);
+    const steps = failing.step;
+    await failing.fit(DATA.x, DATA.y, { steps: 5 });
+    delete (globalThis as Record<symbol, unknown>)[HELPER_TESTING_HOOK];
+    const alone = await model({ noiseHelper: false });
+    await alone.fit(DATA.x, DATA.y, { steps: steps + 5 });
+    expect(weightsHash(failing)).toBe(weightsHash(alone));
+  });
+
   it('shows its track in the profile: one span per step it served, and the bits of a profile-free run', async () => {
     // Pass 2 waits for a piece of its step, so the helper serves every step whatever the machine's load
     // (without the wait, a helper kept off the CPU for all 6 steps would record nothing). The helper
