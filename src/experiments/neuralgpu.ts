@@ -35,7 +35,13 @@ export interface NeuralGpuConfig {
   readonly pullGrowth: number;
   readonly dropout: number;
   readonly lr: number;
+  /** Adam's epsilon (the released code: 1e-4). */
+  readonly adamEps: number;
   readonly clip: number;
+  /** The CGRU gates' sigmoid cutoff (1: plain sigmoid; the released code: 1.2). */
+  readonly cutoff: number;
+  /** The CGRU kernels' uniform unit scaling factor (null: Glorot uniform, the same as 1; the released code: 1.8). */
+  readonly initScale: number | null;
   /** The paper's noise after clipping, or none. */
   readonly noise: { readonly eta: number; readonly gamma: number } | null;
   readonly curriculum: boolean;
@@ -47,7 +53,7 @@ export interface NeuralGpuConfig {
 /** A scale that trains a restart in about a minute on one core here (docs/EXPERIMENTS.md says what it costs). */
 export const DEFAULT_NEURAL_GPU_CONFIG: NeuralGpuConfig = {
   task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 1500, batchSize: 16,
-  maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, clip: 1,
+  maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, adamEps: 1e-8, clip: 1, cutoff: 1, initScale: null,
   noise: null, curriculum: true, chunk: 50, shards: 4,
 };
 
@@ -57,13 +63,14 @@ export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu conf
     testCount: nullish(int(1, 1 << 20)), seed: nullish(int(0)), steps: nullish(int(0, 1e9)), batchSize: nullish(int(1, 65536)),
     maps: nullish(int(1, 1024)), height: nullish(int(1, 64)), layers: nullish(int(1, 16)), relax: nullish(int(1, 64)),
     pull: nullish(number({ min: 0 })), pullGrowth: nullish(number({ min: 1 })), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
-    lr: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
+    lr: nullish(number({ min: 0, minOpen: true })), adamEps: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
+    cutoff: nullish(number({ min: 1, max: 100 })), initScale: optional(nullable(number({ min: 0, minOpen: true, max: 100 }))),
     noise: optional(nullable(Object.assign((v: unknown) => (typeof v === 'object' && v !== null && Object.keys(v).sort().join() === 'eta,gamma' &&
       (v as { eta: number }).eta > 0 && (v as { gamma: number }).gamma >= 0 ? undefined : ` is ${JSON.stringify(v)} (need { eta, gamma })`), { need: '{ eta, gamma }' }))),
     curriculum: nullish(boolean), chunk: nullish(int(1, 1e6)), shards: nullish(int(1, 64)),
   });
   const c = { ...DEFAULT_NEURAL_GPU_CONFIG } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && (v !== null || k === 'noise')) c[k] = v;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && (v !== null || k === 'noise' || k === 'initScale')) c[k] = v;
   return c as unknown as NeuralGpuConfig;
 }
 
@@ -100,7 +107,8 @@ export interface NeuralGpuOptions {
 }
 
 function graphFor(c: NeuralGpuConfig, width: number) {
-  return neuralGpu({ width, vocab: VOCAB_SIZE, classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined });
+  return neuralGpu({ width, vocab: VOCAB_SIZE, classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined,
+    cutoff: c.cutoff === 1 ? undefined : c.cutoff, initScale: c.initScale ?? undefined });
 }
 
 // Errors of a model at `length` digits on `count` test examples (split 'test': never seen in training).
@@ -133,7 +141,7 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
   const noise = c.noise ? [addNoise({ eta: c.noise.eta, gamma: c.noise.gamma })] : [];
   const model = await createModel(graphFor(c, width), {
     batchSize: c.batchSize, seed: c.seed, shards: c.shards, workers: o.workers ?? 0, onWarning: o.onWarning,
-    optimizer: chain(clipByGlobalNorm(c.clip), ...noise, adam({ lr: c.lr })),
+    optimizer: chain(clipByGlobalNorm(c.clip), ...noise, adam({ lr: c.lr, eps: c.adamEps })),
   });
   const cur = curriculumOf(task);
   let current = c.curriculum ? cur.startLength : c.trainLength;

@@ -45,8 +45,18 @@ export interface TaskJob extends JobBase {
 export type SweepJob = TrainJob | TaskJob;
 
 /** The id of a task run: its kind and complete config, and the experiment. */
-export const taskJobId = (task: TaskRun, experiment: string | null): string =>
-  configId({ task, ...(experiment !== null ? { experiment } : {}) });
+export function taskJobId(task: TaskRun, experiment: string | null): string {
+  const later = LATER_TASK_FIELDS[task.kind];
+  const config: Record<string, unknown> = { ...task.config };
+  for (const [k, v] of Object.entries(later)) if (config[k] === v) delete config[k];
+  return configId({ task: { ...task, config }, ...(experiment !== null ? { experiment } : {}) });
+}
+
+/** LATER_FIELDS (below) of the task runs' configs, by kind. */
+const LATER_TASK_FIELDS: Readonly<Record<TaskRun['kind'], Readonly<Record<string, unknown>>>> = {
+  memnn: {},
+  neuralgpu: { adamEps: 1e-8, cutoff: 1, initScale: null },
+};
 
 /** The job of one task run. */
 export function taskJob(task: TaskRun, sweep: string, experiment: string | null, point: Readonly<Record<string, AxisValue>>): TaskJob {

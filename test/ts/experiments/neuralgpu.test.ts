@@ -1,0 +1,130 @@
+// The Neural GPU (src/model/neuralgpu.ts) and one restart of its experiment (src/experiments/neuralgpu.ts,
+// `gradnoise reproduce neuralgpu`): the released code's options reach the graph, configs are checked, a
+// small Neural GPU learns to copy at length 4 and copies 5x longer inputs without an error, with the same
+// weights on 0 and 2 workers, and the reproduce sweep resumes and replays a stored restart.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { neuralGpu } from '../../../src/model/neuralgpu.js';
+import { resolveNeuralGpuConfig, runNeuralGpu } from '../../../src/experiments/neuralgpu.js';
+import { compileGraph } from '../../../src/graph/spec.js';
+import { taskJobId } from '../../../src/sweeps/plan.js';
+import { run, stopAll, tmp } from '../sweeps/helpers.js';
+
+afterAll(stopAll);
+
+describe('the Neural GPU graph', () => {
+  const base = { width: 9, vocab: 5, classes: 3, maps: 4, height: 2 } as const;
+  const cgrus = (g: ReturnType<typeof neuralGpu>) => g.nodes.filter((n) => n.op === 'cgru');
+
+  it('takes the released code\'s gate cutoff and init scale as options, and leaves the default graph as it was', () => {
+    const plain = neuralGpu(base);
+    expect(cgrus(plain).every((n) => (n.attrs as { cutoff?: number }).cutoff === undefined)).toBe(true);
+    const released = neuralGpu({ ...base, cutoff: 1.2, initScale: 1.8 });
+    expect(cgrus(released).every((n) => (n.attrs as { cutoff?: number }).cutoff === 1.2)).toBe(true);
+    // Uniform unit scaling: limit initScale * sqrt(3 / fan-in), fan-in 3 * 3 * maps.
+    const limit = 1.8 * Math.sqrt(3 / (9 * 4));
+    const gates = released.params.find((p) => p.name === 'cgru_0/gates')!;
+    expect(gates.init).toEqual({ kind: 'uniform', low: -limit, high: limit });
+    expect(plain.params.find((p) => p.name === 'cgru_0/gates')!.init).toBe('glorotUniform');
+    expect(() => compileGraph(released)).not.toThrow();
+  });
+
+  it.each([
+    [{ cutoff: 0.5 }, /neuralGpu: cutoff is 0\.5/],
+    [{ initScale: 0 }, /neuralGpu: initScale is 0/],
+  ])('%j is refused naming the field', (o, message) => {
+    expect(() => neuralGpu({ ...base, ...o })).toThrow(message);
+  });
+});
+
+describe('configs', () => {
+  it.each([
+    [{ cutoff: 0.9 }, /neuralgpu config: cutoff is 0\.9/],
+    [{ adamEps: 0 }, /neuralgpu config: adamEps is 0/],
+    [{ initScale: -1 }, /neuralgpu config: initScale is -1/],
+    [{ task: 'sub' }, /neuralgpu config: task is "sub"/],
+    [{ stepz: 3 }, /stepz/],
+  ])('%j is refused naming the field', (partial, message) => {
+    expect(() => resolveNeuralGpuConfig(partial)).toThrow(message);
+  });
+
+  it('keeps the ids of restarts planned before the options: the committed records are still the default config\'s runs', () => {
+    const lines = readFileSync('docs/experiments/neuralgpu/default-add.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; config: object });
+    expect(lines.length).toBe(2);
+    for (const r of lines) {
+      const config = resolveNeuralGpuConfig(r.config);
+      expect(taskJobId({ kind: 'neuralgpu', config }, 'neuralgpu')).toBe(r.id);
+      // A new option away from its old value is a new run.
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, cutoff: 1.2 } }, 'neuralgpu')).not.toBe(r.id);
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, adamEps: 1e-4 } }, 'neuralgpu')).not.toBe(r.id);
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, initScale: 1 } }, 'neuralgpu')).not.toBe(r.id);
+    }
+  });
+
+  it('defaults to the plain sigmoid, Glorot init and Adam\'s usual epsilon; null init scale stays null', () => {
+    const c = resolveNeuralGpuConfig({});
+    expect([c.cutoff, c.initScale, c.adamEps]).toEqual([1, null, 1e-8]);
+    expect(resolveNeuralGpuConfig({ initScale: null, cutoff: 1.2 })).toMatchObject({ initScale: null, cutoff: 1.2 });
+  });
+});
+
+describe('a restart on the copy task', () => {
+  const config = resolveNeuralGpuConfig({ task: 'copy', trainLength: 4, testLengths: [4, 20], steps: 300, maps: 8, testCount: 64, seed: 3 });
+
+  it('learns to copy at length 4 and copies 5x longer inputs without an error, with the same weights on 0 and 2 workers', async () => {
+    const inline = await runNeuralGpu(config, { workers: 0 });
+    const threads = await runNeuralGpu(config, { workers: 2 });
+    expect(threads.weightsSha256).toBe(inline.weightsSha256);
+    expect(threads.tests).toEqual(inline.tests);
+    expect(inline.tests.map((t) => [t.length, t.sequenceError])).toEqual([[4, 0], [20, 0]]);
+    expect(inline.diverged).toBeNull();
+    // It learned: untrained, the same model gets most long sequences wrong.
+    const untrained = await runNeuralGpu({ ...config, steps: 0 });
+    expect(untrained.tests[1]!.sequenceError).toBeGreaterThan(0.5);
+  }, 120_000);
+
+  it('the cutoff and the noise change the weights', async () => {
+    const short = { ...config, steps: 50 };
+    const plain = await runNeuralGpu(short);
+    const cut = await runNeuralGpu({ ...short, cutoff: 1.2 });
+    const noisy = await runNeuralGpu({ ...short, noise: { eta: 1, gamma: 0.55 } });
+    expect(new Set([plain.weightsSha256, cut.weightsSha256, noisy.weightsSha256]).size).toBe(3);
+  }, 60_000);
+});
+
+describe('gradnoise reproduce neuralgpu', () => {
+  it('runs its plan, resumes without re-running, and a stored restart replays to its weights hash', async () => {
+    const out = tmp();
+    const args = ['reproduce', 'neuralgpu', '--tasks', 'copy', '--runs', '2', '--steps', '100', '--train-length', '3', '--test-lengths', '3,6',
+      '--maps', '4', '--cutoff', '1.2', '--jobs', '2', '--workers', '1', '--out', out];
+    const first = await run(args, 240_000);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/4 restarts .*0 already finished/);
+    const before = readdirSync(join(out, 'runs')).map((f) => readFileSync(join(out, 'runs', f), 'utf8')).sort();
+    expect(before).toHaveLength(4);
+    const table = JSON.parse(readFileSync(join(out, 'neuralgpu.json'), 'utf8')) as { finished: number };
+    expect(table.finished).toBe(4);
+
+    const second = await run(args, 120_000);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/4 already finished/);
+    expect(readdirSync(join(out, 'runs')).map((f) => readFileSync(join(out, 'runs', f), 'utf8')).sort()).toEqual(before);
+
+    const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number } }; summary: { weightsSha256: string } };
+    expect(record.task.kind).toBe('neuralgpu');
+    expect(record.task.config.cutoff).toBe(1.2);
+    const again = await runNeuralGpu(resolveNeuralGpuConfig(record.task.config), { workers: 0 });
+    expect(again.weightsSha256).toBe(record.summary.weightsSha256);
+  }, 300_000);
+
+  it.each([
+    [['--cutoff', '0.5'], /'--cutoff <x>' argument '0\.5' is invalid/],
+    [['--lr', '0'], /'--lr <x>' argument '0' is invalid/],
+    [['--workers', '5'], /--workers 5 exceeds --shards 4/],
+  ])('gradnoise reproduce neuralgpu %j fails naming the flag', async (flags, message) => {
+    const r = await run(['reproduce', 'neuralgpu', ...flags, '--out', tmp()], 60_000);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+});
