@@ -4,8 +4,12 @@
 // paper's annealed noise after clipping; then tested at longer lengths (generalisation is the point), with
 // the error per digit and per sequence.
 //
-// The model's graph has a fixed width (the training length's input); every batch is padded to it, and the
-// curriculum decides how long the numbers of each batch are. Testing at a longer length builds the graph for
+// The graph has a fixed width, and as many steps as columns. With `lengthGraphs` off, one graph of the
+// training length's width trains every batch, padded to it, whatever length the curriculum drew; the model
+// then learns dynamics of exactly that many steps and does not carry them to longer inputs. With it on (as
+// the released code's length bins), each batch runs on the graph of its own length's width (lengths past 8
+// rounded up to a multiple of 4, to bound the graphs); the models share one training state, moved between
+// them (Model.moveStateTo) with the bits of a single model. Testing at a longer length builds the graph for
 // that width and copies the weights by name (they do not depend on the width). Relaxed parameter sharing:
 // `relax` sets of CGRU parameters used in turn over the steps, pulled towards their mean after every chunk
 // of steps by a factor `pull` (decoupled, like AdamW's weight decay; the released code adds pull times
@@ -35,6 +39,8 @@ export interface NeuralGpuConfig {
   readonly pullGrowth: number;
   readonly dropout: number;
   readonly lr: number;
+  /** Adam's learning rate over the steps: constant, or cosine decay from lr to lr / 100 at the last step. */
+  readonly lrSchedule: 'constant' | 'cosine';
   /** Adam's epsilon (the released code: 1e-4). */
   readonly adamEps: number;
   readonly clip: number;
@@ -45,6 +51,8 @@ export interface NeuralGpuConfig {
   /** The paper's noise after clipping, or none. */
   readonly noise: { readonly eta: number; readonly gamma: number } | null;
   readonly curriculum: boolean;
+  /** Each batch on the graph of its own length (true), or every batch padded to the training length's graph. */
+  readonly lengthGraphs: boolean;
   /** Steps per fit() call, between which the curriculum advances and the relaxed sets are pulled. */
   readonly chunk: number;
   readonly shards: number;
@@ -53,8 +61,8 @@ export interface NeuralGpuConfig {
 /** A scale that trains a restart in about a minute on one core here (docs/EXPERIMENTS.md says what it costs). */
 export const DEFAULT_NEURAL_GPU_CONFIG: NeuralGpuConfig = {
   task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 1500, batchSize: 16,
-  maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, adamEps: 1e-8, clip: 1, cutoff: 1, initScale: null,
-  noise: null, curriculum: true, chunk: 50, shards: 4,
+  maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, lrSchedule: 'constant', adamEps: 1e-8, clip: 1, cutoff: 1, initScale: null,
+  noise: null, curriculum: true, lengthGraphs: false, chunk: 50, shards: 4,
 };
 
 export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu config'): NeuralGpuConfig {
@@ -63,11 +71,11 @@ export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu conf
     testCount: nullish(int(1, 1 << 20)), seed: nullish(int(0)), steps: nullish(int(0, 1e9)), batchSize: nullish(int(1, 65536)),
     maps: nullish(int(1, 1024)), height: nullish(int(1, 64)), layers: nullish(int(1, 16)), relax: nullish(int(1, 64)),
     pull: nullish(number({ min: 0 })), pullGrowth: nullish(number({ min: 1 })), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
-    lr: nullish(number({ min: 0, minOpen: true })), adamEps: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
+    lr: nullish(number({ min: 0, minOpen: true })), lrSchedule: nullish(oneOf(['constant', 'cosine'])), adamEps: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
     cutoff: nullish(number({ min: 1, max: 100 })), initScale: optional(nullable(number({ min: 0, minOpen: true, max: 100 }))),
     noise: optional(nullable(Object.assign((v: unknown) => (typeof v === 'object' && v !== null && Object.keys(v).sort().join() === 'eta,gamma' &&
       (v as { eta: number }).eta > 0 && (v as { gamma: number }).gamma >= 0 ? undefined : ` is ${JSON.stringify(v)} (need { eta, gamma })`), { need: '{ eta, gamma }' }))),
-    curriculum: nullish(boolean), chunk: nullish(int(1, 1e6)), shards: nullish(int(1, 64)),
+    curriculum: nullish(boolean), lengthGraphs: nullish(boolean), chunk: nullish(int(1, 1e6)), shards: nullish(int(1, 64)),
   });
   const c = { ...DEFAULT_NEURAL_GPU_CONFIG } as Record<string, unknown>;
   for (const [k, v] of Object.entries(o)) if (v !== undefined && (v !== null || k === 'noise' || k === 'initScale')) c[k] = v;
@@ -137,12 +145,26 @@ async function test(c: NeuralGpuConfig, model: Model, length: number, count: num
 export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions = {}): Promise<NeuralGpuResult> {
   const c = resolveNeuralGpuConfig(config);
   const task = algorithmicTask(c.task, { trainLength: c.trainLength, testLengths: c.testLengths });
-  const width = inputWidth(c.task, c.trainLength);
+  const trainWidth = inputWidth(c.task, c.trainLength);
   const noise = c.noise ? [addNoise({ eta: c.noise.eta, gamma: c.noise.gamma })] : [];
-  const model = await createModel(graphFor(c, width), {
+  const make = (width: number) => createModel(graphFor(c, width), {
     batchSize: c.batchSize, seed: c.seed, shards: c.shards, workers: o.workers ?? 0, onWarning: o.onWarning,
-    optimizer: chain(clipByGlobalNorm(c.clip), ...noise, adam({ lr: c.lr, eps: c.adamEps })),
+    optimizer: chain(clipByGlobalNorm(c.clip), ...noise, adam({ lr: c.lrSchedule === 'cosine' ? { kind: 'cosineDecay', lr: c.lr, steps: Math.max(1, c.steps), minLr: c.lr / 100 } : c.lr, eps: c.adamEps })),
   });
+  // The training length's model starts the run (its initial weights are the run's); the others, one per
+  // width, are made when first needed and take the state from the active one.
+  const models = new Map<number, Model>([[trainWidth, await make(trainWidth)]]);
+  let model = models.get(trainWidth)!;
+  const widthOf = (length: number) => (c.lengthGraphs ? inputWidth(c.task, lengthBin(length, c.trainLength)) : trainWidth);
+  const activate = async (width: number): Promise<Model> => {
+    let m = models.get(width);
+    if (!m) models.set(width, m = await make(width));
+    if (m !== model) {
+      model.moveStateTo(m);
+      model = m;
+    }
+    return m;
+  };
   const cur = curriculumOf(task);
   let current = c.curriculum ? cur.startLength : c.trainLength;
   const chunks: NeuralGpuChunk[] = [];
@@ -151,34 +173,49 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
   try {
     for (let step = 0; step < c.steps && !aborted && !diverged; step += c.chunk) {
       const n = Math.min(c.chunk, c.steps - step);
-      // The chunk's batches: each its own length (the curriculum's draw), padded to the model's width.
-      const inputs = new Int32Array(n * c.batchSize * width), targets = new Int32Array(n * c.batchSize * width);
-      for (let i = 0; i < n; i++) {
-        const length = c.curriculum ? curriculumLength(cur, current, c.seed, step + i) : c.trainLength;
-        const b = algorithmicBatch(task, { seed: c.seed, length, count: c.batchSize, start: (step + i) * c.batchSize, split: 'train', width });
-        inputs.set(b.inputs, i * c.batchSize * width);
-        targets.set(b.targets, i * c.batchSize * width);
+      // The chunk's batches: each its own length (the curriculum's draw), padded to its graph's width; runs
+      // of batches on the same graph train in one fit().
+      const lengths = Array.from({ length: n }, (_, i) => (c.curriculum ? curriculumLength(cur, current, c.seed, step + i) : c.trainLength));
+      const fits: { loss: number; examples: number; examplesPerSecond: number }[] = [];
+      for (let i = 0; i < n && !aborted && !diverged;) {
+        const width = widthOf(lengths[i]!);
+        let j = i + 1;
+        while (j < n && widthOf(lengths[j]!) === width) j++;
+        const inputs = new Int32Array((j - i) * c.batchSize * width), targets = new Int32Array((j - i) * c.batchSize * width);
+        for (let k = i; k < j; k++) {
+          const b = algorithmicBatch(task, { seed: c.seed, length: lengths[k]!, count: c.batchSize, start: (step + k) * c.batchSize, split: 'train', width });
+          inputs.set(b.inputs, (k - i) * c.batchSize * width);
+          targets.set(b.targets, (k - i) * c.batchSize * width);
+        }
+        const m = await activate(width);
+        const data = m.prepare({ tokens: inputs }, { targets }, { copy: false });
+        let h;
+        try {
+          h = await m.fit(data, { epochs: 1, shuffle: false, signal: o.signal });
+        } catch (e) {
+          diverged = (e as Error).message;
+          break;
+        }
+        if (h.aborted) { aborted = true; break; }
+        const last = h.epochs[h.epochs.length - 1]!;
+        trained += last.examples;
+        stepSeconds += last.examples / last.examplesPerSecond;
+        fits.push({ loss: last.loss, examples: last.examples, examplesPerSecond: last.examplesPerSecond });
+        i = j;
       }
-      const data = model.prepare({ tokens: inputs }, { targets }, { copy: false });
-      let h;
-      try {
-        h = await model.fit(data, { epochs: 1, shuffle: false, signal: o.signal });
-      } catch (e) {
-        diverged = (e as Error).message;
-        break;
-      }
-      if (h.aborted) { aborted = true; break; }
-      const last = h.epochs[h.epochs.length - 1]!;
-      trained += last.examples;
-      stepSeconds += last.examples / last.examplesPerSecond;
+      if (aborted || diverged) break;
+      // The chunk's loss: one fit's own, or the mean over its fits' examples.
+      const loss = fits.length === 1 ? fits[0]!.loss : fits.reduce((a, f) => a + f.loss * f.examples, 0) / fits.reduce((a, f) => a + f.examples, 0);
+      const chunkExamples = fits.reduce((a, f) => a + f.examples, 0), chunkSeconds = fits.reduce((a, f) => a + f.examples / f.examplesPerSecond, 0);
       if (c.relax > 1) pullTogether(model, c, pull);
       pull *= c.pullGrowth;
       // The curriculum: errors on a fresh batch at the current length decide whether to lengthen.
-      const probe = algorithmicBatch(task, { seed: c.seed + 1, length: current, count: 32, start: step, split: 'train', width });
-      const e = errorRatesFromLogits(model.predict({ tokens: probe.inputs }), probe.targets, width, OUTPUT_CLASSES);
+      const pw = widthOf(current), pm = await activate(pw);
+      const probe = algorithmicBatch(task, { seed: c.seed + 1, length: current, count: 32, start: step, split: 'train', width: pw });
+      const e = errorRatesFromLogits(pm.predict({ tokens: probe.inputs }), probe.targets, pw, OUTPUT_CLASSES);
       const info: NeuralGpuChunk = {
-        step: step + n, length: current, loss: last.loss, digitError: e.digitErrors / e.digits, sequenceError: e.sequenceErrors / 32,
-        examplesPerSecond: last.examplesPerSecond,
+        step: step + n, length: current, loss, digitError: e.digitErrors / e.digits, sequenceError: e.sequenceErrors / 32,
+        examplesPerSecond: fits.length === 1 ? fits[0]!.examplesPerSecond : chunkExamples / chunkSeconds,
       };
       chunks.push(info);
       o.onChunk?.(info, c.steps);
@@ -192,8 +229,16 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
       weightsSha256: await weightsSha256(model), aborted, diverged,
     };
   } finally {
-    await model.dispose();
+    await Promise.all([...models.values()].map((m) => m.dispose()));
   }
+}
+
+/**
+ * With lengthGraphs, the length whose graph trains a batch of `length` digits: the length itself up to 8,
+ * then the next multiple of 4, at most the training length.
+ */
+export function lengthBin(length: number, trainLength: number): number {
+  return length <= 8 ? length : Math.min(Math.max(trainLength, length), 4 * Math.ceil(length / 4));
 }
 
 /** Moves each relaxed set of CGRU parameters a share `pull` (1: all the way) towards the sets' mean. */

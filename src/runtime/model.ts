@@ -21,7 +21,7 @@ import { continues, trainLoop, type EpochInfo, type Evaluation, type FitHistory,
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { FAULT_HOOK, Pool, SPIN_HOOK } from './pool.js';
 import type { SpinPolicy } from './sync.js';
-import { restore, snapshot } from './snapshot.js';
+import { restore, snapshot, transferState } from './snapshot.js';
 import { hardwareThreads, readCoreBuild, readLocalFile, runtimeInfo, writeLocalFileAtomic } from './threads.js';
 import { helperFits, NoiseHelper } from './helper.js';
 import { inWindow, PROFILE_OPTION, profileWindow, Recorder, toTrace, type ProfileOption, type ProfileWindow } from './trace.js';
@@ -797,6 +797,21 @@ export class Model {
     this.live('load');
     restore(this.snapshotSource(), ck, { source, warn: this.warn });
     this.lastRows = 0;
+  }
+
+  /**
+   * Moves this model's training state (parameters, optimizer state, step, epoch) into `to`: a model of the
+   * same parameters, optimizer, seed and shards whose graph differs elsewhere, such as the same network
+   * built for another input width. Training on `to` then goes on in the bits it would have had here.
+   * Neither model may be training.
+   */
+  moveStateTo(to: Model): void {
+    this.live('moveStateTo');
+    if (!(to instanceof Model)) throw new Error(`moveStateTo: to is ${show(to)} (need a Model)`);
+    to.live('moveStateTo (the target)');
+    if (to === this) return;
+    transferState(this.snapshotSource(), to.snapshotSource(), 'moveStateTo');
+    to.lastRows = 0;
   }
 
   private snapshotSource() {

@@ -172,22 +172,51 @@ export function restore(src: SnapshotSource, ck: Checkpoint, o: RestoreOptions):
   }
 
   // Everything is checked: from here on nothing can fail.
-  for (const d of net.paramDecls) net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).set(ck.tensors.get(d.name)!.data);
-  const views = stateViews(src);
+  writeState(src, (name) => ck.tensors.get(name)!.data, meta.step, meta.epoch, meta.position as DataPosition);
+}
+
+// Writes checked training state: parameters and optimizer state by tensor name, step, epoch and position.
+function writeState(src: SnapshotSource, tensor: (name: string) => Float32Array, step: number, epoch: number, position: DataPosition): void {
+  const { net, reference } = src.engine;
+  const opt = optimizerOf(src.optimizer);
+  for (const d of net.paramDecls) net.f32(net.plan.paramTensors.get(d.name)!.offset, d.elements).set(tensor(d.name));
   if (reference) {
     const last = reference.state.length - 1;
     const next: Record<string, Float32Array[] | null> = { ...(reference.state[last] as Record<string, Float32Array[] | null>) };
-    for (const f of fields) next[f] = net.paramDecls.map((d) => ck.tensors.get(`optimizer/${f}/${d.name}`)!.data.slice());
+    for (const f of stateFields(opt)) next[f] = net.paramDecls.map((d) => tensor(`optimizer/${f}/${d.name}`).slice());
     // PyTorch's SGD has no momentum buffer before its first step (the step then copies the gradient in).
-    if (opt.name === 'sgd' && meta.step === 0) next.momentumBuffer = null;
+    if (opt.name === 'sgd' && step === 0) next.momentumBuffer = null;
     reference.state = [...reference.state.slice(0, last), next];
   } else {
-    for (const v of views) v.view!.set(ck.tensors.get(v.name)!.data);
+    for (const v of stateViews(src)) v.view!.set(tensor(v.name));
   }
   src.engine.dropGradients();
-  net.step = meta.step;
-  net.epoch = meta.epoch;
-  net.position = meta.position as DataPosition;
+  net.step = step;
+  net.epoch = epoch;
+  net.position = position;
+}
+
+/**
+ * Moves the training state of one model into another whose graph has the same parameters (names and
+ * shapes) and the same optimizer chain, for example the same network built for another input width:
+ * parameters, optimizer state, step and epoch, so that training goes on there in the bits it would have
+ * had on the first (the noise, dropout and Adam's bias correction are keyed by the step). The data position
+ * starts afresh. Everything is checked before anything is written.
+ */
+export function transferState(from: SnapshotSource, to: SnapshotSource, where: string): void {
+  const a = from.engine.net, b = to.engine.net;
+  const fail = (problem: string): never => { throw new Error(`${where}: ${problem}`); };
+  const shapes = (n: typeof a) => n.paramDecls.map((d) => `${d.name} [${d.shape.join(', ')}]`).join('; ');
+  if (shapes(a) !== shapes(b)) fail(`the models' parameters differ (${shapes(a)} vs ${shapes(b)})`);
+  const optDiff = firstDifference(describeTransform(from.optimizer), describeTransform(to.optimizer));
+  if (optDiff) fail(`the models' optimizers differ at ${optDiff}`);
+  if (a.seed !== b.seed) fail(`the models' seeds differ (${a.seed} vs ${b.seed})`);
+  if (a.shards !== b.shards) fail(`the models' shard counts differ (${a.shards} vs ${b.shards})`);
+  const tensors = new Map<string, Float32Array>();
+  for (const d of a.paramDecls) tensors.set(d.name, a.f32(a.plan.paramTensors.get(d.name)!.offset, d.elements).slice());
+  for (const s of stateViews(from)) tensors.set(s.name, s.view ? s.view.slice() : new Float32Array(a.paramDecls[s.param]!.elements));
+  const position: DataPosition = { ...a.position, batch: 0 };
+  writeState(to, (name) => tensors.get(name)!, a.step, a.epoch, position);
 }
 
 const describeOptimizer = (d: unknown): string => {

@@ -194,6 +194,7 @@ const EXEMPT: Readonly<Record<string, string>> = {
   'Model.computeGradients': '(x, y)',
   'Model.trainOnBatch': '(x, y)',
   'Model.dispose': 'no arguments',
+  'Model.moveStateTo': '(to: Model)',
   'Model.restoreCheckpoint': 'internal (loadModel)',
   'Model.restorePytorch': 'internal (loadModel, load and loadBytes with layout "pytorch")',
   'Model.live': 'private',

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { neuralGpu } from '../../../src/model/neuralgpu.js';
-import { resolveNeuralGpuConfig, runNeuralGpu } from '../../../src/experiments/neuralgpu.js';
+import { lengthBin, resolveNeuralGpuConfig, runNeuralGpu } from '../../../src/experiments/neuralgpu.js';
 import { compileGraph } from '../../../src/graph/spec.js';
 import { taskJobId } from '../../../src/sweeps/plan.js';
 import { run, stopAll, tmp } from '../sweeps/helpers.js';
@@ -41,6 +41,7 @@ describe('the Neural GPU graph', () => {
 describe('configs', () => {
   it.each([
     [{ cutoff: 0.9 }, /neuralgpu config: cutoff is 0\.9/],
+    [{ lrSchedule: 'linear' }, /lrSchedule is "linear"/],
     [{ adamEps: 0 }, /neuralgpu config: adamEps is 0/],
     [{ initScale: -1 }, /neuralgpu config: initScale is -1/],
     [{ task: 'sub' }, /neuralgpu config: task is "sub"/],
@@ -59,6 +60,8 @@ describe('configs', () => {
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, cutoff: 1.2 } }, 'neuralgpu')).not.toBe(r.id);
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, adamEps: 1e-4 } }, 'neuralgpu')).not.toBe(r.id);
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, initScale: 1 } }, 'neuralgpu')).not.toBe(r.id);
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, lengthGraphs: true } }, 'neuralgpu')).not.toBe(r.id);
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, lrSchedule: 'cosine' } }, 'neuralgpu')).not.toBe(r.id);
     }
   });
 
@@ -84,12 +87,29 @@ describe('a restart on the copy task', () => {
     expect(untrained.tests[1]!.sequenceError).toBeGreaterThan(0.5);
   }, 120_000);
 
-  it('the cutoff and the noise change the weights', async () => {
+  it('with lengthGraphs, trains each batch on the graph of its own length: the same weights on 0 and 2 workers, other weights than one graph', async () => {
+    const c = { ...config, steps: 60, chunk: 20, lengthGraphs: true };
+    const inline = await runNeuralGpu(c, { workers: 0 });
+    const threads = await runNeuralGpu(c, { workers: 2 });
+    expect(threads.weightsSha256).toBe(inline.weightsSha256);
+    expect(threads.chunks).toEqual(inline.chunks.map((k) => ({ ...k, examplesPerSecond: expect.any(Number) })));
+    expect(inline.examples).toBe(60 * c.batchSize);
+    const one = await runNeuralGpu({ ...c, lengthGraphs: false });
+    expect(one.weightsSha256).not.toBe(inline.weightsSha256);
+  }, 120_000);
+
+  it('groups lengths into graphs: each length up to 8, then the next multiple of 4, at most the training length', () => {
+    expect([1, 2, 7, 8, 9, 12, 13, 17, 20].map((l) => lengthBin(l, 20))).toEqual([1, 2, 7, 8, 12, 12, 16, 20, 20]);
+    expect([9, 10].map((l) => lengthBin(l, 10))).toEqual([10, 10]);
+  });
+
+  it('the cutoff, the noise and the cosine schedule change the weights', async () => {
     const short = { ...config, steps: 50 };
     const plain = await runNeuralGpu(short);
     const cut = await runNeuralGpu({ ...short, cutoff: 1.2 });
     const noisy = await runNeuralGpu({ ...short, noise: { eta: 1, gamma: 0.55 } });
-    expect(new Set([plain.weightsSha256, cut.weightsSha256, noisy.weightsSha256]).size).toBe(3);
+    const cosine = await runNeuralGpu({ ...short, lrSchedule: 'cosine' });
+    expect(new Set([plain.weightsSha256, cut.weightsSha256, noisy.weightsSha256, cosine.weightsSha256]).size).toBe(4);
   }, 60_000);
 });
 
@@ -97,7 +117,7 @@ describe('gradnoise reproduce neuralgpu', () => {
   it('runs its plan, resumes without re-running, and a stored restart replays to its weights hash', async () => {
     const out = tmp();
     const args = ['reproduce', 'neuralgpu', '--tasks', 'copy', '--runs', '2', '--steps', '100', '--train-length', '3', '--test-lengths', '3,6',
-      '--maps', '4', '--cutoff', '1.2', '--jobs', '2', '--workers', '1', '--out', out];
+      '--maps', '4', '--cutoff', '1.2', '--length-graphs', 'on', '--jobs', '2', '--workers', '1', '--out', out];
     const first = await run(args, 240_000);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/4 restarts .*0 already finished/);
@@ -111,9 +131,9 @@ describe('gradnoise reproduce neuralgpu', () => {
     expect(second.stdout).toMatch(/4 already finished/);
     expect(readdirSync(join(out, 'runs')).map((f) => readFileSync(join(out, 'runs', f), 'utf8')).sort()).toEqual(before);
 
-    const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number } }; summary: { weightsSha256: string } };
+    const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number; lengthGraphs: boolean } }; summary: { weightsSha256: string } };
     expect(record.task.kind).toBe('neuralgpu');
-    expect(record.task.config.cutoff).toBe(1.2);
+    expect(record.task.config).toMatchObject({ cutoff: 1.2, lengthGraphs: true });
     const again = await runNeuralGpu(resolveNeuralGpuConfig(record.task.config), { workers: 0 });
     expect(again.weightsSha256).toBe(record.summary.weightsSha256);
   }, 300_000);
@@ -121,6 +141,7 @@ describe('gradnoise reproduce neuralgpu', () => {
   it.each([
     [['--cutoff', '0.5'], /'--cutoff <x>' argument '0\.5' is invalid/],
     [['--lr', '0'], /'--lr <x>' argument '0' is invalid/],
+    [['--length-graphs', 'yes'], /'--length-graphs <on\|off>' argument 'yes' is invalid/],
     [['--workers', '5'], /--workers 5 exceeds --shards 4/],
   ])('gradnoise reproduce neuralgpu %j fails naming the flag', async (flags, message) => {
     const r = await run(['reproduce', 'neuralgpu', ...flags, '--out', tmp()], 60_000);
