@@ -342,9 +342,9 @@ export function neuralGpuCommand(): Command {
     .option('--batch-size <n>', 'examples per step', int(1, 65536), resolveNeuralGpuConfig({}).batchSize)
     .option('--maps <n>', 'feature maps of the state (the paper: 24 to 512)', int(1, 1024), resolveNeuralGpuConfig({}).maps)
     .option('--lr <x>', 'Adam\'s learning rate', num(0, Infinity, true), resolveNeuralGpuConfig({}).lr)
-    .option('--cutoff <x>', 'the CGRU gates\' sigmoid cutoff (1: plain sigmoid; the released code: 1.2)', num(1, 100), resolveNeuralGpuConfig({}).cutoff)
+    .option('--cutoff <x>', 'the CGRU gates\' sigmoid cutoff (1: plain sigmoid; the released code: 1.2)', num(1, 100), 1.2)
     .option('--length-graphs <on|off>', 'on: each batch on the graph of its own length (the released code\'s bins); off: every batch padded to the training length\'s graph',
-      oneOf(['on', 'off']), resolveNeuralGpuConfig({}).lengthGraphs ? 'on' : 'off')
+      oneOf(['on', 'off']), 'on')
     .option('--shards <n>', 'gradient shards per batch (part of each run\'s bits)', int(1, 64), resolveNeuralGpuConfig({}).shards)
     .option('--out <dir>', 'where run records, the table and the plots go', 'runs/neuralgpu');
   engineOptions(cmd, { jobs: 1, workers: 1 })

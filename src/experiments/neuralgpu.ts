@@ -58,9 +58,14 @@ export interface NeuralGpuConfig {
   readonly shards: number;
 }
 
-/** A scale that trains a restart in about a minute on one core here (docs/EXPERIMENTS.md says what it costs). */
+/**
+ * A scale that trains a restart in about a minute on one core here (docs/EXPERIMENTS.md says what it costs).
+ * The fields added later (lrSchedule, adamEps, cutoff, initScale, lengthGraphs) default to the value every
+ * earlier restart had, so a stored config without them replays as it ran; `gradnoise reproduce neuralgpu`
+ * asks for the released code's cutoff and a graph per length, which the model needs to generalise.
+ */
 export const DEFAULT_NEURAL_GPU_CONFIG: NeuralGpuConfig = {
-  task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 1500, batchSize: 16,
+  task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 6000, batchSize: 16,
   maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, lrSchedule: 'constant', adamEps: 1e-8, clip: 1, cutoff: 1, initScale: null,
   noise: null, curriculum: true, lengthGraphs: false, chunk: 50, shards: 4,
 };

@@ -65,9 +65,9 @@ describe('configs', () => {
     }
   });
 
-  it('defaults to the plain sigmoid, Glorot init and Adam\'s usual epsilon; null init scale stays null', () => {
+  it('reads a later field left out as the value every earlier restart had (plain sigmoid, one graph, Glorot init, Adam\'s usual epsilon, constant lr); null init scale stays null', () => {
     const c = resolveNeuralGpuConfig({});
-    expect([c.cutoff, c.initScale, c.adamEps]).toEqual([1, null, 1e-8]);
+    expect([c.cutoff, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.steps]).toEqual([1, false, null, 1e-8, 'constant', 6000]);
     expect(resolveNeuralGpuConfig({ initScale: null, cutoff: 1.2 })).toMatchObject({ initScale: null, cutoff: 1.2 });
   });
 });
@@ -117,7 +117,7 @@ describe('gradnoise reproduce neuralgpu', () => {
   it('runs its plan, resumes without re-running, and a stored restart replays to its weights hash', async () => {
     const out = tmp();
     const args = ['reproduce', 'neuralgpu', '--tasks', 'copy', '--runs', '2', '--steps', '100', '--train-length', '3', '--test-lengths', '3,6',
-      '--maps', '4', '--cutoff', '1.2', '--length-graphs', 'on', '--jobs', '2', '--workers', '1', '--out', out];
+      '--maps', '4', '--jobs', '2', '--workers', '1', '--out', out];
     const first = await run(args, 240_000);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/4 restarts .*0 already finished/);
