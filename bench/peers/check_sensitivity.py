@@ -6,6 +6,8 @@
 #
 #   node bench/peers/run.mjs --only W5,W6,W7 --systems none --no-write --keep-cache DIR
 #   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/peers/check_sensitivity.py DIR
+# W8 (the Neural GPU) is compared too when DIR holds its cache (--only W5,W6,W7,W8, or --only W8 and
+# `--only W8` here to compare it alone).
 # bench/measured/check-sensitivity.txt is the committed output.
 import math, os, sys
 
@@ -24,7 +26,10 @@ def train(workload):
     return [loss() for _ in range(STEPS)], moved()
 
 
-ref = {w: train(w) for w in ('W5', 'W6', 'W7')}
+ONLY_W8 = '--only' in sys.argv and sys.argv[sys.argv.index('--only') + 1] == 'W8'
+ref = {w: train(w) for w in (() if ONLY_W8 else ('W5', 'W6', 'W7'))}
+if os.path.exists(os.path.join(CACHE, 'W8.json')):
+    ref['W8'] = train('W8')
 
 
 def compare(what, workload):
@@ -34,6 +39,33 @@ def compare(what, workload):
     rel = abs(moved - r_moved) / r_moved
     print(f'{workload} {what}: largest loss difference {d:.1e}, distance moved {moved:.6g} against {r_moved:.6g} ({rel:.1e} relative)')
 
+
+# W8: the mistakes a Neural GPU peer could make: plain sigmoid gates (no cutoff), the loss averaged over
+# the batch's positions instead of per example, no clip, the released code's Adam epsilon 1e-4, the
+# learning rate 1% too high, no update at all.
+def neural_gpu_cases():
+    NeuralGpu, loss, gate = tb['NeuralGpu'], tb['neural_gpu_loss'], tb['NeuralGpu'].gate
+    NeuralGpu.gate = lambda self, x: torch.sigmoid(x)
+    compare('gates a plain sigmoid (no cutoff 1.2)', 'W8')
+    NeuralGpu.gate = gate
+
+    def pooled(logits, targets):
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=0, reduction='none')
+        return ce.sum() / (targets != 0).sum()
+    tb['neural_gpu_loss'] = pooled
+    compare("the loss the mean over the batch's positions, not per example", 'W8')
+    tb['neural_gpu_loss'] = loss
+    for name, value, what in (('W8_CLIP', None, 'no clip'), ('W8_EPS', 1e-4, 'Adam eps 1e-4'), ('W8_LR', tb['W8_LR'] * 1.01, 'learning rate 1% too high'),
+                              ('W8_LR', 0.0, 'no update at all (lr 0)')):
+        saved, tb[name] = tb[name], value
+        compare(what, 'W8')
+        tb[name] = saved
+
+
+if 'W8' in ref:
+    neural_gpu_cases()
+if ONLY_W8:
+    sys.exit(0)
 
 # W5 with row 0 of the tables read for the padding id (no zeroed position weight).
 MemoryBlock = tb['MemoryBlock']

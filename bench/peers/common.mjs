@@ -7,7 +7,7 @@
 // batches in the same order: step s uses examples [(s mod nb)·B, (s mod nb + 1)·B) of the permuted data,
 // nb = floor(10,000 / B) (the last partial batch is dropped).
 //
-// The graph workloads W5-W7 (models.mjs) have their own cache files, written by the driver from gradnoise's
+// The graph workloads W5-W8 (models.mjs) have their own cache files, written by the driver from gradnoise's
 // model of each graph (seed 1): W.json lists the inputs (name, shape per example, dtype, file) and the
 // parameters (name, shape, offset in W.params.f32) in gradnoise's order and layout; every runner converts
 // from there (TF.js and PyTorch keep some tensors in another layout: the conversion is exact).

@@ -11,14 +11,14 @@
 //   --threads 2 --variant sharded: workers 2, shards 4 (what users get with workers: 2)
 // W3: the core's gemm_nn_f32 kernel called directly (as bench/run.mjs does); one thread, since gradnoise
 // parallelises a training step across the batch (shards on workers), not inside one GEMM.
-// W5-W7, the graph workloads: createModel(graph, ...) of models.mjs's builder, the cache's weights set by
-// name, the cache's inputs prepared once (model.prepare(x, y)) and trained with fit(data, { steps,
-// shuffle: false, dropLast: true }). A sample is one fit() of n steps timed by the training loop itself
+// W5-W8, the graph workloads: createModel(graph, ...) of models.mjs's builder (W8 with its clip + Adam,
+// the others with SGD), the cache's weights set by name, the cache's inputs prepared once
+// (model.prepare(x, y)) and trained with fit(data, { steps, shuffle: false, dropLast: true }). A sample is one fit() of n steps timed by the training loop itself
 // (its epochs' examples / examplesPerSecond): on workers the loop runs there, so the time covers the steps
 // and nothing of fit()'s hand-over; onStep timing would not do on workers, which post steps in batches
 // every 25 ms. Only inline (1 thread) and 2 workers, 4 shards are measured.
 //
-// Usage: node bench/peers/gradnoise.mjs --workload W1|...|W7 --threads 1|2 --variant inline|sharded --cache DIR
+// Usage: node bench/peers/gradnoise.mjs --workload W1|...|W8 --threads 1|2 --variant inline|sharded --cache DIR
 import { pathToFileURL } from 'node:url';
 import { CLIP, ETA, GAMMA, GEMMS, LR, NETS, W4_VARIANTS, flopsPerExample, loadCache, loadGraphCache, parseArgs, report, rng, sampleInterleaved, sampleRates } from './common.mjs';
 import { GRAPHS } from './models.mjs';
@@ -61,8 +61,8 @@ function runner(m, cache) {
 
 /** A model of a graph workload with the cache's weights, and its data prepared once. */
 export async function graphModel(workload, workers, shards, cache) {
-  const { build, batch, features } = GRAPHS[workload];
-  const m = await g.createModel(build(g), { batchSize: batch, seed: 1, optimizer: g.sgd({ lr: LR }), workers, shards });
+  const { build, batch, features, optimizer: update } = GRAPHS[workload];
+  const m = await g.createModel(build(g), { batchSize: batch, seed: 1, optimizer: update ? update(g) : g.sgd({ lr: LR }), workers, shards });
   if (cache) {
     for (const [name, p] of cache.params) m.setParam(name, p.values);
     const pick = (names) => Object.fromEntries(names.map((n) => [n, cache.inputs[n]]));

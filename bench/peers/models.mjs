@@ -123,14 +123,53 @@ export function addingData(count, seed = 1, { T } = W7) {
   return { x, target };
 }
 
+// W8, the Neural GPU (Kaiser & Sutskever 2015; issue #19) as src/model/neuralgpu.ts builds it, at the scale
+// of src/experiments/neuralgpu.ts's default experiment (task add, length 8):
+//   tokens [W = 17] ids in [0, 5) (0 = padding), targets [W] classes in [0, 3) (0 = padding, ignored)
+//   e = tanh(embedding(tokens)) [W, m] (m = 12 maps; the padding id reads a zero vector), first = e · Win + bin
+//   the state s [W, h = 2, m]: row 0 = first, row 1 = 0, every column of a padding token zeroed (the mask)
+//   W steps, each 2 CGRUs (cgru_0, cgru_1, the same parameters every step), each followed by the mask:
+//     g = conv3x3_same(s; gates [3, 3, m, 2m]) + gatesBias, u = σc(g[:m]), r = σc(g[m:]),
+//     σc(x) = clip(1.2 σ(x) − 0.1, 0, 1) (the released code's cutoff 1.2),
+//     s = u ⊙ s + (1 − u) ⊙ tanh(conv3x3_same(r ⊙ s; candidate [3, 3, m, m]) + candidateBias)
+//   logits = s[:, 0, :] · Wout + bout [W, 3]; per example the mean softmax cross-entropy over the positions
+//   whose target is not padding, then the mean over the batch
+// Weights: the model's own init (embedding U(-1.7, 1.7), Glorot uniform kernels, gate biases 1, other
+// biases 0). Batch 16; the update: clip by global norm 1, then Adam (lr 0.003, betas 0.9, 0.999, eps 1e-8).
+export const W8 = { width: 17, length: 8, vocab: 5, classes: 3, height: 2, maps: 12, layers: 2, cutoff: 1.2, batch: 16, lr: 0.003, clip: 1 };
+
+/** The W8 graph: neuralGpu(W8's options) written with `g`'s builder (the driver checks the two specs agree). */
+export function neuralGpuGraph(g, { width: W, vocab, classes, height: h, maps: m, layers: L, cutoff } = W8) {
+  const { graph, input, layers, losses, ops } = g;
+  const tokens = input('tokens', [W], { dtype: 'i32' }), targets = input('targets', [W], { dtype: 'i32' });
+  const embedded = ops.tanh(layers.embedding(vocab, m, { paddingId: 0, init: { kind: 'uniform', low: -1.7, high: 1.7 }, name: 'embedding' })(tokens));
+  const first = layers.dense(m, { name: 'input' })(embedded);
+  const mask = ops.matmul(ops.reshape(ops.tokenMask(tokens), [W, 1]), ops.constant(new Array(h * m).fill(1), [1, h * m]), { name: 'mask' });
+  let s = ops.mul(ops.reshape(ops.pad(first, 0, (h - 1) * m), [W, h, m]), ops.reshape(mask, [W, h, m]));
+  const masked = (t) => ops.mul(t, ops.reshape(mask, [W, h, m]));
+  const cells = Array.from({ length: L }, (_, l) => layers.cgru({ kernelSize: 3, gatesBias: { kind: 'constant', value: 1 }, cutoff, name: `cgru_${l}` }));
+  for (let i = 0; i < W; i++) for (const cell of cells) s = masked(cell(s));
+  const logits = layers.dense(classes, { name: 'output' })(ops.slice(ops.reshape(s, [W, h * m]), 0, m));
+  return graph({ inputs: [tokens, targets], outputs: [logits], losses: [losses.softmaxCrossEntropy(logits, targets, { ignoreIndex: 0 })] });
+}
+
+/** W8's data: the first `count` training examples of the add task at length 8 (seed 1), as the experiment draws them. */
+export function neuralGpuData(g, count = 4096, seed = 1) {
+  const b = g.algorithmicBatch(g.algorithmicTask('add'), { seed, length: W8.length, count, split: 'train', width: W8.width });
+  return { tokens: b.inputs, targets: b.targets };
+}
+
 /**
  * The graph workloads as the driver and the runners use them: the builder, the batch, which inputs the
- * network reads (the rest are the losses' targets) and the data (`mnist`: the driver's permuted MNIST
- * cache, { x: count x 784 f32 in [0, 1], y: labels }).
+ * network reads (the rest are the losses' targets), the data (`mnist`: the driver's permuted MNIST
+ * cache, { x: count x 784 f32 in [0, 1], y: labels }; `g`: the gradnoise module) and, where it is not plain
+ * SGD (lr 0.01), the update (`optimizer(g)`).
  */
 export const GRAPHS = {
   W5: { build: memoryBlock, batch: W5.batch, features: ['story', 'query'],
     data: () => { const d = memoryData(4096, 1); return { story: d.story, query: d.query, answer: d.answer }; } },
   W6: { build: lenet, batch: W6.batch, features: ['image'], data: (mnist) => ({ image: mnist.x, label: Int32Array.from(mnist.y) }) },
   W7: { build: addingLstm, batch: W7.batch, features: ['x'], data: () => { const d = addingData(4096, 1); return { x: d.x, target: d.target }; } },
+  W8: { build: neuralGpuGraph, batch: W8.batch, features: ['tokens'], data: (_mnist, g) => neuralGpuData(g),
+    optimizer: (g) => g.chain(g.clipByGlobalNorm(W8.clip), g.adam({ lr: W8.lr })) },
 };

@@ -1,11 +1,11 @@
-// The peer benchmarks (issues #9, #16, #17): gradnoise against what users would pick instead, on the same
+// The peer benchmarks (issues #9, #16, #17, #19): gradnoise against what users would pick instead, on the same
 // workloads, measured side by side. `npm run bench:peers` builds and runs this driver, which
 //   1. writes a cache every runner reads: a fixed permutation of 10,000 real MNIST images and gradnoise's
 //      initial weights (He normal, zero biases, seed 1) of the W1 and W2 nets, and for the graph workloads
-//      W5-W7 (models.mjs) their data and gradnoise's initial weights of each graph (seed 1), so all train
+//      W5-W8 (models.mjs) their data and gradnoise's initial weights of each graph (seed 1), so all train
 //      the same architecture from the same weights on the same batches in the same order;
 //   2. checks that the work is the same: every system trains W1, and each graph workload measured, for 50
-//      steps of plain SGD from those weights and its losses are compared with gradnoise's;
+//      steps of plain SGD (W8: its clip + Adam) from those weights and its losses are compared with gradnoise's;
 //   3. runs every (workload, system, threads) cell in its own process, round after round, the systems
 //      interleaved (each round in a rotated order), each process warming up, calibrating its steps per
 //      sample and timing several samples;
@@ -20,6 +20,7 @@
 //   npm run bench:peers -- --quick           1 round x 2 samples of 0.3 s (a few minutes)
 //   node bench/peers/run.mjs --check         only the same-work checks
 //   node bench/peers/run.mjs --only W5,W6,W7 --no-profile   the graph workloads; the others' results stay
+//   node bench/peers/run.mjs --only W8 --no-profile         the Neural GPU (gradnoise and PyTorch: no TF.js rows)
 //   node bench/peers/run.mjs --only W1,W3 --systems gradnoise,tfjs --no-write   a subset, files untouched
 // Options: --rounds N --samples N --seconds T --no-profile --no-write --keep-cache DIR. PyTorch runs where `python3` (or
 // /usr/bin/python3; or only $GRADNOISE_PYTHON when set) can import torch; elsewhere its cells say "not installed".
@@ -42,11 +43,11 @@ const config = {
   rounds: Number(value('--rounds', quick ? 1 : 3)),
   samples: Number(value('--samples', quick ? 2 : 3)),
   seconds: Number(value('--seconds', quick ? 0.3 : 1)),
-  workloads: value('--only', 'W1,W2,W3,W4,W5,W6,W7').split(','),
+  workloads: value('--only', 'W1,W2,W3,W4,W5,W6,W7,W8').split(','),
   systems: value('--systems', 'gradnoise,tfjs,jax,plain,torch').split(','),
   checkSteps: 50,
 };
-for (const w of config.workloads) if (!/^W[1-7]$/.test(w)) throw new Error(`--only: unknown workload "${w}" (W1 to W7)`);
+for (const w of config.workloads) if (!/^W[1-8]$/.test(w)) throw new Error(`--only: unknown workload "${w}" (W1 to W8)`);
 const log = (...a) => console.error(...a);
 
 // ---------------------------------------------------------------------------------------------------
@@ -107,7 +108,8 @@ function rowsOf(workload) {
 // The graph workloads: gradnoise inline and on 2 workers, TF.js wasm in two formulations at its best (with
 // shims.mjs's two missing training kernels and explicit transposes; the faster formulation is TF.js at its
 // best) and one as shipped where it trains as shipped, PyTorch. jax-js and plain JS are left out: issues
-// #16 and #17 ask for TF.js and PyTorch.
+// #16 and #17 ask for TF.js and PyTorch. W8 (the Neural GPU) has no TF.js rows: TF.js has no convolutional
+// GRU to train, and issue #19 asks for PyTorch.
 const BEST = 'shims.mjs: the missing training kernels, explicit transposes';
 const TFJS_GRAPH = {
   W5: [
@@ -132,7 +134,7 @@ function graphRowsOf(workload) {
     1: true, 2: 'one thread: see the 2-workers row', note: 'workers: 0, shards: 1: the plain single-threaded step' });
   add({ id: 'gradnoise-sharded', system: 'gradnoise', variant: 'sharded', label: 'gradnoise, 2 workers, 4 shards', run: node('gradnoise.mjs'),
     1: 'one thread: see the inline row', 2: true, note: 'workers: 2, shards: 4: the deterministic parallel mode' });
-  for (const v of TFJS_GRAPH[workload]) {
+  for (const v of TFJS_GRAPH[workload] ?? []) {
     add({ id: `tfjs-wasm-${v.variant}`, system: 'tfjs', variant: v.variant, label: v.label, run: node('tfjs_graph.mjs'), 1: true, 2: true,
       note: `${v.note}; all variants: tf.variableGrads + tf.train.sgd; 2 threads: the threaded SIMD build, started with shims.mjs` });
   }
@@ -145,6 +147,7 @@ const TORCH_GRAPH = {
   W5: 'nn.Embedding(padding_idx=0) tables, torch.bmm attention, torch.optim.SGD',
   W6: 'nn.Conv2d, nn.MaxPool2d, nn.Linear (NCHW), torch.optim.SGD',
   W7: 'nn.LSTM(batch_first=True), nn.Linear, torch.optim.SGD',
+  W8: 'the CGRU as F.conv2d (NCHW) and elementwise ops, torch.nn.utils.clip_grad_norm_, torch.optim.Adam(foreach=True)',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -177,6 +180,8 @@ async function writeCache(dir) {
 // A graph workload's data (by input name) and gradnoise's initial weights of its graph, seed 1.
 async function writeGraphCache(dir, workload, mnistData) {
   const { graphModel } = await import('./gradnoise.mjs');
+  const g = await import(new URL('../../dist/src/index.js', import.meta.url).href);
+  if (workload === 'W8') await checkNeuralGpuSpec(g);
   const { m } = await graphModel(workload, 0, 1, null);
   const params = [];
   let offset = 0;
@@ -190,7 +195,7 @@ async function writeGraphCache(dir, workload, mnistData) {
   const all = new Float32Array(offset);
   parts.reduce((o, v) => { all.set(v, o); return o + v.length; }, 0);
   writeFileSync(join(dir, `${workload}.params.f32`), all);
-  const data = GRAPHS[workload].data(mnistData);
+  const data = GRAPHS[workload].data(mnistData, g);
   const inputs = [];
   let count = null;
   for (const { name, shape, dtype } of m.spec.inputs) {
@@ -203,6 +208,20 @@ async function writeGraphCache(dir, workload, mnistData) {
     inputs.push({ name, shape, dtype, file });
   }
   writeFileSync(join(dir, `${workload}.json`), JSON.stringify({ workload, count, batch: GRAPHS[workload].batch, inputs, params }));
+}
+
+// W8's graph (models.mjs, written with the public builder) must be the library's own Neural GPU: the spec of
+// src/model/neuralgpu.ts (not exported; read from dist) at W8's options, node for node.
+async function checkNeuralGpuSpec(g) {
+  const { W8 } = await import('./models.mjs');
+  const { neuralGpu } = await import(new URL('../../dist/src/model/neuralgpu.js', import.meta.url).href);
+  const ours = JSON.stringify(GRAPHS.W8.build(g));
+  const theirs = JSON.stringify(neuralGpu({ width: W8.width, vocab: W8.vocab, classes: W8.classes, height: W8.height, maps: W8.maps,
+    layers: W8.layers, relax: 1, cutoff: W8.cutoff }));
+  if (ours !== theirs) throw new Error('W8: the graph of models.mjs is not the spec of neuralGpu() in dist/src/model/neuralgpu.js');
+  if (W8.vocab !== g.VOCAB_SIZE || W8.classes !== g.OUTPUT_CLASSES || W8.width !== g.inputWidth('add', W8.length)) {
+    throw new Error('W8: its vocabulary, classes or width differ from the add task\'s');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -255,7 +274,7 @@ await writeCache(cacheDir);
 // relative to gradnoise's, since W5's loss hardly moves in 50 steps (a system that did not update at all
 // would pass on its losses alone). RESULTS.md says why each tolerance is what it is (float rounding in
 // another order of operations against the difference a real change of the work makes).
-const CHECK_TOLERANCE = { W1: 1e-3, W5: 1e-4, W6: 1e-4, W7: 1e-4 };
+const CHECK_TOLERANCE = { W1: 1e-3, W5: 1e-4, W6: 1e-4, W7: 1e-4, W8: 1e-4 };
 const MOVED_TOLERANCE = 1e-4;
 function sameWorkCheck(workload) {
   const systems = [];

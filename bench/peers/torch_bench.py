@@ -15,7 +15,12 @@
 # -> [F, C, KH, KW], dense kernels [IN, OUT] -> Linear's [OUT, IN], and W6's first dense layer's inputs
 # from gradnoise's flatten order (h, w, c) to PyTorch's (c, h, w).
 #
-# Usage: python3 bench/peers/torch_bench.py --workload W1|...|W7 --threads 1|2 --cache DIR
+# W8, the Neural GPU, has no torch.nn layer for its convolutional GRU: it is written with F.conv2d and
+# elementwise ops (the formulation of test/fixtures/graph/make_torch_fixtures.py's cgru), its state kept
+# NCHW throughout, gradnoise's kernels [KH, KW, C, F] converted once to [F, C, KH, KW]; the update is
+# torch.nn.utils.clip_grad_norm_(params, 1) and torch.optim.Adam(lr=0.003, foreach=True).
+#
+# Usage: python3 bench/peers/torch_bench.py --workload W1|...|W8 --threads 1|2 --cache DIR
 import argparse, json, math, os, resource, sys, time
 
 T_START = time.perf_counter()
@@ -30,7 +35,7 @@ os.environ.setdefault('OMP_NUM_THREADS', _threads)
 # threads that made them several times slower than with passive waiting (bench/RESULTS.md). Passive waiting
 # changes nothing on one thread.
 # OMP_WAIT_POLICY=default leaves libgomp's own default (bench/peers/choices.mjs compares the two).
-if ('--workload' in sys.argv and sys.argv[sys.argv.index('--workload') + 1] in ('W5', 'W6', 'W7')):
+if ('--workload' in sys.argv and sys.argv[sys.argv.index('--workload') + 1] in ('W5', 'W6', 'W7', 'W8')):
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 if os.environ.get('OMP_WAIT_POLICY') == 'default':
     del os.environ['OMP_WAIT_POLICY']
@@ -42,6 +47,7 @@ import torch.nn.functional as F
 NETS = {'W1': ([784] + [50] * 20 + [10], 100), 'W2': ([784, 1024, 1024, 10], 128)}
 GEMMS = [(512, 512, 512), (128, 1024, 1024)]
 LR, CLIP, ETA, GAMMA = 0.01, 10.0, 0.01, 0.55
+W8_LR, W8_CLIP, W8_EPS = 0.003, 1.0, 1e-8  # W8's update: clip by global norm 1, Adam (lr 0.003, eps 1e-8)
 W4_VARIANTS = ['sgd', 'clip+sgd', 'clip+noise+sgd']
 
 
@@ -183,6 +189,51 @@ class AddingLSTM(torch.nn.Module):
         return self.out(h[-1])
 
 
+class NeuralGpu(torch.nn.Module):
+    """W8: the Neural GPU (models.mjs states it). The state is kept as NCHW [B, m, width, height] (gradnoise's
+    [width, height, m] per example, channels first), so each CGRU's convolutions are F.conv2d with 'same'
+    padding 1; its gates as make_torch_fixtures.py's cgru (test/fixtures/graph), with the cutoff."""
+
+    def __init__(self, params, width=17, height=2, maps=12, layers=2, cutoff=1.2):
+        super().__init__()
+        self.width, self.height, self.maps, self.layers, self.cutoff = width, height, maps, layers, cutoff
+        t = lambda name: torch.nn.Parameter(torch.from_numpy(params[name].copy()))
+        conv = lambda name: torch.nn.Parameter(torch.from_numpy(params[name]).permute(3, 2, 0, 1).contiguous())  # [KH, KW, C, F] -> [F, C, KH, KW]
+        self.embedding = t('embedding/embeddings')
+        self.w_in, self.b_in = t('input/kernel'), t('input/bias')
+        self.gates = torch.nn.ParameterList(conv('cgru_%d/gates' % l) for l in range(layers))
+        self.gates_bias = torch.nn.ParameterList(t('cgru_%d/gatesBias' % l) for l in range(layers))
+        self.cand = torch.nn.ParameterList(conv('cgru_%d/candidate' % l) for l in range(layers))
+        self.cand_bias = torch.nn.ParameterList(t('cgru_%d/candidateBias' % l) for l in range(layers))
+        self.w_out, self.b_out = t('output/kernel'), t('output/bias')
+
+    def gate(self, x):
+        # The released code's sigmoid cutoff: clip(c * sigmoid(x) - (c - 1) / 2, 0, 1).
+        return torch.clamp(self.cutoff * torch.sigmoid(x) - (self.cutoff - 1) / 2, 0, 1)
+
+    def forward(self, tokens):
+        keep = (tokens != 0).to(torch.float32)                                     # [B, W]
+        e = torch.tanh(self.embedding[tokens] * keep.unsqueeze(-1))                # the padding id reads a zero vector
+        first = e @ self.w_in + self.b_in                                          # [B, W, m]
+        mask = keep[:, None, :, None]                                              # [B, 1, W, 1]
+        s = F.pad(first.transpose(1, 2).unsqueeze(-1), (0, self.height - 1)) * mask  # [B, m, W, h]: row 0 = first
+        m = self.maps
+        for _ in range(self.width):
+            for l in range(self.layers):
+                g = F.conv2d(s, self.gates[l], self.gates_bias[l], padding=1)
+                u, r = self.gate(g[:, :m]), self.gate(g[:, m:])
+                c = torch.tanh(F.conv2d(r * s, self.cand[l], self.cand_bias[l], padding=1))
+                s = (u * s + (1 - u) * c) * mask
+        return s[:, :, :, 0].transpose(1, 2) @ self.w_out + self.b_out             # [B, W, classes]
+
+
+def neural_gpu_loss(logits, targets):
+    """Per example the mean cross-entropy over the positions whose target is not padding (0), then the batch mean."""
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=0, reduction='none').reshape(targets.shape)
+    count = (targets != 0).sum(1).to(ce.dtype)
+    return (ce.sum(1) / count.clamp(min=1)).mean()
+
+
 def graph_trainer(workload, cache, variant=''):
     count, B, inputs, params = load_graph(cache, workload)
     if workload == 'W5':
@@ -203,12 +254,20 @@ def graph_trainer(workload, cache, variant=''):
             image = image.contiguous()
         batch = lambda fr: ((image[fr:fr + B],), label[fr:fr + B])
         loss_fn = F.cross_entropy
-    else:
+    elif workload == 'W7':
         model = AddingLSTM(params)
         x, target = inputs['x'], inputs['target']
         batch = lambda fr: ((x[fr:fr + B],), target[fr:fr + B])
         loss_fn = F.mse_loss
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    else:
+        model = NeuralGpu(params)
+        tokens, targets = inputs['tokens'].long(), inputs['targets'].long()
+        batch = lambda fr: ((tokens[fr:fr + B],), targets[fr:fr + B])
+        loss_fn = neural_gpu_loss
+    # W8: clip by global norm, then Adam (foreach=True, its multi-tensor update, a little faster here than the
+    # per-parameter loop that is the default on the CPU); the others plain SGD.
+    clip = W8_CLIP if workload == 'W8' else None
+    opt = torch.optim.Adam(model.parameters(), lr=W8_LR, eps=W8_EPS, foreach=True) if workload == 'W8' else torch.optim.SGD(model.parameters(), lr=LR)
     initial = [p.detach().clone() for p in model.parameters()]
     nb = count // B
     state = {'s': 0}
@@ -219,6 +278,8 @@ def graph_trainer(workload, cache, variant=''):
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(*xs), y)
         loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         return loss
 
@@ -263,7 +324,7 @@ def main():
             'mkldnn': torch.backends.mkldnn.is_available(), 'capability': next((l.split(':')[1].strip() for l in cfg.splitlines() if 'CPU capability' in l), '')}
     base = {'system': 'torch', 'variant': 'cpu', 'workload': o.workload, 'threads': o.threads, 'info': info}
     count, x, y, params = load(o.cache)
-    if o.workload in ('W5', 'W6', 'W7'):
+    if o.workload in ('W5', 'W6', 'W7', 'W8'):
         run, loss, B, moved = graph_trainer(o.workload, o.cache, o.variant)
         if o.check > 0:
             out = {**base, 'workload': 'check-' + o.workload, 'series': {'loss': [loss() for _ in range(o.check)]}, 'moved': moved()}
