@@ -256,7 +256,7 @@ interface MemnnFlags extends EngineFlags {
 
 interface NeuralGpuFlags extends EngineFlags {
   runs: number; seed: number; tasks: NeuralGpuConfig['task'][]; noise: ('off' | 'on')[]; eta: number; gamma: number;
-  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; lr: number; cutoff: number; lengthGraphs: 'on' | 'off'; shards: number;
+  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; lr: number; cutoff: number; lengthGraphs: 'on' | 'off'; shards: number;
 }
 
 const parseTasks = (v: string): readonly number[] | 'all' => {
@@ -341,6 +341,7 @@ export function neuralGpuCommand(): Command {
     .option('--test-lengths <list>', 'digits per operand of the test sets; the longest is what the table counts', list(int(1, 100000)), [...resolveNeuralGpuConfig({}).testLengths])
     .option('--batch-size <n>', 'examples per step', int(1, 65536), resolveNeuralGpuConfig({}).batchSize)
     .option('--maps <n>', 'feature maps of the state (the paper: 24 to 512)', int(1, 1024), resolveNeuralGpuConfig({}).maps)
+    .option('--height <n>', 'rows of the state (the paper: 4)', int(1, 64), resolveNeuralGpuConfig({}).height)
     .option('--lr <x>', 'Adam\'s learning rate', num(0, Infinity, true), resolveNeuralGpuConfig({}).lr)
     .option('--cutoff <x>', 'the CGRU gates\' sigmoid cutoff (1: plain sigmoid; the released code: 1.2)', num(1, 100), 1.2)
     .option('--length-graphs <on|off>', 'on: each batch on the graph of its own length (the released code\'s bins); off: every batch padded to the training length\'s graph',
@@ -359,7 +360,7 @@ async function reproduceNeuralGpu(f: NeuralGpuFlags): Promise<number> {
   if (f.workers > f.shards) throw new Error(`--workers ${f.workers} exceeds --shards ${f.shards}`);
   const o: NeuralGpuSweepOptions = {
     runs: f.runs, seed: f.seed, tasks: f.tasks, noise: [...new Set(f.noise)].map((n) => n === 'on'), eta: f.eta, gamma: f.gamma,
-    base: { steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, lr: f.lr, cutoff: f.cutoff, lengthGraphs: f.lengthGraphs === 'on', shards: f.shards },
+    base: { steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, height: f.height, lr: f.lr, cutoff: f.cutoff, lengthGraphs: f.lengthGraphs === 'on', shards: f.shards },
   };
   const plan = planNeuralGpu(o);
   const endpoint = endpointOf(f);

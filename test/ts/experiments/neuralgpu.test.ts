@@ -65,6 +65,16 @@ describe('configs', () => {
     }
   });
 
+  it('the committed restarts of docs/EXPERIMENTS.md are the runs their configs plan: each id is its config\'s hash', () => {
+    const lines = readFileSync('docs/experiments/neuralgpu/add.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
+    expect(lines.length).toBe(50);
+    for (const r of lines) {
+      const config = resolveNeuralGpuConfig(r.config);
+      expect(config).toMatchObject({ task: 'add', seed: r.seed, cutoff: 1.2, lengthGraphs: true, steps: 6000 });
+      expect(taskJobId({ kind: 'neuralgpu', config }, 'neuralgpu')).toBe(r.id);
+    }
+  });
+
   it('reads a later field left out as the value every earlier restart had (plain sigmoid, one graph, Glorot init, Adam\'s usual epsilon, constant lr); null init scale stays null', () => {
     const c = resolveNeuralGpuConfig({});
     expect([c.cutoff, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.steps]).toEqual([1, false, null, 1e-8, 'constant', 6000]);
@@ -117,7 +127,7 @@ describe('gradnoise reproduce neuralgpu', () => {
   it('runs its plan, resumes without re-running, and a stored restart replays to its weights hash', async () => {
     const out = tmp();
     const args = ['reproduce', 'neuralgpu', '--tasks', 'copy', '--runs', '2', '--steps', '100', '--train-length', '3', '--test-lengths', '3,6',
-      '--maps', '4', '--jobs', '2', '--workers', '1', '--out', out];
+      '--maps', '4', '--height', '1', '--jobs', '2', '--workers', '1', '--out', out];
     const first = await run(args, 240_000);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/4 restarts .*0 already finished/);
@@ -131,9 +141,9 @@ describe('gradnoise reproduce neuralgpu', () => {
     expect(second.stdout).toMatch(/4 already finished/);
     expect(readdirSync(join(out, 'runs')).map((f) => readFileSync(join(out, 'runs', f), 'utf8')).sort()).toEqual(before);
 
-    const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number; lengthGraphs: boolean } }; summary: { weightsSha256: string } };
+    const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number; lengthGraphs: boolean; height: number; maps: number } }; summary: { weightsSha256: string } };
     expect(record.task.kind).toBe('neuralgpu');
-    expect(record.task.config).toMatchObject({ cutoff: 1.2, lengthGraphs: true });
+    expect(record.task.config).toMatchObject({ cutoff: 1.2, lengthGraphs: true, height: 1, maps: 4 });
     const again = await runNeuralGpu(resolveNeuralGpuConfig(record.task.config), { workers: 0 });
     expect(again.weightsSha256).toBe(record.summary.weightsSha256);
   }, 300_000);
@@ -141,6 +151,7 @@ describe('gradnoise reproduce neuralgpu', () => {
   it.each([
     [['--cutoff', '0.5'], /'--cutoff <x>' argument '0\.5' is invalid/],
     [['--lr', '0'], /'--lr <x>' argument '0' is invalid/],
+    [['--height', '0'], /'--height <n>' argument '0' is invalid/],
     [['--length-graphs', 'yes'], /'--length-graphs <on\|off>' argument 'yes' is invalid/],
     [['--workers', '5'], /--workers 5 exceeds --shards 4/],
   ])('gradnoise reproduce neuralgpu %j fails naming the flag', async (flags, message) => {
