@@ -66,8 +66,10 @@ describe('configs', () => {
   });
 
   it('the committed restarts of docs/EXPERIMENTS.md are the runs their configs plan: each id is its config\'s hash', () => {
-    const lines = readFileSync('docs/experiments/neuralgpu/add.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
-    expect(lines.length).toBe(50);
+    const read = (f: string) => readFileSync(`docs/experiments/neuralgpu/${f}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
+    const lines = [...read('add.jsonl'), ...read('add-eta.jsonl')];
+    expect(lines.length).toBe(75);
+    expect(new Set(lines.map((r) => r.id)).size).toBe(75);
     for (const r of lines) {
       const config = resolveNeuralGpuConfig(r.config);
       expect(config).toMatchObject({ task: 'add', seed: r.seed, cutoff: 1.2, lengthGraphs: true, steps: 6000 });
