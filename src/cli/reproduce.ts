@@ -193,9 +193,14 @@ export interface NeuralGpuReport {
     readonly under: readonly number[];
     /** Mean sequence error per test length. */
     readonly byLength: Readonly<Record<string, number>>;
+    /** Per test length, the runs whose sequence error there is under each threshold (a diverged run is under none). */
+    readonly underByLength: Readonly<Record<string, readonly number[]>>;
     readonly seconds: number | null;
   }[];
 }
+
+// A run's sequence error at a test length; a diverged run, or one without that length, counts as all wrong.
+const errorAt = (r: NeuralGpuResult, length: number): number => (r.diverged ? 1 : r.tests.find((t) => t.length === length)?.sequenceError ?? 1);
 
 export function neuralGpuReport(plan: readonly TaskJob[], store: ResultStore): NeuralGpuReport {
   const done = taskRecords(plan, store);
@@ -209,7 +214,8 @@ export function neuralGpuReport(plan: readonly TaskJob[], store: ResultStore): N
       task: p.task as string, noise: p.noise as boolean, planned: plan.filter((j) => j.point.task === p.task && j.point.noise === p.noise).length,
       finished: mine.length, diverged: results.filter((r) => r.diverged).length,
       under: thresholds.map((t) => mine.filter((d) => 1 - d.record.accuracy < t).length),
-      byLength: Object.fromEntries(lengths.map((l) => [String(l), results.reduce((a, r) => a + (r.diverged ? 1 : r.tests.find((t) => t.length === l)?.sequenceError ?? 1), 0) / results.length])),
+      byLength: Object.fromEntries(lengths.map((l) => [String(l), results.reduce((a, r) => a + errorAt(r, l), 0) / results.length])),
+      underByLength: Object.fromEntries(lengths.map((l) => [String(l), thresholds.map((t) => results.filter((r) => errorAt(r, l) < t).length)])),
       seconds: results.length ? results.reduce((a, r) => a + r.seconds, 0) / results.length : null,
     };
   });
@@ -230,6 +236,18 @@ export function neuralGpuMarkdown(r: NeuralGpuReport, o: NeuralGpuSweepOptions, 
       `${Object.entries(x.byLength).map(([l, e]) => `${l}: ${pc(e)}%`).join(', ')} |`),
     paperRow(false), paperRow(true),
   ];
+  // Below the paper's long test, the counts at every test length: at the training length they show which
+  // restarts learned the task at all.
+  const lengths = [...new Set(r.rows.flatMap((x) => Object.keys(x.underByLength)))].map(Number).sort((a, b) => a - b);
+  if (lengths.length > 1) {
+    lines.push('', 'The same counts at every test length:', '', `| Task | Noise | Digits | ${th.join(' | ')} |`, `|---|---|---:|${th.map(() => '---:').join('|')}|`);
+    for (const x of r.rows) {
+      for (const l of lengths) {
+        const u = x.underByLength[String(l)];
+        if (u) lines.push(`| ${x.task} | ${x.noise ? `yes (eta ${o.eta}, gamma ${o.gamma})` : 'no'} | ${l} | ${u.join(' | ')} |`);
+      }
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
 

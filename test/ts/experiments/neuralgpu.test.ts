@@ -135,8 +135,18 @@ describe('gradnoise reproduce neuralgpu', () => {
     expect(first.stdout).toMatch(/4 restarts .*0 already finished/);
     const before = readdirSync(join(out, 'runs')).map((f) => readFileSync(join(out, 'runs', f), 'utf8')).sort();
     expect(before).toHaveLength(4);
-    const table = JSON.parse(readFileSync(join(out, 'neuralgpu.json'), 'utf8')) as { finished: number };
+    const table = JSON.parse(readFileSync(join(out, 'neuralgpu.json'), 'utf8')) as { finished: number; thresholds: number[]; rows: { noise: boolean; underByLength: Record<string, number[]> }[] };
     expect(table.finished).toBe(4);
+    // The counts at every test length are the records' own: runs whose sequence error there is under each threshold.
+    const records = before.map((t) => JSON.parse(t) as { point: { noise: boolean }; details: { tests: { length: number; sequenceError: number }[] } });
+    for (const row of table.rows) {
+      const mine = records.filter((r) => r.point.noise === row.noise);
+      expect(mine).toHaveLength(2);
+      for (const l of [3, 6]) {
+        expect(row.underByLength[String(l)]).toEqual(table.thresholds.map((t) => mine.filter((r) => r.details.tests.find((x) => x.length === l)!.sequenceError < t).length));
+      }
+    }
+    expect(readFileSync(join(out, 'neuralgpu.md'), 'utf8')).toMatch(/The same counts at every test length:[^]*\| copy \| no \| 3 \|[^]*\| copy \| no \| 6 \|/);
 
     const second = await run(args, 120_000);
     expect(second.code, second.stderr).toBe(0);
