@@ -5,7 +5,8 @@
 //   update   reduction, pass 1 and pass 2       barrier  waiting at the step's barriers (spinning)
 //   slept    waiting at a barrier asleep         between  from a step's end to the next one's start on
 //                                                         that thread (the leader's loop, the top barrier)
-// First, what the machine does to two threads that only read the clock for 2 s (one per core, nothing
+// First, whether two threads at once each reach the roofline kernel's rate, and what the machine does to
+// two threads that only read the clock for 2 s (one per core, nothing
 // else to do): the gaps over 0.2 ms are time a thread lost its core, which a barrier passes on to the other.
 // Each configuration runs in its own process, one after the other, on the same examples. Per-step figures
 // are medians over the recorded steps; "quiet" steps are those under 1.5 x the median step, and the rest
@@ -16,7 +17,7 @@
 // (--spin: the adaptive spin's longest spin in loads instead of the default's)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const PHASES = ['data', 'shards', 'update', 'barrier', 'slept', 'between'];
 
@@ -25,7 +26,17 @@ const arg = (name, dflt) => {
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
 
-if (!isMainThread) {
+if (!isMainThread && workerData === 'roofline') {
+  // The roofline kernel of npm run bench, on this thread: GFLOP/s.
+  const { createMemory, instantiateCore, loadCoreModule } = await import('../dist/src/core/wasm.js');
+  const { readCoreBuild } = await import('../dist/src/runtime/threads.js');
+  const mod = await loadCoreModule('threads', readCoreBuild);
+  const k = instantiateCore(mod, createMemory(mod, 64)).exports, iters = 2e7;
+  k.roofline_f32(iters / 10, 1);
+  const t = performance.now();
+  k.roofline_f32(iters, 1);
+  parentPort.postMessage((96 * iters) / ((performance.now() - t) / 1e3) / 1e9);
+} else if (!isMainThread) {
   // A clock reader: the gaps over 0.2 ms between two readings, for 2 s.
   const gaps = [];
   let last = performance.now();
@@ -52,11 +63,20 @@ if (!isMainThread) {
   const configs = arg('configs', '0x1,1x4,2x4').split(',').map((c) => c.split('x').map(Number));
   const spin = arg('spin', 'default');
   const self = fileURLToPath(import.meta.url);
-  const readers = await Promise.all([0, 1].map(() => new Promise((done, fail) => {
-    const w = new Worker(fileURLToPath(import.meta.url));
-    w.once('message', done);
+  const threads = (n, job) => Promise.all(Array.from({ length: n }, () => new Promise((done, fail) => {
+    const w = new Worker(fileURLToPath(import.meta.url), { workerData: job });
+    w.once('message', (m) => { done(m); void w.terminate(); });
     w.once('error', fail);
   })));
+  // Can two threads each run at the roofline? (Two vCPUs may share one core's vector units.)
+  const roofOne = [], roofTwo = [];
+  for (let r = 0; r < 3; r++) {
+    roofOne.push(...(await threads(1, 'roofline')));
+    roofTwo.push((await threads(2, 'roofline')).reduce((a, g) => a + g, 0));
+  }
+  const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  console.log(`roofline, GFLOP/s (median of 3): one thread ${med(roofOne).toFixed(1)}; two threads at once ${med(roofTwo).toFixed(1)} together, ${(med(roofTwo) / med(roofOne)).toFixed(2)}x one\n`);
+  const readers = await threads(2, 'clock');
   console.log('two threads reading the clock for 2 s: gaps over 0.2 ms');
   readers.forEach((g, i) => {
     const top = [...g].sort((a, b) => b - a).slice(0, 3).map((x) => x.toFixed(1)).join(', ');
