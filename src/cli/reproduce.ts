@@ -236,7 +236,7 @@ export function neuralGpuMarkdown(r: NeuralGpuReport, o: NeuralGpuSweepOptions, 
       `${Object.entries(x.byLength).map(([l, e]) => `${l}: ${pc(e)}%`).join(', ')} |`),
     paperRow(false), paperRow(true),
   ];
-  // Below the paper's long test, the counts at every test length: at the training length they show which
+  // Under the table at the longest length, the counts at every test length: at the training length they show which
   // restarts learned the task at all.
   const lengths = [...new Set(r.rows.flatMap((x) => Object.keys(x.underByLength)))].map(Number).sort((a, b) => a - b);
   if (lengths.length > 1) {
