@@ -65,14 +65,18 @@ describe('configs', () => {
     }
   });
 
-  it('the committed restarts of docs/EXPERIMENTS.md are the runs their configs plan: each id is its config\'s hash', () => {
-    const read = (f: string) => readFileSync(`docs/experiments/neuralgpu/${f}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
-    const lines = [...read('add.jsonl'), ...read('add-eta.jsonl')];
-    expect(lines.length).toBe(75);
-    expect(new Set(lines.map((r) => r.id)).size).toBe(75);
+  it.each([
+    ['add.jsonl', 100, { task: 'add', steps: 6000, lrSchedule: 'constant' }],
+    ['add-eta.jsonl', 25, { task: 'add', steps: 6000, lrSchedule: 'constant', noise: { eta: 0.01, gamma: 0.55 } }],
+    ['add-cosine.jsonl', 5, { task: 'add', steps: 20000, lrSchedule: 'cosine', noise: null }],
+    ['mul.jsonl', 100, { task: 'mul', steps: 6000, lrSchedule: 'constant' }],
+  ] as const)('the committed restarts of docs/EXPERIMENTS.md in %s (%i) are the runs their configs plan: each id is its config\'s hash', (file, count, expected) => {
+    const lines = readFileSync(`docs/experiments/neuralgpu/${file}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
+    expect(lines.length).toBe(count);
+    expect(new Set(lines.map((r) => r.id)).size).toBe(count);
     for (const r of lines) {
       const config = resolveNeuralGpuConfig(r.config);
-      expect(config).toMatchObject({ task: 'add', seed: r.seed, cutoff: 1.2, lengthGraphs: true, steps: 6000 });
+      expect(config).toMatchObject({ ...expected, seed: r.seed, cutoff: 1.2, lengthGraphs: true });
       expect(taskJobId({ kind: 'neuralgpu', config }, 'neuralgpu')).toBe(r.id);
     }
   });
