@@ -6,8 +6,8 @@
 //   slept    waiting at a barrier asleep         between  from a step's end to the next one's start on
 //                                                         that thread (the leader's loop, the top barrier)
 // First, whether two threads at once each reach the roofline kernel's rate, and what the machine does to
-// two threads that only read the clock for 2 s (one per core, nothing
-// else to do): the gaps over 0.2 ms are time a thread lost its core, which a barrier passes on to the other.
+// two threads that only read the clock for 2 s (one per core, nothing else to do): the gaps over 0.2 ms
+// are time a thread lost its core, which a barrier passes on to the other.
 // Each configuration runs in its own process, one after the other, on the same examples. Per-step figures
 // are medians over the recorded steps; "quiet" steps are those under 1.5 x the median step, and the rest
 // are counted with the share of the wall time they take. Recording reads the clock around each op, so the
