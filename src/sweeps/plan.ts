@@ -46,9 +46,7 @@ export type SweepJob = TrainJob | TaskJob;
 
 /** The id of a task run: its kind and complete config, and the experiment. */
 export function taskJobId(task: TaskRun, experiment: string | null): string {
-  const later = LATER_TASK_FIELDS[task.kind];
-  const config: Record<string, unknown> = { ...task.config };
-  for (const [k, v] of Object.entries(later)) if (config[k] === v) delete config[k];
+  const config = withoutLater(task.config, LATER_TASK_FIELDS[task.kind]);
   return configId({ task: { ...task, config }, ...(experiment !== null ? { experiment } : {}) });
 }
 
@@ -74,9 +72,14 @@ const LATER_FIELDS: Readonly<Partial<TrainConfig>> = { model: null, biasInit: 0 
 
 /** The id of a run: its complete config (but LATER_FIELDS at their old values), what of its data decides its bits, and the spec's experiment. */
 export function jobId(config: TrainConfig, data: JobData, experiment: string | null): string {
-  const hashed: Record<string, unknown> = { ...config };
-  for (const [k, v] of Object.entries(LATER_FIELDS)) if (hashed[k] === v) delete hashed[k];
-  return configId({ config: hashed, data: dataKey(data), ...(experiment !== null ? { experiment } : {}) });
+  return configId({ config: withoutLater(config, LATER_FIELDS), data: dataKey(data), ...(experiment !== null ? { experiment } : {}) });
+}
+
+/** A copy of `config` without the later fields that hold their old values. */
+function withoutLater(config: object, later: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const [k, v] of Object.entries(later)) if (out[k] === v) delete out[k];
+  return out;
 }
 
 /** A point of the spec: its axis values and the config fields they set, and where it comes from. */
