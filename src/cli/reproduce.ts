@@ -13,7 +13,8 @@ import { int, list, num, oneOf } from './options.js';
 import { writeBars, writePlot, type Bar, type Point } from './plots.js';
 import { checkOptionalPackages, endpointOf, engineOptions, executeSweep, writeReport, type EngineFlags } from './sweep.js';
 import { resolveMemnnConfig, type MemnnConfig, type MemnnResult } from '../experiments/memnn.js';
-import { resolveNeuralGpuConfig, type NeuralGpuConfig, type NeuralGpuResult } from '../experiments/neuralgpu.js';
+import { NEURAL_GPU_LR_SCHEDULES, resolveNeuralGpuConfig, type NeuralGpuConfig, type NeuralGpuLrSchedule, type NeuralGpuResult } from '../experiments/neuralgpu.js';
+import { MAX_CGRU_CUTOFF } from '../graph/ops/recurrent.js';
 import type { JobRecord } from '../sweeps/job.js';
 import { taskJob, type SweepJob, type TaskJob } from '../sweeps/plan.js';
 import { DEFAULT_THRESHOLDS } from '../sweeps/spec.js';
@@ -274,7 +275,7 @@ interface MemnnFlags extends EngineFlags {
 
 interface NeuralGpuFlags extends EngineFlags {
   runs: number; seed: number; tasks: NeuralGpuConfig['task'][]; noise: ('off' | 'on')[]; eta: number; gamma: number;
-  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; lr: number; lrSchedule: 'constant' | 'cosine'; cutoff: number; lengthGraphs: 'on' | 'off'; shards: number;
+  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; lr: number; lrSchedule: NeuralGpuLrSchedule; cutoff: number; lengthGraphs: 'on' | 'off'; shards: number;
 }
 
 const parseTasks = (v: string): readonly number[] | 'all' => {
@@ -362,8 +363,8 @@ export function neuralGpuCommand(): Command {
     .option('--height <n>', 'rows of the state (the paper: 4)', int(1, 64), resolveNeuralGpuConfig({}).height)
     .option('--lr <x>', 'Adam\'s learning rate', num(0, Infinity, true), resolveNeuralGpuConfig({}).lr)
     .option('--lr-schedule <name>', 'constant, or cosine: decay from --lr to --lr / 100 at the last step (what long runs need to stay stable)',
-      oneOf(['constant', 'cosine']), 'constant')
-    .option('--cutoff <x>', 'the CGRU gates\' sigmoid cutoff (1: plain sigmoid; the released code: 1.2)', num(1, 100), 1.2)
+      oneOf(NEURAL_GPU_LR_SCHEDULES), 'constant')
+    .option('--cutoff <x>', 'the CGRU gates\' sigmoid cutoff (1: plain sigmoid; the released code: 1.2)', num(1, MAX_CGRU_CUTOFF), 1.2)
     .option('--length-graphs <on|off>', 'on: each batch on the graph of its own length (the released code\'s bins); off: every batch padded to the training length\'s graph',
       oneOf(['on', 'off']), 'on')
     .option('--shards <n>', 'gradient shards per batch (part of each run\'s bits)', int(1, 64), resolveNeuralGpuConfig({}).shards)

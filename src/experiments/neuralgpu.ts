@@ -20,6 +20,10 @@ import { createModel, type Model } from '../runtime/model.js';
 import { weightsSha256 } from '../runs/config.js';
 import { advanceCurriculum, algorithmicBatch, algorithmicTask, curriculumLength, curriculumOf, errorRatesFromLogits, inputWidth, OUTPUT_CLASSES, VOCAB_SIZE, type AlgorithmicTaskName } from '../tasks/algorithmic.js';
 import { neuralGpu } from '../model/neuralgpu.js';
+import { MAX_CGRU_CUTOFF } from '../graph/ops/recurrent.js';
+
+export const NEURAL_GPU_LR_SCHEDULES = ['constant', 'cosine'] as const;
+export type NeuralGpuLrSchedule = (typeof NEURAL_GPU_LR_SCHEDULES)[number];
 
 export interface NeuralGpuConfig {
   readonly task: AlgorithmicTaskName;
@@ -40,7 +44,7 @@ export interface NeuralGpuConfig {
   readonly dropout: number;
   readonly lr: number;
   /** Adam's learning rate over the steps: constant, or cosine decay from lr to lr / 100 at the last step. */
-  readonly lrSchedule: 'constant' | 'cosine';
+  readonly lrSchedule: NeuralGpuLrSchedule;
   /** Adam's epsilon (the released code: 1e-4). */
   readonly adamEps: number;
   readonly clip: number;
@@ -59,7 +63,7 @@ export interface NeuralGpuConfig {
 }
 
 /**
- * A scale that trains a restart in about a minute on one core here (docs/EXPERIMENTS.md says what it costs).
+ * A scale at which a restart is quick on one core (docs/EXPERIMENTS.md says how quick, and what it costs).
  * The fields added later (lrSchedule, adamEps, cutoff, initScale, lengthGraphs) default to the value every
  * earlier restart had, so a stored config without them replays as it ran; `gradnoise reproduce neuralgpu`
  * asks for the released code's cutoff and a graph per length, which the model needs to generalise.
@@ -76,8 +80,8 @@ export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu conf
     testCount: nullish(int(1, 1 << 20)), seed: nullish(int(0)), steps: nullish(int(0, 1e9)), batchSize: nullish(int(1, 65536)),
     maps: nullish(int(1, 1024)), height: nullish(int(1, 64)), layers: nullish(int(1, 16)), relax: nullish(int(1, 64)),
     pull: nullish(number({ min: 0 })), pullGrowth: nullish(number({ min: 1 })), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
-    lr: nullish(number({ min: 0, minOpen: true })), lrSchedule: nullish(oneOf(['constant', 'cosine'])), adamEps: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
-    cutoff: nullish(number({ min: 1, max: 100 })), initScale: optional(nullable(number({ min: 0, minOpen: true, max: 100 }))),
+    lr: nullish(number({ min: 0, minOpen: true })), lrSchedule: nullish(oneOf(NEURAL_GPU_LR_SCHEDULES)), adamEps: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
+    cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), initScale: optional(nullable(number({ min: 0, minOpen: true, max: 100 }))),
     noise: optional(nullable(Object.assign((v: unknown) => (typeof v === 'object' && v !== null && Object.keys(v).sort().join() === 'eta,gamma' &&
       (v as { eta: number }).eta > 0 && (v as { gamma: number }).gamma >= 0 ? undefined : ` is ${JSON.stringify(v)} (need { eta, gamma })`), { need: '{ eta, gamma }' }))),
     curriculum: nullish(boolean), lengthGraphs: nullish(boolean), chunk: nullish(int(1, 1e6)), shards: nullish(int(1, 64)),
