@@ -114,6 +114,16 @@ describe('a restart on the copy task', () => {
     expect(one.weightsSha256).not.toBe(inline.weightsSha256);
   }, 120_000);
 
+  it('with lengthGraphs and relaxed sharing, graphs narrower than the sets still hold every set: the same weights on 0 and 2 workers', async () => {
+    // The copy task at lengths 1-2 has graphs of 3 and 5 columns, fewer than the 6 sets.
+    const c = { ...config, trainLength: 2, steps: 40, chunk: 20, lengthGraphs: true, relax: 6 };
+    const inline = await runNeuralGpu(c, { workers: 0 });
+    const threads = await runNeuralGpu(c, { workers: 2 });
+    expect(inline.diverged).toBeNull();
+    expect(threads.weightsSha256).toBe(inline.weightsSha256);
+    expect(inline.weightsSha256).not.toBe((await runNeuralGpu({ ...c, relax: 1 })).weightsSha256);
+  }, 120_000);
+
   it('groups lengths into graphs: each length up to 8, then the next multiple of 4, at most the training length', () => {
     expect([1, 2, 7, 8, 9, 12, 13, 17, 20].map((l) => lengthBin(l, 20))).toEqual([1, 2, 7, 8, 12, 12, 16, 20, 20]);
     expect([9, 10].map((l) => lengthBin(l, 10))).toEqual([10, 10]);
