@@ -275,7 +275,7 @@ interface MemnnFlags extends EngineFlags {
 
 interface NeuralGpuFlags extends EngineFlags {
   runs: number; seed: number; tasks: NeuralGpuConfig['task'][]; noise: ('off' | 'on')[]; eta: number; gamma: number;
-  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; lr: number; lrSchedule: NeuralGpuLrSchedule; cutoff: number; lengthGraphs: 'on' | 'off'; shards: number;
+  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; relax: number; dropout: number; lr: number; lrSchedule: NeuralGpuLrSchedule; cutoff: number; lengthGraphs: 'on' | 'off'; shards: number;
 }
 
 const parseTasks = (v: string): readonly number[] | 'all' => {
@@ -361,6 +361,8 @@ export function neuralGpuCommand(): Command {
     .option('--batch-size <n>', 'examples per step', int(1, 65536), resolveNeuralGpuConfig({}).batchSize)
     .option('--maps <n>', 'feature maps of the state (the paper: 24 to 512)', int(1, 1024), resolveNeuralGpuConfig({}).maps)
     .option('--height <n>', 'rows of the state (the paper: 4)', int(1, 64), resolveNeuralGpuConfig({}).height)
+    .option('--relax <n>', 'relaxed parameter sharing: CGRU parameter sets used in turn over the steps, pulled together as training goes (the paper: 6)', int(1, 64), resolveNeuralGpuConfig({}).relax)
+    .option('--dropout <rate>', 'dropout on the recurrent state while training, in [0, 1)', num(0, 0.999), resolveNeuralGpuConfig({}).dropout)
     .option('--lr <x>', 'Adam\'s learning rate', num(0, Infinity, true), resolveNeuralGpuConfig({}).lr)
     .option('--lr-schedule <name>', 'constant, or cosine: decay from --lr to --lr / 100 at the last step (what long runs need to stay stable)',
       oneOf(NEURAL_GPU_LR_SCHEDULES), 'constant')
@@ -381,7 +383,7 @@ async function reproduceNeuralGpu(f: NeuralGpuFlags): Promise<number> {
   if (f.workers > f.shards) throw new Error(`--workers ${f.workers} exceeds --shards ${f.shards}`);
   const o: NeuralGpuSweepOptions = {
     runs: f.runs, seed: f.seed, tasks: f.tasks, noise: [...new Set(f.noise)].map((n) => n === 'on'), eta: f.eta, gamma: f.gamma,
-    base: { steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, height: f.height, lr: f.lr, lrSchedule: f.lrSchedule, cutoff: f.cutoff, lengthGraphs: f.lengthGraphs === 'on', shards: f.shards },
+    base: { steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, height: f.height, relax: f.relax, dropout: f.dropout, lr: f.lr, lrSchedule: f.lrSchedule, cutoff: f.cutoff, lengthGraphs: f.lengthGraphs === 'on', shards: f.shards },
   };
   const plan = planNeuralGpu(o);
   const endpoint = endpointOf(f);

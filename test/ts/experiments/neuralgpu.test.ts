@@ -143,7 +143,7 @@ describe('gradnoise reproduce neuralgpu', () => {
   it('runs its plan, resumes without re-running, and a stored restart replays to its weights hash', async () => {
     const out = tmp();
     const args = ['reproduce', 'neuralgpu', '--tasks', 'copy', '--runs', '2', '--steps', '100', '--train-length', '3', '--test-lengths', '3,6',
-      '--maps', '4', '--height', '1', '--lr-schedule', 'cosine', '--jobs', '2', '--workers', '1', '--out', out];
+      '--maps', '4', '--height', '1', '--relax', '2', '--dropout', '0.1', '--lr-schedule', 'cosine', '--jobs', '2', '--workers', '1', '--out', out];
     const first = await run(args, 240_000);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/4 restarts .*0 already finished/);
@@ -167,9 +167,9 @@ describe('gradnoise reproduce neuralgpu', () => {
     expect(second.stdout).toMatch(/4 already finished/);
     expect(readdirSync(join(out, 'runs')).map((f) => readFileSync(join(out, 'runs', f), 'utf8')).sort()).toEqual(before);
 
-    const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number; lengthGraphs: boolean; height: number; maps: number; lrSchedule: string } }; summary: { weightsSha256: string } };
+    const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number; lengthGraphs: boolean; height: number; maps: number; relax: number; dropout: number; lrSchedule: string } }; summary: { weightsSha256: string } };
     expect(record.task.kind).toBe('neuralgpu');
-    expect(record.task.config).toMatchObject({ cutoff: 1.2, lengthGraphs: true, height: 1, maps: 4, lrSchedule: 'cosine' });
+    expect(record.task.config).toMatchObject({ cutoff: 1.2, lengthGraphs: true, height: 1, maps: 4, relax: 2, dropout: 0.1, lrSchedule: 'cosine' });
     const again = await runNeuralGpu(resolveNeuralGpuConfig(record.task.config), { workers: 0 });
     expect(again.weightsSha256).toBe(record.summary.weightsSha256);
   }, 300_000);
@@ -179,6 +179,8 @@ describe('gradnoise reproduce neuralgpu', () => {
     [['--lr', '0'], /'--lr <x>' argument '0' is invalid/],
     [['--lr-schedule', 'linear'], /'--lr-schedule <name>' argument 'linear' is invalid/],
     [['--height', '0'], /'--height <n>' argument '0' is invalid/],
+    [['--relax', '0'], /'--relax <n>' argument '0' is invalid/],
+    [['--dropout', '1'], /'--dropout <rate>' argument '1' is invalid/],
     [['--length-graphs', 'yes'], /'--length-graphs <on\|off>' argument 'yes' is invalid/],
     [['--workers', '5'], /--workers 5 exceeds --shards 4/],
   ])('gradnoise reproduce neuralgpu %j fails naming the flag', async (flags, message) => {
