@@ -59,19 +59,24 @@ export interface NeuralGpuConfig {
   readonly lengthGraphs: boolean;
   /** Steps per fit() call, between which the curriculum advances and the relaxed sets are pulled. */
   readonly chunk: number;
+  /**
+   * Tests at every test length every this many steps (at the end of the chunk that reaches it; 0: never),
+   * on sums of their own draw, so that a record shows when a restart generalised. Training is unchanged.
+   */
+  readonly probeEvery: number;
   readonly shards: number;
 }
 
 /**
  * A scale at which a restart is quick on one core (docs/EXPERIMENTS.md says how quick, and what it costs).
- * The fields added later (lrSchedule, adamEps, cutoff, initScale, lengthGraphs) default to the value every
- * earlier restart had, so a stored config without them replays as it ran; `gradnoise reproduce neuralgpu`
- * asks for the released code's cutoff and a graph per length, which the model needs to generalise.
+ * The fields added later (lrSchedule, adamEps, cutoff, initScale, lengthGraphs, probeEvery) default to the
+ * value every earlier restart had, so a stored config without them replays as it ran; `gradnoise reproduce
+ * neuralgpu` asks for the released code's cutoff and a graph per length, which the model needs to generalise.
  */
 export const DEFAULT_NEURAL_GPU_CONFIG: NeuralGpuConfig = {
   task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 6000, batchSize: 16,
   maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, lrSchedule: 'constant', adamEps: 1e-8, clip: 1, cutoff: 1, initScale: null,
-  noise: null, curriculum: true, lengthGraphs: false, chunk: 50, shards: 4,
+  noise: null, curriculum: true, lengthGraphs: false, chunk: 50, probeEvery: 0, shards: 4,
 };
 
 export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu config'): NeuralGpuConfig {
@@ -84,7 +89,7 @@ export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu conf
     cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), initScale: optional(nullable(number({ min: 0, minOpen: true, max: 100 }))),
     noise: optional(nullable(Object.assign((v: unknown) => (typeof v === 'object' && v !== null && Object.keys(v).sort().join() === 'eta,gamma' &&
       (v as { eta: number }).eta > 0 && (v as { gamma: number }).gamma >= 0 ? undefined : ` is ${JSON.stringify(v)} (need { eta, gamma })`), { need: '{ eta, gamma }' }))),
-    curriculum: nullish(boolean), lengthGraphs: nullish(boolean), chunk: nullish(int(1, 1e6)), shards: nullish(int(1, 64)),
+    curriculum: nullish(boolean), lengthGraphs: nullish(boolean), chunk: nullish(int(1, 1e6)), probeEvery: nullish(int(0, 1e9)), shards: nullish(int(1, 64)),
   });
   const c = { ...DEFAULT_NEURAL_GPU_CONFIG } as Record<string, unknown>;
   for (const [k, v] of Object.entries(o)) if (v !== undefined && (v !== null || k === 'noise' || k === 'initScale')) c[k] = v;
@@ -102,11 +107,15 @@ export interface NeuralGpuChunk {
   readonly examplesPerSecond: number;
 }
 
+export interface NeuralGpuTest { readonly length: number; readonly digitError: number; readonly sequenceError: number }
+
 export interface NeuralGpuResult {
   readonly config: NeuralGpuConfig;
   readonly chunks: readonly NeuralGpuChunk[];
   /** Per test length (digits): errors per digit and per sequence. */
-  readonly tests: readonly { readonly length: number; readonly digitError: number; readonly sequenceError: number }[];
+  readonly tests: readonly NeuralGpuTest[];
+  /** With probeEvery, the tests during training, by step. */
+  readonly probes: readonly { readonly step: number; readonly tests: readonly NeuralGpuTest[] }[];
   /** Examples trained on. */
   readonly examples: number;
   readonly seconds: number;
@@ -179,6 +188,12 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
   const cur = curriculumOf(task);
   let current = c.curriculum ? cur.startLength : c.trainLength;
   const chunks: NeuralGpuChunk[] = [];
+  const probes: { step: number; tests: NeuralGpuTest[] }[] = [];
+  const testAll = async (seed: number): Promise<NeuralGpuTest[]> => {
+    const tests = [];
+    for (const length of c.testLengths) tests.push({ length, ...(await test(c, model, length, c.testCount, seed, o.onWarning)) });
+    return tests;
+  };
   const t0 = performance.now();
   let trained = 0, stepSeconds = 0, aborted = false, diverged: string | null = null, pull = c.pull;
   try {
@@ -231,12 +246,12 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
       chunks.push(info);
       o.onChunk?.(info, c.steps);
       if (c.curriculum) current = advanceCurriculum(cur, current, info.sequenceError);
+      if (c.probeEvery > 0 && Math.floor((step + n) / c.probeEvery) > Math.floor(step / c.probeEvery)) probes.push({ step: step + n, tests: await testAll(c.seed + 1) });
     }
     if (c.relax > 1) pullTogether(model, c, 1);
-    const tests = [];
-    for (const length of c.testLengths) tests.push({ length, ...(await test(c, model, length, c.testCount, c.seed, o.onWarning)) });
+    const tests = await testAll(c.seed);
     return {
-      config: c, chunks, tests, examples: trained, seconds: (performance.now() - t0) / 1000, examplesPerSecond: stepSeconds > 0 ? trained / stepSeconds : 0,
+      config: c, chunks, tests, probes, examples: trained, seconds: (performance.now() - t0) / 1000, examplesPerSecond: stepSeconds > 0 ? trained / stepSeconds : 0,
       weightsSha256: await weightsSha256(model), aborted, diverged,
     };
   } finally {

@@ -81,9 +81,9 @@ describe('configs', () => {
     }
   });
 
-  it('reads a later field left out as the value every earlier restart had (plain sigmoid, one graph, Glorot init, Adam\'s usual epsilon, constant lr); null init scale stays null', () => {
+  it('reads a later field left out as the value every earlier restart had (plain sigmoid, one graph, Glorot init, Adam\'s usual epsilon, constant lr, no probes); null init scale stays null', () => {
     const c = resolveNeuralGpuConfig({});
-    expect([c.cutoff, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.steps]).toEqual([1, false, null, 1e-8, 'constant', 6000]);
+    expect([c.cutoff, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.probeEvery, c.steps]).toEqual([1, false, null, 1e-8, 'constant', 0, 6000]);
     expect(resolveNeuralGpuConfig({ initScale: null, cutoff: 1.2 })).toMatchObject({ initScale: null, cutoff: 1.2 });
   });
 });
@@ -124,6 +124,21 @@ describe('a restart on the copy task', () => {
     expect(inline.weightsSha256).not.toBe((await runNeuralGpu({ ...c, relax: 1 })).weightsSha256);
   }, 120_000);
 
+  it('with probeEvery, tests at every test length during training on sums of their own draw, and trains the same bits', async () => {
+    const c = { ...config, steps: 120, chunk: 20 };
+    const plain = await runNeuralGpu(c);
+    const probed = await runNeuralGpu({ ...c, probeEvery: 50 });
+    expect(probed.weightsSha256).toBe(plain.weightsSha256);
+    expect(probed.tests).toEqual(plain.tests);
+    expect(plain.probes).toEqual([]);
+    // A probe at the end of each chunk that reaches a multiple of 50: steps 60 and 100.
+    expect(probed.probes.map((p) => p.step)).toEqual([60, 100]);
+    for (const p of probed.probes) expect(p.tests.map((t) => t.length)).toEqual([...c.testLengths]);
+    // The last probe sees the trained model of step 100, on other sums than the final test's.
+    const atEnd = await runNeuralGpu({ ...c, steps: 100, probeEvery: 100 });
+    expect(atEnd.probes[0]!.tests).not.toEqual(atEnd.tests);
+  }, 120_000);
+
   it('groups lengths into graphs: each length up to 8, then the next multiple of 4, at most the training length', () => {
     expect([1, 2, 7, 8, 9, 12, 13, 17, 20].map((l) => lengthBin(l, 20))).toEqual([1, 2, 7, 8, 12, 12, 16, 20, 20]);
     expect([9, 10].map((l) => lengthBin(l, 10))).toEqual([10, 10]);
@@ -143,7 +158,7 @@ describe('gradnoise reproduce neuralgpu', () => {
   it('runs its plan, resumes without re-running, and a stored restart replays to its weights hash', async () => {
     const out = tmp();
     const args = ['reproduce', 'neuralgpu', '--tasks', 'copy', '--runs', '2', '--steps', '100', '--train-length', '3', '--test-lengths', '3,6',
-      '--maps', '4', '--height', '1', '--relax', '2', '--dropout', '0.1', '--lr-schedule', 'cosine', '--jobs', '2', '--workers', '1', '--out', out];
+      '--maps', '4', '--height', '1', '--relax', '2', '--dropout', '0.1', '--lr-schedule', 'cosine', '--probe-every', '50', '--jobs', '2', '--workers', '1', '--out', out];
     const first = await run(args, 240_000);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/4 restarts .*0 already finished/);
@@ -169,7 +184,8 @@ describe('gradnoise reproduce neuralgpu', () => {
 
     const record = JSON.parse(before[0]!) as { task: { kind: string; config: { cutoff: number; lengthGraphs: boolean; height: number; maps: number; relax: number; dropout: number; lrSchedule: string } }; summary: { weightsSha256: string } };
     expect(record.task.kind).toBe('neuralgpu');
-    expect(record.task.config).toMatchObject({ cutoff: 1.2, lengthGraphs: true, height: 1, maps: 4, relax: 2, dropout: 0.1, lrSchedule: 'cosine' });
+    expect(record.task.config).toMatchObject({ cutoff: 1.2, lengthGraphs: true, height: 1, maps: 4, relax: 2, dropout: 0.1, lrSchedule: 'cosine', probeEvery: 50 });
+    expect((JSON.parse(before[0]!) as { details: { probes: { step: number }[] } }).details.probes.map((p) => p.step)).toEqual([50, 100]);
     const again = await runNeuralGpu(resolveNeuralGpuConfig(record.task.config), { workers: 0 });
     expect(again.weightsSha256).toBe(record.summary.weightsSha256);
   }, 300_000);
