@@ -369,7 +369,7 @@ export function neuralGpuCommand(): Command {
     .option('--cutoff <x>', 'the CGRU gates\' sigmoid cutoff (1: plain sigmoid; the released code: 1.2)', num(1, MAX_CGRU_CUTOFF), 1.2)
     .option('--length-graphs <on|off>', 'on: each batch on the graph of its own length (the released code\'s bins); off: every batch padded to the training length\'s graph',
       oneOf(['on', 'off']), 'on')
-    .option('--probe-every <n>', 'also test at every test length every n steps, on sums of their own draw; the records keep them (0: never)', int(0), 0)
+    .option('--probe-every <n>', 'also test at every test length every n steps, on sums of their own draw; the records keep them (0: never)', int(0), resolveNeuralGpuConfig({}).probeEvery)
     .option('--shards <n>', 'gradient shards per batch (part of each run\'s bits)', int(1, 64), resolveNeuralGpuConfig({}).shards)
     .option('--out <dir>', 'where run records, the table and the plots go', 'runs/neuralgpu');
   engineOptions(cmd, { jobs: 1, workers: 1 })
