@@ -69,6 +69,7 @@ describe('configs', () => {
     ['add.jsonl', 100, { task: 'add', steps: 6000, lrSchedule: 'constant' }],
     ['add-eta.jsonl', 25, { task: 'add', steps: 6000, lrSchedule: 'constant', noise: { eta: 0.01, gamma: 0.55 } }],
     ['add-cosine.jsonl', 20, { task: 'add', steps: 20000, lrSchedule: 'cosine' }],
+    ['add-maps24.jsonl', 10, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 24, noise: null }],
     ['mul.jsonl', 100, { task: 'mul', steps: 6000, lrSchedule: 'constant' }],
   ] as const)('the committed restarts of docs/EXPERIMENTS.md in %s (%i) are the runs their configs plan: each id is its config\'s hash', (file, count, expected) => {
     const lines = readFileSync(`docs/experiments/neuralgpu/${file}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
