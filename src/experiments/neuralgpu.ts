@@ -132,10 +132,8 @@ export interface NeuralGpuOptions {
   readonly onWarning?: (m: string) => void;
 }
 
-// A graph runs as many steps as it has columns, and at least `relax` of them: the graphs of a run share one
-// training state, so each must hold every relaxed set's parameters, narrow ones too.
 function graphFor(c: NeuralGpuConfig, width: number) {
-  return neuralGpu({ width, steps: Math.max(width, c.relax), vocab: VOCAB_SIZE, classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined,
+  return neuralGpu({ width, vocab: VOCAB_SIZE, classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined,
     cutoff: c.cutoff === 1 ? undefined : c.cutoff, initScale: c.initScale ?? undefined });
 }
 

@@ -2,9 +2,9 @@
 // following the authors' released code (tensorflow/models, neural_gpu) where the paper leaves things open:
 //   - the input symbols (ids, 0 = padding) are embedded, squashed by tanh and mapped by a 1x1 convolution into
 //     the first row of a state of `height` rows x `width` columns x `maps` channels; the other rows start at 0;
-//   - `steps` times (default: the width), a stack of `layers` convolutional GRUs (graph/ops/recurrent.ts
-//     cgru) updates the state; padding columns are set back to 0 after every CGRU (the released code's mask),
-//     and dropout on the state follows each step while training;
+//   - `steps` times (default: the width, at least `relax`), a stack of `layers` convolutional GRUs
+//     (graph/ops/recurrent.ts cgru) updates the state; padding columns are set back to 0 after every CGRU
+//     (the released code's mask), and dropout on the state follows each step while training;
 //   - parameter sharing across steps, RELAXED as in the paper: `relax` sets of CGRU parameters used in turn
 //     (step i uses set i mod relax); the training driver (experiments/neuralgpu.ts) pulls them together;
 //   - the output is read from the first row after the last step, through a 1x1 convolution to the output
@@ -30,7 +30,10 @@ export interface NeuralGpuOptions {
   readonly maps?: number;
   /** CGRUs per step (default 2). */
   readonly layers?: number;
-  /** Steps (default: the width). */
+  /**
+   * Steps (default: the width, and at least one per relaxed set, so that the graph holds every set's
+   * parameters: graphs of several widths can then share one training state).
+   */
   readonly steps?: number;
   /** Parameter sets used in turn over the steps (default 1: plain sharing; the paper relaxes with 6). */
   readonly relax?: number;
@@ -58,8 +61,9 @@ export function neuralGpu(options: NeuralGpuOptions): GraphSpec {
     layers: nullish(int(1, 16)), steps: nullish(int(1, 1 << 16)), relax: nullish(int(1, 64)), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
     kernelSize: nullish(int(1, 15)), cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), initScale: nullish(number({ min: 0, minOpen: true, max: 100 })),
   }, { optional: false });
-  const W = o.width, h = o.height ?? 4, m = o.maps ?? 24, L = o.layers ?? 2, steps = o.steps ?? W, relax = o.relax ?? 1, ks = o.kernelSize ?? 3;
+  const W = o.width, h = o.height ?? 4, m = o.maps ?? 24, L = o.layers ?? 2, relax = o.relax ?? 1, steps = o.steps ?? Math.max(W, relax), ks = o.kernelSize ?? 3;
   if (ks % 2 === 0) throw new Error(`neuralGpu: kernelSize is ${ks} (need an odd size: the state keeps its width)`);
+  if (steps < relax) throw new Error(`neuralGpu: steps is ${steps}, fewer than relax ${relax} (need a step per relaxed set, or the graph leaves sets out)`);
   const tokens = input('tokens', [W], { dtype: 'i32' }), targets = input('targets', [W], { dtype: 'i32' });
   // The released code: embedding U(-1.7, 1.7), padding row zero; CGRU gate biases start at 1.
   const embedded = ops.tanh(layers.embedding(o.vocab, m, { paddingId: 0, init: { kind: 'uniform', low: -1.7, high: 1.7 }, name: 'embedding' })(tokens));

@@ -33,6 +33,7 @@ describe('the Neural GPU graph', () => {
   it.each([
     [{ cutoff: 0.5 }, /neuralGpu: cutoff is 0\.5/],
     [{ initScale: 0 }, /neuralGpu: initScale is 0/],
+    [{ relax: 3, steps: 2 }, /neuralGpu: steps is 2, fewer than relax 3/],
   ])('%j is refused naming the field', (o, message) => {
     expect(() => neuralGpu({ ...base, ...o })).toThrow(message);
   });
