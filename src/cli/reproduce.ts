@@ -237,8 +237,8 @@ export function neuralGpuMarkdown(r: NeuralGpuReport, o: NeuralGpuSweepOptions, 
       `${Object.entries(x.byLength).map(([l, e]) => `${l}: ${pc(e)}%`).join(', ')} |`),
     paperRow(false), paperRow(true),
   ];
-  // Under the table at the longest length, the counts at every test length: at the training length they show which
-  // restarts learned the task at all.
+  // Under the table at the longest length, the counts at every test length: at the training length they
+  // show which restarts learned the task at all.
   const lengths = [...new Set(r.rows.flatMap((x) => Object.keys(x.underByLength)))].map(Number).sort((a, b) => a - b);
   if (lengths.length > 1) {
     lines.push('', 'The same counts at every test length:', '', `| Task | Noise | Digits | ${th.join(' | ')} |`, `|---|---|---:|${th.map(() => '---:').join('|')}|`);

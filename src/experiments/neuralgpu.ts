@@ -62,6 +62,7 @@ export interface NeuralGpuConfig {
   /**
    * Tests at every test length every this many steps (at the end of the chunk that reaches it; 0: never),
    * on sums of their own draw, so that a record shows when a restart generalised. Training is unchanged.
+   * With relaxed sharing, a probe tests the sets as they are, before the final merge.
    */
   readonly probeEvery: number;
   readonly shards: number;
