@@ -70,13 +70,14 @@ export function memoryCase(g, rows = 4) {
   return { name: 'memory network', rows, spec: memoryBlock(g, dims), inputs: { story: data.story, query: data.query } };
 }
 
-/** A small Neural GPU (src/model/neuralgpu.ts): 2 CGRUs per step, 3 steps, relaxed sharing over 2 sets, padding columns masked. */
-export function neuralGpuCase(g, neuralGpu, rows = 3) {
+/** A small Neural GPU (src/model/neuralgpu.ts): 2 CGRUs per step, 3 steps, relaxed sharing over 2 sets, padding columns masked; optionally diagonal gates. */
+export function neuralGpuCase(g, neuralGpu, rows = 3, diagonal = false) {
   const W = 6;
   const tokens = ids(rows * W, 14, 5);
   for (let r = 0; r < rows; r++) for (let j = W - r; j < W; j++) tokens[r * W + j] = 0; // example r: r padding columns
   return {
-    name: 'Neural GPU', rows, spec: neuralGpu({ width: W, vocab: 5, classes: 4, height: 3, maps: 4, layers: 2, steps: 3, relax: 2 }),
+    name: diagonal ? 'Neural GPU, diagonal gates' : 'Neural GPU', rows,
+    spec: neuralGpu({ width: W, vocab: 5, classes: 4, height: 3, maps: 4, layers: 2, steps: 3, relax: 2, ...(diagonal ? { diagonal } : {}) }),
     inputs: { tokens },
   };
 }
@@ -118,7 +119,7 @@ export function opsCase(g, rows = 3) {
 
 /** Every case, small. */
 export const allCases = (g, neuralGpu) => [paperCase(g), cnnCase(g), recurrentCase(g, 'lstm', false), recurrentCase(g, 'gru', false),
-  recurrentCase(g, 'lstm', true), recurrentCase(g, 'gru', true), memoryCase(g), neuralGpuCase(g, neuralGpu), opsCase(g)];
+  recurrentCase(g, 'lstm', true), recurrentCase(g, 'gru', true), memoryCase(g), neuralGpuCase(g, neuralGpu), neuralGpuCase(g, neuralGpu, 3, true), opsCase(g)];
 
 /**
  * The graphs of test/fixtures/pytorch/models.py's MLP and LSTMHead, whose PyTorch-trained weights are

@@ -275,7 +275,7 @@ interface MemnnFlags extends EngineFlags {
 
 interface NeuralGpuFlags extends EngineFlags {
   runs: number; seed: number; tasks: NeuralGpuConfig['task'][]; noise: ('off' | 'on')[]; eta: number; gamma: number;
-  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; relax: number; dropout: number; lr: number; lrSchedule: NeuralGpuLrSchedule; cutoff: number; lengthGraphs: 'on' | 'off'; probeEvery: number; shards: number;
+  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; relax: number; dropout: number; lr: number; lrSchedule: NeuralGpuLrSchedule; cutoff: number; diagonal: 'on' | 'off'; lengthGraphs: 'on' | 'off'; probeEvery: number; shards: number;
 }
 
 const parseTasks = (v: string): readonly number[] | 'all' => {
@@ -367,6 +367,8 @@ export function neuralGpuCommand(): Command {
     .option('--lr-schedule <name>', 'constant, or cosine: decay from --lr to --lr / 100 at the last step (what long runs need to stay stable)',
       oneOf(NEURAL_GPU_LR_SCHEDULES), 'constant')
     .option('--cutoff <x>', 'the CGRU gates\' sigmoid cutoff (1: plain sigmoid; the released code: 1.2)', num(1, MAX_CGRU_CUTOFF), 1.2)
+    .option('--diagonal <on|off>', 'diagonal gates (Freivalds & Liepins 2017): each CGRU\'s update gate mixes in the state with a third of the maps moved a column each way',
+      oneOf(['on', 'off']), 'off')
     .option('--length-graphs <on|off>', 'on: each batch on the graph of its own length (the released code\'s bins); off: every batch padded to the training length\'s graph',
       oneOf(['on', 'off']), 'on')
     .option('--probe-every <n>', 'also test at every test length every n steps, on sums of their own draw; the records keep them (0: never)', int(0), resolveNeuralGpuConfig({}).probeEvery)
@@ -384,7 +386,7 @@ async function reproduceNeuralGpu(f: NeuralGpuFlags): Promise<number> {
   if (f.workers > f.shards) throw new Error(`--workers ${f.workers} exceeds --shards ${f.shards}`);
   const o: NeuralGpuSweepOptions = {
     runs: f.runs, seed: f.seed, tasks: f.tasks, noise: [...new Set(f.noise)].map((n) => n === 'on'), eta: f.eta, gamma: f.gamma,
-    base: { steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, height: f.height, relax: f.relax, dropout: f.dropout, lr: f.lr, lrSchedule: f.lrSchedule, cutoff: f.cutoff, lengthGraphs: f.lengthGraphs === 'on', probeEvery: f.probeEvery, shards: f.shards },
+    base: { steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, height: f.height, relax: f.relax, dropout: f.dropout, lr: f.lr, lrSchedule: f.lrSchedule, cutoff: f.cutoff, diagonal: f.diagonal === 'on', lengthGraphs: f.lengthGraphs === 'on', probeEvery: f.probeEvery, shards: f.shards },
   };
   const plan = planNeuralGpu(o);
   const endpoint = endpointOf(f);

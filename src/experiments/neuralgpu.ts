@@ -50,6 +50,8 @@ export interface NeuralGpuConfig {
   readonly clip: number;
   /** The CGRU gates' sigmoid cutoff (1: plain sigmoid; the released code: 1.2). */
   readonly cutoff: number;
+  /** Diagonal gates in every CGRU (Freivalds & Liepins 2017; src/model/neuralgpu.ts). */
+  readonly diagonal: boolean;
   /** The CGRU kernels' uniform unit scaling factor (null: Glorot uniform, the same as 1; the released code: 1.8). */
   readonly initScale: number | null;
   /** The paper's noise after clipping, or none. */
@@ -70,14 +72,14 @@ export interface NeuralGpuConfig {
 
 /**
  * A scale at which a restart is quick on one core (docs/EXPERIMENTS.md says how quick, and what it costs).
- * The fields added later (lrSchedule, adamEps, cutoff, initScale, lengthGraphs, probeEvery) default to the
+ * The fields added later (lrSchedule, adamEps, cutoff, diagonal, initScale, lengthGraphs, probeEvery) default to the
  * value every earlier restart had, so a stored config without them replays as it ran; `gradnoise reproduce
  * neuralgpu` asks for the released code's cutoff and a graph per length, which the model needs to generalise.
  */
 export const DEFAULT_NEURAL_GPU_CONFIG: NeuralGpuConfig = {
   task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 6000, batchSize: 16,
-  maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, lrSchedule: 'constant', adamEps: 1e-8, clip: 1, cutoff: 1, initScale: null,
-  noise: null, curriculum: true, lengthGraphs: false, chunk: 50, probeEvery: 0, shards: 4,
+  maps: 12, height: 2, layers: 2, relax: 1, pull: 0.0005, pullGrowth: 1.05, dropout: 0, lr: 0.003, lrSchedule: 'constant', adamEps: 1e-8, clip: 1, cutoff: 1, diagonal: false,
+  initScale: null, noise: null, curriculum: true, lengthGraphs: false, chunk: 50, probeEvery: 0, shards: 4,
 };
 
 export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu config'): NeuralGpuConfig {
@@ -87,7 +89,7 @@ export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu conf
     maps: nullish(int(1, 1024)), height: nullish(int(1, 64)), layers: nullish(int(1, 16)), relax: nullish(int(1, 64)),
     pull: nullish(number({ min: 0 })), pullGrowth: nullish(number({ min: 1 })), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
     lr: nullish(number({ min: 0, minOpen: true })), lrSchedule: nullish(oneOf(NEURAL_GPU_LR_SCHEDULES)), adamEps: nullish(number({ min: 0, minOpen: true })), clip: nullish(number({ min: 0, minOpen: true })),
-    cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), initScale: optional(nullable(number({ min: 0, minOpen: true, max: 100 }))),
+    cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), diagonal: nullish(boolean), initScale: optional(nullable(number({ min: 0, minOpen: true, max: 100 }))),
     noise: optional(nullable(Object.assign((v: unknown) => (typeof v === 'object' && v !== null && Object.keys(v).sort().join() === 'eta,gamma' &&
       (v as { eta: number }).eta > 0 && (v as { gamma: number }).gamma >= 0 ? undefined : ` is ${JSON.stringify(v)} (need { eta, gamma })`), { need: '{ eta, gamma }' }))),
     curriculum: nullish(boolean), lengthGraphs: nullish(boolean), chunk: nullish(int(1, 1e6)), probeEvery: nullish(int(0, 1e9)), shards: nullish(int(1, 64)),
@@ -135,7 +137,7 @@ export interface NeuralGpuOptions {
 
 function graphFor(c: NeuralGpuConfig, width: number) {
   return neuralGpu({ width, vocab: VOCAB_SIZE, classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined,
-    cutoff: c.cutoff === 1 ? undefined : c.cutoff, initScale: c.initScale ?? undefined });
+    cutoff: c.cutoff === 1 ? undefined : c.cutoff, diagonal: c.diagonal || undefined, initScale: c.initScale ?? undefined });
 }
 
 // Errors of a model at `length` digits on `count` test examples (split 'test': never seen in training).

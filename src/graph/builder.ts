@@ -323,6 +323,11 @@ export interface CgruOptions {
   readonly kernelSize?: number;
   /** The gates' sigmoid cutoff c >= 1 (default 1, the plain sigmoid; the released Neural GPU code: 1.2). */
   readonly cutoff?: number;
+  /**
+   * Diagonal gates (Freivalds & Liepins 2017): channels moved one position along the state's first axis
+   * each way before the update gate mixes the state in (default 0, the plain CGRU; they move a third each way).
+   */
+  readonly diagonal?: number;
   /** Both convolutions' kernels (default glorotUniform). */
   readonly init?: Initializer;
   /** The gate biases (default zeros). */
@@ -333,8 +338,8 @@ export interface CgruOptions {
 /** One step of the Neural GPU's convolutional GRU; apply the same layer again and again to share it. */
 function cgruLayer(options: CgruOptions = {}): Layer {
   const o = checkFields<CgruOptions>('layers.cgru', options, {
-    kernelSize: nullish(int(1, 15)), cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), init: optional(initializer), gatesBias: optional(initializer),
-    name: nullish(nodeName),
+    kernelSize: nullish(int(1, 15)), cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), diagonal: nullish(int(0, 1 << 20)),
+    init: optional(initializer), gatesBias: optional(initializer), name: nullish(nodeName),
   });
   const where = `layers.cgru${o.name ? ` "${o.name}"` : ''}`;
   const ks = o.kernelSize ?? 3;
@@ -345,7 +350,8 @@ function cgruLayer(options: CgruOptions = {}): Layer {
     params.gatesBias ??= new Param([2 * C], o.gatesBias ?? 'zeros', fan, undefined, self, 'gatesBias', undefined);
     params.candidate ??= new Param([ks, ks, C, C], o.init ?? 'glorotUniform', fan, undefined, self, 'candidate', undefined);
     params.candidateBias ??= new Param([C], 'zeros', fan, undefined, self, 'candidateBias', undefined);
-    return apply('cgru', where, [s], { kernelSize: ks, ...(o.cutoff != null && o.cutoff !== 1 ? { cutoff: o.cutoff } : {}) }, params, undefined, self);
+    const attrs = { kernelSize: ks, ...(o.cutoff != null && o.cutoff !== 1 ? { cutoff: o.cutoff } : {}), ...(o.diagonal ? { diagonal: o.diagonal } : {}) };
+    return apply('cgru', where, [s], attrs, params, undefined, self);
   }, params);
 }
 

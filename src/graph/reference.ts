@@ -298,8 +298,9 @@ const OPS: Readonly<Record<string, RefOp>> = {
       const dcand = new Float64Array(N), du = new Float64Array(N), da = new Float64Array(N);
       const dS = ds ?? new Float64Array(N);
       for (let i = 0; i < N; i++) {
-        du[i] = dy[i]! * ((s as F64)[i]! - f.cand[i]!);
-        dS[i]! += dy[i]! * f.u[i]!;
+        du[i] = dy[i]! * (f.moved[i]! - f.cand[i]!);
+        const from = f.from(i);
+        if (from >= 0) dS[from]! += dy[i]! * f.u[i]!;
         dcand[i] = dy[i]! * (1 - f.u[i]!);
         da[i] = dcand[i]! * (1 - f.cand[i]! * f.cand[i]!);
       }
@@ -643,8 +644,17 @@ function cgruRef(c: Ctx, s: F64, p: Readonly<Record<string, F64>>) {
     u[q * C + k] = gate(gates[q * 2 * C + k]!); r[q * C + k] = gate(gates[q * 2 * C + C + k]!); rs[q * C + k] = r[q * C + k]! * s[q * C + k]!;
   }
   const cand = convForward(g, rs, p.candidate!, p.candidateBias, C, c.rows).map(Math.tanh);
-  const y = Float64Array.from(s, (v, i) => u[i]! * v + (1 - u[i]!) * cand[i]!);
-  return { g: { ...g, rows: c.rows }, M, C, gates, gateGrad, u, r, rs, cand, y };
+  // Diagonal gates: element i of the state the output keeps comes from element from(i) of s (-1: a zero
+  // from beyond the edge): the last 2d channels from one position before or after along H.
+  const dg = (c.attrs.diagonal as number | undefined) ?? 0;
+  const from = (i: number) => {
+    const k = i % C, h = Math.floor(i / (W * C)) % H;
+    const dir = k < C - 2 * dg ? 0 : k < C - dg ? -1 : 1;
+    return h + dir < 0 || h + dir >= H ? -1 : i + dir * W * C;
+  };
+  const moved = Float64Array.from(s, (_, i) => (from(i) < 0 ? 0 : s[from(i)]!));
+  const y = Float64Array.from(s, (_, i) => u[i]! * moved[i]! + (1 - u[i]!) * cand[i]!);
+  return { g: { ...g, rows: c.rows }, M, C, gates, gateGrad, u, r, rs, cand, moved, from, y };
 }
 
 function convBackward(g: Window & { rows: number }, x: F64, K: F64, dy: F64, F: number, dx: F64, dK: F64 | undefined, dB: F64 | undefined): void {

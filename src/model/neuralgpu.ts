@@ -9,10 +9,10 @@
 //     (step i uses set i mod relax); the training driver (experiments/neuralgpu.ts) pulls them together;
 //   - the output is read from the first row after the last step, through a 1x1 convolution to the output
 //     classes, with a softmax and cross-entropy per position over the target's symbols.
-// Options, off by default: the released code's sigmoid cutoff (gates as 1.2 sigmoid - 0.1, clipped) and its
-// larger init (uniform unit scaling, factor 1.8). Kept out: its truncated normal noise (ours is the paper's plain normal), and reading the output at the step
+// Options, off by default: the released code's sigmoid cutoff (gates as 1.2 sigmoid - 0.1, clipped), its
+// larger init (uniform unit scaling, factor 1.8), and Freivalds & Liepins's (2017) diagonal gates. Kept out: its truncated normal noise (ours is the paper's plain normal), and reading the output at the step
 // equal to each example's length (we read it after the last step, so one graph serves every length).
-import { checkFields, int, nullish, number } from '../core/check.js';
+import { boolean, checkFields, int, nullish, number } from '../core/check.js';
 import { graph, input, layers, losses, ops, type Layer } from '../graph/builder.js';
 import { MAX_CGRU_CUTOFF } from '../graph/ops/recurrent.js';
 import type { GraphSpec } from '../graph/spec.js';
@@ -44,6 +44,11 @@ export interface NeuralGpuOptions {
   /** The CGRU gates' sigmoid cutoff (default 1: the plain sigmoid; the released code: 1.2). */
   readonly cutoff?: number;
   /**
+   * Diagonal gates (Freivalds & Liepins 2017): each CGRU's update gate mixes in the state with a third of
+   * the maps moved one column left and a third one column right (default false: Kaiser & Sutskever's CGRU).
+   */
+  readonly diagonal?: boolean;
+  /**
    * The CGRU kernels' init: uniform within initScale · sqrt(3 / fan-in), TensorFlow's uniform unit scaling
    * (the released code: 1.8). Default: Glorot uniform, which here is initScale 1.
    */
@@ -59,7 +64,8 @@ export function neuralGpu(options: NeuralGpuOptions): GraphSpec {
   const o = checkFields<NeuralGpuOptions>('neuralGpu', options, {
     width: int(1, 1 << 16), vocab: int(2, 1 << 16), classes: int(2, 1 << 16), height: nullish(int(1, 64)), maps: nullish(int(1, 1024)),
     layers: nullish(int(1, 16)), steps: nullish(int(1, 1 << 16)), relax: nullish(int(1, 64)), dropout: nullish(number({ min: 0, max: 1, maxOpen: true })),
-    kernelSize: nullish(int(1, 15)), cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), initScale: nullish(number({ min: 0, minOpen: true, max: 100 })),
+    kernelSize: nullish(int(1, 15)), cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), diagonal: nullish(boolean),
+    initScale: nullish(number({ min: 0, minOpen: true, max: 100 })),
   }, { optional: false });
   const W = o.width, h = o.height ?? 4, m = o.maps ?? 24, L = o.layers ?? 2, relax = o.relax ?? 1, steps = o.steps ?? Math.max(W, relax), ks = o.kernelSize ?? 3;
   if (ks % 2 === 0) throw new Error(`neuralGpu: kernelSize is ${ks} (need an odd size: the state keeps its width)`);
@@ -75,8 +81,10 @@ export function neuralGpu(options: NeuralGpuOptions): GraphSpec {
   const limit = o.initScale == null ? null : o.initScale * Math.sqrt(3 / (ks * ks * m));
   const init = limit === null ? {} : { init: { kind: 'uniform', low: -limit, high: limit } as const };
   const cutoff = o.cutoff == null ? {} : { cutoff: o.cutoff };
+  if (o.diagonal && m < 3) throw new Error(`neuralGpu: diagonal gates need at least 3 maps (a third move each way), got maps ${m}`);
+  const diagonal = o.diagonal ? { diagonal: Math.floor(m / 3) } : {};
   const sets: Layer[][] = Array.from({ length: relax }, (_, r) => Array.from({ length: L }, (_, l) =>
-    layers.cgru({ kernelSize: ks, gatesBias: { kind: 'constant', value: 1 }, ...init, ...cutoff, name: relax > 1 ? `cgru_${l}_rx${r}` : `cgru_${l}` })));
+    layers.cgru({ kernelSize: ks, gatesBias: { kind: 'constant', value: 1 }, ...init, ...cutoff, ...diagonal, name: relax > 1 ? `cgru_${l}_rx${r}` : `cgru_${l}` })));
   const drop = o.dropout ? layers.dropout(o.dropout, { name: 'state_dropout' }) : null;
   for (let i = 0; i < steps; i++) {
     for (const cell of sets[i % relax]!) s = masked(cell(s));

@@ -318,7 +318,15 @@ const cgru: Lowering = (c) => {
     : c.op('Clip', [c.op('Sub', [c.op('Mul', [c.op('Sigmoid', [x]), c.b.f32(cutoff)]), c.b.f32((cutoff - 1) / 2)]), c.b.f32(0), c.b.f32(1)]);
   const u = gate(gu), r = gate(gr);
   const cand = c.op('Tanh', [c.op('Conv', [c.op('Mul', [r, s]), c.param('candidate', oihw), c.param('candidateBias')], attrs)]);
-  const out = c.op('Add', [c.op('Mul', [u, s]), c.op('Mul', [c.op('Sub', [c.b.f32(1), u]), cand])]);
+  // Diagonal gates: the last 2d channels move one position along H (before, then after), zeros at the edges.
+  const d = (c.node.attrs as { diagonal?: number }).diagonal ?? 0, H = c.node.inputTypes[0]!.shape[0]!;
+  const part = (c0: number, c1: number, h0: number, h1: number) => c.op('Slice', [s, c.b.i64([c0, h0]), c.b.i64([c1, h1]), c.b.i64([1, 2])]);
+  const kept = d === 0 ? s : c.op('Concat', [
+    part(0, C - 2 * d, 0, H),
+    c.op('Pad', [part(C - 2 * d, C - d, 0, H - 1), c.b.i64([0, 0, 1, 0, 0, 0, 0, 0])], { mode: 'constant' }),
+    c.op('Pad', [part(C - d, C, 1, H), c.b.i64([0, 0, 0, 0, 0, 0, 1, 0])], { mode: 'constant' }),
+  ], { axis: 1 });
+  const out = c.op('Add', [c.op('Mul', [u, kept]), c.op('Mul', [c.op('Sub', [c.b.f32(1), u]), cand])]);
   return fromNchw(c, 2, out);
 };
 

@@ -9,6 +9,7 @@
 // recurrent GEMM h_{t-1}·W_hhᵀ and fused cell kernel (kernels/recurrent.ts) work on contiguous rows. The
 // backward walks the steps in reverse, then does the weight gradients of all steps as one GEMM each.
 import { boolean, check, int, nullish, number, withDefaults } from '../../core/check.js';
+import type { CoreExports } from '../../core/abi.js';
 import { batchedF32 } from './dense.js';
 import { showShape, type BoundNode, type OpDecl, type ValueType } from '../op.js';
 import { MAX_UNITS } from '../limits.js';
@@ -158,6 +159,14 @@ export interface CgruAttrs {
    * that graphs without it keep their spec): the plain sigmoid.
    */
   readonly cutoff?: number;
+  /**
+   * Diagonal gates (Freivalds & Liepins 2017, "Improving the Neural GPU Architecture for Algorithm
+   * Learning"): the update gate mixes the candidate with the state moved one position along the first axis,
+   * `diagonal` channels each way (the channels C − 2d .. C − d − 1 from the position before, the last d from
+   * the one after, zeros beyond the edges), so that a saturated gate carries a value along the sequence
+   * instead of only keeping it in place. Absent (the normalized form of 0): the plain CGRU.
+   */
+  readonly diagonal?: number;
 }
 
 /** Largest gate cutoff: beyond it the gates are a step function in all but a sliver of their range. */
@@ -177,19 +186,20 @@ export const cgru: OpDecl<CgruAttrs> = {
   arity: 1,
   inputNames: ['s'],
   attrs(where, raw) {
-    const a = withDefaults<{ kernelSize: number | number[]; cutoff: number }>(where, raw, {
+    const a = withDefaults<{ kernelSize: number | number[]; cutoff: number; diagonal: number }>(where, raw, {
       kernelSize: nullish(check('an integer from 1 to 15 or a list of 2', (v) => (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 15) ||
         (Array.isArray(v) && v.length === 2 && v.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= 15)))),
-      cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })),
-    }, { kernelSize: 3, cutoff: 1 });
+      cutoff: nullish(number({ min: 1, max: MAX_CGRU_CUTOFF })), diagonal: nullish(int(0, 1 << 20)),
+    }, { kernelSize: 3, cutoff: 1, diagonal: 0 });
     const ks = typeof a.kernelSize === 'number' ? [a.kernelSize, a.kernelSize] : a.kernelSize;
     if (ks.some((v) => v % 2 === 0)) throw new Error(`${where}: kernelSize ${JSON.stringify(a.kernelSize)} must be odd (the state keeps its size)`);
-    return a.cutoff === 1 ? { kernelSize: ks } : { kernelSize: ks, cutoff: a.cutoff };
+    return { kernelSize: ks, ...(a.cutoff === 1 ? {} : { cutoff: a.cutoff }), ...(a.diagonal === 0 ? {} : { diagonal: a.diagonal }) };
   },
   infer(where, a, [s]) {
     const t = batchedF32(where, 'the state', s!, 3);
     if (t.shape.length !== 3) throw new Error(`${where}: the state must be [height, width, channels] per example, got ${showShape(t)}`);
     const [KH, KW] = a.kernelSize as [number, number], C = t.shape[2]!;
+    if (2 * (a.diagonal ?? 0) > C) throw new Error(`${where}: diagonal is ${a.diagonal}, but the state has ${C} channels (need 2 x diagonal <= channels: that many move each way)`);
     return {
       out: { ...t },
       params: [
@@ -210,6 +220,8 @@ export const cgru: OpDecl<CgruAttrs> = {
       { name: 'dg', elements: P * 2 * C, batched: true, lifetime: 'backward' }, { name: 'du', elements: P * C, batched: true, lifetime: 'backward' },
       { name: 'da', elements: P * C, batched: true, lifetime: 'backward' }, { name: 'rsB', elements: P * C, batched: true, lifetime: 'backward' },
       { name: 'drs', elements: P * C, batched: true, lifetime: 'backward' }, { name: 'dsB', elements: P * C, batched: true, lifetime: 'backward' },
+      // Diagonal gates: the moved state (what the output mixes in) and the gradient it receives.
+      ...(a.diagonal ? [{ name: 'moved', elements: P * C, batched: true, lifetime: 'saved' as const }, { name: 'dmoved', elements: P * C, batched: true, lifetime: 'backward' as const }] : []),
     ];
   },
   scratch(k, a, [s], _out, rows) {
@@ -230,7 +242,9 @@ export const cgru: OpDecl<CgruAttrs> = {
     k.im2col_f32(cols!, rs!, rows, H, W, C, KH, KW, 1, 1, ph, pw, 1, 1, H, W);
     k.gemm_nn_f32(cand!, cols!, n.p.candidate!, M, KK, C, 0, n.scratch);
     k.bias_forward_f32(cand!, n.p.candidateBias!, M, C);
-    k.cgru_out_forward_f32(n.y, cand!, u!, s, cand!, M * C);
+    const d = n.attrs.diagonal ?? 0, kept = d ? n.ws.moved! : s;
+    if (d) moveDiagonal(k, kept, s, rows, H, W, C, d);
+    k.cgru_out_forward_f32(n.y, cand!, u!, kept, cand!, M * C);
   },
   backward(n, { rows }) {
     const { k } = n, [H, W, C] = n.inputs[0]!.shape as [number, number, number], [KH, KW] = n.attrs.kernelSize as [number, number];
@@ -240,8 +254,15 @@ export const cgru: OpDecl<CgruAttrs> = {
     // workspace takes it when no gradient of s is wanted (the kernels accumulate into it as they go).
     const ds = n.dx[0] || n.ws.dsB!;
     const acc = n.dx[0] ? n.accX[0]! : 0;
-    // out = u s + (1 - u) cand, cand = tanh(a): du, ds (+)= dy u, da.
-    k.cgru_out_backward_f32(du!, ds, da!, n.dy, u!, s, cand!, M * C, acc);
+    // out = u s + (1 - u) cand, cand = tanh(a): du, ds (+)= dy u, da. With diagonal gates, s there is the
+    // moved state: its gradient goes back to the positions it came from.
+    const d = n.attrs.diagonal ?? 0;
+    if (d) {
+      k.cgru_out_backward_f32(du!, n.ws.dmoved!, da!, n.dy, u!, n.ws.moved!, cand!, M * C, 0);
+      moveDiagonalBack(k, ds, n.ws.dmoved!, rows, H, W, C, d, acc);
+    } else {
+      k.cgru_out_backward_f32(du!, ds, da!, n.dy, u!, s, cand!, M * C, acc);
+    }
     if (n.dp.candidateBias) k.bias_backward_f32(n.dp.candidateBias, da!, M, C);
     k.mul_forward_f32(rsB!, r!, s, 1, 1, M * C, M * C); //                                   rs = r s again
     k.im2col_f32(colsB!, rsB!, rows, H, W, C, KH, KW, 1, 1, ph, pw, 1, 1, H, W);
@@ -256,3 +277,31 @@ export const cgru: OpDecl<CgruAttrs> = {
     k.col2im_f32(ds, dcols!, rows, H, W, C, KH, KW, 1, 1, ph, pw, 1, 1, H, W, 1);
   },
 };
+
+/**
+ * The diagonal gates' move over `rows` states [H, W, C]: channels below C − 2d stay, channels C − 2d ..
+ * C − d − 1 come from the position one before along H, the last d from the one after; zeros enter at the
+ * edges. Copies only, so its bits are the state's.
+ */
+function moveDiagonal(k: CoreExports, dst: number, src: number, rows: number, H: number, W: number, C: number, d: number): void {
+  const example = H * W * C, row = W * C, a = C - 2 * d, b = C - d;
+  k.fill_f32(dst, rows * example, 0);
+  k.copy_rows_f32(dst, C, src, C, rows * H * W, a, 0);
+  for (let e = 0; e < rows; e++) {
+    const at = e * example;
+    k.copy_rows_f32(dst + 4 * (at + row + a), C, src + 4 * (at + a), C, (H - 1) * W, d, 0);
+    k.copy_rows_f32(dst + 4 * (at + b), C, src + 4 * (at + row + b), C, (H - 1) * W, d, 0);
+  }
+}
+
+/** moveDiagonal's backward: ds (+)= the gradient of each moved value, at the position it came from. */
+function moveDiagonalBack(k: CoreExports, ds: number, dmoved: number, rows: number, H: number, W: number, C: number, d: number, accumulate: number): void {
+  const example = H * W * C, row = W * C, a = C - 2 * d, b = C - d;
+  if (!accumulate) k.fill_f32(ds, rows * example, 0);
+  k.copy_rows_f32(ds, C, dmoved, C, rows * H * W, a, 1);
+  for (let e = 0; e < rows; e++) {
+    const at = e * example;
+    k.copy_rows_f32(ds + 4 * (at + a), C, dmoved + 4 * (at + row + a), C, (H - 1) * W, d, 1);
+    k.copy_rows_f32(ds + 4 * (at + row + b), C, dmoved + 4 * (at + b), C, (H - 1) * W, d, 1);
+  }
+}

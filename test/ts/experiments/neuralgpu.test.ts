@@ -30,8 +30,18 @@ describe('the Neural GPU graph', () => {
     expect(() => compileGraph(released)).not.toThrow();
   });
 
+  it('takes diagonal gates as an option: a third of the maps move each way in every CGRU', () => {
+    expect(cgrus(neuralGpu(base)).every((n) => (n.attrs as { diagonal?: number }).diagonal === undefined)).toBe(true);
+    const g = neuralGpu({ ...base, maps: 7, diagonal: true });
+    expect(cgrus(g).length).toBeGreaterThan(0);
+    expect(cgrus(g).every((n) => (n.attrs as { diagonal?: number }).diagonal === 2)).toBe(true);
+    expect(() => compileGraph(g)).not.toThrow();
+  });
+
   it.each([
     [{ cutoff: 0.5 }, /neuralGpu: cutoff is 0\.5/],
+    [{ maps: 2, diagonal: true }, /neuralGpu: diagonal gates need at least 3 maps \(a third move each way\), got maps 2/],
+    [{ diagonal: 1 }, /neuralGpu: diagonal is 1/],
     [{ initScale: 0 }, /neuralGpu: initScale is 0/],
     [{ relax: 3, steps: 2 }, /neuralGpu: steps is 2, fewer than relax 3/],
   ])('%j is refused naming the field', (o, message) => {
@@ -42,6 +52,7 @@ describe('the Neural GPU graph', () => {
 describe('configs', () => {
   it.each([
     [{ cutoff: 0.9 }, /neuralgpu config: cutoff is 0\.9/],
+    [{ diagonal: 'yes' }, /neuralgpu config: diagonal is "yes"/],
     [{ lrSchedule: 'linear' }, /lrSchedule is "linear"/],
     [{ adamEps: 0 }, /neuralgpu config: adamEps is 0/],
     [{ initScale: -1 }, /neuralgpu config: initScale is -1/],
@@ -59,6 +70,7 @@ describe('configs', () => {
       expect(taskJobId({ kind: 'neuralgpu', config }, 'neuralgpu')).toBe(r.id);
       // A new option away from its old value is a new run.
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, cutoff: 1.2 } }, 'neuralgpu')).not.toBe(r.id);
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, diagonal: true } }, 'neuralgpu')).not.toBe(r.id);
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, adamEps: 1e-4 } }, 'neuralgpu')).not.toBe(r.id);
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, initScale: 1 } }, 'neuralgpu')).not.toBe(r.id);
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, lengthGraphs: true } }, 'neuralgpu')).not.toBe(r.id);
@@ -124,6 +136,16 @@ describe('a restart on the copy task', () => {
     expect(inline.diverged).toBeNull();
     expect(threads.weightsSha256).toBe(inline.weightsSha256);
     expect(inline.weightsSha256).not.toBe((await runNeuralGpu({ ...c, relax: 1 })).weightsSha256);
+  }, 120_000);
+
+  it('with diagonal gates, learns to copy 5x longer inputs: the same weights on 0 and 2 workers, other weights than without', async () => {
+    const c = { ...config, diagonal: true, lengthGraphs: true };
+    const inline = await runNeuralGpu(c, { workers: 0 });
+    const threads = await runNeuralGpu(c, { workers: 2 });
+    expect(threads.weightsSha256).toBe(inline.weightsSha256);
+    expect(inline.diverged).toBeNull();
+    expect(inline.tests.map((t) => [t.length, t.sequenceError])).toEqual([[4, 0], [20, 0]]);
+    expect(inline.weightsSha256).not.toBe((await runNeuralGpu({ ...c, diagonal: false })).weightsSha256);
   }, 120_000);
 
   it('with probeEvery, tests at every test length during training on sums of their own draw, and trains the same bits', async () => {
@@ -200,6 +222,7 @@ describe('gradnoise reproduce neuralgpu', () => {
     [['--relax', '0'], /'--relax <n>' argument '0' is invalid/],
     [['--dropout', '1'], /'--dropout <rate>' argument '1' is invalid/],
     [['--length-graphs', 'yes'], /'--length-graphs <on\|off>' argument 'yes' is invalid/],
+    [['--diagonal', 'maybe'], /'--diagonal <on\|off>' argument 'maybe' is invalid/],
     [['--workers', '5'], /--workers 5 exceeds --shards 4/],
   ])('gradnoise reproduce neuralgpu %j fails naming the flag', async (flags, message) => {
     const r = await run(['reproduce', 'neuralgpu', ...flags, '--out', tmp()], 60_000);

@@ -231,6 +231,14 @@ const DEFS: Def[] = [
       return head(step(step(s0)));
     },
   },
+  {
+    name: 'a convolutional GRU with diagonal gates: channels moved each way along the first axis', rows: 2, build: () => {
+      const x = input('x', [4, 2, 2]);
+      const s0 = layers.dense(5, { activation: 'tanh' })(x); //  [4, 2, 5]: 1 channel kept, 2 moved each way
+      const step = layers.cgru({ kernelSize: 3, diagonal: 2, gatesBias: { kind: 'uniform', low: -0.5, high: 0.5 } });
+      return head(step(step(s0)));
+    },
+  },
 ];
 
 /** Every case with its data and parameters drawn from a fixed seed. */
