@@ -83,6 +83,7 @@ describe('configs', () => {
     ['add-eta.jsonl', 25, { task: 'add', steps: 6000, lrSchedule: 'constant', noise: { eta: 0.01, gamma: 0.55 } }],
     ['add-cosine.jsonl', 20, { task: 'add', steps: 20000, lrSchedule: 'cosine' }],
     ['add-maps24.jsonl', 10, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 24, noise: null }],
+    ['add-diagonal.jsonl', 3, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 12, diagonal: true, probeEvery: 5000, noise: null }],
     ['mul.jsonl', 100, { task: 'mul', steps: 6000, lrSchedule: 'constant' }],
   ] as const)('the committed restarts of docs/EXPERIMENTS.md in %s (%i) are the runs their configs plan: each id is its config\'s hash', (file, count, expected) => {
     const lines = readFileSync(`docs/experiments/neuralgpu/${file}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
@@ -95,9 +96,9 @@ describe('configs', () => {
     }
   });
 
-  it('reads a later field left out as the value every earlier restart had (plain sigmoid, one graph, Glorot init, Adam\'s usual epsilon, constant lr, no probes); null init scale stays null', () => {
+  it('reads a later field left out as the value every earlier restart had (plain sigmoid, no diagonal gates, one graph, Glorot init, Adam\'s usual epsilon, constant lr, no probes); null init scale stays null', () => {
     const c = resolveNeuralGpuConfig({});
-    expect([c.cutoff, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.probeEvery, c.steps]).toEqual([1, false, null, 1e-8, 'constant', 0, 6000]);
+    expect([c.cutoff, c.diagonal, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.probeEvery, c.steps]).toEqual([1, false, false, null, 1e-8, 'constant', 0, 6000]);
     expect(resolveNeuralGpuConfig({ initScale: null, cutoff: 1.2 })).toMatchObject({ initScale: null, cutoff: 1.2 });
   });
 });
