@@ -83,6 +83,7 @@ describe('configs', () => {
     ['add-eta.jsonl', 25, { task: 'add', steps: 6000, lrSchedule: 'constant', noise: { eta: 0.01, gamma: 0.55 } }],
     ['add-cosine.jsonl', 20, { task: 'add', steps: 20000, lrSchedule: 'cosine' }],
     ['add-maps24.jsonl', 10, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 24, noise: null }],
+    ['add-maps24-eta.jsonl', 10, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 24, probeEvery: 5000, noise: { eta: 0.001, gamma: 0.55 } }],
     ['add-maps48.jsonl', 2, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 48, probeEvery: 5000, noise: null }],
     ['add-diagonal.jsonl', 3, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 12, diagonal: true, probeEvery: 5000, noise: null }],
     ['mul.jsonl', 100, { task: 'mul', steps: 6000, lrSchedule: 'constant' }],
