@@ -646,10 +646,10 @@ function cgruRef(c: Ctx, s: F64, p: Readonly<Record<string, F64>>) {
   const cand = convForward(g, rs, p.candidate!, p.candidateBias, C, c.rows).map(Math.tanh);
   // Diagonal gates: element i of the state the output keeps comes from element from(i) of s (-1: a zero
   // from beyond the edge): the last 2d channels from one position before or after along H.
-  const dg = (c.attrs.diagonal as number | undefined) ?? 0;
+  const diag = (c.attrs.diagonal as number | undefined) ?? 0;
   const from = (i: number) => {
     const k = i % C, h = Math.floor(i / (W * C)) % H;
-    const dir = k < C - 2 * dg ? 0 : k < C - dg ? -1 : 1;
+    const dir = k < C - 2 * diag ? 0 : k < C - diag ? -1 : 1;
     return h + dir < 0 || h + dir >= H ? -1 : i + dir * W * C;
   };
   const moved = Float64Array.from(s, (_, i) => (from(i) < 0 ? 0 : s[from(i)]!));

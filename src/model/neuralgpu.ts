@@ -9,9 +9,11 @@
 //     (step i uses set i mod relax); the training driver (experiments/neuralgpu.ts) pulls them together;
 //   - the output is read from the first row after the last step, through a 1x1 convolution to the output
 //     classes, with a softmax and cross-entropy per position over the target's symbols.
-// Options, off by default: the released code's sigmoid cutoff (gates as 1.2 sigmoid - 0.1, clipped), its
-// larger init (uniform unit scaling, factor 1.8), and Freivalds & Liepins's (2017) diagonal gates. Kept out: its truncated normal noise (ours is the paper's plain normal), and reading the output at the step
-// equal to each example's length (we read it after the last step, so one graph serves every length).
+// Options, off by default: the released code's sigmoid cutoff (gates as 1.2 sigmoid - 0.1, clipped) and its
+// larger init (uniform unit scaling, factor 1.8), and Freivalds & Liepins's (2017) diagonal gates. Kept out
+// of the released code: its truncated normal noise (ours is the paper's plain normal), and reading the
+// output at the step equal to each example's length (we read it after the last step, so one graph serves
+// every length).
 import { boolean, checkFields, int, nullish, number } from '../core/check.js';
 import { graph, input, layers, losses, ops, type Layer } from '../graph/builder.js';
 import { MAX_CGRU_CUTOFF } from '../graph/ops/recurrent.js';

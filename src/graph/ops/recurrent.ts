@@ -178,7 +178,8 @@ export const MAX_CGRU_CUTOFF = 100;
  * `cutoff` c > 1, the released code's σ_c = min(1, max(0, c·σ − (c − 1)/2)) (its gradient is 0 where the
  * clip holds). Parameters: `gates`
  * [KH, KW, C, 2C] (U′ then U″ along the last axis) with `gatesBias` [2C], `candidate` [KH, KW, C, C] with
- * `candidateBias` [C]. Applied again and again with the same parameters, it is the Neural GPU.
+ * `candidateBias` [C]. With `diagonal`, the s of u ⊙ s is the state moved as CgruAttrs says. Applied again
+ * and again with the same parameters, it is the Neural GPU.
  */
 export const cgru: OpDecl<CgruAttrs> = {
   op: 'cgru',
