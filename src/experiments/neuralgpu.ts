@@ -72,9 +72,10 @@ export interface NeuralGpuConfig {
 
 /**
  * A scale at which a restart is quick on one core (docs/EXPERIMENTS.md says how quick, and what it costs).
- * The fields added later (lrSchedule, adamEps, cutoff, diagonal, initScale, lengthGraphs, probeEvery) default to the
- * value every earlier restart had, so a stored config without them replays as it ran; `gradnoise reproduce
- * neuralgpu` asks for the released code's cutoff and a graph per length, which the model needs to generalise.
+ * The fields added later (lrSchedule, adamEps, cutoff, diagonal, initScale, lengthGraphs, probeEvery)
+ * default to the value every earlier restart had, so a stored config without them replays as it ran;
+ * `gradnoise reproduce neuralgpu` asks for the released code's cutoff and a graph per length, which the
+ * model needs to generalise.
  */
 export const DEFAULT_NEURAL_GPU_CONFIG: NeuralGpuConfig = {
   task: 'add', trainLength: 8, testLengths: [8, 16, 40], testCount: 256, seed: 1, steps: 6000, batchSize: 16,

@@ -652,7 +652,10 @@ function cgruRef(c: Ctx, s: F64, p: Readonly<Record<string, F64>>) {
     const dir = k < C - 2 * diag ? 0 : k < C - diag ? -1 : 1;
     return h + dir < 0 || h + dir >= H ? -1 : i + dir * W * C;
   };
-  const moved = Float64Array.from(s, (_, i) => (from(i) < 0 ? 0 : s[from(i)]!));
+  const moved = Float64Array.from(s, (_, i) => {
+    const f = from(i);
+    return f < 0 ? 0 : s[f]!;
+  });
   const y = Float64Array.from(s, (_, i) => u[i]! * moved[i]! + (1 - u[i]!) * cand[i]!);
   return { g: { ...g, rows: c.rows }, M, C, gates, gateGrad, u, r, rs, cand, moved, from, y };
 }
