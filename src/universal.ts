@@ -51,10 +51,10 @@ export type {
 } from './tasks/babi/index.js';
 export {
   advanceCurriculum, algorithmicBatch, algorithmicExample, algorithmicTask, ALGORITHMIC_TASKS, curriculum, curriculumLength, curriculumOf,
-  errorRates, errorRatesFromLogits, inputWidth, MAX_EXAMPLE_INDEX, MAX_TASK_LENGTH, OUTPUT_CLASSES, sumErrorRates, TOKENS, tokensToString,
-  VOCAB_SIZE,
+  errorRates, errorRatesFromLogits, INPUT_LAYOUTS, inputWidth, MAX_EXAMPLE_INDEX, MAX_TASK_LENGTH, OUTPUT_CLASSES, sumErrorRates, TOKENS, tokensToString,
+  VOCAB_SIZE, vocabSize,
 } from './tasks/algorithmic.js';
 export type {
   AlgorithmicBatch, AlgorithmicExample, AlgorithmicTask, AlgorithmicTaskName, AlgorithmicTaskOptions, AlgorithmicBatchOptions, Curriculum, CurriculumOptions,
-  ErrorRates, ResultDigits, TaskSplit,
+  ErrorRates, InputLayout, ResultDigits, TaskSplit,
 } from './tasks/algorithmic.js';

@@ -15,6 +15,7 @@ import { checkOptionalPackages, endpointOf, engineOptions, executeSweep, writeRe
 import { resolveMemnnConfig, type MemnnConfig, type MemnnResult } from '../experiments/memnn.js';
 import { NEURAL_GPU_LR_SCHEDULES, resolveNeuralGpuConfig, type NeuralGpuConfig, type NeuralGpuLrSchedule, type NeuralGpuResult } from '../experiments/neuralgpu.js';
 import { MAX_CGRU_CUTOFF } from '../graph/ops/recurrent.js';
+import { INPUT_LAYOUTS, type InputLayout } from '../tasks/algorithmic.js';
 import type { JobRecord } from '../sweeps/job.js';
 import { taskJob, type SweepJob, type TaskJob } from '../sweeps/plan.js';
 import { DEFAULT_THRESHOLDS } from '../sweeps/spec.js';
@@ -225,6 +226,7 @@ export function neuralGpuReport(plan: readonly TaskJob[], store: ResultStore): N
 
 export function neuralGpuMarkdown(r: NeuralGpuReport, o: NeuralGpuSweepOptions, longest: number): string {
   const th = r.thresholds.map((t) => `< ${Number((t * 100).toFixed(4))}%`);
+  const task = (name: string) => (o.base.layout === 'aligned' ? `${name} (aligned)` : name);
   const paperRow = (noise: boolean) => `| mul (paper, ${NEURAL_GPU_PAPER.restarts} restarts) | ${noise ? 'yes' : 'no'} | ${NEURAL_GPU_PAPER.restarts} | | ` +
     `${(noise ? NEURAL_GPU_PAPER.noise : NEURAL_GPU_PAPER.noNoise).join(' | ')} | |`;
   const lines = [
@@ -233,7 +235,7 @@ export function neuralGpuMarkdown(r: NeuralGpuReport, o: NeuralGpuSweepOptions, 
     '',
     `| Task | Noise | Runs | Diverged | ${th.join(' | ')} | Mean sequence error by test length |`,
     `|---|---|---:|---:|${th.map(() => '---:').join('|')}|---|`,
-    ...r.rows.map((x) => `| ${x.task} | ${x.noise ? `yes (eta ${o.eta}, gamma ${o.gamma})` : 'no'} | ${x.finished} of ${x.planned} | ${x.diverged} | ${x.under.join(' | ')} | ` +
+    ...r.rows.map((x) => `| ${task(x.task)} | ${x.noise ? `yes (eta ${o.eta}, gamma ${o.gamma})` : 'no'} | ${x.finished} of ${x.planned} | ${x.diverged} | ${x.under.join(' | ')} | ` +
       `${Object.entries(x.byLength).map(([l, e]) => `${l}: ${pc(e)}%`).join(', ')} |`),
     paperRow(false), paperRow(true),
   ];
@@ -245,7 +247,7 @@ export function neuralGpuMarkdown(r: NeuralGpuReport, o: NeuralGpuSweepOptions, 
     for (const x of r.rows) {
       for (const l of lengths) {
         const u = x.underByLength[String(l)];
-        if (u) lines.push(`| ${x.task} | ${x.noise ? `yes (eta ${o.eta}, gamma ${o.gamma})` : 'no'} | ${l} | ${u.join(' | ')} |`);
+        if (u) lines.push(`| ${task(x.task)} | ${x.noise ? `yes (eta ${o.eta}, gamma ${o.gamma})` : 'no'} | ${l} | ${u.join(' | ')} |`);
       }
     }
   }
@@ -275,7 +277,7 @@ interface MemnnFlags extends EngineFlags {
 
 interface NeuralGpuFlags extends EngineFlags {
   runs: number; seed: number; tasks: NeuralGpuConfig['task'][]; noise: ('off' | 'on')[]; eta: number; gamma: number;
-  steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; relax: number; dropout: number; lr: number; lrSchedule: NeuralGpuLrSchedule; cutoff: number; diagonal: 'on' | 'off'; lengthGraphs: 'on' | 'off'; probeEvery: number; shards: number;
+  layout: InputLayout; steps: number; trainLength: number; testLengths: number[]; batchSize: number; maps: number; height: number; relax: number; dropout: number; lr: number; lrSchedule: NeuralGpuLrSchedule; cutoff: number; diagonal: 'on' | 'off'; lengthGraphs: 'on' | 'off'; maxStepRatio: number; probeEvery: number; shards: number;
 }
 
 const parseTasks = (v: string): readonly number[] | 'all' => {
@@ -353,6 +355,8 @@ export function neuralGpuCommand(): Command {
     .option('--seed <n>', 'first seed (restarts use seed, seed + 1, ...)', int(0), 1)
     .option('--tasks <list>', 'tasks (add, mul, copy, reverse)', list(oneOf(['add', 'mul', 'copy', 'reverse'])), ['add', 'mul'])
     .option('--noise <list>', 'off, on or both', list(oneOf(['off', 'on'])), ['off', 'on'])
+    .option('--layout <name>', 'add\'s and mul\'s input: concat (the operands one after the other, the released code) or aligned (ours: bit beside bit, one pair symbol per column)',
+      oneOf(INPUT_LAYOUTS), 'concat')
     .option('--eta <x>', 'noise eta (variance at step 0)', num(0, Infinity, true), 1)
     .option('--gamma <x>', 'noise gamma', num(0, 10), 0.55)
     .option('--steps <n>', 'training steps per restart', int(1), resolveNeuralGpuConfig({}).steps)
@@ -371,6 +375,8 @@ export function neuralGpuCommand(): Command {
       oneOf(['on', 'off']), 'off')
     .option('--length-graphs <on|off>', 'on: each batch on the graph of its own length (the released code\'s bins); off: every batch padded to the training length\'s graph',
       oneOf(['on', 'off']), 'on')
+    .option('--max-step-ratio <n>', 'training batches run k steps per column, k drawn from 1 .. n per step, so that the model learns to hold its result (tests run 1)',
+      int(1, 64), resolveNeuralGpuConfig({}).maxStepRatio)
     .option('--probe-every <n>', 'also test at every test length every n steps, on sums of their own draw; the records keep them (0: never)', int(0), resolveNeuralGpuConfig({}).probeEvery)
     .option('--shards <n>', 'gradient shards per batch (part of each run\'s bits)', int(1, 64), resolveNeuralGpuConfig({}).shards)
     .option('--out <dir>', 'where run records, the table and the plots go', 'runs/neuralgpu');
@@ -386,7 +392,7 @@ async function reproduceNeuralGpu(f: NeuralGpuFlags): Promise<number> {
   if (f.workers > f.shards) throw new Error(`--workers ${f.workers} exceeds --shards ${f.shards}`);
   const o: NeuralGpuSweepOptions = {
     runs: f.runs, seed: f.seed, tasks: f.tasks, noise: [...new Set(f.noise)].map((n) => n === 'on'), eta: f.eta, gamma: f.gamma,
-    base: { steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, height: f.height, relax: f.relax, dropout: f.dropout, lr: f.lr, lrSchedule: f.lrSchedule, cutoff: f.cutoff, diagonal: f.diagonal === 'on', lengthGraphs: f.lengthGraphs === 'on', probeEvery: f.probeEvery, shards: f.shards },
+    base: { layout: f.layout, steps: f.steps, trainLength: f.trainLength, testLengths: f.testLengths, batchSize: f.batchSize, maps: f.maps, height: f.height, relax: f.relax, dropout: f.dropout, lr: f.lr, lrSchedule: f.lrSchedule, cutoff: f.cutoff, diagonal: f.diagonal === 'on', lengthGraphs: f.lengthGraphs === 'on', maxStepRatio: f.maxStepRatio, probeEvery: f.probeEvery, shards: f.shards },
   };
   const plan = planNeuralGpu(o);
   const endpoint = endpointOf(f);

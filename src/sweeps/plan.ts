@@ -53,7 +53,7 @@ export function taskJobId(task: TaskRun, experiment: string | null): string {
 /** LATER_FIELDS (below) of the task runs' configs, by kind. */
 const LATER_TASK_FIELDS: Readonly<Record<TaskRun['kind'], Readonly<Record<string, unknown>>>> = {
   memnn: {},
-  neuralgpu: { lrSchedule: 'constant', adamEps: 1e-8, cutoff: 1, diagonal: false, initScale: null, lengthGraphs: false, probeEvery: 0 },
+  neuralgpu: { layout: 'concat', lrSchedule: 'constant', adamEps: 1e-8, cutoff: 1, diagonal: false, initScale: null, lengthGraphs: false, maxStepRatio: 1, probeEvery: 0 },
 };
 
 /** The job of one task run. */

@@ -7,11 +7,18 @@
 // Legend: N examples in a batch, W positions per example (the width), C classes of a logit vector,
 // n digits per operand (the task's "length").
 //
-// Encoding (ids in TOKENS):  pad 0, digit '0' 1, digit '1' 2, '+' 3, '*' 4.
+// Encoding (ids in TOKENS):  pad 0, digit '0' 1, digit '1' 2, '+' 3, '*' 4; pairs 5 .. 8 (layout 'aligned').
 //   add  input  a_0 .. a_{n-1} '+' b_0 .. b_{n-1}  pad..    (2n + 1 symbols: least-significant bit first)
 //        target s_0 .. s_{m-1}  pad..                      (s = a + b, m digits, LSB first)
 //   mul  the same with '*', s = a * b.
 //   copy input x_0 .. x_{n-1} pad..; target the same.  reverse: target x_{n-1} .. x_0 pad..
+// That is the released code's layout, 'concat'. Layout 'aligned' (ours) writes add and mul with the
+// operands' bits of equal weight in one column, a pair symbol 5 + a_i + 2 b_i (shown A, B, C, D):
+//   add  input  p_0 .. p_{n-1} A   pad..                   (n + 1 symbols: room for the carry out)
+//   mul  input  p_0 .. p_{n-1} A.. pad..                   (2n symbols: room for the product)
+// with the same targets: a digit's inputs are in its own column, not n + 1 columns away. The operands
+// are written with leading zeros (pair A) out to the result's width, since the Neural GPU zeroes its state
+// on padding columns and the result's high digits need live columns.
 // Operand bits are uniform, so operands may have leading zeros, as in the released code. The result
 // has no leading zeros (m is its bit count, 1 for zero) unless result: 'full', which writes n + 1 (add)
 // or 2n (mul) digits. Inputs and targets are padded on the right to W (default: the input's length,
@@ -35,10 +42,13 @@ export type AlgorithmicTaskName = 'add' | 'mul' | 'copy' | 'reverse';
 export type TaskSplit = 'train' | 'test';
 /** 'minimal': the result without leading zeros (the released code); 'full': n + 1 (add) or 2n (mul) digits. */
 export type ResultDigits = 'minimal' | 'full';
+/** Where add's and mul's operands go: one after the other (the released code), or bit beside bit. */
+export type InputLayout = 'concat' | 'aligned';
+export const INPUT_LAYOUTS: readonly InputLayout[] = Object.freeze(['concat', 'aligned']);
 
 /** Token ids of inputs and targets. */
-export const TOKENS = Object.freeze({ pad: 0, zero: 1, one: 2, plus: 3, times: 4 });
-/** Input vocabulary size (ids 0 .. 4). */
+export const TOKENS = Object.freeze({ pad: 0, zero: 1, one: 2, plus: 3, times: 4, pair: 5 });
+/** Input vocabulary size of the 'concat' layout (ids 0 .. 4); vocabSize() gives either layout's. */
 export const VOCAB_SIZE = 5;
 /** Targets use only pad, '0' and '1' (ids 0 .. 2): an output softmax needs at least these 3 classes. */
 export const OUTPUT_CLASSES = 3;
@@ -50,7 +60,7 @@ export const MAX_EXAMPLE_INDEX = 2 ** 32 - 1;
 export const ALGORITHMIC_TASKS: readonly AlgorithmicTaskName[] = Object.freeze(['add', 'mul', 'copy', 'reverse']);
 const TASK_CODES: Readonly<Record<AlgorithmicTaskName, number>> = { add: 1, mul: 2, copy: 3, reverse: 4 };
 const CURRICULUM_STREAM = 0xff;
-const SYMBOLS = ['_', '0', '1', '+', '*'];
+const SYMBOLS = ['_', '0', '1', '+', '*', 'A', 'B', 'C', 'D'];
 const U32 = 2 ** 32;
 
 /** A task and its lengths: plain, serialisable data (algorithmicTask() validates and fills defaults). */
@@ -61,6 +71,8 @@ export interface AlgorithmicTask {
   /** Digits per operand to test generalisation at, ascending. */
   readonly testLengths: readonly number[];
   readonly result: ResultDigits;
+  /** add's and mul's input layout; copy and reverse have only 'concat'. */
+  readonly layout: InputLayout;
 }
 
 export interface AlgorithmicTaskOptions {
@@ -74,6 +86,8 @@ export interface AlgorithmicTaskOptions {
   readonly testLengths?: readonly number[];
   /** Default 'minimal'. */
   readonly result?: ResultDigits;
+  /** Default 'concat', the released code's; 'aligned' for add and mul only. */
+  readonly layout?: InputLayout;
 }
 
 /** One example: input, target and mask, each W positions. */
@@ -139,7 +153,15 @@ function checkTask(where: string, task: unknown): AlgorithmicTask {
   if (!Array.isArray(t.testLengths)) fail(where, 'task.testLengths', t.testLengths, 'an array of lengths');
   t.testLengths.forEach((v, i) => checkLength(where, `task.testLengths[${i}]`, v));
   if (t.result !== 'minimal' && t.result !== 'full') fail(where, 'task.result', t.result, "'minimal' or 'full'");
+  // Tasks stored before layouts existed have none: they are 'concat'.
+  if (t.layout !== undefined) checkLayout(where, 'task.layout', t.name, t.layout);
   return t;
+}
+
+function checkLayout(where: string, field: string, name: AlgorithmicTaskName, layout: unknown): InputLayout {
+  if (layout !== 'concat' && layout !== 'aligned') fail(where, field, layout, "'concat' or 'aligned'");
+  if (layout === 'aligned' && name !== 'add' && name !== 'mul') fail(where, field, layout, `'concat' for ${name} (only add and mul have two operands to align)`);
+  return layout as InputLayout;
 }
 
 /**
@@ -149,7 +171,7 @@ function checkTask(where: string, task: unknown): AlgorithmicTask {
 export function algorithmicTask(name: AlgorithmicTaskName, options?: AlgorithmicTaskOptions): AlgorithmicTask {
   const where = 'algorithmicTask';
   const task = checkName(where, name);
-  const o = checkOptions(where, options, ['trainLength', 'testLengths', 'result']);
+  const o = checkOptions(where, options, ['trainLength', 'testLengths', 'result', 'layout']);
   const trainLength = checkLength(where, 'trainLength', o.trainLength ?? 20);
   const tl = o.testLengths ?? [20, 40, 100, 200];
   if (!Array.isArray(tl) || tl.length === 0) fail(where, 'testLengths', tl, 'a non-empty array of lengths');
@@ -157,14 +179,26 @@ export function algorithmicTask(name: AlgorithmicTaskName, options?: Algorithmic
   const testLengths = [...new Set(tl as number[])].sort((a, b) => a - b);
   const result = o.result ?? 'minimal';
   if (result !== 'minimal' && result !== 'full') fail(where, 'result', result, "'minimal' or 'full'");
-  return Object.freeze({ name: task, trainLength, testLengths: Object.freeze(testLengths), result: result as ResultDigits });
+  const layout = checkLayout(where, 'layout', task, o.layout ?? 'concat');
+  return Object.freeze({ name: task, trainLength, testLengths: Object.freeze(testLengths), result: result as ResultDigits, layout });
 }
 
-/** Symbols an input of `length` digits per operand takes: 2n + 1 for add and mul, n for copy and reverse. */
-export function inputWidth(task: AlgorithmicTaskName, length: number): number {
+/**
+ * Symbols an input of `length` digits per operand takes: 2n + 1 for add and mul, n for copy and reverse;
+ * aligned, n + 1 for add and 2n for mul (the result's longest).
+ */
+export function inputWidth(task: AlgorithmicTaskName, length: number, layout: InputLayout = 'concat'): number {
   checkName('inputWidth', task);
   checkLength('inputWidth', 'length', length);
+  checkLayout('inputWidth', 'layout', task, layout);
+  if (layout === 'aligned') return task === 'add' ? length + 1 : 2 * length;
   return task === 'add' || task === 'mul' ? 2 * length + 1 : length;
+}
+
+/** Input vocabulary size of a layout: 5 for 'concat', 9 for 'aligned' (its pair symbols). */
+export function vocabSize(layout: InputLayout = 'concat'): number {
+  if (layout !== 'concat' && layout !== 'aligned') fail('vocabSize', 'layout', layout, "'concat' or 'aligned'");
+  return layout === 'aligned' ? TOKENS.pair + 4 : VOCAB_SIZE;
 }
 
 /** The example's random bits: stream bits 0 .. bits - 1 as 0/1 bytes. */
@@ -247,11 +281,16 @@ function writeExample(
   const bits = exampleBits(key, stream, n, index, 2 * n);
   const a = bits.subarray(0, n);
   const b = bits.subarray(n, 2 * n);
-  for (let i = 0; i < n; i++) {
-    inputs[o + i] = digit(a[i]!);
-    inputs[o + n + 1 + i] = digit(b[i]!);
+  if (task.layout === 'aligned') {
+    const w = task.name === 'add' ? n + 1 : 2 * n;
+    for (let i = 0; i < w; i++) inputs[o + i] = i < n ? TOKENS.pair + a[i]! + 2 * b[i]! : TOKENS.pair;
+  } else {
+    for (let i = 0; i < n; i++) {
+      inputs[o + i] = digit(a[i]!);
+      inputs[o + n + 1 + i] = digit(b[i]!);
+    }
+    inputs[o + n] = task.name === 'add' ? TOKENS.plus : TOKENS.times;
   }
-  inputs[o + n] = task.name === 'add' ? TOKENS.plus : TOKENS.times;
   const r = task.name === 'add' ? addBits(a, b) : mulBits(a, b);
   let m = r.length;
   if (task.result === 'minimal') {
@@ -282,9 +321,11 @@ export function algorithmicBatch(task: AlgorithmicTask, options: AlgorithmicBatc
   }
   const split = o.split ?? 'train';
   if (split !== 'train' && split !== 'test') fail(where, 'split', split, "'train' or 'test'");
-  const minWidth = inputWidth(t.name, length);
+  const minWidth = inputWidth(t.name, length, t.layout);
   const width = o.width ?? minWidth;
-  if (!isInt(width, minWidth, 2 ** 31 - 1)) fail(where, 'width', width, `an integer of at least ${minWidth} (the input of ${t.name} at length ${length})`);
+  if (!isInt(width, minWidth, 2 ** 31 - 1)) {
+    fail(where, 'width', width, `an integer of at least ${minWidth} (the input of ${t.name}${t.layout === 'aligned' ? ', aligned,' : ''} at length ${length})`);
+  }
   const cells = (count as number) * (width as number);
   if (cells > 2 ** 31 - 1) fail(where, 'count * width', cells, 'at most 2^31 - 1 positions');
   const inputs = new Int32Array(cells);
@@ -306,12 +347,12 @@ export function algorithmicExample(task: AlgorithmicTask, seed: number, length: 
   return { input: b.inputs, target: b.targets, mask: b.mask };
 }
 
-/** Token ids as text, in stored order (LSB first): '0', '1', '+', '*', and '_' for padding. */
+/** Token ids as text, in stored order (LSB first): '0', '1', '+', '*', the pairs A .. D, and '_' for padding. */
 export function tokensToString(ids: ArrayLike<number>): string {
   let s = '';
   for (let i = 0; i < ids.length; i++) {
     const c = SYMBOLS[ids[i]!];
-    if (c === undefined) throw new Error(`tokensToString: ids[${i}] is ${show(ids[i])} (need a token id from 0 to ${VOCAB_SIZE - 1})`);
+    if (c === undefined) throw new Error(`tokensToString: ids[${i}] is ${show(ids[i])} (need a token id from 0 to ${SYMBOLS.length - 1})`);
     s += c;
   }
   return s;

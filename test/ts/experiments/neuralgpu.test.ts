@@ -6,7 +6,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { neuralGpu } from '../../../src/model/neuralgpu.js';
-import { lengthBin, resolveNeuralGpuConfig, runNeuralGpu } from '../../../src/experiments/neuralgpu.js';
+import { lengthBin, resolveNeuralGpuConfig, runNeuralGpu, stepRatio } from '../../../src/experiments/neuralgpu.js';
+import { seedHalves } from '../../../src/core/seed.js';
+import { weightsSha256 } from '../../../src/runs/config.js';
+import { createModel } from '../../../src/runtime/model.js';
+import { OUTPUT_CLASSES, vocabSize } from '../../../src/tasks/algorithmic.js';
 import { compileGraph } from '../../../src/graph/spec.js';
 import { taskJobId } from '../../../src/sweeps/plan.js';
 import { run, stopAll, tmp } from '../sweeps/helpers.js';
@@ -57,6 +61,10 @@ describe('configs', () => {
     [{ adamEps: 0 }, /neuralgpu config: adamEps is 0/],
     [{ initScale: -1 }, /neuralgpu config: initScale is -1/],
     [{ task: 'sub' }, /neuralgpu config: task is "sub"/],
+    [{ layout: 'stacked' }, /neuralgpu config: layout is "stacked"/],
+    [{ maxStepRatio: 0 }, /neuralgpu config: maxStepRatio is 0/],
+    [{ maxStepRatio: 1.5 }, /neuralgpu config: maxStepRatio is 1\.5/],
+    [{ task: 'copy', layout: 'aligned' }, /neuralgpu config: layout is "aligned" \(need 'concat' for copy/],
     [{ stepz: 3 }, /stepz/],
   ])('%j is refused naming the field', (partial, message) => {
     expect(() => resolveNeuralGpuConfig(partial)).toThrow(message);
@@ -75,6 +83,8 @@ describe('configs', () => {
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, initScale: 1 } }, 'neuralgpu')).not.toBe(r.id);
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, lengthGraphs: true } }, 'neuralgpu')).not.toBe(r.id);
       expect(taskJobId({ kind: 'neuralgpu', config: { ...config, lrSchedule: 'cosine' } }, 'neuralgpu')).not.toBe(r.id);
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, layout: 'aligned' } }, 'neuralgpu')).not.toBe(r.id);
+      expect(taskJobId({ kind: 'neuralgpu', config: { ...config, maxStepRatio: 2 } }, 'neuralgpu')).not.toBe(r.id);
     }
   });
 
@@ -100,7 +110,7 @@ describe('configs', () => {
 
   it('reads a later field left out as the value every earlier restart had (plain sigmoid, no diagonal gates, one graph, Glorot init, Adam\'s usual epsilon, constant lr, no probes); null init scale stays null', () => {
     const c = resolveNeuralGpuConfig({});
-    expect([c.cutoff, c.diagonal, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.probeEvery, c.steps]).toEqual([1, false, false, null, 1e-8, 'constant', 0, 6000]);
+    expect([c.cutoff, c.diagonal, c.lengthGraphs, c.initScale, c.adamEps, c.lrSchedule, c.probeEvery, c.steps, c.layout, c.maxStepRatio]).toEqual([1, false, false, null, 1e-8, 'constant', 0, 6000, 'concat', 1]);
     expect(resolveNeuralGpuConfig({ initScale: null, cutoff: 1.2 })).toMatchObject({ initScale: null, cutoff: 1.2 });
   });
 });
@@ -166,6 +176,32 @@ describe('a restart on the copy task', () => {
     expect(atEnd.probes[0]!.tests).not.toEqual(atEnd.tests);
   }, 120_000);
 
+  it('with maxStepRatio, trains batches for 1 to r steps per column: the same weights on 0 and 2 workers, other weights than one step per column', async () => {
+    const c = { ...config, steps: 60, chunk: 20, lengthGraphs: true, maxStepRatio: 3 };
+    const inline = await runNeuralGpu(c, { workers: 0 });
+    const threads = await runNeuralGpu(c, { workers: 2 });
+    expect(inline.diverged).toBeNull();
+    expect(threads.weightsSha256).toBe(inline.weightsSha256);
+    expect(threads.tests).toEqual(inline.tests);
+    expect(inline.weightsSha256).not.toBe((await runNeuralGpu({ ...c, maxStepRatio: 1 })).weightsSha256);
+    // The trained model handed to onTrained is the one the final tests saw: its weights hash is the record's.
+    let seen = '';
+    const again = await runNeuralGpu(c, { onTrained: async (m) => { seen = await weightsSha256(m); } });
+    expect(seen).toBe(again.weightsSha256);
+    expect(again.weightsSha256).toBe(inline.weightsSha256);
+  }, 120_000);
+
+  it('draws the step ratio per step from its own Philox stream: 1 to r, about uniform, 1 when r is 1', () => {
+    const key = seedHalves(5);
+    const draws = Array.from({ length: 3000 }, (_, s) => stepRatio({ maxStepRatio: 3 }, key, s));
+    const counts = [1, 2, 3].map((k) => draws.filter((d) => d === k).length);
+    expect(counts.reduce((a, b) => a + b)).toBe(3000);
+    for (const n of counts) expect(n).toBeGreaterThan(900);
+    expect(Array.from({ length: 3000 }, (_, s) => stepRatio({ maxStepRatio: 3 }, key, s))).toEqual(draws);
+    expect(draws).not.toEqual(Array.from({ length: 3000 }, (_, s) => stepRatio({ maxStepRatio: 3 }, seedHalves(6), s)));
+    expect(new Set(Array.from({ length: 100 }, (_, s) => stepRatio({ maxStepRatio: 1 }, key, s)))).toEqual(new Set([1]));
+  });
+
   it('groups lengths into graphs: each length up to 8, then the next multiple of 4, at most the training length', () => {
     expect([1, 2, 7, 8, 9, 12, 13, 17, 20].map((l) => lengthBin(l, 20))).toEqual([1, 2, 7, 8, 12, 12, 16, 20, 20]);
     expect([9, 10].map((l) => lengthBin(l, 10))).toEqual([10, 10]);
@@ -179,6 +215,25 @@ describe('a restart on the copy task', () => {
     const cosine = await runNeuralGpu({ ...short, lrSchedule: 'cosine' });
     expect(new Set([plain.weightsSha256, cut.weightsSha256, noisy.weightsSha256, cosine.weightsSha256]).size).toBe(4);
   }, 60_000);
+});
+
+describe('a restart on aligned addition', () => {
+  it('trains on graphs of n + 1 columns with the pair vocabulary: the same weights on 0 and 2 workers, other weights than concat', async () => {
+    const c = resolveNeuralGpuConfig({ task: 'add', layout: 'aligned', trainLength: 4, testLengths: [4, 20], steps: 60, chunk: 20, maps: 8, testCount: 32, seed: 2, lengthGraphs: true, cutoff: 1.2 });
+    const inline = await runNeuralGpu(c, { workers: 0 });
+    const threads = await runNeuralGpu(c, { workers: 2 });
+    expect(inline.diverged).toBeNull();
+    expect(threads.weightsSha256).toBe(inline.weightsSha256);
+    expect(threads.tests).toEqual(inline.tests);
+    expect(inline.weightsSha256).not.toBe((await runNeuralGpu({ ...c, layout: 'concat' })).weightsSha256);
+    // The embedding has a row per symbol of the pair vocabulary.
+    const m = await createModel(neuralGpu({ width: 5, vocab: vocabSize('aligned'), classes: OUTPUT_CLASSES, maps: 8 }), { batchSize: 1 });
+    try {
+      expect(m.getParam('embedding/embeddings').length).toBe(9 * 8);
+    } finally {
+      await m.dispose();
+    }
+  }, 120_000);
 });
 
 describe('gradnoise reproduce neuralgpu', () => {
@@ -226,6 +281,9 @@ describe('gradnoise reproduce neuralgpu', () => {
     [['--dropout', '1'], /'--dropout <rate>' argument '1' is invalid/],
     [['--length-graphs', 'yes'], /'--length-graphs <on\|off>' argument 'yes' is invalid/],
     [['--diagonal', 'maybe'], /'--diagonal <on\|off>' argument 'maybe' is invalid/],
+    [['--layout', 'stacked'], /'--layout <name>' argument 'stacked' is invalid/],
+    [['--max-step-ratio', '0'], /'--max-step-ratio <n>' argument '0' is invalid/],
+    [['--layout', 'aligned', '--tasks', 'copy'], /layout is "aligned" \(need 'concat' for copy/],
     [['--workers', '5'], /--workers 5 exceeds --shards 4/],
   ])('gradnoise reproduce neuralgpu %j fails naming the flag', async (flags, message) => {
     const r = await run(['reproduce', 'neuralgpu', ...flags, '--out', tmp()], 60_000);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   addBits, advanceCurriculum, algorithmicBatch, algorithmicExample, algorithmicTask, curriculum, curriculumLength, curriculumOf, errorRates,
-  errorRatesFromLogits, inputWidth, MAX_TASK_LENGTH, mulBits, OUTPUT_CLASSES, sumErrorRates, TOKENS, tokensToString, VOCAB_SIZE,
+  errorRatesFromLogits, inputWidth, MAX_TASK_LENGTH, mulBits, OUTPUT_CLASSES, sumErrorRates, TOKENS, tokensToString, VOCAB_SIZE, vocabSize,
   type AlgorithmicBatch, type AlgorithmicTaskName,
 } from '../../../src/tasks/algorithmic.js';
 import * as universal from '../../../src/universal.js';
@@ -42,7 +42,7 @@ const bitsOf = (v: bigint, n: number) => Uint8Array.from({ length: n }, (_, i) =
 const bigOf = (bits: Uint8Array) => bits.reduceRight((v, b) => 2n * v + BigInt(b), 0n);
 
 /** Checks every example of a batch against BigInt arithmetic; returns how many it checked. */
-function checkBatch(b: AlgorithmicBatch, result: 'minimal' | 'full'): number {
+function checkBatch(b: AlgorithmicBatch, result: 'minimal' | 'full', aligned = false): number {
   const n = b.length;
   const w = b.width;
   expect(b.inputs.length).toBe(b.count * w);
@@ -58,10 +58,22 @@ function checkBatch(b: AlgorithmicBatch, result: 'minimal' | 'full'): number {
       expect(target).toEqual([...(b.task === 'copy' ? x : [...x].reverse()), ...new Array(w - n).fill(TOKENS.pad)]);
       continue;
     }
-    expect(input[n]).toBe(b.task === 'add' ? TOKENS.plus : TOKENS.times);
-    expect(input.slice(2 * n + 1)).toEqual(new Array(w - 2 * n - 1).fill(TOKENS.pad));
-    const a = value(input.slice(0, n));
-    const c = value(input.slice(n + 1, 2 * n + 1));
+    let a: bigint, c: bigint;
+    if (aligned) {
+      // Pair symbols 5 + a_i + 2 b_i in columns 0 .. n-1, leading zeros (pair 0) out to the result's width, padding after.
+      const width = b.task === 'add' ? n + 1 : 2 * n;
+      const pairs = input.slice(0, n).map((t) => t - TOKENS.pair);
+      expect(pairs.every((p) => p >= 0 && p <= 3), pairs.join(' ')).toBe(true);
+      expect(input.slice(n, width)).toEqual(new Array(width - n).fill(TOKENS.pair));
+      expect(input.slice(width)).toEqual(new Array(w - width).fill(TOKENS.pad));
+      a = value(pairs.map((p) => (p & 1 ? TOKENS.one : TOKENS.zero)));
+      c = value(pairs.map((p) => (p & 2 ? TOKENS.one : TOKENS.zero)));
+    } else {
+      expect(input[n]).toBe(b.task === 'add' ? TOKENS.plus : TOKENS.times);
+      expect(input.slice(2 * n + 1)).toEqual(new Array(w - 2 * n - 1).fill(TOKENS.pad));
+      a = value(input.slice(0, n));
+      c = value(input.slice(n + 1, 2 * n + 1));
+    }
     const r = b.task === 'add' ? a + c : a * c;
     const digits = result === 'full' ? (b.task === 'add' ? n + 1 : 2 * n) : 0;
     const want = idsOf(r, digits);
@@ -73,7 +85,7 @@ function checkBatch(b: AlgorithmicBatch, result: 'minimal' | 'full'): number {
 
 describe('the encoding', () => {
   it('follows the documented layout: LSB first, operator between the operands, padding on the right', () => {
-    expect(TOKENS).toEqual({ pad: 0, zero: 1, one: 2, plus: 3, times: 4 });
+    expect(TOKENS).toEqual({ pad: 0, zero: 1, one: 2, plus: 3, times: 4, pair: 5 });
     expect([VOCAB_SIZE, OUTPUT_CLASSES]).toEqual([5, 3]);
     expect([inputWidth('add', 20), inputWidth('mul', 1), inputWidth('copy', 7), inputWidth('reverse', 1)]).toEqual([41, 3, 7, 1]);
     const b = algorithmicBatch(algorithmicTask('add'), { seed: 1, length: 5, count: 1, width: 12 });
@@ -82,13 +94,13 @@ describe('the encoding', () => {
     expect(tokensToString(b.targets)).toBe('010001______');
     expect(Array.from(b.mask).join('')).toBe('111111000000');
     expect(tokensToString([0, 1, 2, 3, 4])).toBe('_01+*');
-    expect(() => tokensToString([5])).toThrow('tokensToString: ids[0] is 5 (need a token id from 0 to 4)');
+    expect(() => tokensToString([9])).toThrow('tokensToString: ids[0] is 9 (need a token id from 0 to 8)');
   });
 
   it('fills the defaults of a task: the paper trains at 20 digits and tests longer', () => {
-    expect(algorithmicTask('mul')).toEqual({ name: 'mul', trainLength: 20, testLengths: [20, 40, 100, 200], result: 'minimal' });
-    expect(algorithmicTask('add', { trainLength: 8, testLengths: [100, 8, 40, 8], result: 'full' }))
-      .toEqual({ name: 'add', trainLength: 8, testLengths: [8, 40, 100], result: 'full' });
+    expect(algorithmicTask('mul')).toEqual({ name: 'mul', trainLength: 20, testLengths: [20, 40, 100, 200], result: 'minimal', layout: 'concat' });
+    expect(algorithmicTask('add', { trainLength: 8, testLengths: [100, 8, 40, 8], result: 'full', layout: 'aligned' }))
+      .toEqual({ name: 'add', trainLength: 8, testLengths: [8, 40, 100], result: 'full', layout: 'aligned' });
     expect(Object.isFrozen(algorithmicTask('copy'))).toBe(true);
   });
 });
@@ -104,6 +116,38 @@ describe('every target is right (BigInt arithmetic)', () => {
       }
     }
     expect(checked).toBe(2 * 2 * (40 * 25 + 3 * 8));
+  });
+
+  it.each(['add', 'mul'] as const)('%s aligned at every length from 1 to 40 and at 200, train and test, minimal and full', (name) => {
+    let checked = 0;
+    for (const result of ['minimal', 'full'] as const) {
+      const task = algorithmicTask(name, { result, layout: 'aligned' });
+      for (const split of ['train', 'test'] as const) {
+        for (let n = 1; n <= 40; n++) checked += checkBatch(algorithmicBatch(task, { seed: 11, length: n, count: 25, split }), result, true);
+        checked += checkBatch(algorithmicBatch(task, { seed: 12, length: 200, count: 8, split, width: 450 }), result, true);
+      }
+    }
+    expect(checked).toBe(2 * 2 * (40 * 25 + 8));
+  });
+
+  it('aligned is the same operands as concat, bit beside bit, in fewer columns', () => {
+    expect([inputWidth('add', 20, 'aligned'), inputWidth('mul', 20, 'aligned'), inputWidth('add', 1, 'aligned'), inputWidth('mul', 1, 'aligned')]).toEqual([21, 40, 2, 2]);
+    expect([vocabSize(), vocabSize('concat'), vocabSize('aligned')]).toEqual([5, 5, 9]);
+    for (const name of ['add', 'mul'] as const) {
+      const c = algorithmicBatch(algorithmicTask(name), { seed: 4, length: 9, count: 50, split: 'test', start: 7 });
+      const a = algorithmicBatch(algorithmicTask(name, { layout: 'aligned' }), { seed: 4, length: 9, count: 50, split: 'test', start: 7, width: c.width });
+      expect(a.targets).toEqual(c.targets);
+      expect(a.mask).toEqual(c.mask);
+      for (let e = 0; e < 50; e++) {
+        for (let i = 0; i < 9; i++) {
+          const p = a.inputs[e * c.width + i]! - TOKENS.pair;
+          expect([p & 1, p >> 1]).toEqual([c.inputs[e * c.width + i]! - TOKENS.zero, c.inputs[e * c.width + 10 + i]! - TOKENS.zero]);
+        }
+      }
+    }
+    // The first example of seed 1, as in the concat test above: a = 9 (10010), b = 25 (10011), a + b = 34.
+    const b = algorithmicBatch(algorithmicTask('add', { layout: 'aligned' }), { seed: 1, length: 5, count: 1 });
+    expect([tokensToString(b.inputs), tokensToString(b.targets)]).toEqual(['DAADCA', '010001']);
   });
 
   it('add and mul at 2000 digits (far past the training length), padded wider', () => {
@@ -367,7 +411,13 @@ describe('bad input gets an error naming the value', () => {
   const add = algorithmicTask('add');
   const cases: [() => unknown, string][] = [
     [() => algorithmicTask('sub' as AlgorithmicTaskName), 'algorithmicTask: task is "sub" (need one of add, mul, copy, reverse)'],
-    [() => algorithmicTask('add', { trainLenght: 20 } as object), 'algorithmicTask: unknown option "trainLenght" (allowed: trainLength, testLengths, result); did you mean trainLength?'],
+    [() => algorithmicTask('add', { trainLenght: 20 } as object), 'algorithmicTask: unknown option "trainLenght" (allowed: trainLength, testLengths, result, layout); did you mean trainLength?'],
+    [() => algorithmicTask('add', { layout: 'stacked' as 'aligned' }), 'algorithmicTask: layout is "stacked" (need \'concat\' or \'aligned\')'],
+    [() => algorithmicTask('copy', { layout: 'aligned' }), 'algorithmicTask: layout is "aligned" (need \'concat\' for copy (only add and mul have two operands to align))'],
+    [() => inputWidth('reverse', 3, 'aligned'), 'inputWidth: layout is "aligned"'],
+    [() => vocabSize('pairs' as 'aligned'), 'vocabSize: layout is "pairs"'],
+    [() => algorithmicBatch({ ...add, layout: 'stacked' } as unknown as AlgorithmicTask, { seed: 1, length: 2, count: 1 }), 'algorithmicBatch: task.layout is "stacked"'],
+    [() => algorithmicBatch(algorithmicTask('add', { layout: 'aligned' }), { seed: 1, length: 4, count: 1, width: 4 }), 'algorithmicBatch: width is 4 (need an integer of at least 5 (the input of add, aligned, at length 4))'],
     [() => algorithmicTask('add', { trainLength: 0 }), 'algorithmicTask: trainLength is 0 (need an integer from 1 to 16777215)'],
     [() => algorithmicTask('add', { testLengths: [20, 2.5] }), 'algorithmicTask: testLengths[1] is 2.5'],
     [() => algorithmicTask('add', { testLengths: [] }), 'algorithmicTask: testLengths is [] (need a non-empty array of lengths)'],
