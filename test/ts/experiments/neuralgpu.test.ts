@@ -97,6 +97,8 @@ describe('configs', () => {
     ['add-maps48.jsonl', 2, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 48, probeEvery: 5000, noise: null }],
     ['add-diagonal.jsonl', 3, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 12, diagonal: true, probeEvery: 5000, noise: null }],
     ['add-aligned-r3.jsonl', 10, { task: 'add', layout: 'aligned', maxStepRatio: 3, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: null }],
+    ['add-aligned.jsonl', 10, { task: 'add', layout: 'aligned', maxStepRatio: 1, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: null }],
+    ['add-concat-r3.jsonl', 2, { task: 'add', layout: 'concat', maxStepRatio: 3, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: null }],
     ['mul.jsonl', 100, { task: 'mul', steps: 6000, lrSchedule: 'constant' }],
   ] as const)('the committed restarts of docs/EXPERIMENTS.md in %s (%i) are the runs their configs plan: each id is its config\'s hash', (file, count, expected) => {
     const lines = readFileSync(`docs/experiments/neuralgpu/${file}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; seed: number; config: object });
