@@ -221,8 +221,11 @@ describe('a restart on the copy task', () => {
 });
 
 describe('a restart on aligned addition', () => {
-  it('trains on graphs of n + 1 columns with the pair vocabulary: the same weights on 0 and 2 workers, other weights than concat', async () => {
-    const c = resolveNeuralGpuConfig({ task: 'add', layout: 'aligned', trainLength: 4, testLengths: [4, 20], steps: 60, chunk: 20, maps: 8, testCount: 32, seed: 2, lengthGraphs: true, cutoff: 1.2 });
+  it('trains on graphs of n + 1 columns with the pair vocabulary, 1-3 steps per column as in docs/EXPERIMENTS.md: the same weights on 0 and 2 workers, other weights than concat', async () => {
+    const c = resolveNeuralGpuConfig({
+      task: 'add', layout: 'aligned', maxStepRatio: 3, trainLength: 4, testLengths: [4, 20], steps: 60, chunk: 20, maps: 8, testCount: 32, seed: 2, lengthGraphs: true, cutoff: 1.2,
+      lrSchedule: 'cosine',
+    });
     const inline = await runNeuralGpu(c, { workers: 0 });
     const threads = await runNeuralGpu(c, { workers: 2 });
     expect(inline.diverged).toBeNull();
