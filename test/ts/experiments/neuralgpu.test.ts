@@ -96,7 +96,7 @@ describe('configs', () => {
     ['add-maps24-eta.jsonl', 10, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 24, probeEvery: 5000, noise: { eta: 0.001, gamma: 0.55 } }],
     ['add-maps48.jsonl', 2, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 48, probeEvery: 5000, noise: null }],
     ['add-diagonal.jsonl', 3, { task: 'add', steps: 20000, lrSchedule: 'cosine', maps: 12, diagonal: true, probeEvery: 5000, noise: null }],
-    ['add-aligned-r3.jsonl', 10, { task: 'add', layout: 'aligned', maxStepRatio: 3, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: null }],
+    ['add-aligned-r3.jsonl', 20, { task: 'add', layout: 'aligned', maxStepRatio: 3, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: null }],
     ['add-aligned-r3-eta.jsonl', 10, { task: 'add', layout: 'aligned', maxStepRatio: 3, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: { eta: 0.001, gamma: 0.55 } }],
     ['add-aligned.jsonl', 10, { task: 'add', layout: 'aligned', maxStepRatio: 1, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: null }],
     ['add-concat-r3.jsonl', 2, { task: 'add', layout: 'concat', maxStepRatio: 3, steps: 20000, lrSchedule: 'cosine', maps: 12, probeEvery: 5000, noise: null }],
