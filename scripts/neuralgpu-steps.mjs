@@ -10,10 +10,9 @@
 // CONFIG_JSON is a neuralgpu config (src/experiments/neuralgpu.ts), e.g.
 //   '{"task":"add","layout":"aligned","seed":3,"steps":20000,"lrSchedule":"cosine","cutoff":1.2,"lengthGraphs":true}'
 // CASES_JSON is a list of [digits, width, steps] (default below); 512 test sums each, on the test split.
-import { resolveNeuralGpuConfig, runNeuralGpu } from '../dist/src/experiments/neuralgpu.js';
-import { neuralGpu } from '../dist/src/model/neuralgpu.js';
+import { neuralGpuGraph, resolveNeuralGpuConfig, runNeuralGpu } from '../dist/src/experiments/neuralgpu.js';
 import { createModel } from '../dist/src/runtime/model.js';
-import { algorithmicBatch, algorithmicTask, OUTPUT_CLASSES, TOKENS, vocabSize } from '../dist/src/tasks/algorithmic.js';
+import { algorithmicBatch, algorithmicTask, OUTPUT_CLASSES, TOKENS } from '../dist/src/tasks/algorithmic.js';
 
 const config = resolveNeuralGpuConfig(JSON.parse(process.argv[2] ?? '{}'));
 const cases = JSON.parse(process.argv[3] ?? '[[16,17,17],[16,41,41],[16,17,41],[40,41,41],[40,41,82],[8,41,41]]');
@@ -23,9 +22,7 @@ const COUNT = 512, CHUNK = 64;
 async function testAt(model, digits, width, steps) {
   const c = config;
   const task = algorithmicTask(c.task, { trainLength: c.trainLength, testLengths: c.testLengths, layout: c.layout });
-  const g = neuralGpu({ width, steps, vocab: vocabSize(c.layout), classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers,
-    cutoff: c.cutoff === 1 ? undefined : c.cutoff, diagonal: c.diagonal || undefined });
-  const m = await createModel(g, { batchSize: CHUNK, seed: 1, workers: 0, shards: 1 });
+  const m = await createModel(neuralGpuGraph(c, width, steps), { batchSize: CHUNK, seed: 1, workers: 0, shards: 1 });
   try {
     for (const [name, w] of model.getWeights()) m.setParam(name, w);
     let digitsSeen = 0, digitErrors = 0, sequenceErrors = 0;

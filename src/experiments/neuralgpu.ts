@@ -158,11 +158,11 @@ export interface NeuralGpuOptions {
 const taskOf = (c: NeuralGpuConfig) => algorithmicTask(c.task, { trainLength: c.trainLength, testLengths: c.testLengths, layout: c.layout });
 
 /**
- * The graph of a restart's Neural GPU at `width` columns, running `ratio` steps per column (weights are
- * shared by name across widths and step counts).
+ * The graph of a restart's Neural GPU at `width` columns, running `steps` steps (default one per column);
+ * its weights are shared by name across widths and step counts.
  */
-export function neuralGpuGraph(c: NeuralGpuConfig, width: number, ratio = 1) {
-  return neuralGpu({ width, steps: Math.max(width * ratio, c.relax), vocab: vocabSize(c.layout), classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined,
+export function neuralGpuGraph(c: NeuralGpuConfig, width: number, steps = width) {
+  return neuralGpu({ width, steps: Math.max(steps, c.relax), vocab: vocabSize(c.layout), classes: OUTPUT_CLASSES, height: c.height, maps: c.maps, layers: c.layers, relax: c.relax, dropout: c.dropout || undefined,
     cutoff: c.cutoff === 1 ? undefined : c.cutoff, diagonal: c.diagonal || undefined, initScale: c.initScale ?? undefined });
 }
 
@@ -194,7 +194,7 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
   const task = taskOf(c);
   const trainWidth = inputWidth(c.task, c.trainLength, c.layout);
   const noise = c.noise ? [addNoise({ eta: c.noise.eta, gamma: c.noise.gamma })] : [];
-  const make = (width: number, ratio: number) => createModel(neuralGpuGraph(c, width, ratio), {
+  const make = (width: number, ratio: number) => createModel(neuralGpuGraph(c, width, width * ratio), {
     batchSize: c.batchSize, seed: c.seed, shards: c.shards, workers: o.workers ?? 0, onWarning: o.onWarning,
     optimizer: chain(clipByGlobalNorm(c.clip), ...noise, adam({ lr: c.lrSchedule === 'cosine' ? { kind: 'cosineDecay', lr: c.lr, steps: Math.max(1, c.steps), minLr: c.lr / 100 } : c.lr, eps: c.adamEps })),
   });
