@@ -17,12 +17,12 @@
 // `relax` sets of CGRU parameters used in turn over the steps, pulled towards their mean after every chunk
 // of steps by a factor `pull` (decoupled, like AdamW's weight decay; the released code adds pull times
 // their distance to the loss), which grows by `pullGrowth` per chunk; at the end every set takes the mean.
-import { arrayOf, checkFields, fail, int, nullable, nullish, number, oneOf, optional, boolean } from '../core/check.js';
+import { arrayOf, checkFields, int, nullable, nullish, number, oneOf, optional, boolean } from '../core/check.js';
 import { adam, addNoise, chain, clipByGlobalNorm } from '../optim/transforms.js';
 import { createModel, type Model } from '../runtime/model.js';
 import { weightsSha256 } from '../runs/config.js';
 import {
-  advanceCurriculum, algorithmicBatch, algorithmicTask, curriculumLength, curriculumOf, errorRatesFromLogits, INPUT_LAYOUTS, inputWidth, OUTPUT_CLASSES, vocabSize,
+  advanceCurriculum, algorithmicBatch, algorithmicTask, checkLayout, curriculumLength, curriculumOf, errorRatesFromLogits, INPUT_LAYOUTS, inputWidth, OUTPUT_CLASSES, vocabSize,
   type AlgorithmicTaskName, type InputLayout,
 } from '../tasks/algorithmic.js';
 import { neuralGpu } from '../model/neuralgpu.js';
@@ -110,7 +110,7 @@ export function resolveNeuralGpuConfig(partial: unknown, where = 'neuralgpu conf
   });
   const c = { ...DEFAULT_NEURAL_GPU_CONFIG } as Record<string, unknown>;
   for (const [k, v] of Object.entries(o)) if (v !== undefined && (v !== null || k === 'noise' || k === 'initScale')) c[k] = v;
-  if (c.layout === 'aligned' && c.task !== 'add' && c.task !== 'mul') fail(where, 'layout', c.layout, `'concat' for ${String(c.task)} (only add and mul have two operands to align)`);
+  checkLayout(where, 'layout', c.task as AlgorithmicTaskName, c.layout);
   return c as unknown as NeuralGpuConfig;
 }
 
@@ -200,11 +200,11 @@ export async function runNeuralGpu(config: NeuralGpuConfig, o: NeuralGpuOptions 
   });
   // The training length's model starts the run (its initial weights are the run's); the others, one per
   // width and step ratio, are made when first needed and take the state from the active one.
-  const models = new Map<number, Model>([[trainWidth, await make(trainWidth, 1)]]);
-  let model = models.get(trainWidth)!;
+  let model = await make(trainWidth, 1);
+  const models = new Map<string, Model>([[`${trainWidth}x1`, model]]);
   const widthOf = (length: number) => (c.lengthGraphs ? inputWidth(c.task, lengthBin(length, c.trainLength), c.layout) : trainWidth);
   const activate = async (width: number, ratio = 1): Promise<Model> => {
-    const key = width + (ratio - 1) * 2 ** 32;
+    const key = `${width}x${ratio}`;
     let m = models.get(key);
     if (!m) models.set(key, m = await make(width, ratio));
     if (m !== model) {

@@ -158,7 +158,8 @@ function checkTask(where: string, task: unknown): AlgorithmicTask {
   return t;
 }
 
-function checkLayout(where: string, field: string, name: AlgorithmicTaskName, layout: unknown): InputLayout {
+/** A layout for task `name`, or an error naming `field` (aligned needs two operands: add and mul). */
+export function checkLayout(where: string, field: string, name: AlgorithmicTaskName, layout: unknown): InputLayout {
   if (layout !== 'concat' && layout !== 'aligned') fail(where, field, layout, "'concat' or 'aligned'");
   if (layout === 'aligned' && name !== 'add' && name !== 'mul') fail(where, field, layout, `'concat' for ${name} (only add and mul have two operands to align)`);
   return layout as InputLayout;
