@@ -30,8 +30,9 @@
 //   (block, index, stream << 24 | n, RNG_DOMAIN_TASKS),  stream = 2 * taskCode + (split === 'test'),
 // stream bit k = bit (k % 32) of word k / 32, word w = lane w % 4 of block w / 4. add and mul take a =
 // bits 0 .. n-1 and b = bits n .. 2n-1 (bit i of an operand has weight 2^i); copy and reverse take x =
-// bits 0 .. n-1. The curriculum's draws use stream CURRICULUM_STREAM with word 1 = step. Integers and
-// u32 words only: the same bits in every runtime.
+// bits 0 .. n-1. The curriculum's draws use stream CURRICULUM_STREAM with word 1 = step, and the Neural
+// GPU driver's step ratio stream 0xfe (experiments/neuralgpu.ts): a new stream takes another number.
+// Integers and u32 words only: the same bits in every runtime.
 
 import { RNG_DOMAIN_TASKS } from '../core/abi.js';
 import { checkOptions, fail, show } from '../core/check.js';
